@@ -74,6 +74,13 @@ public sealed class SeededRandom
         }
     }
 
+    /// <summary>Fills <paramref name="bytes"/> with random bytes.</summary>
+    public void NextBytes(Span<byte> bytes)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+            bytes[i] = (byte)(NextUInt64() >> 56);
+    }
+
     /// <summary>True with probability <paramref name="p"/>.</summary>
     public bool Chance(double p) => NextDouble() < p;
 

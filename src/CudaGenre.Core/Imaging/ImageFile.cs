@@ -1,0 +1,109 @@
+using SkiaSharp;
+
+namespace CudaGenre.Core.Imaging;
+
+/// <summary>
+/// Reads and writes image files. Decoding goes through SkiaSharp (PNG, JPEG, BMP, GIF, WebP; RGB, RGBA,
+/// grey or palette): alpha is dropped, not composited, because spectrogram images are opaque and an
+/// alpha channel there carries no information.
+/// </summary>
+public static class ImageFile
+{
+    /// <summary>Decodes the image at <paramref name="path"/>.</summary>
+    /// <exception cref="DataFileException">The file is missing, empty, not an image, truncated or corrupt.</exception>
+    public static RgbImage Read(string path)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DataFileException(path, $"cannot be read ({e.Message})", e);
+        }
+        return Decode(bytes, path);
+    }
+
+    /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> names it in errors.</summary>
+    /// <exception cref="DataFileException">The bytes are empty, not an image, truncated or corrupt.</exception>
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
+    {
+        if (encoded.IsEmpty)
+            throw new DataFileException(name, "the file is empty");
+        using var data = SKData.CreateCopy(encoded);
+        using var codec = SKCodec.Create(new SKMemoryStream(data), out var opened);
+        if (codec is null)
+            throw new DataFileException(name, $"not a readable image ({Describe(opened)}; starts with {Signature(encoded)})");
+
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0)
+            throw new DataFileException(name, $"the image declares an empty size {width}×{height}");
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var rgba = new byte[info.BytesSize];
+        SKCodecResult result;
+        unsafe
+        {
+            fixed (byte* p = rgba)
+                result = codec.GetPixels(info, (nint)p);
+        }
+        if (result != SKCodecResult.Success)
+            throw new DataFileException(name, $"the image data is {Describe(result)}");
+
+        var image = new RgbImage(width, height);
+        var rgb = image.Pixels;
+        for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
+        {
+            rgb[j] = rgba[i];
+            rgb[j + 1] = rgba[i + 1];
+            rgb[j + 2] = rgba[i + 2];
+        }
+        return image;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="image"/> as an 8-bit RGB PNG. The file is written to a temporary name
+    /// first and then moved into place, so a crash never leaves a half-written image behind.
+    /// </summary>
+    public static void WritePng(string path, RgbImage image)
+    {
+        var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var rgba = new byte[info.BytesSize];
+        var rgb = image.Pixels;
+        for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
+        {
+            rgba[i] = rgb[j];
+            rgba[i + 1] = rgb[j + 1];
+            rgba[i + 2] = rgb[j + 2];
+            rgba[i + 3] = 255;
+        }
+        SKData? encoded;
+        unsafe
+        {
+            fixed (byte* p = rgba)
+            {
+                using var pixmap = new SKPixmap(info, (nint)p);
+                encoded = pixmap.Encode(SKEncodedImageFormat.Png, 100);
+            }
+        }
+        using var _ = encoded;
+        if (encoded is null)
+            throw new DataFileException(path, "SkiaSharp could not encode the image as PNG");
+        AtomicFile.Write(path, encoded.AsSpan());
+    }
+
+    private static string Describe(SKCodecResult result) => result switch
+    {
+        SKCodecResult.IncompleteInput => "truncated (the file ends before the image data does)",
+        SKCodecResult.ErrorInInput => "corrupt (the decoder found invalid data)",
+        SKCodecResult.InvalidInput => "invalid",
+        SKCodecResult.Unimplemented => "in an unsupported format",
+        _ => $"unreadable ({result})",
+    };
+
+    private static string Signature(ReadOnlySpan<byte> bytes)
+    {
+        var head = bytes[..Math.Min(8, bytes.Length)];
+        return string.Join(' ', head.ToArray().Select(b => b.ToString("X2")));
+    }
+}
