@@ -9,6 +9,11 @@ namespace CudaGenre.Core.Imaging;
 /// </summary>
 public static class ImageFile
 {
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    // The IEND chunk's type and CRC, which never change.
+    private static ReadOnlySpan<byte> PngEnd => [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
+
     /// <summary>Decodes the image at <paramref name="path"/>.</summary>
     /// <exception cref="DataFileException">The file is missing, empty, not an image, truncated or corrupt.</exception>
     public static RgbImage Read(string path)
@@ -31,6 +36,10 @@ public static class ImageFile
     {
         if (encoded.IsEmpty)
             throw new DataFileException(name, "the file is empty");
+        // libpng decodes a PNG cut inside its last chunk without complaint (all pixels may be there,
+        // only checksums and IEND missing), so a cut file would pass; check the end marker ourselves.
+        if (encoded.StartsWith(PngSignature) && encoded.LastIndexOf(PngEnd) < 0)
+            throw new DataFileException(name, "truncated (the PNG ends before its IEND chunk)");
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(new SKMemoryStream(data), out var opened);
         if (codec is null)
