@@ -12,6 +12,7 @@ internal static class AuReader
     private const int HeaderSize = 24;
     private const uint UnknownSize = 0xFFFFFFFF;
 
+    /// <summary>Parses the header and samples; fails with the precise problem.</summary>
     public static AudioClip Read(AudioByteReader reader)
     {
         Span<byte> h = stackalloc byte[HeaderSize - 4];

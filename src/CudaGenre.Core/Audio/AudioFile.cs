@@ -14,7 +14,10 @@ namespace CudaGenre.Core.Audio;
 /// </list>
 /// Any channel count is mixed to mono as the mean of the channels; any sample rate is kept as it is (see
 /// <see cref="Resampler"/>). Integer samples are scaled by 2^(bits−1), so they land in [-1, 1); float samples are
-/// kept as stored. A file that cannot be used raises <see cref="DataFileException"/> naming the file and the problem.
+/// kept as stored (NaN or infinity is an error). A data size of 0xFFFFFFFF, written by streaming encoders that did
+/// not know the length, means "to the end of the file"; any other size must be there in full. A trailing partial
+/// frame is ignored. A file that cannot be used raises <see cref="DataFileException"/> naming the file and the
+/// problem.
 /// </summary>
 public static class AudioFile
 {
@@ -95,7 +98,8 @@ public static class AudioFile
         }
         catch
         {
-            File.Delete(temp);
+            if (File.Exists(temp))
+                File.Delete(temp);
             throw;
         }
     }

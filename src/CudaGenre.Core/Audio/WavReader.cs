@@ -21,6 +21,7 @@ internal static class WavReader
     private static ReadOnlySpan<byte> SubFormatSuffix =>
         [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71];
 
+    /// <summary>Walks the chunks up to the data chunk and decodes it; fails with the precise problem.</summary>
     public static AudioClip Read(AudioByteReader reader)
     {
         Span<byte> header = stackalloc byte[8];

@@ -23,6 +23,7 @@ public enum WavEncoding
 /// <summary>Writes mono RIFF/WAVE files.</summary>
 internal static class WavWriter
 {
+    /// <summary>Writes header and samples of a mono WAV (see <see cref="WavEncoding"/> for the sample rules).</summary>
     public static void Write(Stream stream, AudioClip clip, WavEncoding encoding)
     {
         var samples = clip.Samples;

@@ -99,6 +99,13 @@ public sealed class WavWriterTests : IDisposable
         Assert.Empty(Directory.GetFiles(_temp.Path));
     }
 
+    [Fact]
+    public void MissingFolder_RaisesTheOriginalError()
+    {
+        var path = Path.Combine(_temp.Path, "no-such-folder", "x.wav");
+        Assert.Throws<DirectoryNotFoundException>(() => AudioFile.WriteWav(path, new AudioClip([0.1f], 8000)));
+    }
+
     private static byte[] Write(AudioClip clip, WavEncoding encoding)
     {
         var ms = new MemoryStream();
