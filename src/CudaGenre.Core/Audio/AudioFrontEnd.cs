@@ -1,0 +1,23 @@
+using CudaGenre.Core.Imaging;
+
+namespace CudaGenre.Core.Audio;
+
+/// <summary>Audio → spectrogram image in one call: resample, log-mel, render (the GTZAN image recipe).</summary>
+public static class AudioFrontEnd
+{
+    /// <summary>
+    /// Renders <paramref name="clip"/> as a magma mel-spectrogram image: resampled to the settings' rate,
+    /// analysed by <see cref="MelSpectrogram.Compute"/>, drawn by <see cref="SpectrogramRenderer.Render"/> with the
+    /// settings' TopDb as the dB range (80 dB when TopDb is null).
+    /// </summary>
+    /// <param name="clip">Mono audio at any sample rate.</param>
+    /// <param name="width">Image width in pixels (time). Default 432.</param>
+    /// <param name="height">Image height in pixels (mel bands, lowest at the bottom). Default 288.</param>
+    /// <param name="settings">Analysis parameters; null means librosa's defaults (<see cref="MelSpectrogramSettings.Default"/>).</param>
+    public static RgbImage ToImage(AudioClip clip, int width = 432, int height = 288, MelSpectrogramSettings? settings = null)
+    {
+        var s = settings ?? MelSpectrogramSettings.Default;
+        var spectrogram = MelSpectrogram.Compute(clip, s);
+        return SpectrogramRenderer.Render(spectrogram, width, height, s.TopDb ?? 80);
+    }
+}
