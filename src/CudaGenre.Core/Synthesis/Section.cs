@@ -1,0 +1,36 @@
+namespace CudaGenre.Core.Synthesis;
+
+/// <summary>The role of a stretch of bars in the song's form.</summary>
+internal enum SectionKind
+{
+    Intro,
+    Verse,
+    Chorus,
+    Bridge,
+    Break,
+}
+
+/// <summary>The parts of the band, as flags, so a section can say who plays in it.</summary>
+[Flags]
+internal enum BandPart
+{
+    None = 0,
+    Drums = 1,
+    Bass = 2,
+    Comping = 4,
+    SecondComping = 8,
+    Lead = 16,
+    All = Drums | Bass | Comping | SecondComping | Lead,
+}
+
+/// <summary>
+/// A section of the song: where it starts, how long it is, how hard the band plays (0–1) and who plays.
+/// </summary>
+internal sealed record Section(SectionKind Kind, int FirstBar, int Bars, double Intensity, BandPart Parts)
+{
+    /// <summary>Whether <paramref name="part"/> plays in this section.</summary>
+    public bool Has(BandPart part) => (Parts & part) != 0;
+
+    /// <summary>Whether <paramref name="bar"/> is the section's last bar (where fills go).</summary>
+    public bool IsLastBar(int bar) => bar == FirstBar + Bars - 1;
+}
