@@ -1,12 +1,3 @@
-using System.CommandLine;
 using CudaGenre.Cli;
 
-var root = new RootCommand("""
-    CudaGenre: music-genre classification (the 10 GTZAN genres) from mel-spectrogram images or audio.
-
-    Start with `cudagenre demo`, which needs no data: it synthesizes a small GTZAN-like data set,
-    splits it, and summarizes it.
-    """);
-root.Subcommands.Add(DemoCommand.Create());
-root.Subcommands.Add(DataCommands.Create());
-return root.Parse(args).Invoke();
+return CliApp.Create().Parse(args).Invoke();

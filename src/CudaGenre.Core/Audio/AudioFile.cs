@@ -78,7 +78,7 @@ public static class AudioFile
     /// <summary>
     /// Writes <paramref name="clip"/> as a mono RIFF/WAVE file at its own sample rate. The file is written to a
     /// temporary name beside <paramref name="path"/> and moved into place when complete, so a reader never sees
-    /// half a file.
+    /// half a file (<see cref="AtomicFile"/>); the folder is created if needed.
     /// </summary>
     /// <param name="path">Destination; an existing file is replaced.</param>
     /// <param name="clip">Samples to write; they must be finite.</param>
@@ -86,22 +86,8 @@ public static class AudioFile
     /// <exception cref="ArgumentException">A sample is NaN or infinite.</exception>
     public static void WriteWav(string path, AudioClip clip, WavEncoding encoding = WavEncoding.Pcm16)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(clip);
-        var full = Path.GetFullPath(path);
-        var temp = full + ".partial";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-                WriteWav(stream, clip, encoding);
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-            throw;
-        }
+        AtomicFile.Write(path, stream => WavWriter.Write(stream, clip, encoding));
     }
 
     /// <summary>Writes <paramref name="clip"/> as a mono RIFF/WAVE file to <paramref name="stream"/> (left open).</summary>

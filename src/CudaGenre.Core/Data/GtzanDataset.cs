@@ -183,6 +183,7 @@ internal static class MediaFormat
             var image = ImageFile.Read(path);
             return $"{image.Width}x{image.Height}";
         }
-        throw new NotImplementedException("AUDIO-MERGE");
+        var clip = Audio.AudioFile.Read(path);
+        return $"{clip.SampleRate} Hz, {clip.Seconds:0.0} s";
     }
 }

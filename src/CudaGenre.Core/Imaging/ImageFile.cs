@@ -98,7 +98,8 @@ public static class ImageFile
         using var _ = encoded;
         if (encoded is null)
             throw new DataFileException(path, "SkiaSharp could not encode the image as PNG");
-        AtomicFile.Write(path, encoded.AsSpan());
+        using var png = encoded.AsStream();
+        AtomicFile.Write(path, png.CopyTo);
     }
 
     private static string Describe(SKCodecResult result) => result switch

@@ -100,10 +100,11 @@ public sealed class WavWriterTests : IDisposable
     }
 
     [Fact]
-    public void MissingFolder_RaisesTheOriginalError()
+    public void MissingFolder_IsCreated()
     {
         var path = Path.Combine(_temp.Path, "no-such-folder", "x.wav");
-        Assert.Throws<DirectoryNotFoundException>(() => AudioFile.WriteWav(path, new AudioClip([0.1f], 8000)));
+        AudioFile.WriteWav(path, new AudioClip([0.1f], 8000));
+        Assert.Equal([0.1f], AudioFile.Read(path).Samples, (a, b) => Math.Abs(a - b) < 1e-4f);
     }
 
     private static byte[] Write(AudioClip clip, WavEncoding encoding)

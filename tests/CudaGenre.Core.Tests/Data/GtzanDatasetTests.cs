@@ -1,3 +1,4 @@
+using CudaGenre.Core.Audio;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Imaging;
 
@@ -42,6 +43,47 @@ public class GtzanDatasetTests
         Assert.Contains("truncated", problems["images_original/metal/metal00003.png"], StringComparison.Ordinal);
         Assert.Contains("not an image", problems["images_original/blues/notes.txt"], StringComparison.Ordinal);
         Assert.Contains("not a GTZAN genre", problems["images_original/polka"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_KaggleAudioLayout_ReportsATruncatedWav_AndReadsTheRest()
+    {
+        using var temp = new TempFolder();
+        var rng = new SeededRandom(2);
+        for (var i = 0; i < 3; i++)
+        {
+            var samples = new float[22050 / 10];
+            for (var k = 0; k < samples.Length; k++)
+                samples[k] = (float)rng.Uniform(-0.5, 0.5);
+            AudioFile.WriteWav(temp.File("genres_original", "jazz", $"jazz.{i:00000}.wav"), new AudioClip(samples, 22050));
+        }
+        var cut = temp.File("genres_original", "jazz", "jazz.00001.wav");
+        var bytes = File.ReadAllBytes(cut);
+        File.WriteAllBytes(cut, bytes[..(bytes.Length / 2)]);
+
+        var ds = GtzanDataset.Open(temp.Path, MediaKind.Audio, verify: true);
+
+        Assert.Equal(["genres_original/jazz/jazz.00000.wav", "genres_original/jazz/jazz.00002.wav"], ds.Items.Select(i => i.File));
+        Assert.All(ds.Items, i => Assert.Equal("22050 Hz, 0.1 s", i.Format));
+        var problem = Assert.Single(ds.Problems);
+        Assert.Equal("genres_original/jazz/jazz.00001.wav", problem.File);
+        Assert.Contains("truncated", problem.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_OldAuLayout_IsFoundForAudio()
+    {
+        using var temp = new TempFolder();
+        // A minimal Sun AU file: ".snd", header 24 bytes, 4 data bytes, 16-bit linear PCM, 22050 Hz, mono.
+        byte[] au = [0x2E, 0x73, 0x6E, 0x64, 0, 0, 0, 24, 0, 0, 0, 4, 0, 0, 0, 3, 0, 0, 0x56, 0x22, 0, 0, 0, 1, 0x40, 0x00, 0xC0, 0x00];
+        Directory.CreateDirectory(temp.File("genres", "rock"));
+        File.WriteAllBytes(temp.File("genres", "rock", "rock.00000.au"), au);
+
+        var ds = GtzanDataset.Open(temp.Path, MediaKind.Audio, verify: true);
+
+        Assert.Equal(temp.File("genres"), ds.Folder);
+        Assert.Equal("genres/rock/rock.00000.au", Assert.Single(ds.Items).File);
+        Assert.Empty(ds.Problems);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ public class ImageFileTests
 
         Assert.Equal((37, 23), (back.Width, back.Height));
         Assert.Equal(image.Pixels, back.Pixels);
-        Assert.Empty(Directory.GetFiles(temp.File("a", "b"), "*.tmp"));
+        Assert.Empty(Directory.GetFiles(temp.File("a", "b"), "*.partial"));
     }
 
     [Fact]
