@@ -12,11 +12,35 @@ internal static class CliRunner
         {
             return body();
         }
-        catch (Exception e) when (e is DataFileException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (Unwrap(e) is DataFileException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {Unwrap(e).Message}");
             return 1;
         }
+        catch (OperationCanceledException)
+        {
+            AnsiConsole.MarkupLine("[yellow]cancelled.[/] Files finished before the cancel are complete; none is half-written.");
+            return 130;
+        }
+        catch (Exception e)
+        {
+            // A bug, not bad input: say so plainly, keep the trace one variable away.
+            var inner = Unwrap(e);
+            AnsiConsole.MarkupLineInterpolated($"[red]internal error:[/] {inner.GetType().Name}: {inner.Message}");
+            if (Environment.GetEnvironmentVariable("CUDAGENRE_DEBUG") is "1")
+                Console.Error.WriteLine(e);
+            else
+                AnsiConsole.MarkupLine("Set CUDAGENRE_DEBUG=1 to see the stack trace, and please report it.");
+            return 2;
+        }
+    }
+
+    /// <summary>Parallel loops wrap the failure of a clip in an AggregateException; the first inner one is the story.</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: > 0 } a)
+            e = a.InnerExceptions[0];
+        return e;
     }
 
     /// <summary>Runs <paramref name="work"/> under a progress bar of <paramref name="total"/> steps; the work reports steps done.</summary>
@@ -36,6 +60,9 @@ internal static class CliRunner
         return result;
     }
 
+    /// <summary>A token that Ctrl+C cancels (instead of killing the process), so long work can stop between files.</summary>
+    public static CtrlC CancelOnCtrlC() => new();
+
     /// <summary>Parses "432x288" (or "432×288") into (width, height).</summary>
     public static (int Width, int Height) ParseSize(string text)
     {
@@ -54,6 +81,28 @@ internal static class CliRunner
         {
             lock (_lock)
                 report(value);
+        }
+    }
+
+    /// <summary>Turns Ctrl+C into a cancellation for as long as it is not disposed.</summary>
+    public sealed class CtrlC : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+
+        public CtrlC() => Console.CancelKeyPress += OnCancel;
+
+        public CancellationToken Token => _source.Token;
+
+        public void Dispose()
+        {
+            Console.CancelKeyPress -= OnCancel;
+            _source.Dispose();
+        }
+
+        private void OnCancel(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true;
+            _source.Cancel();
         }
     }
 }

@@ -50,9 +50,10 @@ internal static class SynthCommand
         var total = options.CountPerGenre * Genres.Count;
         AnsiConsole.MarkupLineInterpolated($"Synthesizing {total} clips ({options.CountPerGenre} per genre × {options.Seconds} s, seed {options.Seed}) into [bold]{outputDir}[/]");
         var clock = Stopwatch.StartNew();
+        using var ctrlC = CliRunner.CancelOnCtrlC();
         CliRunner.WithProgress("Synthesizing", total, p =>
         {
-            SyntheticGtzan.Generate(outputDir, options, p);
+            SyntheticGtzan.Generate(outputDir, options, p, ctrlC.Token);
             return 0;
         });
         var elapsed = clock.Elapsed;
