@@ -20,7 +20,7 @@ public static class GenreSynthesizer
     public const double DefaultSeconds = 30;
 
     // Independent random streams, so that changing how one part draws leaves the others as they were.
-    private enum Stream : ulong
+    private enum RandomStream : ulong
     {
         Plan = 1,
         Arrangement,
@@ -46,26 +46,26 @@ public static class GenreSynthesizer
         var plan = Plan(genre, seed, seconds, sampleRate);
         var style = GenreStyles.For(genre);
         var length = (int)Math.Round(seconds * sampleRate);
-        var arrangement = Arrangement.Compose(plan, Random(plan, Stream.Arrangement));
+        var arrangement = Arrangement.Compose(plan, Random(plan, RandomStream.Arrangement));
 
         var tracks = new List<(float[] Samples, double LevelDb, double FloorRms)>();
 
-        var hits = DrumPart.Compose(arrangement, style.Kit, Random(plan, Stream.Drums));
+        var hits = DrumPart.Compose(arrangement, style.Kit, Random(plan, RandomStream.Drums));
         if (hits.Count > 0)
         {
-            var kit = new DrumKit(sampleRate, style.Kit, Random(plan, Stream.Kit));
+            var kit = new DrumKit(sampleRate, style.Kit, Random(plan, RandomStream.Kit));
             var drums = new float[length];
             DrumPart.Render(hits, kit, drums);
             tracks.Add((drums, plan.DrumsDb, kit.ReferenceRms(arrangement.SecondsPerBeat)));
         }
 
-        var bassNotes = BassPart.Compose(arrangement, hits, Random(plan, Stream.Bass));
+        var bassNotes = BassPart.Compose(arrangement, hits, Random(plan, RandomStream.Bass));
         if (bassNotes.Count > 0)
-            tracks.Add((Render(BassPart.Instrument(plan, Random(plan, Stream.BassInstrument)), bassNotes, length), plan.BassDb, 0));
+            tracks.Add((Render(BassPart.Instrument(plan, Random(plan, RandomStream.BassInstrument)), bassNotes, length), plan.BassDb, 0));
 
         for (var layer = 0; layer < plan.Comping.Count; layer++)
         {
-            var random = Random(plan, Stream.Comping + (ulong)layer);
+            var random = Random(plan, RandomStream.Comping + (ulong)layer);
             var choice = plan.Comping[layer];
             var flag = layer == 0 ? BandPart.Comping : BandPart.SecondComping;
             var shift = layer == 0 ? 0 : random.Uniform(3, 10);
@@ -74,12 +74,12 @@ public static class GenreSynthesizer
                 tracks.Add((Render(CompingPart.Instrument(choice.Instrument, plan, random), notes, length), plan.CompingDb[layer], 0));
         }
 
-        var melody = MelodyPart.Compose(arrangement, Random(plan, Stream.Lead));
+        var melody = MelodyPart.Compose(arrangement, Random(plan, RandomStream.Lead));
         if (melody.Count > 0)
-            tracks.Add((Render(MelodyPart.Instrument(plan, Random(plan, Stream.LeadInstrument)), melody, length), plan.LeadDb, 0));
+            tracks.Add((Render(MelodyPart.Instrument(plan, Random(plan, RandomStream.LeadInstrument)), melody, length), plan.LeadDb, 0));
 
         var mix = Mix(tracks, length);
-        Master(mix, plan, Random(plan, Stream.Master), Random(plan, Stream.Noise));
+        Master(mix, plan, Random(plan, RandomStream.Master), Random(plan, RandomStream.Noise));
         return new AudioClip(mix, sampleRate);
     }
 
@@ -97,11 +97,11 @@ public static class GenreSynthesizer
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 8000);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleRate, 192000);
         var style = GenreStyles.For(genre);
-        var random = new SeededRandom(SeededRandom.Mix(seed, (ulong)genre, (ulong)Stream.Plan));
+        var random = new SeededRandom(SeededRandom.Mix(seed, (ulong)genre, (ulong)RandomStream.Plan));
         return ClipPlan.Draw(style, genre, seed, seconds, sampleRate, random);
     }
 
-    private static SeededRandom Random(ClipPlan plan, Stream stream)
+    private static SeededRandom Random(ClipPlan plan, RandomStream stream)
         => new(SeededRandom.Mix(plan.Seed, (ulong)plan.Genre, (ulong)stream));
 
     private static float[] Render(IInstrument instrument, List<Note> notes, int length)

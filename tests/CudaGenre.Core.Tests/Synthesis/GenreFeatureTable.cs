@@ -8,7 +8,7 @@ namespace CudaGenre.Core.Tests.Synthesis;
 /// A by-hand check, not part of the normal run (it is explicit: run it with
 /// <c>dotnet test -- --filter-class "*GenreFeatureTable" --explicit only</c>): prints per-genre mean ± std of a
 /// few features over 20 clips per genre, and the leave-one-out accuracy of a 5-nearest-neighbour classifier
-/// on them, to see that the genres are distinct but overlap. Also written to
+/// on them, to see that the genres are distinct but overlap (it fails when that accuracy leaves 30–90 %). Also written to
 /// <c>$TMPDIR/cudagenre-synth-features.txt</c>.
 /// </summary>
 public class GenreFeatureTable
@@ -70,6 +70,9 @@ public class GenreFeatureTable
         var report = text.ToString();
         TestContext.Current.TestOutputHelper?.WriteLine(report);
         File.WriteAllText(Path.Combine(Path.GetTempPath(), "cudagenre-synth-features.txt"), report);
+
+        // Learnable (far above the 10 % of guessing) but not trivially separable by simple features.
+        Assert.InRange(profileAccuracy, 0.3, 0.9);
     }
 
     private static double[] Summary(float[] samples, double planBpm)

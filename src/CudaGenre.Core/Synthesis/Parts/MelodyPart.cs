@@ -32,6 +32,7 @@ internal static class MelodyPart
         var bends = lead is LeadInstrument.LeadGuitar or LeadInstrument.TwangGuitar or LeadInstrument.Harmonica
             || (lead == LeadInstrument.Singer && plan.Scale == MelodyScale.Blues);
         var scoops = lead is LeadInstrument.Singer or LeadInstrument.Saxophone or LeadInstrument.Violin;
+        var sings = lead is LeadInstrument.Singer or LeadInstrument.Rapper;
 
         // The playable pitches: the scale across the instrument's range around its register.
         var steps = arrangement.Key.MelodySteps(plan.Scale);
@@ -81,7 +82,9 @@ internal static class MelodyPart
                     else if (scoops && random.Chance(0.25))
                         bend = random.Uniform(0.3, 1);
                 }
-                notes.Add(new Note(start, duration, pitch + plan.TuningSemitones, velocity, bend, random.NextInt(5)));
+                // Singers get a vowel per syllable; for other instruments the variant means articulation (0: plain).
+                var vowel = sings ? random.NextInt(5) : 0;
+                notes.Add(new Note(start, duration, pitch + plan.TuningSemitones, velocity, bend, vowel));
             }
         }
         // A melody is monophonic: a note ends before the next begins.
