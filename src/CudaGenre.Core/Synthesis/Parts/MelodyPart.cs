@@ -58,11 +58,19 @@ internal static class MelodyPart
             for (var i = 0; i < onsets.Count; i++)
             {
                 var step = onsets[i];
-                var until = i + 1 < onsets.Count ? onsets[i + 1] : barInPhrase == phraseBars - 1 ? 16 : 16 + (motif[barInPhrase + 1].Count > 0 ? motif[barInPhrase + 1][0] : 16);
+                // A note lasts until the next onset: later in this bar, early in the next, or the phrase's end.
+                int until;
+                if (i + 1 < onsets.Count)
+                    until = onsets[i + 1];
+                else if (barInPhrase == phraseBars - 1 || motif[barInPhrase + 1].Count == 0)
+                    until = 16;
+                else
+                    until = 16 + motif[barInPhrase + 1][0];
                 var start = arrangement.TimeOfStep(bar, step);
                 var end = arrangement.TimeOfStep(bar, until);
-                var gap = rapping ? 0.15 : 0.06;
-                var duration = Math.Max(0.05, ((end - start) * (rapping ? random.Uniform(0.6, 0.9) : random.Uniform(0.85, 0.97))) - (gap * 0.2));
+                // Rapped syllables are clipped; sung and played lines are near legato.
+                var legato = rapping ? random.Uniform(0.6, 0.9) : random.Uniform(0.85, 0.97);
+                var duration = Math.Max(0.05, (end - start) * legato);
                 var velocity = Math.Clamp((0.65 + (0.35 * section.Intensity)) * random.Uniform(0.8, 1) * (step % 4 == 0 ? 1 : 0.9), 0, 1);
                 double pitch;
                 double bend = 0;
