@@ -117,6 +117,9 @@ public sealed record ClipPlan
     /// <summary>Master high-pass corner, Hz.</summary>
     public required double HighpassHz { get; init; }
 
+    /// <summary>Master high-shelf gain above 6 kHz, dB.</summary>
+    public required double AirDb { get; init; }
+
     /// <summary>Mastering compression, 0–1.</summary>
     public required double Compression { get; init; }
 
@@ -204,6 +207,7 @@ public sealed record ClipPlan
             Crackle = random.Chance(style.CrackleProbability),
             LowpassHz = style.LowpassHz.Draw(random),
             HighpassHz = style.HighpassHz.Draw(random),
+            AirDb = style.AirDb.Draw(random),
             Compression = style.Compression.Draw(random),
             SwellDb = style.SwellDb.Draw(random),
             PeakLevel = random.Uniform(0.5, 0.98),

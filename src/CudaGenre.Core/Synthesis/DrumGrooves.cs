@@ -90,7 +90,7 @@ public static class DrumGrooves
     public static DrumGroove JazzRide { get; } = new("jazz ride",
         (DrumVoice.Ride, /*     */ "x...x.x.x...x.x."),
         (DrumVoice.PedalHat, /* */ "....x.......x..."),
-        (DrumVoice.Kick, /*     */ "2...2...2...2..."),
+        (DrumVoice.Kick, /*     */ "3...3...3...3..."),
         (DrumVoice.Snare, /*    */ "..1...1..1...1.1"));
 
     /// <summary>Brushes: sweeps on every beat, taps on 2 and 4.</summary>

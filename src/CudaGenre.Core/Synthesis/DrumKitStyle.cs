@@ -96,12 +96,12 @@ public sealed record DrumKitStyle
         SnareHz = new(190, 260),
         SnareNoise = new(0.4, 0.75),
         SnareDecay = new(0.12, 0.3),
-        CymbalBrightnessHz = new(3000, 6000),
+        CymbalBrightnessHz = new(2500, 5000),
         HatDecay = new(0.05, 0.12),
         CymbalDecay = new(1.5, 3),
         SnareDb = new(-8, -2),
         HatDb = new(-12, -5),
-        CymbalDb = new(-6, 0),
+        CymbalDb = new(-12, -6),
         TimingJitterMs = new(4, 12),
     };
 
@@ -138,7 +138,7 @@ public sealed record DrumKitStyle
         HatDecay = new(0.03, 0.08),
         CymbalDecay = new(1, 2),
         SnareDb = new(-5, 0),
-        HatDb = new(-10, -4),
+        HatDb = new(-8, -2),
         CymbalDb = new(-14, -8),
         TimingJitterMs = new(1, 6),
     };
@@ -157,7 +157,7 @@ public sealed record DrumKitStyle
         HatDecay = new(0.025, 0.07),
         CymbalDecay = new(1, 2),
         SnareDb = new(-4, 1),
-        HatDb = new(-12, -5),
+        HatDb = new(-9, -3),
         CymbalDb = new(-14, -8),
         TimingJitterMs = new(0, 2),
     };
@@ -176,7 +176,7 @@ public sealed record DrumKitStyle
         HatDecay = new(0.02, 0.06),
         CymbalDecay = new(1, 2),
         SnareDb = new(-3, 2),
-        HatDb = new(-14, -7),
+        HatDb = new(-11, -5),
         CymbalDb = new(-16, -10),
         TimingJitterMs = new(0, 6),
     };
@@ -195,7 +195,7 @@ public sealed record DrumKitStyle
         HatDecay = new(0.04, 0.1),
         CymbalDecay = new(1, 2),
         SnareDb = new(-4, 1),
-        HatDb = new(-14, -7),
+        HatDb = new(-11, -5),
         CymbalDb = new(-16, -9),
         TimingJitterMs = new(2, 8),
     };

@@ -120,6 +120,9 @@ public sealed record GenreStyle
     /// <summary>The master high-pass corner, Hz (old recordings lose the low end).</summary>
     public required ValueRange HighpassHz { get; init; }
 
+    /// <summary>"Air": master high-shelf gain above 6 kHz, dB (modern pop productions are bright, old records dull).</summary>
+    public required ValueRange AirDb { get; init; }
+
     /// <summary>Mastering compression and saturation, 0 (none, wide dynamics) to 1 (brick-wall loud).</summary>
     public required ValueRange Compression { get; init; }
 

@@ -40,8 +40,8 @@ public static class GenreStyles
                 (LeadInstrument.Saxophone, 1), (LeadInstrument.Piano, 1)),
             Scales = new((MelodyScale.Blues, 6), (MelodyScale.Pentatonic, 2), (MelodyScale.Modal, 1)),
             LeadDensity = new(0.3, 0.6), LeadDb = new(-3, 3), LeadRegister = new(60, 72),
-            ReverbWet = new(0.08, 0.3), ReverbSeconds = new(0.8, 2), NoiseSnrDb = new(15, 45), CrackleProbability = 0.35,
-            LowpassHz = new(4000, 11025), HighpassHz = new(30, 150),
+            ReverbWet = new(0.08, 0.3), ReverbSeconds = new(0.8, 2), NoiseSnrDb = new(20, 50), CrackleProbability = 0.35,
+            LowpassHz = new(4000, 11025), HighpassHz = new(30, 150), AirDb = new(-3, 2),
             Compression = new(0, 0.4), SwellDb = new(0, 4), DropoutProbability = 0.12,
         },
         new()
@@ -71,13 +71,13 @@ public static class GenreStyles
             Scales = new((MelodyScale.Diatonic, 1)),
             LeadDensity = new(0.35, 0.7), LeadDb = new(-4, 2), LeadRegister = new(67, 80),
             ReverbWet = new(0.25, 0.5), ReverbSeconds = new(1.8, 3.5), NoiseSnrDb = new(30, 60), CrackleProbability = 0.1,
-            LowpassHz = new(6000, 11025), HighpassHz = new(20, 60),
+            LowpassHz = new(6000, 11025), HighpassHz = new(20, 60), AirDb = new(-2, 2),
             Compression = new(0, 0.1), SwellDb = new(6, 18), DropoutProbability = 0.1,
         },
         new()
         {
             Genre = "country",
-            TempoBpm = new(80, 165), Swing = new(0, 0.35),
+            TempoBpm = new(80, 165), Swing = new(0, 0.45),
             Grooves = new((DrumGrooves.TrainBeat, 3), (DrumGrooves.TwoStep, 3), (DrumGrooves.RockBeat, 2),
                 (DrumGrooves.Shuffle, 1), (DrumGrooves.JazzBrushes, 0.5), (DrumGrooves.None, 0.5)),
             Kit = DrumKitStyle.Vintage, DrumsDb = new(-5, 0), FillProbability = 0.35, CrashProbability = 0.4,
@@ -102,7 +102,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 4), (MelodyScale.Diatonic, 3), (MelodyScale.Modal, 1), (MelodyScale.Blues, 1)),
             LeadDensity = new(0.3, 0.6), LeadDb = new(-3, 3), LeadRegister = new(60, 74),
             ReverbWet = new(0.08, 0.25), ReverbSeconds = new(0.8, 1.8), NoiseSnrDb = new(30, 60), CrackleProbability = 0.1,
-            LowpassHz = new(6000, 11025), HighpassHz = new(25, 100),
+            LowpassHz = new(6000, 11025), HighpassHz = new(25, 100), AirDb = new(0, 3),
             Compression = new(0.2, 0.6), SwellDb = new(0, 3), DropoutProbability = 0.1,
         },
         new()
@@ -132,7 +132,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 3), (MelodyScale.Diatonic, 3), (MelodyScale.Modal, 2)),
             LeadDensity = new(0.35, 0.65), LeadDb = new(-3, 3), LeadRegister = new(64, 76),
             ReverbWet = new(0.1, 0.28), ReverbSeconds = new(1, 2), NoiseSnrDb = new(40, 65), CrackleProbability = 0.1,
-            LowpassHz = new(8000, 11025), HighpassHz = new(25, 60),
+            LowpassHz = new(8000, 11025), HighpassHz = new(25, 60), AirDb = new(0, 4),
             Compression = new(0.35, 0.75), SwellDb = new(0, 2), DropoutProbability = 0.1,
         },
         new()
@@ -163,7 +163,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 2), (MelodyScale.Diatonic, 1), (MelodyScale.Modal, 1)),
             LeadDensity = new(0.65, 0.9), LeadDb = new(-1, 4), LeadRegister = new(52, 62),
             ReverbWet = new(0.02, 0.15), ReverbSeconds = new(0.5, 1.5), NoiseSnrDb = new(25, 60), CrackleProbability = 0.3,
-            LowpassHz = new(7000, 11025), HighpassHz = new(20, 40),
+            LowpassHz = new(7000, 11025), HighpassHz = new(20, 40), AirDb = new(0, 4),
             Compression = new(0.35, 0.8), SwellDb = new(0, 2), DropoutProbability = 0.08,
         },
         new()
@@ -193,8 +193,8 @@ public static class GenreStyles
                 (LeadInstrument.Singer, 1.5), (LeadInstrument.Flute, 0.5)),
             Scales = new((MelodyScale.Modal, 3), (MelodyScale.Diatonic, 2), (MelodyScale.Blues, 2), (MelodyScale.Pentatonic, 0.5)),
             LeadDensity = new(0.45, 0.85), LeadDb = new(-3, 3), LeadRegister = new(60, 74),
-            ReverbWet = new(0.1, 0.3), ReverbSeconds = new(1, 2.2), NoiseSnrDb = new(25, 55), CrackleProbability = 0.2,
-            LowpassHz = new(5000, 11025), HighpassHz = new(25, 100),
+            ReverbWet = new(0.1, 0.3), ReverbSeconds = new(1, 2.2), NoiseSnrDb = new(30, 60), CrackleProbability = 0.2,
+            LowpassHz = new(5000, 11025), HighpassHz = new(25, 100), AirDb = new(-3, 2),
             Compression = new(0, 0.3), SwellDb = new(0, 6), DropoutProbability = 0.1,
         },
         new()
@@ -222,7 +222,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Diatonic, 2), (MelodyScale.Pentatonic, 2), (MelodyScale.Blues, 1)),
             LeadDensity = new(0.45, 0.8), LeadDb = new(-4, 1), LeadRegister = new(60, 76),
             ReverbWet = new(0.04, 0.18), ReverbSeconds = new(0.8, 1.8), NoiseSnrDb = new(45, 70), CrackleProbability = 0,
-            LowpassHz = new(9000, 11025), HighpassHz = new(30, 80),
+            LowpassHz = new(9000, 11025), HighpassHz = new(30, 80), AirDb = new(0, 4),
             Compression = new(0.6, 1), SwellDb = new(0, 2), DropoutProbability = 0.06,
         },
         new()
@@ -254,7 +254,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 4), (MelodyScale.Diatonic, 4)),
             LeadDensity = new(0.35, 0.65), LeadDb = new(0, 4), LeadRegister = new(62, 76),
             ReverbWet = new(0.1, 0.3), ReverbSeconds = new(1, 2.2), NoiseSnrDb = new(45, 70), CrackleProbability = 0,
-            LowpassHz = new(9000, 11025), HighpassHz = new(25, 60),
+            LowpassHz = new(9000, 11025), HighpassHz = new(25, 60), AirDb = new(1, 6),
             Compression = new(0.5, 0.9), SwellDb = new(0, 2), DropoutProbability = 0.08,
         },
         new()
@@ -284,7 +284,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 4), (MelodyScale.Diatonic, 3), (MelodyScale.Modal, 2)),
             LeadDensity = new(0.35, 0.7), LeadDb = new(-2, 3), LeadRegister = new(58, 72),
             ReverbWet = new(0.15, 0.4), ReverbSeconds = new(1, 2.5), NoiseSnrDb = new(30, 60), CrackleProbability = 0.15,
-            LowpassHz = new(6500, 11025), HighpassHz = new(20, 50),
+            LowpassHz = new(6500, 11025), HighpassHz = new(20, 50), AirDb = new(-2, 3),
             Compression = new(0.2, 0.6), SwellDb = new(0, 3), DropoutProbability = 0.12,
         },
         new()
@@ -315,7 +315,7 @@ public static class GenreStyles
             Scales = new((MelodyScale.Pentatonic, 5), (MelodyScale.Blues, 2), (MelodyScale.Diatonic, 2)),
             LeadDensity = new(0.35, 0.7), LeadDb = new(-3, 2), LeadRegister = new(60, 74),
             ReverbWet = new(0.06, 0.25), ReverbSeconds = new(0.8, 2), NoiseSnrDb = new(35, 65), CrackleProbability = 0.05,
-            LowpassHz = new(7500, 11025), HighpassHz = new(25, 80),
+            LowpassHz = new(7500, 11025), HighpassHz = new(25, 80), AirDb = new(0, 3),
             Compression = new(0.4, 0.85), SwellDb = new(0, 3), DropoutProbability = 0.08,
         },
     ];

@@ -20,7 +20,7 @@ public static class GenreSynthesizer
     public const double DefaultSeconds = 30;
 
     // Independent random streams, so that changing how one part draws leaves the others as they were.
-    private enum Stream : ulong
+    private enum RandomStream : ulong
     {
         Plan = 1,
         Arrangement,
@@ -46,40 +46,40 @@ public static class GenreSynthesizer
         var plan = Plan(genre, seed, seconds, sampleRate);
         var style = GenreStyles.For(genre);
         var length = (int)Math.Round(seconds * sampleRate);
-        var arrangement = Arrangement.Compose(plan, Random(plan, Stream.Arrangement));
+        var arrangement = Arrangement.Compose(plan, Random(plan, RandomStream.Arrangement));
 
-        var tracks = new List<(float[] Samples, double LevelDb)>();
+        var tracks = new List<(float[] Samples, double LevelDb, double FloorRms)>();
 
-        var hits = DrumPart.Compose(arrangement, style.Kit, Random(plan, Stream.Drums));
+        var hits = DrumPart.Compose(arrangement, style.Kit, Random(plan, RandomStream.Drums));
         if (hits.Count > 0)
         {
-            var kit = new DrumKit(sampleRate, style.Kit, Random(plan, Stream.Kit));
+            var kit = new DrumKit(sampleRate, style.Kit, Random(plan, RandomStream.Kit));
             var drums = new float[length];
             DrumPart.Render(hits, kit, drums);
-            tracks.Add((drums, plan.DrumsDb));
+            tracks.Add((drums, plan.DrumsDb, kit.ReferenceRms(arrangement.SecondsPerBeat)));
         }
 
-        var bassNotes = BassPart.Compose(arrangement, hits, Random(plan, Stream.Bass));
+        var bassNotes = BassPart.Compose(arrangement, hits, Random(plan, RandomStream.Bass));
         if (bassNotes.Count > 0)
-            tracks.Add((Render(BassPart.Instrument(plan, Random(plan, Stream.BassInstrument)), bassNotes, length), plan.BassDb));
+            tracks.Add((Render(BassPart.Instrument(plan, Random(plan, RandomStream.BassInstrument)), bassNotes, length), plan.BassDb, 0));
 
         for (var layer = 0; layer < plan.Comping.Count; layer++)
         {
-            var random = Random(plan, Stream.Comping + (ulong)layer);
+            var random = Random(plan, RandomStream.Comping + (ulong)layer);
             var choice = plan.Comping[layer];
             var flag = layer == 0 ? BandPart.Comping : BandPart.SecondComping;
             var shift = layer == 0 ? 0 : random.Uniform(3, 10);
             var notes = CompingPart.Compose(arrangement, choice, flag, shift, random);
             if (notes.Count > 0)
-                tracks.Add((Render(CompingPart.Instrument(choice.Instrument, plan, random), notes, length), plan.CompingDb[layer]));
+                tracks.Add((Render(CompingPart.Instrument(choice.Instrument, plan, random), notes, length), plan.CompingDb[layer], 0));
         }
 
-        var melody = MelodyPart.Compose(arrangement, Random(plan, Stream.Lead));
+        var melody = MelodyPart.Compose(arrangement, Random(plan, RandomStream.Lead));
         if (melody.Count > 0)
-            tracks.Add((Render(MelodyPart.Instrument(plan, Random(plan, Stream.LeadInstrument)), melody, length), plan.LeadDb));
+            tracks.Add((Render(MelodyPart.Instrument(plan, Random(plan, RandomStream.LeadInstrument)), melody, length), plan.LeadDb, 0));
 
         var mix = Mix(tracks, length);
-        Master(mix, plan, Random(plan, Stream.Master), Random(plan, Stream.Noise));
+        Master(mix, plan, Random(plan, RandomStream.Master), Random(plan, RandomStream.Noise));
         return new AudioClip(mix, sampleRate);
     }
 
@@ -97,11 +97,11 @@ public static class GenreSynthesizer
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 8000);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(sampleRate, 192000);
         var style = GenreStyles.For(genre);
-        var random = new SeededRandom(SeededRandom.Mix(seed, (ulong)genre, (ulong)Stream.Plan));
+        var random = new SeededRandom(SeededRandom.Mix(seed, (ulong)genre, (ulong)RandomStream.Plan));
         return ClipPlan.Draw(style, genre, seed, seconds, sampleRate, random);
     }
 
-    private static SeededRandom Random(ClipPlan plan, Stream stream)
+    private static SeededRandom Random(ClipPlan plan, RandomStream stream)
         => new(SeededRandom.Mix(plan.Seed, (ulong)plan.Genre, (ulong)stream));
 
     private static float[] Render(IInstrument instrument, List<Note> notes, int length)
@@ -115,14 +115,15 @@ public static class GenreSynthesizer
 
     /// <summary>
     /// Sums the tracks at their levels. Each track is first brought to a reference loudness measured over the
-    /// stretches where it plays, so a level in the style table means the same whatever the instrument.
+    /// stretches where it plays, so a level in the style table means the same whatever the instrument; a
+    /// track quieter than its floor (a soft, sparse drum part) is not brought up past it.
     /// </summary>
-    private static float[] Mix(List<(float[] Samples, double LevelDb)> tracks, int length)
+    private static float[] Mix(List<(float[] Samples, double LevelDb, double FloorRms)> tracks, int length)
     {
         var mix = new float[length];
-        foreach (var (samples, levelDb) in tracks)
+        foreach (var (samples, levelDb, floorRms) in tracks)
         {
-            var rms = ActiveRms(samples);
+            var rms = Math.Max(ActiveRms(samples), floorRms);
             if (rms <= 0)
                 continue;
             var gain = (float)(0.1 * PortableMath.DbToGain(levelDb) / rms);
@@ -153,7 +154,7 @@ public static class GenreSynthesizer
         return count == 0 ? 0 : Math.Sqrt(sum / count);
     }
 
-    /// <summary>The studio and the record: reverb, recording bandwidth, swells, compression, noise floor, level.</summary>
+    /// <summary>The studio and the record: reverb, swells, noise floor, recording EQ and bandwidth, mastering, level.</summary>
     private static void Master(float[] mix, ClipPlan plan, SeededRandom random, SeededRandom noiseRandom)
     {
         var sr = plan.SampleRate;
@@ -167,17 +168,9 @@ public static class GenreSynthesizer
         for (var i = 0; i < mix.Length; i++)
             mix[i] = (dryGain * mix[i]) + (wetGain * wet[i]);
 
-        Biquad.HighPass(plan.HighpassHz, 0.7, sr).Process(mix);
-        if (plan.LowpassHz < 10000 && plan.LowpassHz < sr * 0.45)
-        {
-            // Two stages: old records roll off steeply.
-            Biquad.LowPass(plan.LowpassHz, 0.7, sr).Process(mix);
-            Biquad.LowPass(plan.LowpassHz * 1.2, 0.7, sr).Process(mix);
-        }
-
         Dynamics.Swell(mix, sr, plan.SwellDb, random);
-        Dynamics.Compress(mix, plan.Compression);
 
+        // The recording: a noise floor, then the medium's bandwidth and EQ, which shape the noise too.
         var level = ActiveRms(mix);
         var noise = new float[mix.Length];
         BackgroundNoise.Render(noise, plan.NoiseColor, noiseRandom);
@@ -186,6 +179,17 @@ public static class GenreSynthesizer
             mix[i] += noiseGain * noise[i];
         if (plan.Crackle)
             BackgroundNoise.AddCrackle(mix, sr, noiseRandom.Uniform(2, 15), (float)(level * noiseRandom.Uniform(0.3, 1.2)), noiseRandom);
+        Biquad.HighPass(plan.HighpassHz, 0.7, sr).Process(mix);
+        Biquad.HighShelf(6000, plan.AirDb, sr).Process(mix);
+        if (plan.LowpassHz < 10000 && plan.LowpassHz < sr * 0.45)
+        {
+            // Two stages: old records roll off steeply.
+            Biquad.LowPass(plan.LowpassHz, 0.7, sr).Process(mix);
+            Biquad.LowPass(plan.LowpassHz * 1.2, 0.7, sr).Process(mix);
+        }
+
+        // Mastering last, so the limiter decides the peaks.
+        Dynamics.Compress(mix, plan.Compression);
 
         var peak = Dynamics.Peak(mix);
         if (peak > 0)

@@ -109,7 +109,8 @@ internal static class PortableMath
         if (x >= 3f)
             return 1f;
         var x2 = x * x;
-        return x * (27f + x2) / (27f + (9f * x2));
+        // Rounding can overshoot ±1 by an ulp near ±3; the curve never should.
+        return Math.Clamp(x * (27f + x2) / (27f + (9f * x2)), -1f, 1f);
     }
 
     private static double SinKernel(double r)

@@ -10,19 +10,6 @@ internal enum SectionKind
     Break,
 }
 
-/// <summary>The parts of the band, as flags, so a section can say who plays in it.</summary>
-[Flags]
-internal enum BandPart
-{
-    None = 0,
-    Drums = 1,
-    Bass = 2,
-    Comping = 4,
-    SecondComping = 8,
-    Lead = 16,
-    All = Drums | Bass | Comping | SecondComping | Lead,
-}
-
 /// <summary>
 /// A section of the song: where it starts, how long it is, how hard the band plays (0–1) and who plays.
 /// </summary>

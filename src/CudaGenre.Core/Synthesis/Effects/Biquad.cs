@@ -25,10 +25,24 @@ internal sealed class Biquad
     /// <summary>Peaking EQ: <paramref name="gainDb"/> at <paramref name="hz"/>.</summary>
     public static Biquad Peaking(double hz, double q, double gainDb, int sampleRate)
     {
-        var (w, alpha, cos) = Prepare(hz, q, sampleRate);
-        _ = w;
+        var (_, alpha, cos) = Prepare(hz, q, sampleRate);
         var a = PortableMath.DbToGain(gainDb / 2);
         return new Biquad().Set(1 + (alpha * a), -2 * cos, 1 - (alpha * a), 1 + (alpha / a), -2 * cos, 1 - (alpha / a));
+    }
+
+    /// <summary>High shelf: <paramref name="gainDb"/> above <paramref name="hz"/> (shelf slope 1).</summary>
+    public static Biquad HighShelf(double hz, double gainDb, int sampleRate)
+    {
+        var (_, alpha, cos) = Prepare(hz, 0.707, sampleRate);
+        var a = PortableMath.DbToGain(gainDb / 2);
+        var root = 2 * Math.Sqrt(a) * alpha;
+        return new Biquad().Set(
+            a * (a + 1 + ((a - 1) * cos) + root),
+            -2 * a * (a - 1 + ((a + 1) * cos)),
+            a * (a + 1 + ((a - 1) * cos) - root),
+            a + 1 - ((a - 1) * cos) + root,
+            2 * (a - 1 - ((a + 1) * cos)),
+            a + 1 - ((a - 1) * cos) - root);
     }
 
     /// <summary>Redesigns as a low-pass, keeping the state (for sweeps).</summary>

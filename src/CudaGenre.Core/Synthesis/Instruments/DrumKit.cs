@@ -57,6 +57,19 @@ internal sealed class DrumKit
         _toms = [.. Enumerable.Range(0, 3).Select(i => Scale(Kick(tomHz * PortableMath.Exp2(i * 0.45), 1.5, 0.45, 0.1, random), 0.7))];
     }
 
+    /// <summary>
+    /// The RMS of a steady kick on every beat at full velocity: the kit's loudness yardstick, so that a
+    /// sparse, soft groove (jazz feathering under a ride) comes out quieter than a pounding one.
+    /// </summary>
+    public double ReferenceRms(double secondsPerBeat)
+    {
+        var kick = _samples[DrumVoice.Kick][0];
+        var energy = 0.0;
+        foreach (var s in kick)
+            energy += s * (double)s;
+        return Math.Sqrt(energy / Math.Max(kick.Length, secondsPerBeat * _sampleRate));
+    }
+
     /// <summary>Mixes one hit into <paramref name="track"/> at <paramref name="time"/> seconds (variant picks the tom).</summary>
     public void Play(DrumVoice voice, double time, double velocity, float[] track, int variant = 0)
     {

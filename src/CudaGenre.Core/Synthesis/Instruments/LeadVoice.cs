@@ -47,14 +47,14 @@ internal sealed class LeadVoice : IInstrument
         {
             case LeadInstrument.Singer:
             case LeadInstrument.Rapper:
-                _source = new Wavetable(sampleRate, k => 1 / PortableMath.Pow(k, 1.5 - (0.5 * brightness)), 64);
+                _source = new Wavetable(sampleRate, k => 1 / PortableMath.Pow(k, 1.3 - (0.5 * brightness)), 64);
                 _breath = random.Uniform(0.02, 0.08);
                 _vibratoCents = kind == LeadInstrument.Singer ? random.Uniform(15, 45) : 0;
                 _attackSeconds = kind == LeadInstrument.Singer ? random.Uniform(0.02, 0.06) : 0.008;
                 _grit = (float)Math.Max(0, (drive - 0.35) / 0.65);
                 for (var f = 0; f < 3; f++)
                     _formants[f] = Biquad.BandPass(Vowels[0][f] * shift, 6, sampleRate);
-                _formantGains = [1, 0.7, 0.35];
+                _formantGains = [1, 0.7, 0.5]; // a strong third formant: the "singer's formant" that cuts through a band
                 break;
             case LeadInstrument.Saxophone:
                 _source = new Wavetable(sampleRate, k => (k % 2 == 1 ? 1 : 0.6) / PortableMath.Pow(k, 1.1), 48);
@@ -161,7 +161,7 @@ internal sealed class LeadVoice : IInstrument
             if (formants)
             {
                 y = (_formantGains[0] * _formants[0].Process(x)) + (_formantGains[1] * _formants[1].Process(x))
-                    + (_formantGains[2] * _formants[2].Process(x)) + (0.08 * x);
+                    + (_formantGains[2] * _formants[2].Process(x)) + (0.12 * x);
                 y *= 2.5;
             }
             else

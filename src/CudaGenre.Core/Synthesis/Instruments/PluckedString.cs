@@ -49,7 +49,7 @@ internal sealed class PluckedString : IInstrument
         var period = (double)_sampleRate / hz;
         // The note starts Bend semitones low: a longer period that shortens to the target.
         var bendRatio = PortableMath.Exp2(note.Bend / 12);
-        var maxDelay = (period * Math.Max(1, 1 / bendRatio)) + 4;
+        var maxDelay = (period * Math.Max(1, bendRatio)) + 4;
         var line = new float[(int)maxDelay + 4];
         var length = line.Length;
 
@@ -95,6 +95,8 @@ internal sealed class PluckedString : IInstrument
             var read = write - delay;
             if (read < 0)
                 read += length;
+            if (read >= length)
+                read = 0; // it was a hair below zero and rounded up to the length
             var ri = (int)read;
             var rf = (float)(read - ri);
             var a = line[ri];

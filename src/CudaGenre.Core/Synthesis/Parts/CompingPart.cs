@@ -155,7 +155,8 @@ internal static class CompingPart
                 case CompingRhythm.Skank:
                     for (var s = 2; s < 16; s += 4)
                     {
-                        hits.Add((s, skankLength, 0.8, 1 - (int)Math.Round(skankLength)));
+                        // Short skanks are choked (muted) by the fretting hand.
+                        hits.Add((s, skankLength, 0.8, skankLength < 0.75 ? 1 : 0));
                         if (organBubble && random.Chance(0.5))
                             hits.Add((s + 1, 0.6, 0.55, 1));
                     }

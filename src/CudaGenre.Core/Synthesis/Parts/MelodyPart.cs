@@ -32,6 +32,7 @@ internal static class MelodyPart
         var bends = lead is LeadInstrument.LeadGuitar or LeadInstrument.TwangGuitar or LeadInstrument.Harmonica
             || (lead == LeadInstrument.Singer && plan.Scale == MelodyScale.Blues);
         var scoops = lead is LeadInstrument.Singer or LeadInstrument.Saxophone or LeadInstrument.Violin;
+        var sings = lead is LeadInstrument.Singer or LeadInstrument.Rapper;
 
         // The playable pitches: the scale across the instrument's range around its register.
         var steps = arrangement.Key.MelodySteps(plan.Scale);
@@ -57,11 +58,19 @@ internal static class MelodyPart
             for (var i = 0; i < onsets.Count; i++)
             {
                 var step = onsets[i];
-                var until = i + 1 < onsets.Count ? onsets[i + 1] : barInPhrase == phraseBars - 1 ? 16 : 16 + (motif[barInPhrase + 1].Count > 0 ? motif[barInPhrase + 1][0] : 16);
+                // A note lasts until the next onset: later in this bar, early in the next, or the phrase's end.
+                int until;
+                if (i + 1 < onsets.Count)
+                    until = onsets[i + 1];
+                else if (barInPhrase == phraseBars - 1 || motif[barInPhrase + 1].Count == 0)
+                    until = 16;
+                else
+                    until = 16 + motif[barInPhrase + 1][0];
                 var start = arrangement.TimeOfStep(bar, step);
                 var end = arrangement.TimeOfStep(bar, until);
-                var gap = rapping ? 0.15 : 0.06;
-                var duration = Math.Max(0.05, ((end - start) * (rapping ? random.Uniform(0.6, 0.9) : random.Uniform(0.85, 0.97))) - (gap * 0.2));
+                // Rapped syllables are clipped; sung and played lines are near legato.
+                var legato = rapping ? random.Uniform(0.6, 0.9) : random.Uniform(0.85, 0.97);
+                var duration = Math.Max(0.05, (end - start) * legato);
                 var velocity = Math.Clamp((0.65 + (0.35 * section.Intensity)) * random.Uniform(0.8, 1) * (step % 4 == 0 ? 1 : 0.9), 0, 1);
                 double pitch;
                 double bend = 0;
@@ -81,7 +90,9 @@ internal static class MelodyPart
                     else if (scoops && random.Chance(0.25))
                         bend = random.Uniform(0.3, 1);
                 }
-                notes.Add(new Note(start, duration, pitch + plan.TuningSemitones, velocity, bend, random.NextInt(5)));
+                // Singers get a vowel per syllable; for other instruments the variant means articulation (0: plain).
+                var vowel = sings ? random.NextInt(5) : 0;
+                notes.Add(new Note(start, duration, pitch + plan.TuningSemitones, velocity, bend, vowel));
             }
         }
         // A melody is monophonic: a note ends before the next begins.
