@@ -42,8 +42,7 @@ public static class ConfusionMatrixPlot
             throw new ArgumentException("Cannot plot an empty confusion matrix (no samples).", nameof(matrix));
 
         using var plot = Create(matrix, title);
-        PlotFiles.CreateFolderFor(path);
-        plot.SavePng(path, width, height);
+        PlotFiles.WritePng(path, plot.GetImageBytes(width, height, ImageFormat.Png));
         return plot.LastRender.DataRect;
     }
 

@@ -1,3 +1,4 @@
+using CudaGenre.Core;
 using SkiaSharp;
 
 namespace CudaGenre.Reports;
@@ -13,13 +14,8 @@ internal static class PlotFiles
     /// <summary>Name of an installed sans-serif font family for plot text.</summary>
     public static string SansFont { get; } = FindSansFont();
 
-    /// <summary>Creates the folder that <paramref name="path"/> will be written into, so callers can name a fresh run folder.</summary>
-    public static void CreateFolderFor(string path)
-    {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(folder))
-            Directory.CreateDirectory(folder);
-    }
+    /// <summary>Writes rendered PNG bytes through <see cref="AtomicFile"/>: folder created, never half-written.</summary>
+    public static void WritePng(string path, byte[] png) => AtomicFile.Write(path, png);
 
     private static string FindSansFont()
     {

@@ -40,8 +40,8 @@ public static class TrainingCurvesPlot
             var figure = new Multiplot(loss);
             figure.AddPlot(accuracy);
             figure.Layout = new ScottPlot.MultiplotLayouts.Columns();
-            PlotFiles.CreateFolderFor(path);
-            figure.SavePng(path, width, height);
+            using var image = figure.Render(width, height);
+            PlotFiles.WritePng(path, image.GetImageBytes(ImageFormat.Png));
         }
     }
 

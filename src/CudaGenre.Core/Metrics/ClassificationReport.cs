@@ -112,10 +112,7 @@ public sealed record ClassificationReport
     /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/>, creating its folder if needed.</summary>
     public void Save(string path)
     {
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null)
-            Directory.CreateDirectory(folder);
-        File.WriteAllText(path, ToJson());
+        AtomicFile.WriteText(path, ToJson());
     }
 
     /// <summary>

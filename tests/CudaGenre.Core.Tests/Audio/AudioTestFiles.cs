@@ -77,20 +77,4 @@ internal static class AudioTestFiles
 
     public static AudioClip ReadBytes(byte[] bytes, string name = "test.wav") =>
         AudioFile.Read(new MemoryStream(bytes, writable: false), name);
-
-    /// <summary>A fresh temporary folder, deleted on dispose.</summary>
-    public sealed class TempFolder : IDisposable
-    {
-        public TempFolder()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cudagenre-audio-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
-    }
 }

@@ -5,7 +5,7 @@ namespace CudaGenre.Core.Tests.Audio;
 
 public sealed class WavWriterTests : IDisposable
 {
-    private readonly AudioTestFiles.TempFolder _temp = new();
+    private readonly TempFolder _temp = new();
 
     public void Dispose() => _temp.Dispose();
 

@@ -85,24 +85,16 @@ public class ClassificationReportTests
     [Fact]
     public void SaveAndLoad_RoundTrip_AndLoadNamesTheFileOnError()
     {
-        var folder = Path.Combine(Path.GetTempPath(), "cudagenre-tests", Guid.NewGuid().ToString("N"));
-        try
-        {
-            var path = Path.Combine(folder, "sub", "report.json");
-            var report = ClassificationReport.From(ConfusionMatrixTests.HandCase());
-            report.Save(path);
-            Assert.Equal(report, ClassificationReport.Load(path));
+        using var folder = new TempFolder();
+        var path = folder.File("sub", "report.json");
+        var report = ClassificationReport.From(ConfusionMatrixTests.HandCase());
+        report.Save(path);
+        Assert.Equal(report, ClassificationReport.Load(path));
 
-            var broken = Path.Combine(folder, "broken.json");
-            File.WriteAllText(broken, "{ \"sampleCount\": ");
-            var e = Assert.Throws<DataFileException>(() => ClassificationReport.Load(broken));
-            Assert.Equal(broken, e.FilePath);
-        }
-        finally
-        {
-            if (Directory.Exists(folder))
-                Directory.Delete(folder, recursive: true);
-        }
+        var broken = folder.File("broken.json");
+        File.WriteAllText(broken, "{ \"sampleCount\": ");
+        var e = Assert.Throws<DataFileException>(() => ClassificationReport.Load(broken));
+        Assert.Equal(broken, e.FilePath);
     }
 
     [Fact]

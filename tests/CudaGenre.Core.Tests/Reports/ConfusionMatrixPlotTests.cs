@@ -31,26 +31,26 @@ public class ConfusionMatrixPlotTests
     [Fact]
     public void SavePng_WritesAPngOfTheRequestedSize_ThatIsNotBlank()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = folder.File("confusion.png");
 
         ConfusionMatrixPlot.SavePng(BluesPerfectRockBad(), path, "test", 640, 520);
 
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
         Assert.Equal(640, png.Width);
         Assert.Equal(520, png.Height);
-        Assert.True(PlotTestFolder.DistinctColours(png) > 50, "The image looks blank.");
+        Assert.True(PngInspection.DistinctColours(png) > 50, "The image looks blank.");
     }
 
     [Fact]
     public void SavePng_UsesTheDefaultSize_AndCreatesTheFolder()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = Path.Combine(folder.Path, "run-1", "plots", "confusion.png");
 
         ConfusionMatrixPlot.SavePng(BluesPerfectRockBad(), path, "test");
 
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
         Assert.Equal(900, png.Width);
         Assert.Equal(800, png.Height);
     }
@@ -58,14 +58,14 @@ public class ConfusionMatrixPlotTests
     [Fact]
     public void FirstGenreIsTheTopRowAndLeftColumn_RowsAreTruth()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = folder.File("orientation.png");
         var n = Genres.Count;
 
         // The data rectangle comes from ScottPlot's last render; the cell geometry below is ours, from the
         // picture's point of view (row 0 at the top, column 0 at the left), not from the plot code.
         var data = ConfusionMatrixPlot.Save(BluesPerfectRockBad(), path, "orientation", 900, 800);
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
 
         // Sample a quarter of the way into the cell: away from the count in its centre and the grid lines.
         SKColor Cell(int row, int column) => png.GetPixel(
@@ -100,13 +100,13 @@ public class ConfusionMatrixPlotTests
     [Fact]
     public void SavePng_RendersARowForAClassWithoutSamples()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = folder.File("missing-class.png");
         var m = ConfusionMatrix.FromCounts([[3, 1, 0], [1, 1, 1], [0, 0, 0]], ["blues", "classical", "country"]);
 
         var data = ConfusionMatrixPlot.Save(m, path, "missing class", 600, 500);
 
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
         var emptyRow = png.GetPixel((int)(data.Left + (0.25 * data.Width / 3)), (int)(data.Top + (2.25 * data.Height / 3)));
         AssertColour(ConfusionMatrixPlot.EmptyRowColor, emptyRow, "country row (no samples)");
     }
@@ -114,7 +114,7 @@ public class ConfusionMatrixPlotTests
     [Fact]
     public void SavePng_RejectsAnEmptyMatrix()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         Assert.Throws<ArgumentException>(() => ConfusionMatrixPlot.SavePng(new ConfusionMatrix(), folder.File("empty.png"), "empty"));
         Assert.False(File.Exists(folder.File("empty.png")));
     }

@@ -19,15 +19,15 @@ public class TrainingCurvesPlotTests
     [Fact]
     public void SavePng_WritesAPngOfTheRequestedSize_ThatIsNotBlank()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = folder.File("curves.png");
 
         TrainingCurvesPlot.SavePng(Run, path, "test run", 1200, 500);
 
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
         Assert.Equal(1200, png.Width);
         Assert.Equal(500, png.Height);
-        Assert.True(PlotTestFolder.DistinctColours(png) > 50, "The image looks blank.");
+        Assert.True(PngInspection.DistinctColours(png) > 50, "The image looks blank.");
     }
 
     [Fact]
@@ -62,17 +62,17 @@ public class TrainingCurvesPlotTests
     [Fact]
     public void SavePng_RejectsAnEmptyRun()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         Assert.Throws<ArgumentException>(() => TrainingCurvesPlot.SavePng([], folder.File("none.png")));
     }
 
     [Fact]
     public void SavePng_DrawsASingleEpoch()
     {
-        using var folder = new PlotTestFolder();
+        using var folder = new TempFolder();
         var path = folder.File("one.png");
         TrainingCurvesPlot.SavePng(Run[..1], path);
-        using var png = PlotTestFolder.Decode(path);
+        using var png = PngInspection.Decode(path);
         Assert.Equal(1400, png.Width);
         Assert.Equal(560, png.Height);
     }
