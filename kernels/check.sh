@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Compiles every kernels/*.cu to PTX with NVRTC, as the engine does: precision.cuh's text and a newline
-# are prepended, options --std=c++17 -arch=compute_XY (no fast-math), for compute_80 and compute_90.
+# are prepended (with #line directives, as KernelSources.Combine does); options --std=c++17
+# -arch=compute_XY (no fast-math), for compute_80 and compute_90.
 # Needs only python3 and an NVRTC shared library (Debian: tools/install-nvrtc.sh gives libnvrtc.so.11.2;
 # set NVRTC_LIB to use another). Prints the entry points found in each PTX; exits non-zero on any
-# compile error, warning or #include. PTX_DIR=dir also writes each PTX there. The C# CI test (KernelCompiler) is the check that gates CI; this
-# is the quick one for whoever edits a kernel.
+# compile error, warning or #include. PTX_DIR=dir also writes each PTX there.
+# The C# CI test (KernelCompiler) is the check that gates CI; this is the quick one for whoever edits
+# a kernel.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 exec python3 - "$@" <<'PY'
@@ -44,7 +46,7 @@ def compile_ptx(name, text, arch):
 major, minor = ctypes.c_int(), ctypes.c_int()
 call("nvrtcVersion", ctypes.byref(major), ctypes.byref(minor))
 print(f"NVRTC {major.value}.{minor.value} ({lib_name})")
-prelude = open("precision.cuh", encoding="utf-8").read() + "\n"
+header = open("precision.cuh", encoding="utf-8").read()
 files = sys.argv[1:] or sorted(glob.glob("*.cu"))
 failed = False
 for path in files:
@@ -54,7 +56,9 @@ for path in files:
         failed = True
         continue
     for arch in ("compute_80", "compute_90"):
-        status, log, ptx = compile_ptx(os.path.basename(path), prelude + source, arch)
+        # The same text KernelSources.Combine hands to NVRTC: #line directives keep messages' file/line right.
+        text = f'#line 1 "precision.cuh"\n{header}\n#line 1 "{os.path.basename(path)}"\n{source}'
+        status, log, ptx = compile_ptx(os.path.basename(path), text, arch)
         if os.environ.get("PTX_DIR"):
             os.makedirs(os.environ["PTX_DIR"], exist_ok=True)
             with open(os.path.join(os.environ["PTX_DIR"], f"{os.path.splitext(os.path.basename(path))[0]}.{arch}.ptx"), "w") as f:
