@@ -16,7 +16,7 @@ internal unsafe interface IGemmSource
     /// <summary>Columns of A (the reduction depth K).</summary>
     int Depth { get; }
 
-    /// <summary>Writes A[row0 + r, k0 + k] to <paramref name="destination"/>[k · MR + r] for r &lt; rows ≤ MR and k &lt; kc.</summary>
+    /// <summary>Writes A[row0 + r, k0 + k] to <paramref name="destination"/>[r · kc + k] for r &lt; rows and k &lt; kc.</summary>
     void Pack(int row0, int rows, int k0, int kc, float* destination);
 }
 
@@ -38,8 +38,9 @@ internal readonly unsafe struct GemmEpilogue
 
 /// <summary>
 /// Single-precision GEMM C[M, N] = epilogue(A · B), cache-blocked in the manner of BLIS: B is packed
-/// once at load time (<see cref="PackedMatrix"/>), A is packed per MC × KC block, and a 6 × 16 register
-/// micro-kernel accumulates with fused multiply-adds. The unit of parallel work is a tile of
+/// once at load time (<see cref="PackedMatrix"/>), A is copied per MC × KC block into a contiguous
+/// row-major block (contiguous copies, so packing costs little even when N is small), and a 6 × 16
+/// register micro-kernel accumulates with fused multiply-adds, reading six A rows side by side. The unit of parallel work is a tile of
 /// MC rows × a run of column panels, so small-M layers (batch 1, 7 × 7 maps) still use every core.
 /// Sums run in K order in blocks of <see cref="KC"/>, each block accumulated with FMA: results are not
 /// bit-identical to another BLAS, but agree to float rounding.
@@ -103,15 +104,10 @@ internal static unsafe class Gemm
             for (var k0 = 0; k0 < k; k0 += KC)
             {
                 var kc = Math.Min(KC, k - k0);
-                for (var g = 0; g < groups; g++)
+                a.Pack(m0, mc, k0, kc, scratch);
+                if (mc < groups * MR)
                 {
-                    var rows = Math.Min(MR, mc - g * MR);
-                    var packed = scratch + g * kc * MR;
-                    if (rows < MR)
-                    {
-                        new Span<float>(packed, kc * MR).Clear();
-                    }
-                    a.Pack(m0 + g * MR, rows, k0, kc, packed);
+                    new Span<float>(scratch + mc * kc, (groups * MR - mc) * kc).Clear();
                 }
 
                 var first = k0 == 0;
@@ -128,11 +124,11 @@ internal static unsafe class Gemm
                         var cTile = c + (long)row * ldc + n0;
                         if (rows == MR && columns == NR)
                         {
-                            Kernel6x16(kc, scratch + g * kc * MR, panel, cTile, ldc, !first);
+                            Kernel6x16(kc, scratch + g * MR * kc, panel, cTile, ldc, !first);
                         }
                         else
                         {
-                            EdgeTile(kc, scratch + g * kc * MR, panel, cTile, ldc, rows, columns, !first);
+                            EdgeTile(kc, scratch + g * MR * kc, panel, cTile, ldc, rows, columns, !first);
                         }
                         if (last)
                         {
@@ -208,36 +204,36 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// The register tile: C[6, 16] (+)= A_packed[kc][6] · B_panel[kc][16], twelve 8-float accumulators.
+    /// The register tile: C[6, 16] (+)= A[6][kc] · B_panel[kc][16], twelve 8-float accumulators.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* a1 = a + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
         for (var k = 0; k < kc; k++)
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            var a1 = Vector256.Create(a[1]);
-            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
-            c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            var a2 = Vector256.Create(a[2]);
-            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
-            c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            var a3 = Vector256.Create(a[3]);
-            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
-            c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            var a4 = Vector256.Create(a[4]);
-            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
-            c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            var a5 = Vector256.Create(a[5]);
-            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
-            c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            a += MR;
+            var v = Vector256.Create(a[k]);
+            c00 = Vector256.FusedMultiplyAdd(v, b0, c00);
+            c01 = Vector256.FusedMultiplyAdd(v, b1, c01);
+            v = Vector256.Create(a1[k]);
+            c10 = Vector256.FusedMultiplyAdd(v, b0, c10);
+            c11 = Vector256.FusedMultiplyAdd(v, b1, c11);
+            v = Vector256.Create(a2[k]);
+            c20 = Vector256.FusedMultiplyAdd(v, b0, c20);
+            c21 = Vector256.FusedMultiplyAdd(v, b1, c21);
+            v = Vector256.Create(a3[k]);
+            c30 = Vector256.FusedMultiplyAdd(v, b0, c30);
+            c31 = Vector256.FusedMultiplyAdd(v, b1, c31);
+            v = Vector256.Create(a4[k]);
+            c40 = Vector256.FusedMultiplyAdd(v, b0, c40);
+            c41 = Vector256.FusedMultiplyAdd(v, b1, c41);
+            v = Vector256.Create(a5[k]);
+            c50 = Vector256.FusedMultiplyAdd(v, b0, c50);
+            c51 = Vector256.FusedMultiplyAdd(v, b1, c51);
             b += NR;
         }
         StoreRow(c, accumulate, c00, c01);
@@ -279,12 +275,7 @@ internal readonly unsafe struct DenseSource(float* data, int rows, int depth, in
     {
         for (var r = 0; r < rowCount; r++)
         {
-            var source = data + (long)(row0 + r) * stride + k0;
-            var d = destination + r;
-            for (var k = 0; k < kc; k++)
-            {
-                d[k * Gemm.MR] = source[k];
-            }
+            new ReadOnlySpan<float>(data + (long)(row0 + r) * stride + k0, kc).CopyTo(new Span<float>(destination + (long)r * kc, kc));
         }
     }
 }

@@ -42,27 +42,21 @@ internal readonly unsafe struct PatchSource(float* input, ConvGeometry g) : IGem
 
             var tap = k0 / g.Channels;
             var c = k0 - tap * g.Channels;
-            var d = destination + r;
+            var d = destination + (long)r * kc;
             for (var k = 0; k < kc;)
             {
                 var ky = tap / g.KernelWidth;
                 var y = y0 + ky;
                 var x = x0 + (tap - ky * g.KernelWidth);
                 var run = Math.Min(g.Channels - c, kc - k);
+                var target = new Span<float>(d + k, run);
                 if ((uint)y < (uint)g.Height && (uint)x < (uint)g.Width)
                 {
-                    var source = image + ((long)y * g.Width + x) * g.Channels + c;
-                    for (var i = 0; i < run; i++)
-                    {
-                        d[(k + i) * Gemm.MR] = source[i];
-                    }
+                    new ReadOnlySpan<float>(image + ((long)y * g.Width + x) * g.Channels + c, run).CopyTo(target);
                 }
                 else
                 {
-                    for (var i = 0; i < run; i++)
-                    {
-                        d[(k + i) * Gemm.MR] = 0f;
-                    }
+                    target.Clear();
                 }
                 k += run;
                 c = 0;
