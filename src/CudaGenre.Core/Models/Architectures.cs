@@ -56,7 +56,7 @@ internal static class Architectures
     /// Conv2d(3×3, padding 1, bias) → ReLU → MaxPool2d(2, 2), so block b has modules
     /// <c>features.{3b}</c>, <c>.{3b+1}</c>, <c>.{3b+2}</c>; then global average pooling and the head
     /// under <c>classifier</c>. Global pooling (rather than flattening the 18×27×128 map) keeps the
-    /// classifier small — 128 features instead of 62 208, so the dense head has 66 k weights, not 32 M —
+    /// classifier small — 128 features instead of 62 208, so the dense head has about 71 k weights, not 32 M —
     /// which suits a data set of ~700 training images, gives the CNN the same feature → head shape as
     /// the other architectures, and lets it take any input size.
     /// </summary>

@@ -87,7 +87,12 @@ public sealed record ModelSpec
         Architecture.ResNet18 or Architecture.ResNet50 => new() { Architecture = architecture, Head = head, InputHeight = 224, InputWidth = 224 },
         Architecture.Xception => new()
         {
-            Architecture = architecture, Head = head, InputHeight = 299, InputWidth = 299, Mean = XceptionMeanStd, Std = XceptionMeanStd,
+            Architecture = architecture,
+            Head = head,
+            InputHeight = 299,
+            InputWidth = 299,
+            Mean = XceptionMeanStd,
+            Std = XceptionMeanStd,
         },
         _ => throw new ArgumentOutOfRangeException(nameof(architecture), architecture, "not an architecture"),
     };
