@@ -32,9 +32,9 @@ internal sealed unsafe class CpuPlan : IDisposable
         for (var i = 0; i < graph.Steps.Count; i++)
         {
             var step = graph.Steps[i];
-            foreach (var input in step.Inputs)
+            foreach (var read in step.Inputs)
             {
-                last[input] = i + 1;
+                last[read] = i + 1;
             }
             values.Add(step.Output);
             first[step.Output] = last[step.Output] = i + 1;
@@ -69,7 +69,7 @@ internal sealed unsafe class CpuPlan : IDisposable
                     {
                         throw new NotSupportedException($"'{conv.Module}': a residual add on a depthwise convolution is not supported by the CPU backend.");
                     }
-                    var depthwise = weights.Depthwise(conv, Geometry(conv, x));
+                    var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
                     depthwise.Bind(Pointer(conv.Input), output);
                     _ops.Add((depthwise, depthwise.Items));
                     break;
