@@ -1,0 +1,32 @@
+namespace CudaGenre.Engine;
+
+/// <summary>The result of classifying one input.</summary>
+/// <param name="ClassNames">Class names, in the model's order.</param>
+/// <param name="Logits">Raw scores per class.</param>
+/// <param name="Probabilities">Softmax of the logits, per class.</param>
+public sealed record Classification(IReadOnlyList<string> ClassNames, float[] Logits, float[] Probabilities)
+{
+    /// <summary>Index of the most probable class (the first one on a tie, like <c>argmax</c>).</summary>
+    public int Index
+    {
+        get
+        {
+            var best = 0;
+            for (var i = 1; i < Logits.Length; i++)
+            {
+                if (Logits[i] > Logits[best])
+                {
+                    best = i;
+                }
+            }
+            return best;
+        }
+    }
+
+    /// <summary>Name of the most probable class.</summary>
+    public string Label => ClassNames[Index];
+
+    /// <summary>The <paramref name="k"/> most probable classes, most probable first.</summary>
+    public IReadOnlyList<(string Label, float Probability)> Top(int k) =>
+        [.. Enumerable.Range(0, Probabilities.Length).OrderByDescending(i => Probabilities[i]).ThenBy(i => i).Take(k).Select(i => (ClassNames[i], Probabilities[i]))];
+}

@@ -1,0 +1,251 @@
+using CudaGenre.Engine.Graph;
+
+namespace CudaGenre.Engine.Cpu;
+
+/// <summary>
+/// A <see cref="FusedGraph"/> made executable on the CPU for one batch size: every value has a fixed
+/// place in one pinned arena (<see cref="ArenaPlan"/>), every step is an op bound to those places, and
+/// <see cref="Run"/> allocates nothing. Activations are NHWC inside; the input arrives NCHW.
+/// Weights (packed GEMM operands) are shared by all plans of a session through <see cref="CpuWeights"/>.
+/// Not thread-safe: one caller at a time (the session keeps a pool of plans).
+/// </summary>
+internal sealed unsafe class CpuPlan : IDisposable
+{
+    private readonly float[] _arena;
+    private readonly List<(IParallelWork Work, int Items)> _ops = [];
+    private readonly CpuWorkers _workers;
+    private readonly float* _input;
+    private readonly float* _logits;
+
+    public CpuPlan(FusedGraph graph, CpuWeights weights, int batchSize, int threads)
+    {
+        BatchSize = batchSize;
+        _workers = new CpuWorkers(threads);
+        var scratch = new WorkerScratch(_workers.Count);
+        var shapes = graph.InferShapes(batchSize);
+        var inputName = Core.Models.ModelGraph.InputName;
+
+        // Step 0 reorders the NCHW input into the arena; step i + 1 is graph step i.
+        var values = new List<string> { $"{inputName}#nchw", inputName };
+        var first = new Dictionary<string, int> { [values[0]] = 0, [inputName] = 0 };
+        var last = new Dictionary<string, int> { [values[0]] = 0, [inputName] = 0 };
+        for (var i = 0; i < graph.Steps.Count; i++)
+        {
+            var step = graph.Steps[i];
+            foreach (var read in step.Inputs)
+            {
+                last[read] = i + 1;
+            }
+            values.Add(step.Output);
+            first[step.Output] = last[step.Output] = i + 1;
+        }
+        last[graph.Output] = graph.Steps.Count + 1; // read back after the last step
+        long Length(string value) => shapes[value == values[0] ? inputName : value].ElementCount;
+        var plan = ArenaPlan.Create([.. values.Select(v => (Length(v), first[v], last[v]))]);
+        _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
+        var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        var at = new Dictionary<string, nint>(StringComparer.Ordinal);
+        for (var i = 0; i < values.Count; i++)
+        {
+            at[values[i]] = (nint)(arena + plan.Offsets[i]);
+        }
+        float* Pointer(string value) => (float*)at[value];
+        ArenaFloats = plan.Length;
+
+        var input = shapes[inputName];
+        _input = Pointer(values[0]);
+        var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
+        toNhwc.Bind(_input, Pointer(inputName));
+        _ops.Add((toNhwc, toNhwc.Items));
+
+        foreach (var step in graph.Steps)
+        {
+            var x = shapes[step.Input];
+            var output = Pointer(step.Output);
+            switch (step)
+            {
+                case FusedConv conv when conv.Conv.IsDepthwise:
+                    if (conv.Residual is not null)
+                    {
+                        throw new NotSupportedException($"'{conv.Module}': a residual add on a depthwise convolution is not supported by the CPU backend.");
+                    }
+                    var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
+                    depthwise.Bind(Pointer(conv.Input), output);
+                    _ops.Add((depthwise, depthwise.Items));
+                    break;
+                case FusedConv conv:
+                    var g = Geometry(conv, x);
+                    var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu);
+                    var packed = weights.Packed(conv);
+                    IParallelWork work;
+                    int items;
+                    if (g.KernelHeight == 1 && g.KernelWidth == 1 && g.Stride == 1 && g.Padding == 0)
+                    {
+                        var dense = new GemmWork<DenseSource>(new DenseSource(Pointer(conv.Input), g.OutPixels, g.Channels, g.Channels), packed, output, packed.N, epilogue, scratch, _workers.Count);
+                        (work, items) = (dense, dense.Tiling.Count);
+                    }
+                    else
+                    {
+                        var patches = new GemmWork<PatchSource>(new PatchSource(Pointer(conv.Input), g), packed, output, packed.N, epilogue, scratch, _workers.Count);
+                        (work, items) = (patches, patches.Tiling.Count);
+                    }
+                    _ops.Add((work, items));
+                    break;
+                case FusedLinear linear:
+                    var fc = new GemmWork<DenseSource>(new DenseSource(Pointer(linear.Input), batchSize, linear.Linear.InFeatures, linear.Linear.InFeatures),
+                        weights.Packed(linear), output, linear.Linear.OutFeatures, Epilogue(weights.Bias(linear), null, 0, linear.Relu), scratch, _workers.Count);
+                    _ops.Add((fc, fc.Tiling.Count));
+                    break;
+                case MaxPoolStep pool:
+                    if (pool.Pool.Stride.Height != pool.Pool.Stride.Width || pool.Pool.Padding.Height != pool.Pool.Padding.Width)
+                    {
+                        throw new NotSupportedException($"'{pool.Module}': the CPU backend needs equal stride and padding along both axes.");
+                    }
+                    var maxPool = new MaxPool2d(new ConvGeometry(batchSize, x[2], x[3], x[1], pool.Pool.Kernel.Height, pool.Pool.Kernel.Width, pool.Pool.Stride.Height, pool.Pool.Padding.Height));
+                    maxPool.Bind(Pointer(pool.Input), output);
+                    _ops.Add((maxPool, maxPool.Items));
+                    break;
+                case GlobalAvgPoolStep:
+                    var gap = new GlobalAvgPool(batchSize, x[2] * x[3], x[1]);
+                    gap.Bind(Pointer(step.Input), output);
+                    _ops.Add((gap, gap.Items));
+                    break;
+                case FlattenStep:
+                    var flatten = new LayoutChange(batchSize, x[1], x.Rank == 4 ? x[2] * x[3] : 1, toNhwc: false);
+                    flatten.Bind(Pointer(step.Input), output);
+                    _ops.Add((flatten, flatten.Items));
+                    break;
+                case AddStep add:
+                    var sum = new Elementwise(x.ElementCount, add: true, add.Relu);
+                    sum.Bind(Pointer(add.Inputs[0]), Pointer(add.Inputs[1]), output);
+                    _ops.Add((sum, sum.Items));
+                    break;
+                case ReluStep:
+                    var relu = new Elementwise(x.ElementCount, add: false, relu: true);
+                    relu.Bind(Pointer(step.Input), null, output);
+                    _ops.Add((relu, relu.Items));
+                    break;
+                default:
+                    throw new NotSupportedException($"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').");
+            }
+        }
+        _logits = Pointer(graph.Output);
+        LogitsPerItem = (int)(shapes[graph.Output].ElementCount / batchSize);
+        InputPerItem = (int)(input.ElementCount / batchSize);
+    }
+
+    /// <summary>The batch size this plan was made for.</summary>
+    public int BatchSize { get; }
+
+    /// <summary>Floats in the activation arena.</summary>
+    public long ArenaFloats { get; }
+
+    /// <summary>Input floats per item (C·H·W).</summary>
+    public int InputPerItem { get; }
+
+    /// <summary>Logits per item (classes).</summary>
+    public int LogitsPerItem { get; }
+
+    /// <summary>Runs the forward pass for <see cref="BatchSize"/> items: NCHW input in, logits out.</summary>
+    public void Run(ReadOnlySpan<float> input, Span<float> logits)
+    {
+        input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
+        foreach (var (work, items) in _ops)
+        {
+            _workers.Run(work, items);
+        }
+        new ReadOnlySpan<float>(_logits, BatchSize * LogitsPerItem).CopyTo(logits);
+    }
+
+    private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu) =>
+        new() { Bias = bias, Residual = residual, ResidualStride = residualStride, Relu = relu };
+
+    private ConvGeometry Geometry(FusedConv conv, Core.Tensors.TensorShape x)
+    {
+        var c = conv.Conv;
+        if (c.Stride.Height != c.Stride.Width || c.Padding.Height != c.Padding.Width)
+        {
+            throw new NotSupportedException($"'{conv.Module}': the CPU backend needs equal stride and padding along both axes.");
+        }
+        return new ConvGeometry(BatchSize, x[2], x[3], x[1], c.Kernel.Height, c.Kernel.Width, c.Stride.Height, c.Padding.Height);
+    }
+
+    public void Dispose() => _workers.Dispose();
+}
+
+/// <summary>
+/// The CPU backend's form of a model's weights, prepared once per session and shared by its plans:
+/// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]), biases pinned, depthwise filters.
+/// </summary>
+internal sealed unsafe class CpuWeights
+{
+    private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
+
+    public CpuWeights(FusedGraph graph)
+    {
+        foreach (var step in graph.Steps)
+        {
+            switch (step)
+            {
+                case FusedConv conv when !conv.Conv.IsDepthwise:
+                    if (conv.Conv.Groups != 1)
+                    {
+                        throw new NotSupportedException($"'{conv.Module}': grouped convolutions other than depthwise are not supported by the CPU backend.");
+                    }
+                    _packed[step] = new PackedMatrix(ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
+                    _bias[step] = Pinned(conv.Bias);
+                    break;
+                case FusedLinear linear:
+                    _packed[step] = new PackedMatrix(Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures);
+                    _bias[step] = Pinned(linear.Bias);
+                    break;
+            }
+        }
+    }
+
+    public PackedMatrix Packed(FusedStep step) => _packed[step];
+
+    public float* Bias(FusedStep step) => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _bias[step][0]);
+
+    public static DepthwiseConv2d Depthwise(FusedConv conv, ConvGeometry geometry) =>
+        new(geometry, conv.Weight, conv.Bias, conv.ReluInput, conv.Relu);
+
+    /// <summary>[out, in, ky, kx] → row-major [(ky, kx, in), out], the column order of <see cref="PatchSource"/>.</summary>
+    private static float[] ConvToGemm(FusedConv conv)
+    {
+        int outputs = conv.Conv.OutChannels, inputs = conv.Conv.InChannels, taps = conv.Conv.Kernel.Height * conv.Conv.Kernel.Width;
+        var b = new float[taps * inputs * outputs];
+        for (var o = 0; o < outputs; o++)
+        {
+            for (var i = 0; i < inputs; i++)
+            {
+                for (var t = 0; t < taps; t++)
+                {
+                    b[((t * inputs) + i) * outputs + o] = conv.Weight[((o * inputs) + i) * taps + t];
+                }
+            }
+        }
+        return b;
+    }
+
+    private static float[] Transpose(float[] w, int rows, int columns)
+    {
+        var t = new float[w.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+            {
+                t[c * rows + r] = w[r * columns + c];
+            }
+        }
+        return t;
+    }
+
+    private static float[] Pinned(float[] values)
+    {
+        var pinned = GC.AllocateArray<float>(Math.Max(values.Length, 1), pinned: true);
+        values.CopyTo(pinned, 0);
+        return pinned;
+    }
+}

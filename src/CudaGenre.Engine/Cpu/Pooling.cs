@@ -1,0 +1,117 @@
+using System.Runtime.Intrinsics;
+
+namespace CudaGenre.Engine.Cpu;
+
+/// <summary>
+/// Max pooling over NHWC with PyTorch semantics: padding never wins (it counts as −∞), output size by
+/// the floor formula, NaN propagates. Vectorized across channels; one work item per output row per image.
+/// </summary>
+internal sealed unsafe class MaxPool2d(ConvGeometry g) : IParallelWork
+{
+    private float* _input;
+    private float* _output;
+
+    /// <summary>Work items: one per output row per image.</summary>
+    public int Items => g.Batch * g.OutHeight;
+
+    /// <summary>Points the op at its NHWC input and output.</summary>
+    public void Bind(float* input, float* output)
+    {
+        _input = input;
+        _output = output;
+    }
+
+    /// <inheritdoc/>
+    public void Execute(int item, int worker)
+    {
+        var n = item / g.OutHeight;
+        var oy = item - n * g.OutHeight;
+        var c = g.Channels;
+        var image = _input + (long)n * g.Height * g.Width * c;
+        var row = _output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
+        var yStart = Math.Max(0, oy * g.Stride - g.Padding);
+        var yEnd = Math.Min(g.Height, oy * g.Stride - g.Padding + g.KernelHeight);
+        for (var ox = 0; ox < g.OutWidth; ox++)
+        {
+            var xStart = Math.Max(0, ox * g.Stride - g.Padding);
+            var xEnd = Math.Min(g.Width, ox * g.Stride - g.Padding + g.KernelWidth);
+            var output = row + (long)ox * c;
+            var ch = 0;
+            for (; ch + 8 <= c; ch += 8)
+            {
+                var best = Vector256.Create(float.NegativeInfinity);
+                var nan = Vector256<float>.Zero;
+                for (var y = yStart; y < yEnd; y++)
+                {
+                    for (var x = xStart; x < xEnd; x++)
+                    {
+                        var v = Vector256.Load(image + ((long)y * g.Width + x) * c + ch);
+                        nan |= ~Vector256.Equals(v, v).AsSingle() & v; // keep NaN lanes: PyTorch propagates them
+                        best = Vector256.Max(best, v);
+                    }
+                }
+                Vector256.ConditionalSelect(Vector256.Equals(nan, nan), best, nan).Store(output + ch);
+            }
+            for (; ch < c; ch++)
+            {
+                var best = float.NegativeInfinity;
+                for (var y = yStart; y < yEnd; y++)
+                {
+                    for (var x = xStart; x < xEnd; x++)
+                    {
+                        var v = image[((long)y * g.Width + x) * c + ch];
+                        best = float.IsNaN(v) || v > best ? v : best;
+                        if (float.IsNaN(best))
+                        {
+                            break;
+                        }
+                    }
+                }
+                output[ch] = best;
+            }
+        }
+    }
+}
+
+/// <summary>Global average pooling NHWC [N, H, W, C] → [N, C], summed in FP32 over pixels; one work item per image.</summary>
+internal sealed unsafe class GlobalAvgPool(int batch, int pixels, int channels) : IParallelWork
+{
+    private float* _input;
+    private float* _output;
+
+    /// <summary>Work items: one per image.</summary>
+    public int Items => batch;
+
+    /// <summary>Points the op at its NHWC input and [N, C] output.</summary>
+    public void Bind(float* input, float* output)
+    {
+        _input = input;
+        _output = output;
+    }
+
+    /// <inheritdoc/>
+    public void Execute(int item, int worker)
+    {
+        var image = _input + (long)item * pixels * channels;
+        var output = _output + (long)item * channels;
+        var ch = 0;
+        for (; ch + 8 <= channels; ch += 8)
+        {
+            var sum = Vector256<float>.Zero;
+            for (var p = 0; p < pixels; p++)
+            {
+                sum += Vector256.Load(image + (long)p * channels + ch);
+            }
+            (sum / pixels).Store(output + ch);
+        }
+        for (; ch < channels; ch++)
+        {
+            var sum = 0f;
+            for (var p = 0; p < pixels; p++)
+            {
+                sum += image[(long)p * channels + ch];
+            }
+            output[ch] = sum / pixels;
+        }
+    }
+}

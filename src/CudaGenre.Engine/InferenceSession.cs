@@ -1,0 +1,201 @@
+using CudaGenre.Core.Imaging;
+using CudaGenre.Core.Models;
+using CudaGenre.Engine.Cpu;
+using CudaGenre.Engine.Graph;
+
+namespace CudaGenre.Engine;
+
+/// <summary>
+/// A loaded model, ready to classify. Opening reads and checks the file, builds the architecture from
+/// the spec in its metadata, folds and fuses it (<see cref="GraphOptimizer"/>) and prepares the weights
+/// for the backend; each batch size gets its own memory plan the first time it is used.
+/// </summary>
+/// <remarks>
+/// Thread-safe: concurrent <see cref="Run(ReadOnlySpan{float}, int, Span{float})"/> calls each take an
+/// execution plan from an internal pool (a new one is made when all are busy), so callers never block
+/// each other; weights are shared. After warm-up a <c>Run</c> allocates nothing.
+/// <code>
+/// using var session = InferenceSession.Open("model.safetensors");
+/// var result = session.Classify(ImageFile.Read("song.png"));
+/// Console.WriteLine($"{result.Label} ({result.Probabilities[result.Index]:P0})");
+/// </code>
+/// </remarks>
+public sealed class InferenceSession : IDisposable
+{
+    private readonly FusedGraph _graph;
+    private readonly CpuWeights _cpuWeights;
+    private readonly SessionOptions _options;
+    private readonly Dictionary<int, Stack<CpuPlan>> _idle = [];
+    private readonly List<CpuPlan> _all = [];
+    private readonly ImagePreprocessor _preprocessor;
+    private bool _disposed;
+
+    private InferenceSession(ModelGraph graph, Func<string, float[]> weights, SessionOptions options)
+    {
+        _options = options;
+        if (options.Threads < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1; got {options.Threads}.");
+        }
+        Backend = options.Backend switch
+        {
+            Backend.Cpu => Backend.Cpu,
+            Backend.Auto => ChooseAuto(options),
+            Backend.Cuda => throw new NotSupportedException("The CUDA backend is not built yet (issue #6); use Backend.Cpu or Backend.Auto."),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
+        };
+        if (Backend == Backend.Cpu && options.Precision != Precision.Fp32)
+        {
+            throw new NotSupportedException($"The CPU backend computes in FP32 only; {options.Precision} needs the CUDA backend.");
+        }
+        Spec = graph.Spec;
+        _graph = GraphOptimizer.Optimize(graph, weights);
+        _cpuWeights = new CpuWeights(_graph);
+        _preprocessor = new ImagePreprocessor(Spec.ToPreprocessSettings());
+    }
+
+    /// <summary>The model's spec (architecture, head, input size, normalization, classes).</summary>
+    public ModelSpec Spec { get; }
+
+    /// <summary>The backend actually in use.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>The precision in use.</summary>
+    public Precision Precision => _options.Precision;
+
+    /// <summary>Floats per input item: C·H·W, NCHW order, normalized as <see cref="Spec"/> says.</summary>
+    public int InputLength => Spec.InputChannels * Spec.InputHeight * Spec.InputWidth;
+
+    /// <summary>Number of classes (logits per item).</summary>
+    public int ClassCount => Spec.ClassCount;
+
+    /// <summary>The steps the backend executes, after folding and fusion.</summary>
+    public IReadOnlyList<FusedStep> Steps => _graph.Steps;
+
+    /// <summary>Opens a model file written by the trainer (or any safetensors file with our metadata).</summary>
+    /// <exception cref="Core.DataFileException">The file is missing, truncated, foreign, or its tensors do not match its spec (the message names the tensor).</exception>
+    public static InferenceSession Open(string path, SessionOptions? options = null)
+    {
+        var file = ModelFile.Read(path);
+        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions());
+    }
+
+    /// <summary>Creates a session from an already opened model file.</summary>
+    public static InferenceSession Create(ModelFile file, SessionOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions());
+    }
+
+    /// <summary>
+    /// Runs the model on <paramref name="batchSize"/> items: <paramref name="inputs"/> holds
+    /// batchSize × <see cref="InputLength"/> floats (NCHW), <paramref name="logits"/> receives
+    /// batchSize × <see cref="ClassCount"/> floats.
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong lengths, or an input value that is NaN or infinite.</exception>
+    public void Run(ReadOnlySpan<float> inputs, int batchSize, Span<float> logits)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (inputs.Length != (long)batchSize * InputLength)
+        {
+            throw new ArgumentException($"inputs has {inputs.Length} floats; a batch of {batchSize} needs {batchSize} × {Spec.InputChannels}×{Spec.InputHeight}×{Spec.InputWidth} = {(long)batchSize * InputLength}.", nameof(inputs));
+        }
+        if (logits.Length != (long)batchSize * ClassCount)
+        {
+            throw new ArgumentException($"logits has room for {logits.Length} floats; a batch of {batchSize} produces {batchSize} × {ClassCount}.", nameof(logits));
+        }
+        var bad = inputs.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"input item {bad / InputLength} has a non-finite value ({inputs[bad]}) at index {bad % InputLength}.", nameof(inputs));
+        }
+
+        var plan = Rent(batchSize);
+        try
+        {
+            plan.Run(inputs, logits);
+        }
+        finally
+        {
+            Return(plan);
+        }
+    }
+
+    /// <summary>Runs the model and returns the logits (batchSize × <see cref="ClassCount"/>).</summary>
+    public float[] Run(ReadOnlySpan<float> inputs, int batchSize)
+    {
+        var logits = new float[batchSize * ClassCount];
+        Run(inputs, batchSize, logits);
+        return logits;
+    }
+
+    /// <summary>Classifies one preprocessed input (<see cref="InputLength"/> floats, NCHW).</summary>
+    public Classification Classify(ReadOnlySpan<float> input)
+    {
+        var logits = Run(input, 1);
+        var probabilities = new float[logits.Length];
+        Softmax.Row(logits, probabilities);
+        return new Classification(Spec.ClassNames, logits, probabilities);
+    }
+
+    /// <summary>Classifies an image (e.g. a spectrogram PNG): resized and normalized as the model was trained.</summary>
+    public Classification Classify(RgbImage image) => Classify(_preprocessor.Process(image));
+
+    /// <summary>Makes the execution plan for <paramref name="batchSize"/> now, so the first <c>Run</c> does not pay for it.</summary>
+    public void WarmUp(int batchSize = 1) => Return(Rent(batchSize));
+
+    private CpuPlan Rent(int batchSize)
+    {
+        lock (_idle)
+        {
+            if (_idle.TryGetValue(batchSize, out var stack) && stack.Count > 0)
+            {
+                return stack.Pop();
+            }
+        }
+        var plan = new CpuPlan(_graph, _cpuWeights, batchSize, _options.Threads);
+        lock (_idle)
+        {
+            _all.Add(plan);
+        }
+        return plan;
+    }
+
+    private void Return(CpuPlan plan)
+    {
+        lock (_idle)
+        {
+            if (!_idle.TryGetValue(plan.BatchSize, out var stack))
+            {
+                _idle[plan.BatchSize] = stack = new Stack<CpuPlan>();
+            }
+            stack.Push(plan);
+        }
+    }
+
+    private static Backend ChooseAuto(SessionOptions options)
+    {
+        options.Log?.Invoke("backend: CPU (the CUDA backend is not built yet)");
+        return Backend.Cpu;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        lock (_idle)
+        {
+            foreach (var plan in _all)
+            {
+                plan.Dispose();
+            }
+            _all.Clear();
+            _idle.Clear();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+namespace CudaGenre.Engine;
+
+/// <summary>Where a session runs.</summary>
+public enum Backend
+{
+    /// <summary>CUDA when a usable device and libraries are found, else CPU (the reason is logged once).</summary>
+    Auto,
+
+    /// <summary>The CPU backend: FP32, the reference and fallback.</summary>
+    Cpu,
+
+    /// <summary>The CUDA backend (cuDNN, cuBLASLt and our kernels).</summary>
+    Cuda,
+}
+
+/// <summary>Arithmetic precision. One switch drives kernel compilation, weight conversion and test tolerances.</summary>
+public enum Precision
+{
+    /// <summary>FP32 storage and math: exact mode (logits within 1e-4 relative L2 of PyTorch FP32).</summary>
+    Fp32,
+
+    /// <summary>FP32 storage, TF32 tensor-core math (CUDA only).</summary>
+    Tf32,
+
+    /// <summary>FP16 storage, FP32 accumulation (CUDA only).</summary>
+    Fp16,
+
+    /// <summary>BF16 storage, FP32 accumulation (CUDA only).</summary>
+    Bf16,
+}
+
+/// <summary>How an <see cref="InferenceSession"/> is created.</summary>
+public sealed record SessionOptions
+{
+    /// <summary>The backend; default <see cref="Backend.Auto"/>.</summary>
+    public Backend Backend { get; init; } = Backend.Auto;
+
+    /// <summary>The precision; default <see cref="Precision.Fp32"/>. The CPU backend supports FP32 only.</summary>
+    public Precision Precision { get; init; } = Precision.Fp32;
+
+    /// <summary>CPU threads per concurrent <c>Run</c> (default: all logical processors).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
+    public Action<string>? Log { get; init; }
+}

@@ -1,0 +1,99 @@
+using CudaGenre.Engine.Cpu;
+
+namespace CudaGenre.Engine.Tests.Cpu;
+
+public sealed unsafe class GemmTests : IDisposable
+{
+    private readonly CpuWorkers _cpu = new(3);
+
+    public void Dispose() => _cpu.Dispose();
+
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 },
+        { 6, 16, 8 },
+        { 7, 17, 9 },          // one past every tile edge
+        { 49, 1000, 2048 },    // ResNet50 fc at batch 1 … and K > KC
+        { 150, 64, 147 },      // odd M, K = 7·7·3
+        { 73, 33, 513 },       // MC + 1 rows, K = 2·KC + 1
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void MatchesDoublePrecisionReference_WithBiasResidualAndRelu(int m, int n, int k)
+    {
+        var a = Reference.Random(m * k, 1);
+        var b = Reference.Random(k * n, 2);
+        var bias = Reference.Random(n, 3);
+        var residual = Reference.Random(m * n, 4);
+        var expected = Reference.Gemm(a, b, m, k, n, bias, residual, relu: true);
+
+        var c = new float[m * n];
+        fixed (float* pa = a, pc = c, pBias = bias, pResidual = residual)
+        {
+            var epilogue = new GemmEpilogue { Bias = pBias, Residual = pResidual, ResidualStride = n, Relu = true };
+            new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), new PackedMatrix(b, k, n), pc, n, epilogue,
+                new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
+        }
+
+        // FP32 accumulation of k products of magnitude ≤ 1: error grows like sqrt(k)·eps.
+        Assert.True(Reference.ScaledMaxError(c, expected) < 1e-5, $"error {Reference.ScaledMaxError(c, expected)}");
+        Assert.Contains(c, v => v == 0f); // ReLU actually clipped something
+    }
+
+    [Fact]
+    public void PlainProduct_WritesIntoStridedOutput_LeavingOtherColumnsAlone()
+    {
+        const int m = 20, n = 24, k = 30, ldc = 40;
+        var a = Reference.Random(m * k, 5);
+        var b = Reference.Random(k * n, 6);
+        var c = Enumerable.Repeat(7f, m * ldc).ToArray();
+        fixed (float* pa = a, pc = c)
+        {
+            new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), new PackedMatrix(b, k, n), pc, ldc, default,
+                new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
+        }
+        var expected = Reference.Gemm(a, b, m, k, n);
+        for (var i = 0; i < m; i++)
+        {
+            Assert.True(Reference.ScaledMaxError(c.AsSpan(i * ldc, n), expected.AsSpan(i * n, n)) < 1e-5);
+            Assert.All(c.AsSpan(i * ldc + n, ldc - n).ToArray(), v => Assert.Equal(7f, v));
+        }
+    }
+
+    [Theory]
+    [InlineData(2, 3, 17, 13, 16, 7, 2, 3)]   // ResNet stem shape, odd sizes
+    [InlineData(1, 16, 9, 9, 24, 3, 1, 1)]    // 3×3 same
+    [InlineData(3, 8, 10, 7, 5, 3, 2, 1)]     // 3×3 stride 2, N not a multiple of 16
+    [InlineData(2, 12, 8, 8, 20, 1, 2, 0)]    // 1×1 stride 2 (ResNet downsample)
+    public void Convolution_ThroughPatchSource_MatchesDirectConvolution(int batch, int cin, int h, int w, int cout, int kernel, int stride, int padding)
+    {
+        var x = Reference.Random(batch * cin * h * w, 10);
+        var weight = Reference.Random(cout * cin * kernel * kernel, 11);
+        var expected = Reference.Conv2dNchw(x, batch, cin, h, w, weight, cout, kernel, kernel, stride, padding, 1, null, out var oh, out var ow);
+
+        // Weights [out, in, ky, kx] → B [(ky, kx, in), out], the patch order of PatchSource.
+        var depth = kernel * kernel * cin;
+        var bRows = new float[depth * cout];
+        for (var co = 0; co < cout; co++)
+        {
+            for (var ci = 0; ci < cin; ci++)
+            {
+                for (var t = 0; t < kernel * kernel; t++)
+                {
+                    bRows[(t * cin + ci) * cout + co] = weight[(co * cin + ci) * kernel * kernel + t];
+                }
+            }
+        }
+        var nhwc = Reference.NchwToNhwc(x, batch, cin, h, w);
+        var geometry = new ConvGeometry(batch, h, w, cin, kernel, kernel, stride, padding);
+        Assert.Equal((oh, ow), (geometry.OutHeight, geometry.OutWidth));
+        var y = new float[geometry.OutPixels * cout];
+        fixed (float* px = nhwc, py = y)
+        {
+            new GemmWork<PatchSource>(new PatchSource(px, geometry), new PackedMatrix(bRows, depth, cout), py, cout, default,
+                new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
+        }
+        Assert.True(Reference.ScaledMaxError(y, Reference.NchwToNhwc(expected, batch, cout, oh, ow)) < 1e-5);
+    }
+}

@@ -1,0 +1,115 @@
+using CudaGenre.Engine.Cpu;
+
+namespace CudaGenre.Engine.Tests.Cpu;
+
+public sealed unsafe class SmallOpsTests : IDisposable
+{
+    private readonly CpuWorkers _cpu = new(3);
+
+    public void Dispose() => _cpu.Dispose();
+
+    [Theory]
+    [InlineData(2, 19, 7, 9, 3, 1, 1, false, false)]   // channels not a multiple of 8
+    [InlineData(1, 64, 12, 11, 3, 1, 1, true, true)]   // Xception-style ReLU prologue
+    [InlineData(3, 24, 9, 10, 3, 2, 1, true, false)]   // stride 2, odd sizes
+    [InlineData(1, 8, 6, 6, 5, 2, 2, false, true)]     // larger window
+    public void DepthwiseConv_MatchesGroupedConvolution(int batch, int c, int h, int w, int k, int stride, int padding, bool reluInput, bool reluOutput)
+    {
+        var x = Reference.Random(batch * c * h * w, 20);
+        var weight = Reference.Random(c * k * k, 21);
+        var bias = Reference.Random(c, 22);
+        var xForReference = reluInput ? x.Select(v => Math.Max(v, 0f)).ToArray() : x;
+        var expected = Reference.Conv2dNchw(xForReference, batch, c, h, w, weight, c, k, k, stride, padding, groups: c, bias, out var oh, out var ow);
+        if (reluOutput)
+        {
+            expected = expected.Select(v => Math.Max(v, 0f)).ToArray();
+        }
+
+        var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
+        var op = new DepthwiseConv2d(g, weight, bias, reluInput, reluOutput);
+        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var untouched = input.ToArray();
+        var output = new float[batch * oh * ow * c];
+        fixed (float* pi = input, po = output)
+        {
+            op.Bind(pi, po);
+            _cpu.Run(op, op.Items);
+        }
+        Assert.True(Reference.ScaledMaxError(output, Reference.NchwToNhwc(expected, batch, c, oh, ow)) < 1e-6);
+        Assert.Equal(untouched, input); // the ReLU prologue must not write back: the skip path reads the raw input
+    }
+
+    [Theory]
+    [InlineData(2, 13, 8, 8, 2, 2, 0)]     // the CNN's 2×2 pool
+    [InlineData(1, 16, 112, 112, 3, 2, 1)] // ResNet stem pool
+    [InlineData(2, 20, 9, 7, 3, 2, 1)]     // odd sizes (Xception block ends)
+    public void MaxPool_MatchesReference(int batch, int c, int h, int w, int k, int stride, int padding)
+    {
+        var x = Reference.Random(batch * c * h * w, 30);
+        var expected = Reference.MaxPoolNchw(x, batch, c, h, w, k, stride, padding, out var oh, out var ow);
+        var op = new MaxPool2d(new ConvGeometry(batch, h, w, c, k, k, stride, padding));
+        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var output = new float[batch * oh * ow * c];
+        fixed (float* pi = input, po = output)
+        {
+            op.Bind(pi, po);
+            _cpu.Run(op, op.Items);
+        }
+        Assert.Equal(Reference.NchwToNhwc(expected, batch, c, oh, ow), output);
+    }
+
+    [Fact]
+    public void MaxPool_PropagatesNaN_LikePyTorch()
+    {
+        const int c = 9; // one vector lane group and one scalar channel
+        var input = Reference.Random(4 * 4 * c, 31);
+        input[(1 * 4 + 1) * c + 2] = float.NaN; // vector lane, window (0,0)
+        input[(2 * 4 + 3) * c + 8] = float.NaN; // scalar channel, window (1,1)
+        var output = new float[2 * 2 * c];
+        var op = new MaxPool2d(new ConvGeometry(1, 4, 4, c, 2, 2, 2, 0));
+        fixed (float* pi = input, po = output)
+        {
+            op.Bind(pi, po);
+            _cpu.Run(op, op.Items);
+        }
+        Assert.True(float.IsNaN(output[0 * c + 2]));
+        Assert.True(float.IsNaN(output[3 * c + 8]));
+        Assert.Equal(2, output.Count(float.IsNaN));
+    }
+
+    [Fact]
+    public void GlobalAvgPool_IsTheMeanOverPixels()
+    {
+        const int batch = 2, pixels = 49, c = 21;
+        var input = Reference.Random(batch * pixels * c, 40);
+        var output = new float[batch * c];
+        var op = new GlobalAvgPool(batch, pixels, c);
+        fixed (float* pi = input, po = output)
+        {
+            op.Bind(pi, po);
+            _cpu.Run(op, op.Items);
+        }
+        for (var n = 0; n < batch; n++)
+        {
+            for (var ch = 0; ch < c; ch++)
+            {
+                var mean = Enumerable.Range(0, pixels).Average(p => (double)input[(n * pixels + p) * c + ch]);
+                Assert.Equal(mean, output[n * c + ch], 1e-6);
+            }
+        }
+    }
+
+    [Fact]
+    public void Softmax_IsStable_AndSumsToOne()
+    {
+        float[] logits = [1000f, 1001f, 999f, -1e30f];
+        var p = new float[4];
+        Softmax.Row(logits, p);
+        // Hand-computed: e^-1, e^0, e^-2 normalized.
+        var z = Math.Exp(-1) + 1 + Math.Exp(-2);
+        Assert.Equal(Math.Exp(-1) / z, p[0], 1e-7);
+        Assert.Equal(1 / z, p[1], 1e-7);
+        Assert.Equal(Math.Exp(-2) / z, p[2], 1e-7);
+        Assert.Equal(0f, p[3]);
+    }
+}

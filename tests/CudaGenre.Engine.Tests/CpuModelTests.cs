@@ -1,0 +1,80 @@
+using CudaGenre.Core.Models;
+using CudaGenre.Engine.Graph;
+
+namespace CudaGenre.Engine.Tests;
+
+/// <summary>Whole models on the CPU backend vs the unfused double-precision interpreter, random weights and inputs.</summary>
+public class CpuModelTests
+{
+    public static TheoryData<string, string, int, int, int> Models => new()
+    {
+        { "cnn", "linear", 144, 216, 2 },
+        { "cnn", "dense", 64, 96, 3 },
+        { "resnet18", "dense", 64, 64, 2 },
+        { "resnet50", "linear", 64, 80, 2 },
+        { "xception", "dense", 71, 75, 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Logits_MatchTheUnfusedReference(string arch, string head, int height, int width, int batch)
+    {
+        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
+        Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
+        var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
+        var graph = ModelGraph.Build(spec);
+        var weights = GraphReference.RandomWeights(graph, 42);
+        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
+
+        var expected = GraphReference.Run(graph, weights, input, batch);
+        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
+        using var plan = new Engine.Cpu.CpuPlan(fused, new Engine.Cpu.CpuWeights(fused), batch, threads: 3);
+        var logits = new float[batch * spec.ClassCount];
+        plan.Run(input, logits);
+
+        Assert.True(RelativeL2(logits, expected) < 1e-5, $"relative L2 error {RelativeL2(logits, expected):E2}");
+        for (var n = 0; n < batch; n++)
+        {
+            Assert.Equal(ArgMax(expected.AsSpan(n * 10, 10)), ArgMax(logits.AsSpan(n * 10, 10)));
+        }
+    }
+
+    [Theory]
+    [InlineData("resnet18", 0)]
+    [InlineData("resnet50", 0)]
+    [InlineData("xception", 11)] // blocks 2-12 start with a ReLU whose input the skip path also reads
+    public void EveryBatchNormReluAndResidualAdd_IsFused(string arch, int reluPrologues)
+    {
+        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
+        var graph = ModelGraph.Build(ModelSpec.Default(architecture, ClassifierHead.Dense));
+        var weights = GraphReference.RandomWeights(graph, 1);
+        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
+
+        Assert.DoesNotContain(fused.Steps, s => s is AddStep or ReluStep or FlattenStep);
+        Assert.Equal(graph.Nodes.Count(n => n is Conv2dNode), fused.Steps.Count(s => s is FusedConv));
+        Assert.Equal(graph.Nodes.Count(n => n is AddNode), fused.Steps.Count(s => s is FusedConv { Residual: not null }));
+        Assert.Equal(reluPrologues, fused.Steps.Count(s => s is FusedConv { ReluInput: true }));
+        Assert.Contains(fused.Steps, s => s is FusedLinear { Relu: true }); // the dense head's hidden layer
+    }
+
+    internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        double diff = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            diff += Math.Pow(actual[i] - (double)expected[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+        return Math.Sqrt(diff / norm);
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+        return best;
+    }
+}
