@@ -15,6 +15,8 @@ internal static class CliApp
             """);
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DataCommands.Create());
+        root.Subcommands.Add(ModelCommands.Classify());
+        root.Subcommands.Add(ModelCommands.Evaluate());
         return root;
     }
 }

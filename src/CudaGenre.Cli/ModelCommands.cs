@@ -1,0 +1,269 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CudaGenre.Core.Audio;
+using CudaGenre.Core.Data;
+using CudaGenre.Core.Imaging;
+using CudaGenre.Core.Metrics;
+using CudaGenre.Engine;
+using CudaGenre.Reports;
+using Spectre.Console;
+
+namespace CudaGenre.Cli;
+
+/// <summary><c>cudagenre classify</c> and <c>cudagenre evaluate</c>: the inference engine on files and data sets.</summary>
+internal static class ModelCommands
+{
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
+    private static readonly string[] AudioExtensions = [".wav", ".au"];
+
+    private static Option<string> BackendOption() => new("--backend")
+    {
+        Description = "cpu, cuda or auto (CUDA when usable, else CPU).",
+        DefaultValueFactory = _ => "auto",
+    };
+
+    private static Option<int> ThreadsOption() => new("--threads")
+    {
+        Description = "CPU threads (default: all).",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+    };
+
+    public static Command Classify()
+    {
+        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
+        var input = new Argument<string>("input") { Description = "A spectrogram image (PNG…), an audio clip (WAV/AU, turned into a mel spectrogram), or a folder of them." };
+        var top = new Option<int>("--top") { Description = "How many genres to list per file.", DefaultValueFactory = _ => 3 };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
+        var backend = BackendOption();
+        var threads = ThreadsOption();
+        var command = new Command("classify", "Classify spectrogram images or audio clips with a trained model: the genre and the most probable alternatives.")
+        {
+            model, input, top, json, backend, threads,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            using var session = Open(parse.GetValue(model)!, parse.GetValue(backend)!, parse.GetValue(threads), parse.GetValue(json));
+            var files = InputFiles(parse.GetValue(input)!);
+            var results = new List<ClassifiedFile>();
+            foreach (var file in files)
+            {
+                var result = session.Classify(LoadImage(file));
+                results.Add(new ClassifiedFile(file, result.Label, [.. result.Top(parse.GetValue(top)).Select(t => new GenreProbability(t.Label, t.Probability))]));
+            }
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(results, ModelJsonContext.Default.ListClassifiedFile));
+                return 0;
+            }
+            var table = new Table().AddColumn("file").AddColumn("genre").AddColumn("top");
+            foreach (var r in results)
+            {
+                table.AddRow(Markup.Escape(Path.GetFileName(r.File)), $"[bold]{r.Genre}[/]",
+                    Markup.Escape(string.Join(", ", r.Top.Select(t => $"{t.Genre} {t.Probability:P1}"))));
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Command Evaluate()
+    {
+        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
+        var data = new Option<string>("--data") { Description = "The data set (GTZAN layout, images).", Required = true };
+        var split = new Option<string>("--split") { Description = "Which part to evaluate: test, validation, train or all.", DefaultValueFactory = _ => "test" };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the 80/10/10 split (the trainer's default is 42).", DefaultValueFactory = _ => 42 };
+        var manifest = new Option<string?>("--manifest") { Description = "Use this split manifest (split.json) instead of making the split from --seed." };
+        var output = new Option<string?>("--out", "-o") { Description = "Folder for the report (JSON) and the confusion matrix (PNG); default: evaluation-<split> beside the model." };
+        var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 16 };
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var backend = BackendOption();
+        var threads = ThreadsOption();
+        var command = new Command("evaluate", "Evaluate a model on a split of a data set: balanced accuracy, per-class table, confusion matrix, and a comparison with the trainer's recorded figures.")
+        {
+            model, data, split, seed, manifest, output, batch, json, backend, threads,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var modelPath = Path.GetFullPath(parse.GetValue(model)!);
+            var quiet = parse.GetValue(json);
+            using var session = Open(modelPath, parse.GetValue(backend)!, parse.GetValue(threads), quiet);
+            var ds = GtzanDataset.Open(parse.GetValue(data)!, MediaKind.Image);
+            var splitManifest = parse.GetValue(manifest) is { } manifestPath ? SplitManifest.Load(manifestPath) : SplitManifest.Create(ds.Items, parse.GetValue(seed));
+            var part = parse.GetValue(split)!.ToLowerInvariant();
+            var entries = part switch
+            {
+                "all" => splitManifest.Entries.ToList(),
+                "test" => [.. splitManifest.Part(SplitPart.Test)],
+                "validation" or "val" => [.. splitManifest.Part(SplitPart.Validation)],
+                "train" => [.. splitManifest.Part(SplitPart.Train)],
+                _ => throw new ArgumentException($"--split must be test, validation, train or all; got '{part}'."),
+            };
+            if (session.Spec.SplitHash is { } trained && trained != splitManifest.Hash && !quiet)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] the model was trained with split {trained[..Math.Min(12, trained.Length)]}, this is split {splitManifest.ShortHash}: its test set is not the one the trainer reported on.");
+            }
+
+            var batchSize = Math.Max(1, parse.GetValue(batch));
+            var truth = new List<int>();
+            var predicted = new List<int>();
+            var inputs = new float[batchSize * session.InputLength];
+            var logits = new float[batchSize * session.ClassCount];
+            var preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
+            var clock = Stopwatch.StartNew();
+            var engineTime = TimeSpan.Zero;
+            void Work(IProgress<int>? progress)
+            {
+                for (var start = 0; start < entries.Count; start += batchSize)
+                {
+                    var count = Math.Min(batchSize, entries.Count - start);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var entry = entries[start + i];
+                        preprocessor.Process(ImageFile.Read(Path.Combine(ds.Root, entry.File)), inputs.AsSpan(i * session.InputLength, session.InputLength));
+                        truth.Add(entry.Label);
+                    }
+                    var engineClock = Stopwatch.StartNew();
+                    session.Run(inputs.AsSpan(0, count * session.InputLength), count, logits.AsSpan(0, count * session.ClassCount));
+                    engineTime += engineClock.Elapsed;
+                    for (var i = 0; i < count; i++)
+                    {
+                        predicted.Add(ArgMax(logits.AsSpan(i * session.ClassCount, session.ClassCount)));
+                    }
+                    progress?.Report(start + count);
+                }
+            }
+            if (quiet)
+            {
+                Work(null);
+            }
+            else
+            {
+                CliRunner.WithProgress($"Classifying {entries.Count} images", entries.Count, p =>
+                {
+                    Work(p);
+                    return 0;
+                });
+            }
+
+            var matrix = ConfusionMatrix.From(truth, predicted, session.Spec.ClassNames);
+            var report = ClassificationReport.From(matrix);
+            var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, $"evaluation-{part}"));
+            report.Save(Path.Combine(folder, "report.json"));
+            ConfusionMatrixPlot.SavePng(matrix, Path.Combine(folder, "confusion.png"), $"{session.Spec.Describe()} — {part} ({entries.Count} images, engine {session.Backend})");
+
+            if (quiet)
+            {
+                Console.WriteLine(report.ToJson());
+                return 0;
+            }
+            AnsiConsole.WriteLine(report.ToText());
+            AnsiConsole.MarkupLineInterpolated($"[bold]balanced accuracy {report.BalancedAccuracy:P2}[/] on {entries.Count} {part} images (split {splitManifest.ShortHash}); engine {session.Backend} {session.Precision}, {engineTime.TotalMilliseconds / Math.Max(1, entries.Count):F1} ms per image in the engine, {clock.Elapsed.TotalSeconds:F1} s in all.");
+            if (TrainerFigure(modelPath, part) is { } recorded)
+            {
+                var same = Math.Abs(recorded - report.BalancedAccuracy) < 1e-9;
+                AnsiConsole.MarkupLineInterpolated($"trainer recorded {recorded:P2} on the {part} split: {(same ? "[green]identical[/]" : $"[yellow]differs by {(report.BalancedAccuracy - recorded) * 100:+0.00;-0.00} points[/]")}.");
+            }
+            AnsiConsole.MarkupLineInterpolated($"Wrote {folder}/report.json and confusion.png.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static InferenceSession Open(string path, string backend, int threads, bool quiet)
+    {
+        var kind = backend.ToLowerInvariant() switch
+        {
+            "cpu" => Backend.Cpu,
+            "cuda" => Backend.Cuda,
+            "auto" => Backend.Auto,
+            _ => throw new ArgumentException($"--backend must be cpu, cuda or auto; got '{backend}'."),
+        };
+        return InferenceSession.Open(path, new SessionOptions
+        {
+            Backend = kind,
+            Threads = Math.Max(1, threads),
+            Log = quiet ? null : line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"),
+        });
+    }
+
+    private static List<string> InputFiles(string input)
+    {
+        if (File.Exists(input))
+        {
+            return [Path.GetFullPath(input)];
+        }
+        if (!Directory.Exists(input))
+        {
+            throw new ArgumentException($"{input}: no such file or folder.");
+        }
+        var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
+            .Where(f => IsImage(f) || IsAudio(f)).Order(StringComparer.Ordinal).ToList();
+        return files.Count > 0 ? files : throw new ArgumentException($"{input}: no images ({string.Join(", ", ImageExtensions)}) or audio clips ({string.Join(", ", AudioExtensions)}) in this folder.");
+    }
+
+    private static bool IsImage(string path) => ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>Images are read as they are; audio becomes the GTZAN-style mel-spectrogram image first.</summary>
+    private static RgbImage LoadImage(string path) => IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path)) : ImageFile.Read(path);
+
+    private static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            best = values[i] > values[best] ? i : best;
+        }
+        return best;
+    }
+
+    /// <summary>The balanced accuracy the trainer recorded for this split in metrics.json beside the model, if any.</summary>
+    private static double? TrainerFigure(string modelPath, string part)
+    {
+        var path = Path.Combine(Path.GetDirectoryName(modelPath)!, "metrics.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            var section = part is "val" ? "validation" : part;
+            return Find(doc.RootElement, section) is { } split && Find(split, "balancedAccuracy") is { ValueKind: JsonValueKind.Number } value
+                ? value.GetDouble()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static JsonElement? Find(JsonElement element, string name)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        foreach (var property in element.EnumerateObject())
+        {
+            if (string.Equals(property.Name.Replace("_", "", StringComparison.Ordinal), name, StringComparison.OrdinalIgnoreCase))
+            {
+                return property.Value;
+            }
+        }
+        return null;
+    }
+}
+
+internal sealed record GenreProbability(string Genre, float Probability);
+
+internal sealed record ClassifiedFile(string File, string Genre, IReadOnlyList<GenreProbability> Top);
+
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(List<ClassifiedFile>))]
+internal sealed partial class ModelJsonContext : JsonSerializerContext;
