@@ -58,6 +58,20 @@ public sealed class CudaContext : IDisposable
         t_generation = Volatile.Read(ref _generation);
     }
 
+    /// <summary>
+    /// For the objects made from this context: they hold a reference on its handle, so they may use it
+    /// after <see cref="Dispose"/> was called on this retain (the release waits for them).
+    /// </summary>
+    internal void EnsureCurrent()
+    {
+        var context = SafeHandle.DangerousGetHandle();
+        if (t_current == context && t_generation == Volatile.Read(ref _generation))
+            return;
+        DriverStatus.Check(DriverApi.cuCtxSetCurrent(context));
+        t_current = context;
+        t_generation = Volatile.Read(ref _generation);
+    }
+
     /// <summary>Waits until all work queued in this context has finished; throws the first asynchronous error.</summary>
     public void Synchronize()
     {
@@ -75,23 +89,46 @@ public sealed class CudaContext : IDisposable
     }
 
     /// <summary>Creates a stream. The default does not synchronize with the legacy NULL stream.</summary>
-    public CudaStream CreateStream(CUstream_flags flags = CUstream_flags.CU_STREAM_NON_BLOCKING) => new(this, flags);
+    public CudaStream CreateStream(CUstream_flags flags = CUstream_flags.CU_STREAM_NON_BLOCKING)
+    {
+        MakeCurrent();
+        return new(this, flags);
+    }
 
     /// <summary>Creates an event; the default records timing.</summary>
-    public CudaEvent CreateEvent(CUevent_flags flags = CUevent_flags.CU_EVENT_DEFAULT) => new(this, flags);
+    public CudaEvent CreateEvent(CUevent_flags flags = CUevent_flags.CU_EVENT_DEFAULT)
+    {
+        MakeCurrent();
+        return new(this, flags);
+    }
 
     /// <summary>Allocates <paramref name="count"/> elements of device memory (not initialized).</summary>
-    public DeviceBuffer<T> Allocate<T>(long count) where T : unmanaged => new(this, count);
+    public DeviceBuffer<T> Allocate<T>(long count) where T : unmanaged
+    {
+        MakeCurrent();
+        return new(this, count);
+    }
 
     /// <summary>Allocates <paramref name="count"/> elements of page-locked host memory (not initialized).</summary>
-    public PinnedHostBuffer<T> AllocatePinned<T>(long count) where T : unmanaged => new(this, count);
+    public PinnedHostBuffer<T> AllocatePinned<T>(long count) where T : unmanaged
+    {
+        MakeCurrent();
+        return new(this, count);
+    }
 
     /// <summary>Loads a module from a CUBIN or PTX image (see <see cref="CudaModule"/>).</summary>
     /// <param name="image">CUBIN/fatbin bytes, or PTX text (a terminating NUL is added when missing).</param>
     /// <param name="name">Names the module in errors, e.g. the kernel file name.</param>
-    public CudaModule LoadModule(ReadOnlySpan<byte> image, string name) => new(this, image, name);
+    public CudaModule LoadModule(ReadOnlySpan<byte> image, string name)
+    {
+        MakeCurrent();
+        return new(this, image, name);
+    }
 
-    /// <summary>Releases this retain of the primary context (after every object made from it is gone). Never throws.</summary>
+    /// <summary>
+    /// Releases this retain of the primary context once every object made from it is disposed too; until then
+    /// those objects keep working (but cannot make new ones, e.g. a graph from a stream). Never throws.
+    /// </summary>
     public void Dispose() => SafeHandle.Dispose();
 
     /// <summary>"context of NVIDIA H100 … (device 0, …)".</summary>

@@ -8,11 +8,10 @@ public sealed class CudaEvent : IDisposable
     internal unsafe CudaEvent(CudaContext context, CUevent_flags flags)
     {
         Context = context;
-        context.MakeCurrent();
+        context.EnsureCurrent();
         _handle = new EventHandle(context.SafeHandle);
         nint raw;
-        DriverStatus.Check(DriverApi.cuEventCreate(&raw, (uint)flags));
-        _handle.Attach(raw);
+        _handle.Attach(DriverApi.cuEventCreate(&raw, (uint)flags), raw, nameof(DriverApi.cuEventCreate));
     }
 
     /// <summary>The context the event belongs to.</summary>
@@ -32,14 +31,14 @@ public sealed class CudaEvent : IDisposable
     public void Record(CudaStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuEventRecord(Handle, stream.Handle));
     }
 
     /// <summary>Waits until the marker has completed.</summary>
     public void Synchronize()
     {
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuEventSynchronize(Handle));
     }
 
@@ -48,7 +47,7 @@ public sealed class CudaEvent : IDisposable
     {
         ArgumentNullException.ThrowIfNull(start);
         ArgumentNullException.ThrowIfNull(end);
-        start.Context.MakeCurrent();
+        start.Context.EnsureCurrent();
         float ms;
         DriverStatus.Check(DriverApi.cuEventElapsedTime(&ms, start.Handle, end.Handle));
         return ms;

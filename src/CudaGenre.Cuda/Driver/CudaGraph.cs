@@ -59,11 +59,10 @@ public sealed class CudaGraph : IDisposable
     /// <summary>Makes an executable graph (<c>cuGraphInstantiateWithFlags</c>, no flags).</summary>
     public unsafe CudaGraphExec Instantiate()
     {
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         var exec = new GraphExecHandle(Context.SafeHandle);
         nint raw;
-        DriverStatus.Check(DriverApi.cuGraphInstantiateWithFlags(&raw, Handle, 0));
-        exec.Attach(raw);
+        exec.Attach(DriverApi.cuGraphInstantiateWithFlags(&raw, Handle, 0), raw, nameof(DriverApi.cuGraphInstantiateWithFlags));
         return new CudaGraphExec(Context, exec);
     }
 
@@ -99,7 +98,7 @@ public sealed class CudaGraphExec : IDisposable
     public void Launch(CudaStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuGraphLaunch(Handle, stream.Handle));
     }
 

@@ -37,7 +37,7 @@ public sealed class CudaKernel
     /// <summary>One attribute (units as documented on <see cref="CUfunction_attribute"/>).</summary>
     public unsafe int GetAttribute(CUfunction_attribute attribute)
     {
-        Module.Context.MakeCurrent();
+        Module.Context.EnsureCurrent();
         int value;
         DriverStatus.Check(DriverApi.cuFuncGetAttribute(&value, attribute, Handle));
         return value;
@@ -46,7 +46,7 @@ public sealed class CudaKernel
     /// <summary>Sets one attribute, e.g. <c>CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES</c> before a launch that needs more than 48 KiB of dynamic shared memory.</summary>
     public void SetAttribute(CUfunction_attribute attribute, int value)
     {
-        Module.Context.MakeCurrent();
+        Module.Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuFuncSetAttribute(Handle, attribute, value));
     }
 
@@ -65,7 +65,7 @@ public sealed class CudaKernel
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(arguments);
         var function = Handle;
-        Module.Context.MakeCurrent();
+        Module.Context.EnsureCurrent();
         var count = arguments.Count;
         var pointers = stackalloc void*[Math.Max(count, 1)];
         fixed (byte* values = arguments.Values)

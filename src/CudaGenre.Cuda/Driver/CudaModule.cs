@@ -24,7 +24,7 @@ public sealed class CudaModule : IDisposable
         var data = IsBinary(image) || image[^1] == 0 ? image : [.. image, 0];
         var errorLog = new byte[LogBytes];
         var infoLog = new byte[LogBytes];
-        context.MakeCurrent();
+        context.EnsureCurrent();
         _handle = new ModuleHandle(context.SafeHandle);
         fixed (byte* bytes = data)
         fixed (byte* error = errorLog)
@@ -39,14 +39,9 @@ public sealed class CudaModule : IDisposable
             var values = stackalloc void*[] { error, (void*)(nuint)LogBytes, info, (void*)(nuint)LogBytes };
             nint module;
             var status = DriverApi.cuModuleLoadDataEx(&module, bytes, 4, options, values);
-            if (status != CUresult.CUDA_SUCCESS)
-            {
-                var log = TextOf(errorLog);
-                throw DriverStatus.Failure(status, nameof(DriverApi.cuModuleLoadDataEx),
-                    $"loading module '{name}' ({(IsBinary(image) ? "binary" : "PTX")}, {image.Length} bytes)" +
-                    (log.Length > 0 ? $"; JIT error log:\n{log}" : ""));
-            }
-            _handle.Attach(module);
+            var log = TextOf(errorLog);
+            _handle.Attach(status, module, nameof(DriverApi.cuModuleLoadDataEx),
+                $"loading module '{name}' ({(IsBinary(image) ? "binary" : "PTX")}, {image.Length} bytes)" + (log.Length > 0 ? $"; JIT error log:\n{log}" : ""));
         }
         JitLog = TextOf(infoLog);
     }
@@ -79,7 +74,7 @@ public sealed class CudaModule : IDisposable
         {
             if (_kernels.TryGetValue(name, out var cached))
                 return cached;
-            Context.MakeCurrent();
+            Context.EnsureCurrent();
             var utf8 = Encoding.UTF8.GetBytes(name + "\0");
             nint function;
             fixed (byte* text = utf8)

@@ -11,11 +11,10 @@ public sealed class CudaStream : IDisposable
     internal unsafe CudaStream(CudaContext context, CUstream_flags flags)
     {
         Context = context;
-        context.MakeCurrent();
+        context.EnsureCurrent();
         _handle = new StreamHandle(context.SafeHandle);
         nint stream;
-        DriverStatus.Check(DriverApi.cuStreamCreate(&stream, (uint)flags));
-        _handle.Attach(stream);
+        _handle.Attach(DriverApi.cuStreamCreate(&stream, (uint)flags), stream, nameof(DriverApi.cuStreamCreate));
     }
 
     /// <summary>The context the stream belongs to.</summary>
@@ -34,7 +33,7 @@ public sealed class CudaStream : IDisposable
     /// <summary>Waits until everything queued so far has finished; throws the first asynchronous error.</summary>
     public void Synchronize()
     {
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuStreamSynchronize(Handle));
     }
 
@@ -45,7 +44,7 @@ public sealed class CudaStream : IDisposable
     /// </summary>
     public void BeginCapture(CUstreamCaptureMode mode = CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL)
     {
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuStreamBeginCapture_v2(Handle, mode));
     }
 
@@ -53,11 +52,10 @@ public sealed class CudaStream : IDisposable
     /// <exception cref="CudaException">E.g. CUDA_ERROR_STREAM_CAPTURE_INVALIDATED when a captured call failed.</exception>
     public unsafe CudaGraph EndCapture()
     {
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         var graph = new GraphHandle(Context.SafeHandle);
         nint raw;
-        DriverStatus.Check(DriverApi.cuStreamEndCapture(Handle, &raw));
-        graph.Attach(raw);
+        graph.Attach(DriverApi.cuStreamEndCapture(Handle, &raw), raw, nameof(DriverApi.cuStreamEndCapture));
         return new CudaGraph(Context, graph);
     }
 
@@ -66,7 +64,7 @@ public sealed class CudaStream : IDisposable
     {
         get
         {
-            Context.MakeCurrent();
+            Context.EnsureCurrent();
             CUstreamCaptureStatus status;
             DriverStatus.Check(DriverApi.cuStreamIsCapturing(Handle, &status));
             return status;

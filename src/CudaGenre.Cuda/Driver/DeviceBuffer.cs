@@ -20,16 +20,11 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         Context = context;
         Count = count;
         SizeInBytes = checked(count * sizeof(T));
-        context.MakeCurrent();
+        context.EnsureCurrent();
         _handle = new DeviceMemoryHandle(context.SafeHandle);
         ulong pointer;
-        var status = DriverApi.cuMemAlloc_v2(&pointer, (nuint)SizeInBytes);
-        if (status != CUresult.CUDA_SUCCESS)
-        {
-            throw DriverStatus.Failure(status, nameof(DriverApi.cuMemAlloc_v2),
-                $"allocating {SizeInBytes} bytes ({count} × {typeof(T).Name}) on {context.Device.Name}");
-        }
-        _handle.Attach((nint)pointer);
+        _handle.Attach(DriverApi.cuMemAlloc_v2(&pointer, (nuint)SizeInBytes), (nint)pointer, nameof(DriverApi.cuMemAlloc_v2),
+            $"allocating {SizeInBytes} bytes ({count} × {typeof(T).Name}) on {context.Device.Name}");
     }
 
     /// <summary>The context the memory belongs to.</summary>
@@ -66,7 +61,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         CheckRange(index, source.Length, nameof(source));
         if (source.IsEmpty)
             return;
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         fixed (T* host = source)
             DriverStatus.Check(DriverApi.cuMemcpyHtoDAsync_v2(PointerAt(index), host, (nuint)((long)source.Length * sizeof(T)), stream.Handle));
         stream.Synchronize();
@@ -79,7 +74,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         CheckRange(index, destination.Length, nameof(destination));
         if (destination.IsEmpty)
             return;
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         fixed (T* host = destination)
             DriverStatus.Check(DriverApi.cuMemcpyDtoHAsync_v2(host, PointerAt(index), (nuint)((long)destination.Length * sizeof(T)), stream.Handle));
         stream.Synchronize();
@@ -99,7 +94,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(stream);
         CheckRange(index, source.Count, nameof(source));
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuMemcpyHtoDAsync_v2(PointerAt(index), (void*)source.Pointer, (nuint)source.SizeInBytes, stream.Handle));
     }
 
@@ -109,7 +104,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(stream);
         CheckRange(index, destination.Count, nameof(destination));
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuMemcpyDtoHAsync_v2((void*)destination.Pointer, PointerAt(index), (nuint)destination.SizeInBytes, stream.Handle));
     }
 
@@ -119,7 +114,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(stream);
         CheckRange(index, source.Count, nameof(source));
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuMemcpyDtoDAsync_v2(PointerAt(index), source.Pointer, (nuint)source.SizeInBytes, stream.Handle));
     }
 
@@ -127,7 +122,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
     public void EnqueueFillBytes(byte value, CudaStream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuMemsetD8Async(Pointer, value, (nuint)SizeInBytes, stream.Handle));
     }
 
@@ -140,7 +135,7 @@ public sealed class DeviceBuffer<T> : IDisposable where T : unmanaged
         ArgumentNullException.ThrowIfNull(stream);
         if (SizeInBytes % 4 != 0)
             throw new InvalidOperationException($"EnqueueFill32 needs a size that is a multiple of 4 bytes; this buffer has {SizeInBytes}.");
-        Context.MakeCurrent();
+        Context.EnsureCurrent();
         DriverStatus.Check(DriverApi.cuMemsetD32Async(Pointer, bits, (nuint)(SizeInBytes / 4), stream.Handle));
     }
 

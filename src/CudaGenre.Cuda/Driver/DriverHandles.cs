@@ -31,38 +31,65 @@ internal sealed class PrimaryContextHandle : SafeHandle
 
 /// <summary>
 /// A driver object that lives in a context (stream, event, memory, module, graph). It holds a reference on
-/// the context's handle, so the context is released only after every object in it, whatever order
-/// Dispose or the finalizers run in; and its release makes the context current first, because a finalizer
-/// thread has none.
+/// the context's handle from before the native create call, so the context is released only after every
+/// object in it, whatever order Dispose or the finalizers run in; and its release makes the context current
+/// first, because a finalizer thread has none.
 /// </summary>
 internal abstract class ContextBoundHandle : SafeHandle
 {
     private readonly PrimaryContextHandle _context;
     private bool _holdsContext;
 
+    /// <exception cref="ObjectDisposedException">The context was disposed.</exception>
     protected ContextBoundHandle(PrimaryContextHandle context)
-        : base(0, ownsHandle: true) => _context = context;
+        : base(0, ownsHandle: true)
+    {
+        _context = context;
+        context.DangerousAddRef(ref _holdsContext);
+    }
 
     public override bool IsInvalid => handle == 0;
 
-    /// <summary>Takes ownership of a freshly created native object (only after the create call succeeded, so a failed create leaves nothing to release).</summary>
-    public void Attach(nint value)
+    /// <summary>Takes ownership of what a create call returned; when the call failed, lets go of the context and throws.</summary>
+    /// <exception cref="CudaException">The create call failed.</exception>
+    public void Attach(CUresult status, nint value, string api, string? detail = null)
     {
-        _context.DangerousAddRef(ref _holdsContext);
+        if (status != CUresult.CUDA_SUCCESS)
+        {
+            Dispose();
+            throw DriverStatus.Failure(status, api, detail);
+        }
         SetHandle(value);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        var attached = !IsInvalid;
+        base.Dispose(disposing);
+        // An object that was never created has no ReleaseHandle call to let go of the context.
+        if (!attached)
+            LetGoOfContext();
     }
 
     protected sealed override bool ReleaseHandle()
     {
         CudaContext.SetCurrentForRelease(_context);
         var released = Free(handle);
-        if (_holdsContext)
-            _context.DangerousRelease();
+        LetGoOfContext();
         return released;
     }
 
     /// <summary>Calls the C destroy function through <see cref="DriverStatus.Release"/>; never throws.</summary>
     protected abstract bool Free(nint value);
+
+    private void LetGoOfContext()
+    {
+        if (_holdsContext)
+        {
+            _holdsContext = false;
+            _context.DangerousRelease();
+        }
+    }
 }
 
 internal sealed class StreamHandle(PrimaryContextHandle context) : ContextBoundHandle(context)

@@ -18,13 +18,11 @@ public sealed class PinnedHostBuffer<T> : IDisposable where T : unmanaged
         Context = context;
         Count = count;
         SizeInBytes = checked(count * sizeof(T));
-        context.MakeCurrent();
+        context.EnsureCurrent();
         _handle = new HostMemoryHandle(context.SafeHandle);
         void* pointer;
-        var status = DriverApi.cuMemAllocHost_v2(&pointer, (nuint)SizeInBytes);
-        if (status != CUresult.CUDA_SUCCESS)
-            throw DriverStatus.Failure(status, nameof(DriverApi.cuMemAllocHost_v2), $"allocating {SizeInBytes} bytes of page-locked host memory");
-        _handle.Attach((nint)pointer);
+        _handle.Attach(DriverApi.cuMemAllocHost_v2(&pointer, (nuint)SizeInBytes), (nint)pointer, nameof(DriverApi.cuMemAllocHost_v2),
+            $"allocating {SizeInBytes} bytes of page-locked host memory");
     }
 
     /// <summary>The context the memory is registered with.</summary>

@@ -72,7 +72,8 @@ public sealed class NvrtcProgram : IDisposable
             var status = NvrtcApi.nvrtcCompileProgram(program, utf8.Length, pointers);
             if (status == nvrtcResult.NVRTC_ERROR_COMPILATION)
                 throw new NvrtcCompilationException(Name, options, Log);
-            NvrtcStatus.Check(status);
+            if (status != nvrtcResult.NVRTC_SUCCESS)
+                throw NvrtcStatus.Failure(status, nameof(NvrtcApi.nvrtcCompileProgram));
         }
         finally
         {

@@ -38,8 +38,8 @@ public static class NvrtcStatus
         if (askLibrary && NativeLibraries.IsLoaded(NativeLibraryNames.Nvrtc) && NvrtcApi.nvrtcGetErrorString(status) is var text && text is not null)
         {
             var name = Marshal.PtrToStringUTF8((nint)text);
-            // NVRTC answers an unknown code with a generic text; keep the number then.
-            if (!string.IsNullOrEmpty(name) && name.StartsWith("NVRTC_", StringComparison.Ordinal))
+            // NVRTC answers a code it does not know with "NVRTC_ERROR unknown"; the table or the number say more.
+            if (!string.IsNullOrEmpty(name) && name.StartsWith("NVRTC_", StringComparison.Ordinal) && !name.Contains(' ', StringComparison.Ordinal))
                 return name;
         }
         return Enum.GetName(status) ?? $"nvrtcResult {(int)status}";
