@@ -35,7 +35,8 @@ internal static class LibraryCatalog
             "cublasLtGetProperty", "install cuBLAS: `pip install nvidia-cublas` (CUDA 13) or `nvidia-cublas-cu12`, or a CUDA toolkit."),
         new(NativeLibraryNames.Cublas, "cuBLAS", ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11"], [NativeLibraryNames.CublasLt], null,
             "cublasGetProperty", "install cuBLAS: `pip install nvidia-cublas` (CUDA 13) or `nvidia-cublas-cu12`, or a CUDA toolkit."),
-        new(NativeLibraryNames.Cudnn, "cuDNN", ["libcudnn.so.9", "libcudnn.so.8"], [NativeLibraryNames.CublasLt, NativeLibraryNames.Cublas],
+        // cuDNN 9's engines call cuBLASLt, and its runtime-compiled engines NVRTC.
+        new(NativeLibraryNames.Cudnn, "cuDNN", ["libcudnn.so.9", "libcudnn.so.8"], [NativeLibraryNames.CublasLt, NativeLibraryNames.Cublas, NativeLibraryNames.Nvrtc],
             "libcudnn_*.so.{major}", "cudnnGetProperty",
             "install cuDNN 9: `pip install nvidia-cudnn-cu13` (or `nvidia-cudnn-cu12` for CUDA 12)."),
     ];

@@ -30,7 +30,7 @@ public class NativeLibrariesTests
     {
         using var temp = new TempFolder();
         var folder = temp.Folder("libs");
-        foreach (var file in new[] { "libcudnn.so.9", "libcublas.so.13", "libcublasLt.so.13" })
+        foreach (var file in new[] { "libcudnn.so.9", "libcublas.so.13", "libcublasLt.so.13", "libnvrtc.so.13" })
             File.WriteAllText(Path.Combine(folder, file), "ok");
         var order = new List<string>();
         var resolver = new LibraryResolver(new LibrarySearch(folder, _ => null, temp.Path, useLoader: false, path =>
@@ -40,10 +40,10 @@ public class NativeLibrariesTests
         }));
 
         Assert.True(resolver.TryLoad(NativeLibraryNames.Cudnn, out _));
-        Assert.Equal(["libcublasLt.so.13", "libcublas.so.13", "libcudnn.so.9"], order);
+        Assert.Equal(["libcublasLt.so.13", "libcublas.so.13", "libnvrtc.so.13", "libcudnn.so.9"], order);
         // Cached: nothing is loaded twice.
         resolver.Load(NativeLibraryNames.Cublas);
-        Assert.Equal(3, order.Count);
+        Assert.Equal(4, order.Count);
     }
 
     [Fact]

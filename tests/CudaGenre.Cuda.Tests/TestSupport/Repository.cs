@@ -3,8 +3,12 @@ namespace CudaGenre.Cuda.Tests.TestSupport;
 /// <summary>The repository checkout the tests run from, when there is one (not in a published test bundle run elsewhere).</summary>
 public static class Repository
 {
-    /// <summary>The folder holding CudaGenre.sln, searched upwards from the test binaries and from the working directory; null when neither is inside a checkout.</summary>
-    public static string? Root { get; } = Find(AppContext.BaseDirectory) ?? Find(Directory.GetCurrentDirectory());
+    /// <summary>
+    /// The folder holding CudaGenre.sln, searched upwards from the test binaries, then from the shell's working
+    /// directory ($PWD: the test runner moves the process's own to the binaries); null when none is in a checkout.
+    /// </summary>
+    public static string? Root { get; } =
+        Find(AppContext.BaseDirectory) ?? Find(Directory.GetCurrentDirectory()) ?? (Environment.GetEnvironmentVariable("PWD") is { Length: > 0 } pwd ? Find(pwd) : null);
 
     /// <summary>The repository's kernels/ folder, or a skip saying why there is none.</summary>
     public static string RequireKernelsFolder()
@@ -16,6 +20,8 @@ public static class Repository
 
     private static string? Find(string start)
     {
+        if (!Directory.Exists(start))
+            return null;
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
             if (File.Exists(Path.Combine(dir.FullName, "CudaGenre.sln")))
