@@ -7,7 +7,8 @@
 // Math (the CPU twin implements exactly this definition):
 //   Input x: N × C × H × W values (layout NHWC or NCHW, see below), storage T ∈ {float, cg_half, cg_bf16}.
 //   Weights w: C × 3 × 3 in storage T, index w[(c·3 + kh)·3 + kw] — PyTorch's depthwise weight of
-//     shape [C, 1, 3, 3] flattened (channel multiplier 1), the same for both layouts.
+//     shape [C, 1, 3, 3] flattened (channel multiplier 1), the same for both layouts: the host uploads
+//     PyTorch's tensor unchanged (only converted to T for the 16-bit entries), no transposition.
 //   Output y: N × C × Ho × Wo with Ho = (H − 1) / stride + 1, Wo = (W − 1) / stride + 1
 //     (integer division; = floor((H + 2·1 − 3) / stride) + 1, as PyTorch's Conv2d(padding=1)).
 //   For each n, c, oh, ow:

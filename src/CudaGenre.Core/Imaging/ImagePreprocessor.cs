@@ -77,6 +77,17 @@ public sealed class ImagePreprocessor
     /// <summary>The output shape and normalization.</summary>
     public PreprocessSettings Settings { get; }
 
+    /// <summary>
+    /// The normalization as applied, per channel (R, G, B): the resized 0–255 value <c>v</c> becomes
+    /// <c>v · ChannelScale[c] + ChannelOffset[c]</c> (a float32 multiply, then an add), with
+    /// <c>ChannelScale[c] = 1f / (255f · std[c])</c> computed in float32. The GPU preprocessing kernel
+    /// takes these exact values so that it matches this class bit for bit.
+    /// </summary>
+    public IReadOnlyList<float> ChannelScale => Array.AsReadOnly(_scale);
+
+    /// <summary>The per-channel offset <c>−mean[c] / std[c]</c> (float32); see <see cref="ChannelScale"/>.</summary>
+    public IReadOnlyList<float> ChannelOffset => Array.AsReadOnly(_offset);
+
     /// <summary>Preprocesses <paramref name="image"/> into a new CHW array of <see cref="PreprocessSettings.TensorLength"/> floats.</summary>
     public float[] Process(RgbImage image)
     {
@@ -218,6 +229,22 @@ public sealed class ResizeFilter
 
     /// <summary>Largest number of taps of any output pixel (the row stride of the weight table).</summary>
     public int MaxTaps { get; }
+
+    /// <summary>
+    /// The input index of the first tap of each output pixel (<see cref="OutputSize"/> entries). With
+    /// <see cref="TapCounts"/> and <see cref="Weights"/>, the whole table as the GPU kernel takes it.
+    /// </summary>
+    public ReadOnlySpan<int> FirstTaps => _first;
+
+    /// <summary>The number of taps of each output pixel (<see cref="OutputSize"/> entries).</summary>
+    public ReadOnlySpan<int> TapCounts => _count;
+
+    /// <summary>
+    /// All weights, <see cref="OutputSize"/> × <see cref="MaxTaps"/>, row-major: the weight of input pixel
+    /// <c>FirstTaps[i] + k</c> for output pixel <c>i</c> is at <c>i · MaxTaps + k</c>; entries at
+    /// <c>k ≥ TapCounts[i]</c> are 0.
+    /// </summary>
+    public ReadOnlySpan<float> Weights => _weights;
 
     /// <summary>The weights of output pixel <paramref name="i"/>; <paramref name="first"/> is the input index of the first tap.</summary>
     public ReadOnlySpan<float> Taps(int i, out int first)
