@@ -48,14 +48,11 @@ public sealed class CudaContext : IDisposable
     internal PrimaryContextHandle SafeHandle { get; }
 
     /// <summary>Makes this context current on the calling thread (no driver call when it already is, as far as this class knows).</summary>
+    /// <exception cref="ObjectDisposedException">This retain was disposed.</exception>
     public void MakeCurrent()
     {
-        var context = Handle;
-        if (t_current == context && t_generation == Volatile.Read(ref _generation))
-            return;
-        DriverStatus.Check(DriverApi.cuCtxSetCurrent(context));
-        t_current = context;
-        t_generation = Volatile.Read(ref _generation);
+        ObjectDisposedException.ThrowIf(SafeHandle.IsClosed, this);
+        EnsureCurrent();
     }
 
     /// <summary>
@@ -131,7 +128,7 @@ public sealed class CudaContext : IDisposable
     /// </summary>
     public void Dispose() => SafeHandle.Dispose();
 
-    /// <summary>"context of NVIDIA H100 … (device 0, …)".</summary>
+    /// <summary>"primary context of NVIDIA H100 … (device 0, compute capability 9.0)".</summary>
     public override string ToString() => $"primary context of {Device}";
 
     /// <summary>Release paths (any thread, finalizers included) make the context current without throwing.</summary>
