@@ -109,39 +109,46 @@ public sealed record CudaEnvironmentReport(
     }
 
     /// <summary>Calls the version export through an unmanaged function pointer with the signature from its header.</summary>
-    private static unsafe string ReadVersion(string name, nint export)
+    private static string ReadVersion(string name, nint export) => name switch
     {
-        switch (name)
+        NativeLibraryNames.Driver => ReadDriverVersion(export),
+        NativeLibraryNames.Nvrtc => ReadNvrtcVersion(export),
+        _ => ReadPropertyVersion(LibraryCatalog.Get(name).VersionExport, export),
+    };
+
+    /// <summary>cuDriverGetVersion(int*) → CUresult.</summary>
+    private static unsafe string ReadDriverVersion(nint export)
+    {
+        int version;
+        var status = ((delegate* unmanaged<int*, int>)export)(&version);
+        return status == 0 ? CudaDriver.FormatVersion(version) : throw new InvalidOperationException($"cuDriverGetVersion returned {status}");
+    }
+
+    /// <summary>nvrtcVersion(int*, int*) → nvrtcResult.</summary>
+    private static unsafe string ReadNvrtcVersion(nint export)
+    {
+        int major, minor;
+        var status = ((delegate* unmanaged<int*, int*, int>)export)(&major, &minor);
+        return status == 0 ? $"{major}.{minor}" : throw new InvalidOperationException($"nvrtcVersion returned {status}");
+    }
+
+    /// <summary>
+    /// cublasGetProperty, cublasLtGetProperty and cudnnGetProperty share (libraryPropertyType, int*) → status;
+    /// library_types.h: MAJOR_VERSION = 0, MINOR_VERSION = 1, PATCH_LEVEL = 2.
+    /// </summary>
+    private static unsafe string ReadPropertyVersion(string function, nint export)
+    {
+        var getProperty = (delegate* unmanaged<int, int*, int>)export;
+        var parts = new int[3];
+        for (var property = 0; property < 3; property++)
         {
-            case NativeLibraryNames.Driver:
-            {
-                int version;
-                var status = ((delegate* unmanaged<int*, int>)export)(&version);
-                return status == 0 ? CudaDriver.FormatVersion(version) : throw new InvalidOperationException($"cuDriverGetVersion returned {status}");
-            }
-            case NativeLibraryNames.Nvrtc:
-            {
-                int major, minor;
-                var status = ((delegate* unmanaged<int*, int*, int>)export)(&major, &minor);
-                return status == 0 ? $"{major}.{minor}" : throw new InvalidOperationException($"nvrtcVersion returned {status}");
-            }
-            default:
-            {
-                // cublasGetProperty, cublasLtGetProperty and cudnnGetProperty share (libraryPropertyType, int*) → status;
-                // library_types.h: MAJOR_VERSION = 0, MINOR_VERSION = 1, PATCH_LEVEL = 2.
-                var getProperty = (delegate* unmanaged<int, int*, int>)export;
-                var parts = new int[3];
-                for (var property = 0; property < 3; property++)
-                {
-                    int value;
-                    var status = getProperty(property, &value);
-                    if (status != 0)
-                        throw new InvalidOperationException($"{LibraryCatalog.Get(name).VersionExport}({property}) returned status {status}");
-                    parts[property] = value;
-                }
-                return string.Join('.', parts);
-            }
+            int value;
+            var status = getProperty(property, &value);
+            if (status != 0)
+                throw new InvalidOperationException($"{function}({property}) returned status {status}");
+            parts[property] = value;
         }
+        return string.Join('.', parts);
     }
 }
 
