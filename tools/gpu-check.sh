@@ -16,7 +16,10 @@ mode=${1:-}
 
 publish() {
   rm -rf .gpu/publish && mkdir -p .gpu
-  grep -qxF '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> .git/info/exclude
+  # .git is a file in a worktree: ask git where the exclude file is.
+  local exclude; exclude=$(git rev-parse --git-path info/exclude)
+  mkdir -p "$(dirname "$exclude")"
+  grep -qxF '/.gpu/' "$exclude" 2>/dev/null || echo '/.gpu/' >> "$exclude"
   for project in tests/CudaGenre.Cuda.Tests src/CudaGenre.Cli; do
     dotnet publish "$project" -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
       -o .gpu/publish -v q -nologo
