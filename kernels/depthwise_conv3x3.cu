@@ -1,0 +1,147 @@
+// depthwise_conv3x3.cu — depthwise 3×3 convolution, zero padding 1, stride 1 or 2 (any stride ≥ 1),
+// with an optional ReLU on the input, an optional per-channel bias and an optional ReLU on the output.
+// Xception's separable convolution is ReLU → depthwise 3×3 → pointwise 1×1; this is its first half.
+//
+// The host prepends precision.cuh's text before compiling this file with NVRTC (no #include here).
+//
+// Math (the CPU twin implements exactly this definition):
+//   Input x: N × C × H × W values (layout NHWC or NCHW, see below), storage T ∈ {float, cg_half, cg_bf16}.
+//   Weights w: C × 3 × 3 in storage T, index w[(c·3 + kh)·3 + kw] — PyTorch's depthwise weight of
+//     shape [C, 1, 3, 3] flattened (channel multiplier 1), the same for both layouts.
+//   Output y: N × C × Ho × Wo with Ho = (H − 1) / stride + 1, Wo = (W − 1) / stride + 1
+//     (integer division; = floor((H + 2·1 − 3) / stride) + 1, as PyTorch's Conv2d(padding=1)).
+//   For each n, c, oh, ow:
+//     acc = 0 (float)
+//     for kh in 0..2 (outer), kw in 0..2 (inner):
+//       ih = oh·stride − 1 + kh,  iw = ow·stride − 1 + kw
+//       if 0 ≤ ih < H and 0 ≤ iw < W:           (outside is zero padding: the tap is skipped)
+//         v = float(x[n, c, ih, iw]);  if relu_input: v = relu(v)
+//         acc = fmaf(float(w[c, kh, kw]), v, acc)
+//     if bias != null: acc = acc + bias[c]
+//     if relu_output:  acc = relu(acc)
+//     y[n, c, oh, ow] = T(acc)                  (round to nearest even for 16-bit T)
+//   relu(v) = v < 0 ? 0 : v  (NaN passes through).
+//   Accumulation is always in FP32; FP16/BF16 are storage only.
+//
+// Layouts: NHWC: element (n, c, h, w) at ((n·H + h)·W + w)·C + c.
+//          NCHW: element (n, c, h, w) at ((n·C + c)·H + h)·W + w.
+//   (The same formula with Ho, Wo for y.)
+//
+// Launch: one thread per output element, grid-stride loop, any 1-D grid; e.g. blockDim 256,
+// gridDim = min(ceil(N·C·Ho·Wo / 256), 65535·k). x and y must not overlap.
+
+template <typename T, bool Nhwc>
+__device__ __forceinline__ void depthwise3x3(
+    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    const int out_h = (height - 1) / stride + 1;
+    const int out_w = (width - 1) / stride + 1;
+    const long long total = static_cast<long long>(n_batch) * channels * out_h * out_w;
+    const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
+    {
+        int n, c, oh, ow;
+        long long r = i;
+        if (Nhwc)
+        {
+            c = static_cast<int>(r % channels); r /= channels;
+            ow = static_cast<int>(r % out_w); r /= out_w;
+            oh = static_cast<int>(r % out_h); r /= out_h;
+            n = static_cast<int>(r);
+        }
+        else
+        {
+            ow = static_cast<int>(r % out_w); r /= out_w;
+            oh = static_cast<int>(r % out_h); r /= out_h;
+            c = static_cast<int>(r % channels); r /= channels;
+            n = static_cast<int>(r);
+        }
+
+        const T* wc = w + c * 9;
+        float acc = 0.0f;
+        for (int kh = 0; kh < 3; ++kh)
+        {
+            const int ih = oh * stride - 1 + kh;
+            if (ih < 0 || ih >= height)
+                continue;
+            for (int kw = 0; kw < 3; ++kw)
+            {
+                const int iw = ow * stride - 1 + kw;
+                if (iw < 0 || iw >= width)
+                    continue;
+                const long long at = Nhwc
+                    ? ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c
+                    : ((static_cast<long long>(n) * channels + c) * height + ih) * width + iw;
+                float v = cg_to_float(x[at]);
+                if (relu_input)
+                    v = cg_relu(v);
+                acc = fmaf(cg_to_float(wc[kh * 3 + kw]), v, acc);
+            }
+        }
+        if (bias != nullptr)
+            acc += bias[c];
+        if (relu_output)
+            acc = cg_relu(acc);
+        // i is already the output's flat index in the chosen layout.
+        y[i] = cg_from_float<T>(acc);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points: depthwise3x3_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
+// Arguments (the same for all six; T = float, cg_half or cg_bf16 as the name says):
+//   x           const T*      input, N × C × H × W elements in the entry's layout (device memory)
+//   w           const T*      weights, C × 3 × 3 elements, w[(c·3 + kh)·3 + kw] (PyTorch [C,1,3,3])
+//   bias        const float*  C per-channel biases in FP32, or null for none
+//   y           T*            output, N × C × Ho × Wo elements in the entry's layout; must not overlap x
+//   n_batch     int           N, images in the batch (≥ 1)
+//   channels    int           C (≥ 1)
+//   height      int           H, input rows (≥ 1)
+//   width       int           W, input columns (≥ 1)
+//   stride      int           1 or 2 (any value ≥ 1 works); Ho = (H − 1)/stride + 1, Wo likewise
+//   relu_input  int           non-zero: apply ReLU to each input value before the convolution
+//   relu_output int           non-zero: apply ReLU after the bias
+// ---------------------------------------------------------------------------------------------
+
+extern "C" __global__ void depthwise3x3_nhwc_f32(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<float, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
+
+extern "C" __global__ void depthwise3x3_nhwc_f16(
+    const cg_half* __restrict__ x, const cg_half* __restrict__ w, const float* __restrict__ bias, cg_half* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<cg_half, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
+
+extern "C" __global__ void depthwise3x3_nhwc_bf16(
+    const cg_bf16* __restrict__ x, const cg_bf16* __restrict__ w, const float* __restrict__ bias, cg_bf16* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<cg_bf16, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
+
+extern "C" __global__ void depthwise3x3_nchw_f32(
+    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<float, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
+
+extern "C" __global__ void depthwise3x3_nchw_f16(
+    const cg_half* __restrict__ x, const cg_half* __restrict__ w, const float* __restrict__ bias, cg_half* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<cg_half, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
+
+extern "C" __global__ void depthwise3x3_nchw_bf16(
+    const cg_bf16* __restrict__ x, const cg_bf16* __restrict__ w, const float* __restrict__ bias, cg_bf16* __restrict__ y,
+    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
+{
+    depthwise3x3<cg_bf16, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
+}
