@@ -1,14 +1,11 @@
-using CudaGenre.Cuda.Blas;
-using CudaGenre.Cuda.Dnn;
-
 namespace CudaGenre.Cuda.Tests;
 
-/// <summary>Whether a library answers a harmless call here; tests of the "library absent" paths skip where it does.</summary>
-internal static unsafe class LibraryPresence
+/// <summary>Whether a library can be found here; tests of the "library absent" paths skip where it can.</summary>
+internal static class LibraryPresence
 {
-    public static bool Cublas => NativeText.Ask(() => (nint)Blas.Cublas.cublasGetStatusName(cublasStatus_t.CUBLAS_STATUS_SUCCESS)) is not null;
+    public static bool Cublas => NativeLibraries.TryLoad(NativeLibraryNames.Cublas, out _);
 
-    public static bool CublasLt => NativeText.Ask(() => (nint)Blas.CublasLt.cublasLtGetStatusName(cublasStatus_t.CUBLAS_STATUS_SUCCESS)) is not null;
+    public static bool CublasLt => NativeLibraries.TryLoad(NativeLibraryNames.CublasLt, out _);
 
-    public static bool Cudnn => NativeText.Ask(() => (nint)Dnn.Cudnn.cudnnGetErrorString(cudnnStatus_t.CUDNN_STATUS_SUCCESS)) is not null;
+    public static bool Cudnn => NativeLibraries.TryLoad(NativeLibraryNames.Cudnn, out _);
 }

@@ -4,9 +4,8 @@ using CudaGenre.Cuda.Dnn;
 namespace CudaGenre.Cuda.Tests;
 
 /// <summary>
-/// Calling into a library that is not there must fail with an error that names it, not crash.
-/// TODO(cuda-driver merge): once the library resolver lands, expect its CudaLibraryNotFoundException (with the places tried)
-/// instead of the runtime's DllNotFoundException.
+/// The first call into a library that is not there fails with <see cref="CudaLibraryNotFoundException"/> from the
+/// resolver, naming the library and where it looked; nothing crashes.
 /// </summary>
 public class MissingLibraryTests
 {
@@ -15,8 +14,8 @@ public class MissingLibraryTests
     {
         if (LibraryPresence.Cublas)
             Assert.Skip("libcublas is loadable here");
-        var e = Assert.ThrowsAny<Exception>(() => CublasHandle.Create());
-        AssertNamesLibrary(e, NativeLibraryNames.Cublas);
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => CublasHandle.Create());
+        AssertNamesLibrary(e, NativeLibraryNames.Cublas, "libcublas.so.13");
     }
 
     [Fact]
@@ -24,8 +23,8 @@ public class MissingLibraryTests
     {
         if (LibraryPresence.CublasLt)
             Assert.Skip("libcublasLt is loadable here");
-        var e = Assert.ThrowsAny<Exception>(() => CublasLtHandle.Create());
-        AssertNamesLibrary(e, NativeLibraryNames.CublasLt);
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => CublasLtHandle.Create());
+        AssertNamesLibrary(e, NativeLibraryNames.CublasLt, "libcublasLt.so.13");
     }
 
     [Fact]
@@ -33,13 +32,15 @@ public class MissingLibraryTests
     {
         if (LibraryPresence.Cudnn)
             Assert.Skip("libcudnn is loadable here");
-        var e = Assert.ThrowsAny<Exception>(() => TensorDescriptor.Nchw(cudnnDataType_t.CUDNN_DATA_FLOAT, 1, 3, 8, 8));
-        AssertNamesLibrary(e, NativeLibraryNames.Cudnn);
+        var e = Assert.Throws<CudaLibraryNotFoundException>(() => TensorDescriptor.Nchw(cudnnDataType_t.CUDNN_DATA_FLOAT, 1, 3, 8, 8));
+        AssertNamesLibrary(e, NativeLibraryNames.Cudnn, "libcudnn.so.9");
     }
 
-    private static void AssertNamesLibrary(Exception e, string library)
+    private static void AssertNamesLibrary(CudaLibraryNotFoundException e, string library, string soname)
     {
-        Assert.True(e is DllNotFoundException or CudaException, $"unexpected {e.GetType().Name}: {e.Message}");
-        Assert.Contains(library, e.Message, StringComparison.Ordinal);
+        Assert.Equal(library, e.Library);
+        Assert.Contains($"('{library}') could not be loaded", e.Message, StringComparison.Ordinal);
+        Assert.Contains(soname, e.Sonames);
+        Assert.Contains(soname, e.Message, StringComparison.Ordinal);
     }
 }

@@ -3,63 +3,58 @@ using CudaGenre.Cuda.Dnn;
 
 namespace CudaGenre.Cuda.Tests;
 
+[Collection(nameof(NativeReleaseFailures))]
 public class StatusCheckTests
 {
-    [Theory]
-    [InlineData("Cudnn.cudnnConvolutionForward(h, alpha, x)", "cudnnConvolutionForward")]
-    [InlineData("  cublasCreate_v2(out var raw) ", "cublasCreate_v2")]
-    [InlineData("Cublas.cublasSgemm_v2(this, Op(a), b.Length)", "cublasSgemm_v2")]
-    [InlineData("CudaGenre.Cuda.Blas.CublasLt.cublasLtMatmul(this)", "cublasLtMatmul")]
-    [InlineData("status", "status")]
-    [InlineData("", "(unknown call)")]
-    public void FunctionName_IsTheIdentifierBeforeTheArguments(string expression, string expected) =>
-        Assert.Equal(expected, NativeCallText.FunctionName(expression));
-
     [Fact]
     public void Success_DoesNotThrow()
     {
-        Cublas.Check(cublasStatus_t.CUBLAS_STATUS_SUCCESS);
-        CublasLt.Check(cublasStatus_t.CUBLAS_STATUS_SUCCESS);
-        Cudnn.Check(cudnnStatus_t.CUDNN_STATUS_SUCCESS);
+        CublasStatus.Check(cublasStatus_t.CUBLAS_STATUS_SUCCESS);
+        CublasLtStatus.Check(cublasStatus_t.CUBLAS_STATUS_SUCCESS);
+        CudnnStatus.Check(cudnnStatus_t.CUDNN_STATUS_SUCCESS);
     }
 
     [Fact]
     public void Cublas_Failure_NamesTheCall_TheStatus_AndGivesAText()
     {
-        var e = Assert.Throws<CudaException>(() => Cublas.Check(cublasGemmEx_stand_in(cublasStatus_t.CUBLAS_STATUS_NOT_SUPPORTED)));
-        Assert.Equal((NativeLibraryNames.Cublas, "cublasGemmEx_stand_in", 15, "CUBLAS_STATUS_NOT_SUPPORTED"), (e.Library, e.Api, e.Status, e.StatusName));
-        Assert.StartsWith("cublasGemmEx_stand_in failed: CUBLAS_STATUS_NOT_SUPPORTED (15): ", e.Message);
-        Assert.True(e.Message.Length > "cublasGemmEx_stand_in failed: CUBLAS_STATUS_NOT_SUPPORTED (15): ".Length);
+        var e = Assert.Throws<CudaException>(() => CublasStatus.Check(StandIn.cublasGemmEx(cublasStatus_t.CUBLAS_STATUS_NOT_SUPPORTED)));
+        Assert.Equal((NativeLibraryNames.Cublas, "cublasGemmEx", 15, "CUBLAS_STATUS_NOT_SUPPORTED"), (e.Library, e.Api, e.Status, e.StatusName));
+        Assert.StartsWith("cublasGemmEx failed: CUBLAS_STATUS_NOT_SUPPORTED (15): ", e.Message);
+        Assert.True(e.Message.Length > "cublasGemmEx failed: CUBLAS_STATUS_NOT_SUPPORTED (15): ".Length, e.Message);
     }
 
     [Fact]
-    public void Cublas_WithoutTheLibrary_FallsBackToHeaderNames()
+    public void Cublas_WithoutTheLibrary_UsesTheHeaderTable()
     {
-        if (LibraryPresence.Cublas)
-            Assert.Skip("libcublas is loadable here, so the library's own names and texts are used");
-        var e = Cublas.Failure(cublasStatus_t.CUBLAS_STATUS_EXECUTION_FAILED, "cublasSgemm_v2");
-        Assert.Equal("cublasSgemm_v2 failed: CUBLAS_STATUS_EXECUTION_FAILED (13): no description: cublas could not be asked for one", e.Message);
-        Assert.Equal("unknown cublasStatus_t 42", Cublas.StatusName((cublasStatus_t)42));
+        Assert.Equal(("CUBLAS_STATUS_EXECUTION_FAILED", "no description: cuBLAS's cublasGetStatusString was not available"),
+            CublasStatus.Describe(cublasStatus_t.CUBLAS_STATUS_EXECUTION_FAILED, askLibrary: false));
+        Assert.Equal("cublasStatus_t 42", CublasStatus.Describe((cublasStatus_t)42, askLibrary: false).Name);
     }
 
     [Fact]
     public void CublasLt_Failure_IsReportedAsCublasLt()
     {
-        var e = Assert.Throws<CudaException>(() => CublasLt.Check(cublasLtMatmul_stand_in(cublasStatus_t.CUBLAS_STATUS_INVALID_VALUE)));
-        Assert.Equal((NativeLibraryNames.CublasLt, "cublasLtMatmul_stand_in", 7, "CUBLAS_STATUS_INVALID_VALUE"), (e.Library, e.Api, e.Status, e.StatusName));
-        if (!LibraryPresence.CublasLt)
-            Assert.EndsWith("CUBLAS_STATUS_INVALID_VALUE (7): no description: cublasLt could not be asked for one", e.Message);
+        var e = Assert.Throws<CudaException>(() => CublasLtStatus.Check(StandIn.cublasLtMatmul(cublasStatus_t.CUBLAS_STATUS_INVALID_VALUE)));
+        Assert.Equal((NativeLibraryNames.CublasLt, "cublasLtMatmul", 7, "CUBLAS_STATUS_INVALID_VALUE"), (e.Library, e.Api, e.Status, e.StatusName));
+        Assert.Equal(("CUBLAS_STATUS_INVALID_VALUE", "no description: cuBLASLt's cublasLtGetStatusString was not available"),
+            CublasLtStatus.Describe(cublasStatus_t.CUBLAS_STATUS_INVALID_VALUE, askLibrary: false));
     }
 
     [Fact]
-    public void Cudnn_Failure_NamesTheCall_TheStatus_AndItsCategory()
+    public void Cudnn_Failure_NamesTheCall_TheStatus_AndItsText()
     {
-        var e = Assert.Throws<CudaException>(() => Cudnn.Check(cudnnSetTensor4dDescriptor_stand_in(cudnnStatus_t.CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH)));
-        Assert.Equal((NativeLibraryNames.Cudnn, "cudnnSetTensor4dDescriptor_stand_in", 2008, "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH"),
+        var e = Assert.Throws<CudaException>(() => CudnnStatus.Check(StandIn.cudnnSetTensor4dDescriptor(cudnnStatus_t.CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH)));
+        Assert.Equal((NativeLibraryNames.Cudnn, "cudnnSetTensor4dDescriptor", 2008, "CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH"),
             (e.Library, e.Api, e.Status, e.StatusName));
-        Assert.StartsWith("cudnnSetTensor4dDescriptor_stand_in failed: CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH (2008): ", e.Message);
-        if (!LibraryPresence.Cudnn)
-            Assert.EndsWith("bad parameter (no description: cudnn could not be asked for one)", e.Message);
+        Assert.StartsWith("cudnnSetTensor4dDescriptor failed: CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH (2008): ", e.Message);
+    }
+
+    [Fact]
+    public void Cudnn_WithoutTheLibrary_GivesTheCategory()
+    {
+        Assert.Equal(("CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH", "bad parameter (no description: cuDNN's cudnnGetErrorString was not available)"),
+            CudnnStatus.Describe(cudnnStatus_t.CUDNN_STATUS_BAD_PARAM_SHAPE_MISMATCH, askLibrary: false));
+        Assert.Equal("cudnnStatus_t 9999", CudnnStatus.Describe((cudnnStatus_t)9999, askLibrary: false).Name);
     }
 
     [Theory]
@@ -71,30 +66,44 @@ public class StatusCheckTests
     [InlineData(5002, "execution failed")]
     [InlineData(7000, "unknown category")]
     public void Cudnn_Category_FollowsTheThousands(int status, string category) =>
-        Assert.Equal(category, Cudnn.Category((cudnnStatus_t)status));
+        Assert.Equal(category, CudnnStatus.Category((cudnnStatus_t)status));
 
     [Fact]
-    public void Cudnn_UnknownStatus_IsNamedByNumber()
+    public void ReleasePath_NeverThrows_AndRecordsTheFailure()
     {
-        if (LibraryPresence.Cudnn)
-            Assert.Skip("libcudnn is loadable here and names unknown values itself");
-        Assert.Equal("unknown cudnnStatus_t 9999", Cudnn.StatusName((cudnnStatus_t)9999));
+        Assert.True(CublasStatus.Release(cublasStatus_t.CUBLAS_STATUS_SUCCESS));
+        Assert.True(CudnnStatus.Release(cudnnStatus_t.CUDNN_STATUS_SUCCESS));
+
+        var before = NativeReleaseFailures.Count;
+        Assert.False(CublasStatus.Release(StandIn.cublasDestroy_v2(cublasStatus_t.CUBLAS_STATUS_NOT_INITIALIZED)));
+        Assert.False(CublasLtStatus.Release(StandIn.cublasLtDestroy(cublasStatus_t.CUBLAS_STATUS_INTERNAL_ERROR)));
+        Assert.False(CudnnStatus.Release(StandIn.cudnnDestroyTensorDescriptor(cudnnStatus_t.CUDNN_STATUS_BAD_PARAM)));
+        Assert.True(NativeReleaseFailures.Count >= before + 3);
     }
 
     [Fact]
-    public void ReleasePath_NeverThrows_AndReportsTheOutcome()
+    public void ReleasePath_RecordsTheCallAndStatus()
     {
-        Assert.True(Cublas.Released(cublasStatus_t.CUBLAS_STATUS_SUCCESS));
-        Assert.False(Cublas.Released(cublasStatus_t.CUBLAS_STATUS_NOT_INITIALIZED));
-        Assert.False(CublasLt.Released(cublasStatus_t.CUBLAS_STATUS_INTERNAL_ERROR));
-        Assert.True(Cudnn.Released(cudnnStatus_t.CUDNN_STATUS_SUCCESS));
-        Assert.False(Cudnn.Released(cudnnStatus_t.CUDNN_STATUS_BAD_PARAM));
+        // Other tests may record too; the message of this call is checked right after it.
+        Assert.False(CudnnStatus.Release(StandIn.cudnnDestroyFilterDescriptor(cudnnStatus_t.CUDNN_STATUS_EXECUTION_FAILED)));
+        Assert.Equal("cudnnDestroyFilterDescriptor failed: CUDNN_STATUS_EXECUTION_FAILED (5000)", NativeReleaseFailures.Last);
     }
 
-    // Stand-ins shaped like native calls, so the call text the check sees looks like a real one.
-    private static cublasStatus_t cublasGemmEx_stand_in(cublasStatus_t result) => result;
+    /// <summary>Stand-ins named like native calls, so the call text the check sees looks like a real one.</summary>
+    private static class StandIn
+    {
+        public static cublasStatus_t cublasGemmEx(cublasStatus_t result) => result;
 
-    private static cublasStatus_t cublasLtMatmul_stand_in(cublasStatus_t result) => result;
+        public static cublasStatus_t cublasDestroy_v2(cublasStatus_t result) => result;
 
-    private static cudnnStatus_t cudnnSetTensor4dDescriptor_stand_in(cudnnStatus_t result) => result;
+        public static cublasStatus_t cublasLtMatmul(cublasStatus_t result) => result;
+
+        public static cublasStatus_t cublasLtDestroy(cublasStatus_t result) => result;
+
+        public static cudnnStatus_t cudnnSetTensor4dDescriptor(cudnnStatus_t result) => result;
+
+        public static cudnnStatus_t cudnnDestroyTensorDescriptor(cudnnStatus_t result) => result;
+
+        public static cudnnStatus_t cudnnDestroyFilterDescriptor(cudnnStatus_t result) => result;
+    }
 }

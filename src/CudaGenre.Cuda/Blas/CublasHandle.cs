@@ -19,7 +19,7 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// <exception cref="CudaException">cuBLAS reported a failure (e.g. CUBLAS_STATUS_NOT_INITIALIZED without a device).</exception>
     public static CublasHandle Create()
     {
-        Cublas.Check(Cublas.cublasCreate_v2(out var raw));
+        CublasStatus.Check(CublasApi.cublasCreate_v2(out var raw));
         var handle = new CublasHandle();
         handle.SetHandle(raw);
         return handle;
@@ -30,7 +30,7 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         get
         {
-            Cublas.Check(Cublas.cublasGetVersion_v2(this, out var version));
+            CublasStatus.Check(CublasApi.cublasGetVersion_v2(this, out var version));
             return version;
         }
     }
@@ -40,22 +40,22 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         get
         {
-            Cublas.Check(Cublas.cublasGetProperty(libraryPropertyType_t.MAJOR_VERSION, out var major));
-            Cublas.Check(Cublas.cublasGetProperty(libraryPropertyType_t.MINOR_VERSION, out var minor));
-            Cublas.Check(Cublas.cublasGetProperty(libraryPropertyType_t.PATCH_LEVEL, out var patch));
+            CublasStatus.Check(CublasApi.cublasGetProperty(libraryPropertyType_t.MAJOR_VERSION, out var major));
+            CublasStatus.Check(CublasApi.cublasGetProperty(libraryPropertyType_t.MINOR_VERSION, out var minor));
+            CublasStatus.Check(CublasApi.cublasGetProperty(libraryPropertyType_t.PATCH_LEVEL, out var patch));
             return (major, minor, patch);
         }
     }
 
     /// <summary>Makes later calls run on <paramref name="stream"/> (a <c>CUstream</c>; 0 = the legacy default stream).</summary>
-    public void SetStream(nint stream) => Cublas.Check(Cublas.cublasSetStream_v2(this, stream));
+    public void SetStream(nint stream) => CublasStatus.Check(CublasApi.cublasSetStream_v2(this, stream));
 
     /// <summary>
     /// Gives cuBLAS a caller-owned device workspace (<c>cublasSetWorkspace_v2</c>) so that it allocates none itself,
     /// which CUDA-graph capture needs. NVIDIA recommends 32 MiB on Hopper, 4 MiB before it. The buffer must outlive its use,
     /// and be 256-byte aligned (allocations from cuMemAlloc are).
     /// </summary>
-    public void SetWorkspace(nint workspace, ulong bytes) => Cublas.Check(Cublas.cublasSetWorkspace_v2(this, workspace, checked((nuint)bytes)));
+    public void SetWorkspace(ulong workspace, ulong bytes) => CublasStatus.Check(CublasApi.cublasSetWorkspace_v2(this, workspace, checked((nuint)bytes)));
 
     /// <summary>
     /// The math mode (<c>cublasSetMathMode</c>/<c>cublasGetMathMode</c>). Default <see cref="cublasMath_t.CUBLAS_DEFAULT_MATH"/>:
@@ -66,10 +66,10 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         get
         {
-            Cublas.Check(Cublas.cublasGetMathMode(this, out var mode));
+            CublasStatus.Check(CublasApi.cublasGetMathMode(this, out var mode));
             return mode;
         }
-        set => Cublas.Check(Cublas.cublasSetMathMode(this, value));
+        set => CublasStatus.Check(CublasApi.cublasSetMathMode(this, value));
     }
 
     /// <summary>
@@ -77,9 +77,9 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// All pointers are device pointers to float; alpha and beta are host values. Asynchronous on the handle's stream.
     /// </summary>
     public void Sgemm(cublasOperation_t transA, cublasOperation_t transB, int m, int n, int k,
-        float alpha, nint a, int lda, nint b, int ldb, float beta, nint c, int ldc)
+        float alpha, ulong a, int lda, ulong b, int ldb, float beta, ulong c, int ldc)
     {
-        Cublas.Check(Cublas.cublasSgemm_v2(this, transA, transB, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc));
+        CublasStatus.Check(CublasApi.cublasSgemm_v2(this, transA, transB, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc));
     }
 
     /// <summary>
@@ -90,12 +90,12 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// TF32 (all CUDA_R_32F, COMPUTE_32F_FAST_TF32), FP16 or BF16 (A, B, C in CUDA_R_16F/CUDA_R_16BF, COMPUTE_32F).
     /// </summary>
     public void GemmEx(cublasOperation_t transA, cublasOperation_t transB, int m, int n, int k, float alpha,
-        nint a, cudaDataType_t aType, int lda, nint b, cudaDataType_t bType, int ldb, float beta,
-        nint c, cudaDataType_t cType, int ldc, cublasComputeType_t computeType,
+        ulong a, cudaDataType_t aType, int lda, ulong b, cudaDataType_t bType, int ldb, float beta,
+        ulong c, cudaDataType_t cType, int ldc, cublasComputeType_t computeType,
         cublasGemmAlgo_t algorithm = cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT)
     {
         RequireFloatScalars(computeType);
-        Cublas.Check(Cublas.cublasGemmEx(this, transA, transB, m, n, k, &alpha, a, aType, lda, b, bType, ldb, &beta,
+        CublasStatus.Check(CublasApi.cublasGemmEx(this, transA, transB, m, n, k, &alpha, a, aType, lda, b, bType, ldb, &beta,
             c, cType, ldc, computeType, algorithm));
     }
 
@@ -104,12 +104,12 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// likewise B and C (<c>cublasGemmStridedBatchedEx</c>). Strides are in elements, not bytes. Scalars as in <see cref="GemmEx"/>.
     /// </summary>
     public void GemmStridedBatchedEx(cublasOperation_t transA, cublasOperation_t transB, int m, int n, int k, float alpha,
-        nint a, cudaDataType_t aType, int lda, long strideA, nint b, cudaDataType_t bType, int ldb, long strideB, float beta,
-        nint c, cudaDataType_t cType, int ldc, long strideC, int batchCount, cublasComputeType_t computeType,
+        ulong a, cudaDataType_t aType, int lda, long strideA, ulong b, cudaDataType_t bType, int ldb, long strideB, float beta,
+        ulong c, cudaDataType_t cType, int ldc, long strideC, int batchCount, cublasComputeType_t computeType,
         cublasGemmAlgo_t algorithm = cublasGemmAlgo_t.CUBLAS_GEMM_DEFAULT)
     {
         RequireFloatScalars(computeType);
-        Cublas.Check(Cublas.cublasGemmStridedBatchedEx(this, transA, transB, m, n, k, &alpha, a, aType, lda, strideA,
+        CublasStatus.Check(CublasApi.cublasGemmStridedBatchedEx(this, transA, transB, m, n, k, &alpha, a, aType, lda, strideA,
             b, bType, ldb, strideB, &beta, c, cType, ldc, strideC, batchCount, computeType, algorithm));
     }
 
@@ -126,5 +126,5 @@ public sealed unsafe class CublasHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cublas.Released(Cublas.cublasDestroy_v2(handle));
+    protected override bool ReleaseHandle() => CublasStatus.Release(CublasApi.cublasDestroy_v2(handle));
 }

@@ -16,14 +16,14 @@ public sealed unsafe class CublasLtHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>Creates a context (<c>cublasLtCreate</c>).</summary>
     public static CublasLtHandle Create()
     {
-        CublasLt.Check(CublasLt.cublasLtCreate(out var raw));
+        CublasLtStatus.Check(CublasLtApi.cublasLtCreate(out var raw));
         var handle = new CublasLtHandle();
         handle.SetHandle(raw);
         return handle;
     }
 
     /// <summary>The loaded cuBLASLt's version as one number, e.g. 130002 for 13.0.2 (<c>cublasLtGetVersion</c>).</summary>
-    public static long LibraryVersion => (long)CublasLt.cublasLtGetVersion();
+    public static long LibraryVersion => (long)CublasLtApi.cublasLtGetVersion();
 
     /// <summary>
     /// Asks the heuristic for up to <paramref name="requestedCount"/> algorithms, best first
@@ -36,7 +36,7 @@ public sealed unsafe class CublasLtHandle : SafeHandleZeroOrMinusOneIsInvalid
         var results = new cublasLtMatmulHeuristicResult_t[requestedCount];
         int returned;
         fixed (cublasLtMatmulHeuristicResult_t* p = results)
-            CublasLt.Check(CublasLt.cublasLtMatmulAlgoGetHeuristic(this, operation, a, b, c, d, preference, requestedCount, p, out returned));
+            CublasLtStatus.Check(CublasLtApi.cublasLtMatmulAlgoGetHeuristic(this, operation, a, b, c, d, preference, requestedCount, p, out returned));
         return results[..returned];
     }
 
@@ -46,17 +46,17 @@ public sealed unsafe class CublasLtHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// their layouts match. <paramref name="algorithm"/> comes from <see cref="GetHeuristic"/>; the workspace must be at least
     /// that result's workspaceSize bytes.
     /// </summary>
-    public void Matmul(MatmulDescriptor operation, float alpha, nint a, MatrixLayout aLayout, nint b, MatrixLayout bLayout,
-        float beta, nint c, MatrixLayout cLayout, nint d, MatrixLayout dLayout, in cublasLtMatmulAlgo_t algorithm,
-        nint workspace, ulong workspaceBytes, nint stream)
+    public void Matmul(MatmulDescriptor operation, float alpha, ulong a, MatrixLayout aLayout, ulong b, MatrixLayout bLayout,
+        float beta, ulong c, MatrixLayout cLayout, ulong d, MatrixLayout dLayout, in cublasLtMatmulAlgo_t algorithm,
+        ulong workspace, ulong workspaceBytes, nint stream)
     {
         fixed (cublasLtMatmulAlgo_t* algo = &algorithm)
         {
-            CublasLt.Check(CublasLt.cublasLtMatmul(this, operation, &alpha, a, aLayout, b, bLayout, &beta, c, cLayout, d, dLayout,
+            CublasLtStatus.Check(CublasLtApi.cublasLtMatmul(this, operation, &alpha, a, aLayout, b, bLayout, &beta, c, cLayout, d, dLayout,
                 algo, workspace, checked((nuint)workspaceBytes), stream));
         }
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => CublasLt.Released(CublasLt.cublasLtDestroy(handle));
+    protected override bool ReleaseHandle() => CublasLtStatus.Release(CublasLtApi.cublasLtDestroy(handle));
 }

@@ -45,7 +45,7 @@ public sealed class LtMatmulPlan : IDisposable
     /// <param name="maxWorkspaceBytes">The most workspace the caller will provide.</param>
     /// <exception cref="ArgumentException">The spec is inconsistent, or the bias pointer is missing or superfluous.</exception>
     /// <exception cref="CudaException">cuBLASLt failed, or has no algorithm for this spec within the workspace limit.</exception>
-    public static LtMatmulPlan Create(CublasLtHandle lt, LtMatmulSpec spec, nint bias = 0, ulong maxWorkspaceBytes = 32UL << 20)
+    public static LtMatmulPlan Create(CublasLtHandle lt, LtMatmulSpec spec, ulong bias = 0, ulong maxWorkspaceBytes = 32UL << 20)
     {
         ArgumentNullException.ThrowIfNull(lt);
         ArgumentNullException.ThrowIfNull(spec);
@@ -119,7 +119,7 @@ public sealed class LtMatmulPlan : IDisposable
     /// <param name="stream">The <c>CUstream</c> to run on (0 = legacy default stream).</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the previous D.</param>
-    public void Run(nint a, nint b, nint d, nint workspace, ulong workspaceBytes, nint stream, float alpha = 1f, float beta = 0f)
+    public void Run(ulong a, ulong b, ulong d, ulong workspace, ulong workspaceBytes, nint stream, float alpha = 1f, float beta = 0f)
     {
         if (workspaceBytes < WorkspaceBytes)
             throw new ArgumentException($"the chosen algorithm needs {WorkspaceBytes} bytes of workspace, {workspaceBytes} were given", nameof(workspaceBytes));

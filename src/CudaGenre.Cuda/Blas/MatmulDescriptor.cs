@@ -24,7 +24,7 @@ public sealed unsafe class MatmulDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     /// <param name="scaleType">Type of alpha/beta; CUDA_R_32F for every 32F compute type.</param>
     public static MatmulDescriptor Create(cublasComputeType_t computeType, cudaDataType_t scaleType = cudaDataType_t.CUDA_R_32F)
     {
-        CublasLt.Check(CublasLt.cublasLtMatmulDescCreate(out var raw, computeType, scaleType));
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatmulDescCreate(out var raw, computeType, scaleType));
         var descriptor = new MatmulDescriptor { ComputeType = computeType, ScaleType = scaleType };
         descriptor.SetHandle(raw);
         return descriptor;
@@ -43,14 +43,14 @@ public sealed unsafe class MatmulDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     /// Device pointer to the bias vector, one value per row of D (CUBLASLT_MATMUL_DESC_BIAS_POINTER, const void*).
     /// The heuristic takes its alignment into account, so set it before asking for an algorithm.
     /// </summary>
-    public void SetBiasPointer(nint bias) => Set(cublasLtMatmulDescAttributes_t.CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
+    public void SetBiasPointer(ulong bias) => Set(cublasLtMatmulDescAttributes_t.CUBLASLT_MATMUL_DESC_BIAS_POINTER, bias);
 
     /// <summary>Element type of the bias vector (CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, int32). Default: the type of D.</summary>
     public void SetBiasDataType(cudaDataType_t type) => Set(cublasLtMatmulDescAttributes_t.CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, (int)type);
 
     private void Set<T>(cublasLtMatmulDescAttributes_t attribute, T value) where T : unmanaged =>
-        CublasLt.Check(CublasLt.cublasLtMatmulDescSetAttribute(this, attribute, &value, (nuint)sizeof(T)));
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatmulDescSetAttribute(this, attribute, &value, (nuint)sizeof(T)));
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => CublasLt.Released(CublasLt.cublasLtMatmulDescDestroy(handle));
+    protected override bool ReleaseHandle() => CublasLtStatus.Release(CublasLtApi.cublasLtMatmulDescDestroy(handle));
 }

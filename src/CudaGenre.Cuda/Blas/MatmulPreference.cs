@@ -13,7 +13,7 @@ public sealed unsafe class MatmulPreference : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>Creates a preference (<c>cublasLtMatmulPreferenceCreate</c>); by default no workspace is allowed.</summary>
     public static MatmulPreference Create()
     {
-        CublasLt.Check(CublasLt.cublasLtMatmulPreferenceCreate(out var raw));
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatmulPreferenceCreate(out var raw));
         var preference = new MatmulPreference();
         preference.SetHandle(raw);
         return preference;
@@ -23,10 +23,10 @@ public sealed unsafe class MatmulPreference : SafeHandleZeroOrMinusOneIsInvalid
     public void SetMaxWorkspaceBytes(ulong bytes)
     {
         var value = bytes;
-        CublasLt.Check(CublasLt.cublasLtMatmulPreferenceSetAttribute(this,
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatmulPreferenceSetAttribute(this,
             cublasLtMatmulPreferenceAttributes_t.CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &value, sizeof(ulong)));
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => CublasLt.Released(CublasLt.cublasLtMatmulPreferenceDestroy(handle));
+    protected override bool ReleaseHandle() => CublasLtStatus.Release(CublasLtApi.cublasLtMatmulPreferenceDestroy(handle));
 }

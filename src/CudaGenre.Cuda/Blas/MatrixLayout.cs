@@ -35,7 +35,7 @@ public sealed unsafe class MatrixLayout : SafeHandleZeroOrMinusOneIsInvalid
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         ArgumentOutOfRangeException.ThrowIfLessThan(leadingDimension, rows);
-        CublasLt.Check(CublasLt.cublasLtMatrixLayoutCreate(out var raw, type, (ulong)rows, (ulong)columns, leadingDimension));
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatrixLayoutCreate(out var raw, type, (ulong)rows, (ulong)columns, leadingDimension));
         var layout = new MatrixLayout { Type = type, Rows = rows, Columns = columns, LeadingDimension = leadingDimension };
         layout.SetHandle(raw);
         return layout;
@@ -51,8 +51,8 @@ public sealed unsafe class MatrixLayout : SafeHandleZeroOrMinusOneIsInvalid
     public void SetStridedBatchOffset(long elements) => Set(cublasLtMatrixLayoutAttribute_t.CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, elements);
 
     private void Set<T>(cublasLtMatrixLayoutAttribute_t attribute, T value) where T : unmanaged =>
-        CublasLt.Check(CublasLt.cublasLtMatrixLayoutSetAttribute(this, attribute, &value, (nuint)sizeof(T)));
+        CublasLtStatus.Check(CublasLtApi.cublasLtMatrixLayoutSetAttribute(this, attribute, &value, (nuint)sizeof(T)));
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => CublasLt.Released(CublasLt.cublasLtMatrixLayoutDestroy(handle));
+    protected override bool ReleaseHandle() => CublasLtStatus.Release(CublasLtApi.cublasLtMatrixLayoutDestroy(handle));
 }

@@ -20,14 +20,14 @@ public sealed class ActivationDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     public static ActivationDescriptor Create(cudnnActivationMode_t mode, double coefficient = 0,
         cudnnNanPropagation_t nan = cudnnNanPropagation_t.CUDNN_PROPAGATE_NAN)
     {
-        Cudnn.Check(Cudnn.cudnnCreateActivationDescriptor(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreateActivationDescriptor(out var raw));
         var descriptor = new ActivationDescriptor();
         descriptor.SetHandle(raw);
-        descriptor.Configure(d => Cudnn.Check(Cudnn.cudnnSetActivationDescriptor(d, mode, nan, coefficient)));
+        descriptor.Configure(d => CudnnStatus.Check(CudnnApi.cudnnSetActivationDescriptor(d, mode, nan, coefficient)));
         descriptor.Mode = mode;
         return descriptor;
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroyActivationDescriptor(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroyActivationDescriptor(handle));
 }

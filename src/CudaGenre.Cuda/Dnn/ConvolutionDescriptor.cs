@@ -33,15 +33,15 @@ public sealed class ConvolutionDescriptor : SafeHandleZeroOrMinusOneIsInvalid
         cudnnConvolutionMode_t mode = cudnnConvolutionMode_t.CUDNN_CROSS_CORRELATION)
     {
         geometry.Validate();
-        Cudnn.Check(Cudnn.cudnnCreateConvolutionDescriptor(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreateConvolutionDescriptor(out var raw));
         var descriptor = new ConvolutionDescriptor();
         descriptor.SetHandle(raw);
         descriptor.Configure(d =>
         {
-            Cudnn.Check(Cudnn.cudnnSetConvolution2dDescriptor(d, geometry.PadH, geometry.PadW, geometry.StrideH, geometry.StrideW,
+            CudnnStatus.Check(CudnnApi.cudnnSetConvolution2dDescriptor(d, geometry.PadH, geometry.PadW, geometry.StrideH, geometry.StrideW,
                 geometry.DilationH, geometry.DilationW, mode, computeType));
             if (geometry.Groups != 1)
-                Cudnn.Check(Cudnn.cudnnSetConvolutionGroupCount(d, geometry.Groups));
+                CudnnStatus.Check(CudnnApi.cudnnSetConvolutionGroupCount(d, geometry.Groups));
             d.SetMathType(mathType);
         });
         descriptor.Geometry = geometry;
@@ -52,14 +52,14 @@ public sealed class ConvolutionDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>Sets the math type (<c>cudnnSetConvolutionMathType</c>).</summary>
     public void SetMathType(cudnnMathType_t mathType)
     {
-        Cudnn.Check(Cudnn.cudnnSetConvolutionMathType(this, mathType));
+        CudnnStatus.Check(CudnnApi.cudnnSetConvolutionMathType(this, mathType));
         MathType = mathType;
     }
 
     /// <summary>The output size cuDNN computes for this convolution of <paramref name="x"/> by <paramref name="w"/> (<c>cudnnGetConvolution2dForwardOutputDim</c>).</summary>
     public TensorDims GetForwardOutputDims(TensorDescriptor x, FilterDescriptor w)
     {
-        Cudnn.Check(Cudnn.cudnnGetConvolution2dForwardOutputDim(this, x, w, out var n, out var c, out var h, out var wd));
+        CudnnStatus.Check(CudnnApi.cudnnGetConvolution2dForwardOutputDim(this, x, w, out var n, out var c, out var h, out var wd));
         return new TensorDims(n, c, h, wd);
     }
 
@@ -67,5 +67,5 @@ public sealed class ConvolutionDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     public override string ToString() => $"conv2d {Geometry} {MathType} compute {ComputeType}";
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroyConvolutionDescriptor(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroyConvolutionDescriptor(handle));
 }

@@ -79,7 +79,7 @@ public sealed class ConvolutionPlan
         var results = new cudnnConvolutionFwdAlgoPerf_t[MaxCount(cudnn)];
         int returned;
         fixed (cudnnConvolutionFwdAlgoPerf_t* p = results)
-            Cudnn.Check(Cudnn.cudnnGetConvolutionForwardAlgorithm_v7(cudnn, x, w, convolution, y, results.Length, out returned, p));
+            CudnnStatus.Check(CudnnApi.cudnnGetConvolutionForwardAlgorithm_v7(cudnn, x, w, convolution, y, results.Length, out returned, p));
         return Choose(cudnn, x, w, convolution, y, results[..returned], options, "cudnnGetConvolutionForwardAlgorithm_v7");
     }
 
@@ -89,8 +89,8 @@ public sealed class ConvolutionPlan
     /// bounds what can be tried, so give at least <see cref="ConvolutionPlanOptions.MaxWorkspaceBytes"/>.
     /// Synchronizes with the device (it measures).
     /// </summary>
-    public static unsafe ConvolutionPlan CreateByMeasurement(CudnnHandle cudnn, TensorDescriptor x, nint xBuffer, FilterDescriptor w,
-        nint wBuffer, ConvolutionDescriptor convolution, TensorDescriptor y, nint yBuffer, nint workspace, ulong workspaceBytes,
+    public static unsafe ConvolutionPlan CreateByMeasurement(CudnnHandle cudnn, TensorDescriptor x, ulong xBuffer, FilterDescriptor w,
+        ulong wBuffer, ConvolutionDescriptor convolution, TensorDescriptor y, ulong yBuffer, ulong workspace, ulong workspaceBytes,
         ConvolutionPlanOptions? options = null)
     {
         options ??= new ConvolutionPlanOptions();
@@ -99,7 +99,7 @@ public sealed class ConvolutionPlan
         int returned;
         fixed (cudnnConvolutionFwdAlgoPerf_t* p = results)
         {
-            Cudnn.Check(Cudnn.cudnnFindConvolutionForwardAlgorithmEx(cudnn, x, xBuffer, w, wBuffer, convolution, y, yBuffer,
+            CudnnStatus.Check(CudnnApi.cudnnFindConvolutionForwardAlgorithmEx(cudnn, x, xBuffer, w, wBuffer, convolution, y, yBuffer,
                 results.Length, out returned, p, workspace, checked((nuint)workspaceBytes)));
         }
         return Choose(cudnn, x, w, convolution, y, results[..returned], options with { MaxWorkspaceBytes = Math.Min(options.MaxWorkspaceBytes, workspaceBytes) },
@@ -107,7 +107,7 @@ public sealed class ConvolutionPlan
     }
 
     /// <summary>y = alpha·conv(x, w) + beta·y with the chosen algorithm. The workspace must hold <see cref="WorkspaceBytes"/>.</summary>
-    public void Forward(nint x, nint w, nint y, nint workspace, ulong workspaceBytes, float alpha = 1f, float beta = 0f)
+    public void Forward(ulong x, ulong w, ulong y, ulong workspace, ulong workspaceBytes, float alpha = 1f, float beta = 0f)
     {
         RequireWorkspace(workspaceBytes);
         _cudnn.ConvolutionForward(X, x, W, w, Convolution, Algorithm, workspace, workspaceBytes, Y, y, alpha, beta);
@@ -117,8 +117,8 @@ public sealed class ConvolutionPlan
     /// y = act(conv(x, w) + alpha2·z + bias) in one call (<c>cudnnConvolutionBiasActivationForward</c>). Without a residual
     /// (<paramref name="z"/> = 0) y itself is passed as z with alpha2 = 0. The bias descriptor is 1×K×1×1.
     /// </summary>
-    public void ForwardBiasActivation(nint x, nint w, TensorDescriptor biasDesc, nint bias, ActivationDescriptor activation, nint y,
-        nint workspace, ulong workspaceBytes, nint z = 0, float alpha2 = 0f)
+    public void ForwardBiasActivation(ulong x, ulong w, TensorDescriptor biasDesc, ulong bias, ActivationDescriptor activation, ulong y,
+        ulong workspace, ulong workspaceBytes, ulong z = 0, float alpha2 = 0f)
     {
         RequireWorkspace(workspaceBytes);
         if (z == 0 && alpha2 != 0f)
@@ -174,7 +174,7 @@ public sealed class ConvolutionPlan
         {
             if (candidate.mathType != convolution.MathType)
                 convolution.SetMathType(candidate.mathType);
-            var status = Cudnn.cudnnGetConvolutionForwardWorkspaceSize(cudnn, x, w, convolution, y, candidate.algo, out var bytes);
+            var status = CudnnApi.cudnnGetConvolutionForwardWorkspaceSize(cudnn, x, w, convolution, y, candidate.algo, out var bytes);
             if (status == cudnnStatus_t.CUDNN_STATUS_SUCCESS && bytes <= options.MaxWorkspaceBytes)
                 return new ConvolutionPlan(cudnn, x, w, convolution, y, candidate, bytes);
         }
@@ -199,7 +199,7 @@ public sealed class ConvolutionPlan
 
     private static int MaxCount(CudnnHandle cudnn)
     {
-        Cudnn.Check(Cudnn.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn, out var count));
+        CudnnStatus.Check(CudnnApi.cudnnGetConvolutionForwardAlgorithmMaxCount(cudnn, out var count));
         return Math.Max(count, 1);
     }
 

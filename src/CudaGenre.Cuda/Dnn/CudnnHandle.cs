@@ -17,28 +17,28 @@ public sealed unsafe class CudnnHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>Creates a context (<c>cudnnCreate</c>). Needs a current CUDA context; fails with CUDNN_STATUS_NOT_INITIALIZED without a GPU.</summary>
     public static CudnnHandle Create()
     {
-        Cudnn.Check(Cudnn.cudnnCreate(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreate(out var raw));
         var handle = new CudnnHandle();
         handle.SetHandle(raw);
         return handle;
     }
 
     /// <summary>The loaded cuDNN's version as one number, major·10000 + minor·100 + patch for cuDNN 9 (e.g. 91300) (<c>cudnnGetVersion</c>).</summary>
-    public static long LibraryVersion => (long)Cudnn.cudnnGetVersion();
+    public static long LibraryVersion => (long)CudnnApi.cudnnGetVersion();
 
     /// <summary>The CUDA runtime version cuDNN was built against, e.g. 13000 (<c>cudnnGetCudartVersion</c>).</summary>
-    public static long CudartVersion => (long)Cudnn.cudnnGetCudartVersion();
+    public static long CudartVersion => (long)CudnnApi.cudnnGetCudartVersion();
 
     /// <summary>Makes later calls run on <paramref name="stream"/> (a <c>CUstream</c>; 0 = legacy default stream).</summary>
-    public void SetStream(nint stream) => Cudnn.Check(Cudnn.cudnnSetStream(this, stream));
+    public void SetStream(nint stream) => CudnnStatus.Check(CudnnApi.cudnnSetStream(this, stream));
 
     /// <summary>y = alpha·conv(x, w) + beta·y (<c>cudnnConvolutionForward</c>). Prefer <see cref="ConvolutionPlan"/>, which picks the algorithm and sizes the workspace.</summary>
-    public void ConvolutionForward(TensorDescriptor xDesc, nint x, FilterDescriptor wDesc, nint w, ConvolutionDescriptor convolution,
-        cudnnConvolutionFwdAlgo_t algorithm, nint workspace, ulong workspaceBytes, TensorDescriptor yDesc, nint y,
+    public void ConvolutionForward(TensorDescriptor xDesc, ulong x, FilterDescriptor wDesc, ulong w, ConvolutionDescriptor convolution,
+        cudnnConvolutionFwdAlgo_t algorithm, ulong workspace, ulong workspaceBytes, TensorDescriptor yDesc, ulong y,
         float alpha = 1f, float beta = 0f)
     {
         RequireFloatScalars(yDesc);
-        Cudnn.Check(Cudnn.cudnnConvolutionForward(this, &alpha, xDesc, x, wDesc, w, convolution, algorithm, workspace,
+        CudnnStatus.Check(CudnnApi.cudnnConvolutionForward(this, &alpha, xDesc, x, wDesc, w, convolution, algorithm, workspace,
             checked((nuint)workspaceBytes), &beta, yDesc, y));
     }
 
@@ -47,49 +47,49 @@ public sealed unsafe class CudnnHandle : SafeHandleZeroOrMinusOneIsInvalid
     /// (pass y itself with alpha2 = 0 when there is no residual); bias is 1×K×1×1. The activation must be RELU, or
     /// IDENTITY with <see cref="cudnnConvolutionFwdAlgo_t.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM"/>.
     /// </summary>
-    public void ConvolutionBiasActivationForward(TensorDescriptor xDesc, nint x, FilterDescriptor wDesc, nint w,
-        ConvolutionDescriptor convolution, cudnnConvolutionFwdAlgo_t algorithm, nint workspace, ulong workspaceBytes,
-        TensorDescriptor zDesc, nint z, TensorDescriptor biasDesc, nint bias, ActivationDescriptor activation,
-        TensorDescriptor yDesc, nint y, float alpha1 = 1f, float alpha2 = 0f)
+    public void ConvolutionBiasActivationForward(TensorDescriptor xDesc, ulong x, FilterDescriptor wDesc, ulong w,
+        ConvolutionDescriptor convolution, cudnnConvolutionFwdAlgo_t algorithm, ulong workspace, ulong workspaceBytes,
+        TensorDescriptor zDesc, ulong z, TensorDescriptor biasDesc, ulong bias, ActivationDescriptor activation,
+        TensorDescriptor yDesc, ulong y, float alpha1 = 1f, float alpha2 = 0f)
     {
         RequireFloatScalars(yDesc);
         FusedConvolution.RequireSupported(activation.Mode, algorithm);
-        Cudnn.Check(Cudnn.cudnnConvolutionBiasActivationForward(this, &alpha1, xDesc, x, wDesc, w, convolution, algorithm, workspace,
+        CudnnStatus.Check(CudnnApi.cudnnConvolutionBiasActivationForward(this, &alpha1, xDesc, x, wDesc, w, convolution, algorithm, workspace,
             checked((nuint)workspaceBytes), &alpha2, zDesc, z, biasDesc, bias, activation, yDesc, y));
     }
 
     /// <summary>y = alpha·act(x) + beta·y (<c>cudnnActivationForward</c>); x and y may be the same buffer.</summary>
-    public void ActivationForward(ActivationDescriptor activation, TensorDescriptor xDesc, nint x, TensorDescriptor yDesc, nint y,
+    public void ActivationForward(ActivationDescriptor activation, TensorDescriptor xDesc, ulong x, TensorDescriptor yDesc, ulong y,
         float alpha = 1f, float beta = 0f)
     {
         RequireFloatScalars(yDesc);
-        Cudnn.Check(Cudnn.cudnnActivationForward(this, activation, &alpha, xDesc, x, &beta, yDesc, y));
+        CudnnStatus.Check(CudnnApi.cudnnActivationForward(this, activation, &alpha, xDesc, x, &beta, yDesc, y));
     }
 
     /// <summary>y = alpha·pool(x) + beta·y (<c>cudnnPoolingForward</c>).</summary>
-    public void PoolingForward(PoolingDescriptor pooling, TensorDescriptor xDesc, nint x, TensorDescriptor yDesc, nint y,
+    public void PoolingForward(PoolingDescriptor pooling, TensorDescriptor xDesc, ulong x, TensorDescriptor yDesc, ulong y,
         float alpha = 1f, float beta = 0f)
     {
         RequireFloatScalars(yDesc);
-        Cudnn.Check(Cudnn.cudnnPoolingForward(this, pooling, &alpha, xDesc, x, &beta, yDesc, y));
+        CudnnStatus.Check(CudnnApi.cudnnPoolingForward(this, pooling, &alpha, xDesc, x, &beta, yDesc, y));
     }
 
     /// <summary>
     /// c = alpha·a + beta·c (<c>cudnnAddTensor</c>); a is broadcast where its size is 1, e.g. a 1×C×1×1 bias added to
     /// an N×C×H×W tensor.
     /// </summary>
-    public void AddTensor(TensorDescriptor aDesc, nint a, TensorDescriptor cDesc, nint c, float alpha = 1f, float beta = 1f)
+    public void AddTensor(TensorDescriptor aDesc, ulong a, TensorDescriptor cDesc, ulong c, float alpha = 1f, float beta = 1f)
     {
         RequireFloatScalars(cDesc);
-        Cudnn.Check(Cudnn.cudnnAddTensor(this, &alpha, aDesc, a, &beta, cDesc, c));
+        CudnnStatus.Check(CudnnApi.cudnnAddTensor(this, &alpha, aDesc, a, &beta, cDesc, c));
     }
 
     /// <summary>y = alpha·softmax(x) + beta·y (<c>cudnnSoftmaxForward</c>). For logits of N×classes, use an N×classes×1×1 tensor and CHANNEL mode.</summary>
-    public void SoftmaxForward(cudnnSoftmaxAlgorithm_t algorithm, cudnnSoftmaxMode_t mode, TensorDescriptor xDesc, nint x,
-        TensorDescriptor yDesc, nint y, float alpha = 1f, float beta = 0f)
+    public void SoftmaxForward(cudnnSoftmaxAlgorithm_t algorithm, cudnnSoftmaxMode_t mode, TensorDescriptor xDesc, ulong x,
+        TensorDescriptor yDesc, ulong y, float alpha = 1f, float beta = 0f)
     {
         RequireFloatScalars(yDesc);
-        Cudnn.Check(Cudnn.cudnnSoftmaxForward(this, algorithm, mode, &alpha, xDesc, x, &beta, yDesc, y));
+        CudnnStatus.Check(CudnnApi.cudnnSoftmaxForward(this, algorithm, mode, &alpha, xDesc, x, &beta, yDesc, y));
     }
 
     // cuDNN reads alpha/beta as double for DOUBLE tensors; these wrappers pass floats.
@@ -100,5 +100,5 @@ public sealed unsafe class CudnnHandle : SafeHandleZeroOrMinusOneIsInvalid
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroy(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroy(handle));
 }

@@ -41,10 +41,10 @@ public sealed class FilterDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     public static FilterDescriptor Create4d(cudnnDataType_t dataType, cudnnTensorFormat_t format, int k, int c, int r, int s)
     {
         new TensorDims(k, c, r, s).Validate("filter");
-        Cudnn.Check(Cudnn.cudnnCreateFilterDescriptor(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreateFilterDescriptor(out var raw));
         var descriptor = new FilterDescriptor();
         descriptor.SetHandle(raw);
-        descriptor.Configure(d => Cudnn.Check(Cudnn.cudnnSetFilter4dDescriptor(d, dataType, format, k, c, r, s)));
+        descriptor.Configure(d => CudnnStatus.Check(CudnnApi.cudnnSetFilter4dDescriptor(d, dataType, format, k, c, r, s)));
         descriptor.DataType = dataType;
         descriptor.Format = format;
         (descriptor.K, descriptor.C, descriptor.R, descriptor.S) = (k, c, r, s);
@@ -58,5 +58,5 @@ public sealed class FilterDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     public override string ToString() => $"{K}×{C}×{R}×{S} {Format} {DataType}";
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroyFilterDescriptor(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroyFilterDescriptor(handle));
 }

@@ -27,10 +27,10 @@ public sealed class PoolingDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     {
         if (windowH <= 0 || windowW <= 0 || strideH <= 0 || strideW <= 0 || padH < 0 || padW < 0)
             throw new ArgumentOutOfRangeException(nameof(windowH), $"pooling window {windowH}×{windowW}, stride {strideH}×{strideW} must be positive and padding {padH}×{padW} not negative");
-        Cudnn.Check(Cudnn.cudnnCreatePoolingDescriptor(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreatePoolingDescriptor(out var raw));
         var descriptor = new PoolingDescriptor();
         descriptor.SetHandle(raw);
-        descriptor.Configure(d => Cudnn.Check(Cudnn.cudnnSetPooling2dDescriptor(d, mode, nan, windowH, windowW, padH, padW, strideH, strideW)));
+        descriptor.Configure(d => CudnnStatus.Check(CudnnApi.cudnnSetPooling2dDescriptor(d, mode, nan, windowH, windowW, padH, padW, strideH, strideW)));
         descriptor.Mode = mode;
         return descriptor;
     }
@@ -38,10 +38,10 @@ public sealed class PoolingDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     /// <summary>The output size for input <paramref name="x"/> (<c>cudnnGetPooling2dForwardOutputDim</c>).</summary>
     public TensorDims GetForwardOutputDims(TensorDescriptor x)
     {
-        Cudnn.Check(Cudnn.cudnnGetPooling2dForwardOutputDim(this, x, out var n, out var c, out var h, out var w));
+        CudnnStatus.Check(CudnnApi.cudnnGetPooling2dForwardOutputDim(this, x, out var n, out var c, out var h, out var w));
         return new TensorDims(n, c, h, w);
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroyPoolingDescriptor(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroyPoolingDescriptor(handle));
 }

@@ -39,7 +39,7 @@ public sealed class TensorDescriptor : SafeHandleZeroOrMinusOneIsInvalid
         dims.Validate(nameof(dims));
         var strides = dims.PackedStrides(format);
         var descriptor = New();
-        descriptor.Configure(d => Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptor(d, format, dataType, dims.N, dims.C, dims.H, dims.W)));
+        descriptor.Configure(d => CudnnStatus.Check(CudnnApi.cudnnSetTensor4dDescriptor(d, format, dataType, dims.N, dims.C, dims.H, dims.W)));
         descriptor.DataType = dataType;
         descriptor.Dims = dims;
         descriptor.Format = format;
@@ -52,7 +52,7 @@ public sealed class TensorDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     {
         dims.Validate(nameof(dims));
         var descriptor = New();
-        descriptor.Configure(d => Cudnn.Check(Cudnn.cudnnSetTensor4dDescriptorEx(d, dataType, dims.N, dims.C, dims.H, dims.W,
+        descriptor.Configure(d => CudnnStatus.Check(CudnnApi.cudnnSetTensor4dDescriptorEx(d, dataType, dims.N, dims.C, dims.H, dims.W,
             strides.N, strides.C, strides.H, strides.W)));
         descriptor.DataType = dataType;
         descriptor.Dims = dims;
@@ -66,7 +66,7 @@ public sealed class TensorDescriptor : SafeHandleZeroOrMinusOneIsInvalid
     {
         get
         {
-            Cudnn.Check(Cudnn.cudnnGetTensorSizeInBytes(this, out var size));
+            CudnnStatus.Check(CudnnApi.cudnnGetTensorSizeInBytes(this, out var size));
             return size;
         }
     }
@@ -76,12 +76,12 @@ public sealed class TensorDescriptor : SafeHandleZeroOrMinusOneIsInvalid
 
     private static TensorDescriptor New()
     {
-        Cudnn.Check(Cudnn.cudnnCreateTensorDescriptor(out var raw));
+        CudnnStatus.Check(CudnnApi.cudnnCreateTensorDescriptor(out var raw));
         var descriptor = new TensorDescriptor();
         descriptor.SetHandle(raw);
         return descriptor;
     }
 
     /// <inheritdoc/>
-    protected override bool ReleaseHandle() => Cudnn.Released(Cudnn.cudnnDestroyTensorDescriptor(handle));
+    protected override bool ReleaseHandle() => CudnnStatus.Release(CudnnApi.cudnnDestroyTensorDescriptor(handle));
 }

@@ -5,8 +5,9 @@ namespace CudaGenre.Cuda.Blas;
 /// <summary>
 /// cuBLASLt entry points, declared exactly as in cublasLt.h (cuBLAS 12.6; same symbols in cuBLAS 13).
 /// Attribute values go through a pointer and a byte size that must match the C type the header names for the attribute.
+/// Device pointers are <c>CUdeviceptr</c> = <see cref="ulong"/>, streams <c>CUstream</c> = <see cref="nint"/>.
 /// </summary>
-internal static unsafe partial class CublasLt
+internal static unsafe partial class CublasLtApi
 {
     [LibraryImport(NativeLibraryNames.CublasLt)]
     internal static partial cublasStatus_t cublasLtCreate(out nint lightHandle);
@@ -63,7 +64,7 @@ internal static unsafe partial class CublasLt
 
     [LibraryImport(NativeLibraryNames.CublasLt)]
     internal static partial cublasStatus_t cublasLtMatmul(CublasLtHandle lightHandle, MatmulDescriptor computeDesc,
-        void* alpha, nint A, MatrixLayout Adesc, nint B, MatrixLayout Bdesc,
-        void* beta, nint C, MatrixLayout Cdesc, nint D, MatrixLayout Ddesc,
-        cublasLtMatmulAlgo_t* algo, nint workspace, nuint workspaceSizeInBytes, nint stream);
+        void* alpha, ulong A, MatrixLayout Adesc, ulong B, MatrixLayout Bdesc,
+        void* beta, ulong C, MatrixLayout Cdesc, ulong D, MatrixLayout Ddesc,
+        cublasLtMatmulAlgo_t* algo, ulong workspace, nuint workspaceSizeInBytes, nint stream);
 }

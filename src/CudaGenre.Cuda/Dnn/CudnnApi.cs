@@ -6,8 +6,9 @@ namespace CudaGenre.Cuda.Dnn;
 /// cuDNN 9 entry points of the legacy descriptor API, declared exactly as in cudnn_graph.h, cudnn_ops.h and cudnn_cnn.h (9.6.0).
 /// All are exported by the shim libcudnn.so.9, which loads libcudnn_graph/_ops/_cnn on first use.
 /// Scalars (alpha, beta) are host pointers to float for FLOAT, HALF and BFLOAT16 data (double only for DOUBLE data).
+/// Device pointers are <c>CUdeviceptr</c> = <see cref="ulong"/>, streams <c>CUstream</c> = <see cref="nint"/>.
 /// </summary>
-internal static unsafe partial class Cudnn
+internal static unsafe partial class CudnnApi
 {
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial nuint cudnnGetVersion();
@@ -55,8 +56,8 @@ internal static unsafe partial class Cudnn
     internal static partial cudnnStatus_t cudnnGetTensorSizeInBytes(TensorDescriptor tensorDesc, out nuint size);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
-    internal static partial cudnnStatus_t cudnnAddTensor(CudnnHandle handle, void* alpha, TensorDescriptor aDesc, nint A,
-        void* beta, TensorDescriptor cDesc, nint C);
+    internal static partial cudnnStatus_t cudnnAddTensor(CudnnHandle handle, void* alpha, TensorDescriptor aDesc, ulong A,
+        void* beta, TensorDescriptor cDesc, ulong C);
 
     // Filters (cudnn_ops.h)
 
@@ -84,7 +85,7 @@ internal static unsafe partial class Cudnn
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnActivationForward(CudnnHandle handle, ActivationDescriptor activationDesc,
-        void* alpha, TensorDescriptor xDesc, nint x, void* beta, TensorDescriptor yDesc, nint y);
+        void* alpha, TensorDescriptor xDesc, ulong x, void* beta, TensorDescriptor yDesc, ulong y);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnCreatePoolingDescriptor(out nint poolingDesc);
@@ -103,11 +104,11 @@ internal static unsafe partial class Cudnn
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnPoolingForward(CudnnHandle handle, PoolingDescriptor poolingDesc,
-        void* alpha, TensorDescriptor xDesc, nint x, void* beta, TensorDescriptor yDesc, nint y);
+        void* alpha, TensorDescriptor xDesc, ulong x, void* beta, TensorDescriptor yDesc, ulong y);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnSoftmaxForward(CudnnHandle handle, cudnnSoftmaxAlgorithm_t algo, cudnnSoftmaxMode_t mode,
-        void* alpha, TensorDescriptor xDesc, nint x, void* beta, TensorDescriptor yDesc, nint y);
+        void* alpha, TensorDescriptor xDesc, ulong x, void* beta, TensorDescriptor yDesc, ulong y);
 
     // Convolution (cudnn_cnn.h)
 
@@ -140,22 +141,22 @@ internal static unsafe partial class Cudnn
         out int returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t* perfResults);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
-    internal static partial cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(CudnnHandle handle, TensorDescriptor xDesc, nint x,
-        FilterDescriptor wDesc, nint w, ConvolutionDescriptor convDesc, TensorDescriptor yDesc, nint y, int requestedAlgoCount,
-        out int returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t* perfResults, nint workSpace, nuint workSpaceSizeInBytes);
+    internal static partial cudnnStatus_t cudnnFindConvolutionForwardAlgorithmEx(CudnnHandle handle, TensorDescriptor xDesc, ulong x,
+        FilterDescriptor wDesc, ulong w, ConvolutionDescriptor convDesc, TensorDescriptor yDesc, ulong y, int requestedAlgoCount,
+        out int returnedAlgoCount, cudnnConvolutionFwdAlgoPerf_t* perfResults, ulong workSpace, nuint workSpaceSizeInBytes);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnGetConvolutionForwardWorkspaceSize(CudnnHandle handle, TensorDescriptor xDesc,
         FilterDescriptor wDesc, ConvolutionDescriptor convDesc, TensorDescriptor yDesc, cudnnConvolutionFwdAlgo_t algo, out nuint sizeInBytes);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
-    internal static partial cudnnStatus_t cudnnConvolutionForward(CudnnHandle handle, void* alpha, TensorDescriptor xDesc, nint x,
-        FilterDescriptor wDesc, nint w, ConvolutionDescriptor convDesc, cudnnConvolutionFwdAlgo_t algo, nint workSpace,
-        nuint workSpaceSizeInBytes, void* beta, TensorDescriptor yDesc, nint y);
+    internal static partial cudnnStatus_t cudnnConvolutionForward(CudnnHandle handle, void* alpha, TensorDescriptor xDesc, ulong x,
+        FilterDescriptor wDesc, ulong w, ConvolutionDescriptor convDesc, cudnnConvolutionFwdAlgo_t algo, ulong workSpace,
+        nuint workSpaceSizeInBytes, void* beta, TensorDescriptor yDesc, ulong y);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnConvolutionBiasActivationForward(CudnnHandle handle, void* alpha1,
-        TensorDescriptor xDesc, nint x, FilterDescriptor wDesc, nint w, ConvolutionDescriptor convDesc, cudnnConvolutionFwdAlgo_t algo,
-        nint workSpace, nuint workSpaceSizeInBytes, void* alpha2, TensorDescriptor zDesc, nint z, TensorDescriptor biasDesc, nint bias,
-        ActivationDescriptor activationDesc, TensorDescriptor yDesc, nint y);
+        TensorDescriptor xDesc, ulong x, FilterDescriptor wDesc, ulong w, ConvolutionDescriptor convDesc, cudnnConvolutionFwdAlgo_t algo,
+        ulong workSpace, nuint workSpaceSizeInBytes, void* alpha2, TensorDescriptor zDesc, ulong z, TensorDescriptor biasDesc, ulong bias,
+        ActivationDescriptor activationDesc, TensorDescriptor yDesc, ulong y);
 }

@@ -6,9 +6,9 @@ namespace CudaGenre.Cuda.Blas;
 /// cuBLAS entry points, declared exactly as in cublas_api.h (cuBLAS 12.6; the same symbols are exported by cuBLAS 13).
 /// The exported names carry the "_v2" suffix that cublas_v2.h hides behind macros.
 /// Handles are <see cref="CublasHandle"/> (the marshaller keeps them alive for the call), streams are
-/// <c>cudaStream_t</c> = <c>CUstream</c> as <see cref="nint"/>, device pointers are <see cref="nint"/>.
+/// <c>cudaStream_t</c> = <c>CUstream</c> as <see cref="nint"/>, device pointers (<c>void*</c> into device memory) are <c>CUdeviceptr</c> = <see cref="ulong"/>, as in the driver bindings (same size and calling convention on 64-bit Linux).
 /// </summary>
-internal static unsafe partial class Cublas
+internal static unsafe partial class CublasApi
 {
     [LibraryImport(NativeLibraryNames.Cublas)]
     internal static partial cublasStatus_t cublasCreate_v2(out nint handle);
@@ -26,7 +26,7 @@ internal static unsafe partial class Cublas
     internal static partial cublasStatus_t cublasSetStream_v2(CublasHandle handle, nint streamId);
 
     [LibraryImport(NativeLibraryNames.Cublas)]
-    internal static partial cublasStatus_t cublasSetWorkspace_v2(CublasHandle handle, nint workspace, nuint workspaceSizeInBytes);
+    internal static partial cublasStatus_t cublasSetWorkspace_v2(CublasHandle handle, ulong workspace, nuint workspaceSizeInBytes);
 
     [LibraryImport(NativeLibraryNames.Cublas)]
     internal static partial cublasStatus_t cublasSetMathMode(CublasHandle handle, cublasMath_t mode);
@@ -47,23 +47,23 @@ internal static unsafe partial class Cublas
 
     [LibraryImport(NativeLibraryNames.Cublas)]
     internal static partial cublasStatus_t cublasSgemm_v2(CublasHandle handle, cublasOperation_t transa, cublasOperation_t transb,
-        int m, int n, int k, float* alpha, nint A, int lda, nint B, int ldb, float* beta, nint C, int ldc);
+        int m, int n, int k, float* alpha, ulong A, int lda, ulong B, int ldb, float* beta, ulong C, int ldc);
 
     [LibraryImport(NativeLibraryNames.Cublas)]
     internal static partial cublasStatus_t cublasGemmEx(CublasHandle handle, cublasOperation_t transa, cublasOperation_t transb,
         int m, int n, int k, void* alpha,
-        nint A, cudaDataType_t Atype, int lda,
-        nint B, cudaDataType_t Btype, int ldb,
+        ulong A, cudaDataType_t Atype, int lda,
+        ulong B, cudaDataType_t Btype, int ldb,
         void* beta,
-        nint C, cudaDataType_t Ctype, int ldc,
+        ulong C, cudaDataType_t Ctype, int ldc,
         cublasComputeType_t computeType, cublasGemmAlgo_t algo);
 
     [LibraryImport(NativeLibraryNames.Cublas)]
     internal static partial cublasStatus_t cublasGemmStridedBatchedEx(CublasHandle handle, cublasOperation_t transa, cublasOperation_t transb,
         int m, int n, int k, void* alpha,
-        nint A, cudaDataType_t Atype, int lda, long strideA,
-        nint B, cudaDataType_t Btype, int ldb, long strideB,
+        ulong A, cudaDataType_t Atype, int lda, long strideA,
+        ulong B, cudaDataType_t Btype, int ldb, long strideB,
         void* beta,
-        nint C, cudaDataType_t Ctype, int ldc, long strideC,
+        ulong C, cudaDataType_t Ctype, int ldc, long strideC,
         int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo);
 }
