@@ -4,12 +4,13 @@ namespace CudaGenre.Cuda.Tests;
 
 /// <summary>
 /// The BLAS definition of GEMM, column-major, written from the definition (not from our wrappers):
-/// C[i + j·ldc] = Σp op(A)(i, p)·op(B)(p, j) (+ bias[i]) (then ReLU), with op(A)(i, p) = A[i + p·lda] or A[p + i·lda].
+/// C[i + j·ldc] = alpha·Σp op(A)(i, p)·op(B)(p, j) + beta·C[i + j·ldc] (+ bias[i]) (then ReLU), with op(A)(i, p) = A[i + p·lda] or A[p + i·lda].
 /// </summary>
 internal static class BlasReference
 {
     public static void Gemm(cublasOperation_t transA, cublasOperation_t transB, int m, int n, int k,
-        float[] a, long lda, float[] b, long ldb, float[] c, long ldc, float[]? bias = null, bool relu = false)
+        float[] a, long lda, float[] b, long ldb, float[] c, long ldc, float[]? bias = null, bool relu = false,
+        float alpha = 1f, float beta = 0f)
     {
         for (var j = 0; j < n; j++)
         {
@@ -22,6 +23,9 @@ internal static class BlasReference
                     var bv = transB == cublasOperation_t.CUBLAS_OP_N ? b[p + j * ldb] : b[j + p * ldb];
                     sum += (double)av * bv;
                 }
+                sum *= alpha;
+                if (beta != 0f)
+                    sum += (double)beta * c[i + j * ldc];
                 if (bias is not null)
                     sum += bias[i];
                 if (relu)
