@@ -30,8 +30,9 @@ public sealed record LtMatmulSpec(
 {
     /// <summary>
     /// Y = X·Wᵀ (+ b) with row-major X (rows×inFeatures), W (outFeatures×inFeatures, PyTorch's Linear weight layout)
-    /// and Y (rows×outFeatures). In column-major terms that is D (out×rows) = Wᵀᵀ·Xᵀ: A = the weights with op T,
-    /// B = the input, so run the plan with a = W, b = X, d = Y. The bias has one value per output feature.
+    /// and Y (rows×outFeatures). Read column-major, the Y buffer is Yᵀ (out×rows), the W buffer is Wᵀ (in×out) and the
+    /// X buffer is Xᵀ (in×rows), so Yᵀ = op_T(W buffer)·X buffer: m = out, n = rows, k = in, A = W with op T, B = X.
+    /// Run the plan with a = W, b = X, d = Y. The bias (one value per row of D) is one value per output feature.
     /// </summary>
     public static LtMatmulSpec RowMajorLinear(int rows, int inFeatures, int outFeatures, cudaDataType_t dataType,
         cublasComputeType_t computeType, cublasLtEpilogue_t epilogue = cublasLtEpilogue_t.CUBLASLT_EPILOGUE_DEFAULT) =>
