@@ -15,6 +15,7 @@ internal static class CliApp
             """);
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DataCommands.Create());
+        root.Subcommands.Add(InfoCommand.Create());
         return root;
     }
 }

@@ -25,8 +25,8 @@ public enum LibrarySearchStep
 /// <param name="Outcome">What happened, e.g. "loaded", "no libcudnn.so.9, libcudnn.so.8", "failed to load: invalid ELF header".</param>
 public sealed record LibraryAttempt(LibrarySearchStep Step, string Place, string Outcome)
 {
-    /// <summary>"place (step): outcome".</summary>
-    public override string ToString() => $"{Place} ({Describe(Step)}): {Outcome}";
+    /// <summary>"place (step): outcome", or "step: outcome" when the place is the step itself.</summary>
+    public override string ToString() => Place == Describe(Step) ? $"{Place}: {Outcome}" : $"{Place} ({Describe(Step)}): {Outcome}";
 
     /// <summary>How a step is named in reports.</summary>
     public static string Describe(LibrarySearchStep step) => step switch

@@ -12,7 +12,7 @@ namespace CudaGenre.Cuda;
 internal sealed class LibrarySearch
 {
     /// <summary>The environment variable holding colon-separated folders searched before the system loader.</summary>
-    public const string PathVariable = "CUDAGENRE_CUDA_LIB_PATH";
+    public const string PathVariable = NativeLibraries.PathVariable;
 
     /// <summary>How the known places are described when none of them exists.</summary>
     private const string KnownPlacePatterns =
@@ -279,7 +279,7 @@ internal sealed class LibrarySearch
         }
         catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
         {
-            return (0, LoaderError(e.Message));
+            return (0, LoaderError(e.Message, pathOrSoname));
         }
     }
 
@@ -287,9 +287,11 @@ internal sealed class LibrarySearch
     /// The runtime's message starts with a generic line ("Unable to load shared library … consider setting
     /// the LD_DEBUG environment variable:"); the lines after it are the loader's own errors, which are the news.
     /// </summary>
-    internal static string LoaderError(string message)
+    internal static string LoaderError(string message, string pathOrSoname)
     {
         var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length > 1 ? string.Join("; ", lines.Skip(1)) : message.Trim();
+        // dlerror starts with the name we asked for, which the report already shows next to it.
+        return string.Join("; ", (lines.Length > 1 ? lines.Skip(1) : lines)
+            .Select(l => l.StartsWith(pathOrSoname + ": ", StringComparison.Ordinal) ? l[(pathOrSoname.Length + 2)..] : l));
     }
 }

@@ -15,6 +15,9 @@ namespace CudaGenre.Cuda;
 /// </summary>
 public static class NativeLibraries
 {
+    /// <summary>The environment variable with colon-separated folders searched before the system loader.</summary>
+    public const string PathVariable = "CUDAGENRE_CUDA_LIB_PATH";
+
     private static readonly LibraryResolver Default = new(new LibrarySearch());
 
     /// <summary>
