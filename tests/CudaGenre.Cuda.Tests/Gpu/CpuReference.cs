@@ -1,0 +1,145 @@
+using CudaGenre.Cuda.Dnn;
+
+namespace CudaGenre.Cuda.Tests.Gpu;
+
+/// <summary>Plain CPU versions of the operations the GPU tests check, written from their definitions (PyTorch semantics).</summary>
+internal static class CpuReference
+{
+    /// <summary>Cross-correlation, NCHW input, KCRS filter (C per group), NCHW output; zero padding.</summary>
+    public static float[] Conv2dNchw(float[] x, TensorDims input, float[] w, int k, int r, int s, Convolution2dGeometry g, out TensorDims output)
+    {
+        var cPerGroup = input.C / g.Groups;
+        var kPerGroup = k / g.Groups;
+        output = g.OutputDims(input, k, cPerGroup, r, s);
+        var o = output;
+        var y = new float[o.ElementCount];
+        for (var n = 0; n < o.N; n++)
+            for (var kk = 0; kk < k; kk++)
+            {
+                var group = kk / kPerGroup;
+                for (var oh = 0; oh < o.H; oh++)
+                    for (var ow = 0; ow < o.W; ow++)
+                    {
+                        double sum = 0;
+                        for (var c = 0; c < cPerGroup; c++)
+                            for (var rr = 0; rr < r; rr++)
+                            {
+                                var ih = oh * g.StrideH - g.PadH + rr * g.DilationH;
+                                if (ih < 0 || ih >= input.H)
+                                    continue;
+                                for (var ss = 0; ss < s; ss++)
+                                {
+                                    var iw = ow * g.StrideW - g.PadW + ss * g.DilationW;
+                                    if (iw < 0 || iw >= input.W)
+                                        continue;
+                                    var ic = group * cPerGroup + c;
+                                    sum += (double)x[((n * input.C + ic) * input.H + ih) * input.W + iw] * w[((kk * cPerGroup + c) * r + rr) * s + ss];
+                                }
+                            }
+                        y[((n * o.C + kk) * o.H + oh) * o.W + ow] = (float)sum;
+                    }
+            }
+        return y;
+    }
+
+    /// <summary>Max pooling over NCHW; padded positions never win (as if −∞).</summary>
+    public static float[] MaxPoolNchw(float[] x, TensorDims input, int window, int pad, int stride, out TensorDims output)
+    {
+        var oh = (input.H + 2 * pad - window) / stride + 1;
+        var ow = (input.W + 2 * pad - window) / stride + 1;
+        output = new TensorDims(input.N, input.C, oh, ow);
+        var y = new float[output.ElementCount];
+        for (var nc = 0; nc < input.N * input.C; nc++)
+            for (var i = 0; i < oh; i++)
+                for (var j = 0; j < ow; j++)
+                {
+                    var best = float.NegativeInfinity;
+                    for (var a = 0; a < window; a++)
+                        for (var b = 0; b < window; b++)
+                        {
+                            var h = i * stride - pad + a;
+                            var v = j * stride - pad + b;
+                            if (h >= 0 && h < input.H && v >= 0 && v < input.W)
+                                best = Math.Max(best, x[(nc * input.H + h) * input.W + v]);
+                        }
+                    y[(nc * oh + i) * ow + j] = best;
+                }
+        return y;
+    }
+
+    /// <summary>Softmax over each row of a rows×classes matrix, max subtracted first.</summary>
+    public static float[] Softmax(float[] x, int rows, int classes)
+    {
+        var y = new float[x.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            var row = x.AsSpan(r * classes, classes);
+            var max = row.ToArray().Max();
+            double total = 0;
+            for (var c = 0; c < classes; c++)
+                total += Math.Exp(row[c] - max);
+            for (var c = 0; c < classes; c++)
+                y[r * classes + c] = (float)(Math.Exp(row[c] - max) / total);
+        }
+        return y;
+    }
+
+    /// <summary>NCHW → NHWC (also KCRS → KRSC for filters).</summary>
+    public static float[] ToNhwc(float[] nchw, TensorDims d)
+    {
+        var nhwc = new float[nchw.Length];
+        for (var n = 0; n < d.N; n++)
+            for (var c = 0; c < d.C; c++)
+                for (var h = 0; h < d.H; h++)
+                    for (var w = 0; w < d.W; w++)
+                        nhwc[((n * d.H + h) * d.W + w) * d.C + c] = nchw[((n * d.C + c) * d.H + h) * d.W + w];
+        return nhwc;
+    }
+
+    /// <summary>NHWC → NCHW.</summary>
+    public static float[] ToNchw(float[] nhwc, TensorDims d)
+    {
+        var nchw = new float[nhwc.Length];
+        for (var n = 0; n < d.N; n++)
+            for (var c = 0; c < d.C; c++)
+                for (var h = 0; h < d.H; h++)
+                    for (var w = 0; w < d.W; w++)
+                        nchw[((n * d.C + c) * d.H + h) * d.W + w] = nhwc[((n * d.H + h) * d.W + w) * d.C + c];
+        return nchw;
+    }
+
+    /// <summary>y[n, c, h, w] = max(y + bias[c] (+ z), 0).</summary>
+    public static float[] AddBiasRelu(float[] y, TensorDims d, float[] bias, float[]? z = null)
+    {
+        var result = new float[y.Length];
+        for (var i = 0; i < y.Length; i++)
+        {
+            var c = i / (d.H * d.W) % d.C;
+            result[i] = Math.Max(y[i] + bias[c] + (z?[i] ?? 0f), 0f);
+        }
+        return result;
+    }
+
+    /// <summary>Seeded values in [−1, 1), never all zero.</summary>
+    public static float[] Random(int seed, long length)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    /// <summary>Asserts ‖actual − expected‖₂ / ‖expected‖₂ ≤ <paramref name="relativeL2"/>, and no NaN.</summary>
+    public static void AssertClose(float[] expected, float[] actual, double relativeL2, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        Assert.DoesNotContain(actual, float.IsNaN);
+        double diff = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            diff += Math.Pow(actual[i] - (double)expected[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+        Assert.True(norm > 0, $"{what}: the reference is all zeros, so the comparison could not fail");
+        var error = Math.Sqrt(diff / norm);
+        Assert.True(error <= relativeL2, $"{what}: relative L2 error {error:E3} > {relativeL2:E1}");
+    }
+}
