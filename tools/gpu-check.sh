@@ -66,7 +66,7 @@ print_table() {
     cat "$report"
     return
   fi
-  python3 - "$report" <<'PY'
+  python3 - "$report" <<'PY' || { echo "(python3 failed: the raw figures, tab-separated)"; cat "$report"; }
 import sys
 sections = [
     ("device", "Device", None),
@@ -86,7 +86,7 @@ for key, title, header in sections:
         found = sorted(found)
     print(f"\n{title}")
     if not found:
-        print("  (none recorded)")
+        print("  (none recorded" + (": the GPU tests did not run (see the test output above)" if key in ("kernel", "call") else "") + ")")
         continue
     table = ([list(header)] if header else []) + found
     widths = [max(len(r[i]) for r in table if i < len(r)) for i in range(max(len(r) for r in table))]
@@ -130,7 +130,7 @@ run() {
     "$bin/cudagenre" info 2>&1 || echo "cudagenre info failed with exit code $?"
     echo
     echo "## CUDA tests"
-    "$bin/CudaGenre.Cuda.Tests" 2>&1 || { tests_status=$?; echo "CUDA tests failed with exit code $tests_status"; }
+    "$bin/CudaGenre.Cuda.Tests" -noColor 2>&1 || { tests_status=$?; echo "CUDA tests failed with exit code $tests_status"; }
     echo
     echo "## Table (raw figures: $CUDAGENRE_GPU_REPORT)"
     print_table "$CUDAGENRE_GPU_REPORT" || echo "(the table could not be printed; the raw figures are in $CUDAGENRE_GPU_REPORT)"
