@@ -86,7 +86,7 @@ for key, title, header in sections:
         found = sorted(found)
     print(f"\n{title}")
     if not found:
-        print("  (none recorded" + (": the GPU tests did not run (see the test output above)" if key in ("kernel", "call") else "") + ")")
+        print("  (none recorded" + (": the GPU tests did not run; the test output above says why" if key in ("kernel", "call") else "") + ")")
         continue
     table = ([list(header)] if header else []) + found
     widths = [max(len(r[i]) for r in table if i < len(r)) for i in range(max(len(r) for r in table))]
