@@ -5,11 +5,15 @@
 #                                     # cudagenre CLI, packed into .gpu/gpu-check.tar.xz (ignored by git)
 #   bash tools/gpu-check.sh run       # on a machine with an NVIDIA GPU and no .NET: unpacks, finds the
 #                                     # CUDA libraries (pip's nvidia-* packages or a toolkit), prints
-#                                     # `cudagenre info`, runs every CUDA test (GPU tests run there
-#                                     # instead of skipping), and saves the output beside the summary.
+#                                     # `cudagenre info`, runs every CUDA test (where nvidia-smi lists a
+#                                     # GPU, a GPU test that cannot run fails instead of skipping), then
+#                                     # prints the table: device, library versions, each kernel compiled,
+#                                     # each kernel vs its CPU twin and each cuBLAS/cuDNN call (max abs /
+#                                     # max rel error). Exit code: the test run's.
 #
 # With the device tool: publish here, then run `bash tools/gpu-check.sh run` there with carry [".gpu"].
-# Output goes to $OUT when set (the device tool brings it back), else to benchmarks/results/.
+# Output goes to $OUT when set (the device tool brings it back), else to benchmarks/results/:
+# gpu-check-<date>.txt (everything printed) and gpu-check-<date>.tsv (the table's raw figures).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode=${1:-}
@@ -49,29 +53,93 @@ PY
   (IFS=:; echo "${dirs[*]}")
 }
 
+# The table from the figures the tests recorded (tab-separated lines, see TestSupport/GpuReport.cs):
+# device, library versions, each kernel compiled, each kernel vs its CPU twin, each cuBLAS/cuDNN call.
+print_table() {
+  local report=$1
+  if [ ! -s "$report" ]; then
+    echo "(no figures: the tests recorded nothing in $report)"
+    return
+  fi
+  if ! command -v python3 >/dev/null; then
+    echo "(python3 not found: the raw figures, tab-separated)"
+    cat "$report"
+    return
+  fi
+  python3 - "$report" <<'PY' || { echo "(python3 failed: the raw figures, tab-separated)"; cat "$report"; }
+import sys
+sections = [
+    ("device", "Device", None),
+    ("library", "Libraries", None),
+    ("compiled", "Kernels compiled", ("file", "target", "entry points", "time", "NVRTC messages")),
+    ("kernel", "Kernels vs CPU twins", ("entry point", "case", "max abs", "max rel", "criterion", "result")),
+    ("call", "cuBLAS / cuDNN calls vs CPU references", ("function", "case", "max abs", "max rel", "criterion", "result")),
+]
+rows = {}
+with open(sys.argv[1], encoding="utf-8") as f:
+    for line in f:
+        fields = line.rstrip("\n").split("\t")
+        rows.setdefault(fields[0], []).append(fields[1:])
+for key, title, header in sections:
+    found = rows.get(key, [])
+    if key in ("compiled", "kernel", "call"):
+        found = sorted(found)
+    print(f"\n{title}")
+    if not found:
+        print("  (none recorded" + (": the GPU tests did not run; the test output above says why" if key in ("kernel", "call") else "") + ")")
+        continue
+    table = ([list(header)] if header else []) + found
+    widths = [max(len(r[i]) for r in table if i < len(r)) for i in range(max(len(r) for r in table))]
+    for r in table:
+        print("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip())
+    if key in ("kernel", "call"):
+        failed = sum(1 for r in found if r[-1].startswith("FAIL"))
+        print(f"  {len(found)} compared, {failed} failed")
+PY
+}
+
 run() {
   local out=${OUT:-benchmarks/results}
   local stamp; stamp=$(date -u +%Y-%m-%dT%H%MZ)
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
   local log="$out/gpu-check-$stamp.txt"
-  mkdir -p "$out" /tmp/gpu-check
+  rm -rf /tmp/gpu-check && mkdir -p /tmp/gpu-check
   tar -C /tmp/gpu-check -xJf .gpu/gpu-check.tar.xz
   local bin=/tmp/gpu-check/publish
   export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=$(find_cuda_libs)
-  export CUDAGENRE_REQUIRE_GPU=1 CUDAGENRE_REQUIRE_NVRTC=1 DOTNET_gcServer=0
+  # Where the machine has an NVIDIA GPU, a GPU test that cannot run fails instead of skipping.
+  local gpus=0
+  if command -v nvidia-smi >/dev/null; then gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true); fi
+  if [ "$gpus" -gt 0 ]; then export CUDAGENRE_REQUIRE_GPU=${CUDAGENRE_REQUIRE_GPU:-1}; fi
+  export CUDAGENRE_REQUIRE_NVRTC=${CUDAGENRE_REQUIRE_NVRTC:-1} DOTNET_gcServer=0
+  # Every test that compares a GPU result records its figures here; the table below is made from them.
+  export CUDAGENRE_GPU_REPORT="$out/gpu-check-$stamp.tsv"
+  : > "$CUDAGENRE_GPU_REPORT"
+  local tests_status=0
   {
     echo "# GPU check"
     echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(cat "$bin/COMMIT")"
+    echo "GPUs:   $gpus (nvidia-smi)"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || echo "nvidia-smi: not available"
     echo "CUDAGENRE_CUDA_LIB_PATH=$CUDAGENRE_CUDA_LIB_PATH"
+    echo "CUDAGENRE_REQUIRE_GPU=${CUDAGENRE_REQUIRE_GPU:-0} CUDAGENRE_REQUIRE_NVRTC=$CUDAGENRE_REQUIRE_NVRTC"
     echo
     echo "## cudagenre info"
     "$bin/cudagenre" info 2>&1 || echo "cudagenre info failed with exit code $?"
     echo
     echo "## CUDA tests"
-    "$bin/CudaGenre.Cuda.Tests" 2>&1 || echo "CUDA tests failed with exit code $?"
-  } | tee "$log"
+    "$bin/CudaGenre.Cuda.Tests" -noColor 2>&1 || { tests_status=$?; echo "CUDA tests failed with exit code $tests_status"; }
+    echo
+    echo "## Table (raw figures: $CUDAGENRE_GPU_REPORT)"
+    print_table "$CUDAGENRE_GPU_REPORT" || echo "(the table could not be printed; the raw figures are in $CUDAGENRE_GPU_REPORT)"
+    echo
+    echo "CUDA tests exit code: $tests_status"
+    echo "$tests_status" > /tmp/gpu-check/tests-status
+  } 2>&1 | tee "$log"
   echo "saved to $log"
+  return "$(cat /tmp/gpu-check/tests-status)"
 }
 
 case "$mode" in

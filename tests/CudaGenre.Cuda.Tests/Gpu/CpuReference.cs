@@ -1,4 +1,5 @@
 using CudaGenre.Cuda.Dnn;
+using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Gpu;
 
@@ -127,19 +128,40 @@ internal static class CpuReference
         return Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
     }
 
-    /// <summary>Asserts ‖actual − expected‖₂ / ‖expected‖₂ ≤ <paramref name="relativeL2"/>, and no NaN.</summary>
+    /// <summary>
+    /// Asserts ‖actual − expected‖₂ / ‖expected‖₂ ≤ <paramref name="relativeL2"/>, and no NaN. The figures go to the
+    /// GPU report as a <c>call</c> line: <paramref name="what"/> is the native function, a space, then the case.
+    /// </summary>
     public static void AssertClose(float[] expected, float[] actual, double relativeL2, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
-        Assert.DoesNotContain(actual, float.IsNaN);
         double diff = 0, norm = 0;
         for (var i = 0; i < expected.Length; i++)
         {
             diff += Math.Pow(actual[i] - (double)expected[i], 2);
             norm += Math.Pow(expected[i], 2);
         }
-        Assert.True(norm > 0, $"{what}: the reference is all zeros, so the comparison could not fail");
         var error = Math.Sqrt(diff / norm);
+        var nan = actual.Count(float.IsNaN);
+        var passed = nan == 0 && norm > 0 && error <= relativeL2;
+        Record(what, ErrorFigures.Of(expected, actual), $"rel L2 {GpuReport.Number(error)} ≤ {GpuReport.Number(relativeL2)}", passed ? 0 : Math.Max(nan, 1));
+        Assert.True(nan == 0, $"{what}: {nan} NaN in the result");
+        Assert.True(norm > 0, $"{what}: the reference is all zeros, so the comparison could not fail");
         Assert.True(error <= relativeL2, $"{what}: relative L2 error {error:E3} > {relativeL2:E1}");
+    }
+
+    /// <summary>Asserts that every element is identical, and records the figures as <see cref="AssertClose"/> does.</summary>
+    public static void AssertIdentical(float[] expected, float[] actual, string what)
+    {
+        var figures = ErrorFigures.Of(expected, actual);
+        Record(what, figures, "identical", figures.Differing);
+        Assert.Equal(expected, actual);
+    }
+
+    private static void Record(string what, ErrorFigures figures, string criterion, int failures)
+    {
+        var space = what.IndexOf(' ', StringComparison.Ordinal);
+        var (api, @case) = space < 0 ? (what, "") : (what[..space], what[(space + 1)..]);
+        GpuReport.Comparison("call", api, @case, figures, criterion, failures);
     }
 }

@@ -1,8 +1,10 @@
 using CudaGenre.Cuda.Blas;
+using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Gpu;
 
 /// <summary>cuBLAS and cuBLASLt on a real device against <see cref="BlasReference"/>. Skip where there is no GPU.</summary>
+[Collection(nameof(GpuUsers))]
 public class CublasGpuTests
 {
     private const int M = 37, N = 29, K = 53;

@@ -1,8 +1,10 @@
 using CudaGenre.Cuda.Dnn;
+using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Gpu;
 
 /// <summary>cuDNN on a real device against <see cref="CpuReference"/>, in exact FP32 (FMA math). Skip where there is no GPU.</summary>
+[Collection(nameof(GpuUsers))]
 public class CudnnGpuTests
 {
     private const cudnnDataType_t Float = cudnnDataType_t.CUDNN_DATA_FLOAT;
@@ -110,7 +112,7 @@ public class CudnnGpuTests
         Assert.True(plan.Milliseconds >= 0, $"measured time {plan.Milliseconds}");
         dy.EnqueueFill32(BitConverter.SingleToUInt32Bits(float.NaN), gpu.Stream);
         plan.Forward(dx.Pointer, dw.Pointer, dy.Pointer, search.Pointer, (ulong)search.SizeInBytes);
-        CpuReference.AssertClose(expected, dy.ToArray(gpu.Stream), 1e-5, $"measured plan {plan.Algorithm}");
+        CpuReference.AssertClose(expected, dy.ToArray(gpu.Stream), 1e-5, $"cudnnConvolutionForward measured plan ({plan.Algorithm})");
     }
 
     [Theory]
@@ -182,7 +184,7 @@ public class CudnnGpuTests
         using var workspace = gpu.Workspace(plan.WorkspaceBytes);
         plan.ForwardBiasActivation(dx.Pointer, dw.Pointer, biasDesc, db.Pointer, identity, dy.Pointer, workspace.Pointer, (ulong)workspace.SizeInBytes);
         var actual = dy.ToArray(gpu.Stream);
-        CpuReference.AssertClose(expected, actual, 1e-5, "fused conv + bias, identity");
+        CpuReference.AssertClose(expected, actual, 1e-5, "cudnnConvolutionBiasActivationForward identity, IMPLICIT_PRECOMP_GEMM");
         Assert.Contains(actual, v => v < 0);
     }
 
@@ -203,7 +205,7 @@ public class CudnnGpuTests
         using var dx = gpu.Upload(x);
         using var dy = gpu.Context.Allocate<float>(output.ElementCount);
         cudnn.PoolingForward(pool, xDesc, dx.Pointer, yDesc, dy.Pointer);
-        Assert.Equal(expected, dy.ToArray(gpu.Stream));
+        CpuReference.AssertIdentical(expected, dy.ToArray(gpu.Stream), "cudnnPoolingForward max 3×3 s2 p1");
     }
 
     [Fact]
@@ -241,7 +243,7 @@ public class CudnnGpuTests
         using var db = gpu.Upload(bias);
         cudnn.AddTensor(biasDesc, db.Pointer, yDesc, dy.Pointer);
         cudnn.ActivationForward(relu, yDesc, dy.Pointer, yDesc, dy.Pointer);
-        CpuReference.AssertClose(expected, dy.ToArray(gpu.Stream), 1e-6, "cudnnAddTensor + cudnnActivationForward");
+        CpuReference.AssertClose(expected, dy.ToArray(gpu.Stream), 1e-6, "cudnnAddTensor bias, then cudnnActivationForward ReLU in place");
     }
 
     [Fact]

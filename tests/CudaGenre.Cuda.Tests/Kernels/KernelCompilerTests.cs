@@ -30,7 +30,11 @@ public class KernelCompilerTests
         // A __global__ that is not extern "C" has a mangled name the host cannot look up: every one must be an entry point.
         Assert.Equal(CudaSource.GlobalFunctionCount(source), entryPoints.Count);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var compiled = new KernelCompiler(cache: null).Compile(file, KernelTarget.Ptx(architecture));
+        var (major, minor) = NvrtcCompiler.Version;
+        GpuReport.Add("compiled", file, $"{compiled.Target} (PTX, NVRTC {major}.{minor})", $"{entryPoints.Count} entry points",
+            $"NVRTC {clock.Elapsed.TotalMilliseconds:0} ms", compiled.Log.Trim().Length == 0 ? "no messages" : $"messages: {compiled.Log.Trim()}");
 
         var ptx = Encoding.ASCII.GetString(compiled.Image);
         Assert.Contains($".target sm_{architecture}", ptx, StringComparison.Ordinal);

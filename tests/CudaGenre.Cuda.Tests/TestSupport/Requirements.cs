@@ -1,44 +1,62 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Nvrtc;
 
 namespace CudaGenre.Cuda.Tests.TestSupport;
 
 /// <summary>
-/// What a test needs from the machine. Where it is missing the test is skipped, saying why; with
-/// CUDAGENRE_REQUIRE_NVRTC=1 (CI) or CUDAGENRE_REQUIRE_GPU=1 (the GPU check) it fails instead, so that a
-/// machine that should have it cannot pass by skipping.
+/// What a test needs from the machine: the one gate for NVRTC and for the GPU. Where it is missing the test
+/// is skipped, saying why; with CUDAGENRE_REQUIRE_NVRTC=1 (CI) or CUDAGENRE_REQUIRE_GPU=1 (tools/gpu-check.sh
+/// on the GPU machine) it fails instead, so that a machine that should have it cannot pass by skipping.
 /// </summary>
 public static class Requirements
 {
+    /// <summary>Set to 1 where NVRTC must be there (CI).</summary>
+    public const string RequireNvrtcVariable = "CUDAGENRE_REQUIRE_NVRTC";
+
+    /// <summary>Set to 1 where a device and every CUDA library must be there (the GPU check).</summary>
+    public const string RequireGpuVariable = "CUDAGENRE_REQUIRE_GPU";
+
     private static readonly Lazy<(CudaContext? Context, string? Why)> SharedGpu = new(OpenGpu);
 
     /// <summary>Skips (or fails, under CUDAGENRE_REQUIRE_NVRTC=1) when NVRTC cannot be loaded.</summary>
     public static void Nvrtc()
     {
         if (!NvrtcCompiler.IsAvailable(out var reason))
-            Unavailable("CUDAGENRE_REQUIRE_NVRTC", reason!);
+            Unavailable(RequireNvrtcVariable, reason!);
     }
 
     /// <summary>
-    /// The primary context of device 0, shared by all GPU tests (never disposed: the process ends with it).
-    /// Skips with "no CUDA device: why" (or fails, under CUDAGENRE_REQUIRE_GPU=1).
+    /// The primary context of device 0, shared by all GPU tests (never disposed: the process ends with it),
+    /// after checking that every library in <paramref name="libraries"/> (logical names, <see cref="NativeLibraryNames"/>)
+    /// can be found. Skips with the reason (or fails, under CUDAGENRE_REQUIRE_GPU=1). Every test class that calls
+    /// this belongs in the <see cref="GpuUsers"/> collection.
     /// </summary>
-    public static CudaContext Gpu()
+    public static CudaContext Gpu(params string[] libraries)
     {
         var (context, why) = SharedGpu.Value;
         if (context is null)
-            Unavailable("CUDAGENRE_REQUIRE_GPU", $"no CUDA device: {why}");
-        return context!;
+            Unavailable(RequireGpuVariable, $"no CUDA device: {why}");
+        foreach (var library in libraries)
+        {
+            var probe = NativeLibraries.Probe(library);
+            if (!probe.Found)
+                Unavailable(RequireGpuVariable, $"{library} was not found ({string.Join("; ", probe.Attempts)})");
+        }
+        return context;
     }
 
     /// <summary>Whether a flag variable is set to 1.</summary>
     public static bool IsRequired(string variable) => Environment.GetEnvironmentVariable(variable) == "1";
 
+    [DoesNotReturn]
     private static void Unavailable(string variable, string reason)
     {
         if (IsRequired(variable))
             Assert.Fail($"{reason} ({variable}=1 makes this a failure instead of a skip)");
         Assert.Skip(reason);
+        throw new UnreachableException();
     }
 
     private static (CudaContext?, string?) OpenGpu()
@@ -56,6 +74,9 @@ public static class Requirements
     }
 }
 
-/// <summary>GPU tests share one device; they run one at a time so that timings and captures do not interleave.</summary>
+/// <summary>
+/// Every test class that touches the device: one at a time, never beside other tests of this collection, so
+/// that a stream capture (graph) never overlaps other work on the shared context and timings do not interleave.
+/// </summary>
 [CollectionDefinition(nameof(GpuUsers), DisableParallelization = true)]
 public sealed class GpuUsers;

@@ -1,0 +1,399 @@
+using CudaGenre.Core;
+using CudaGenre.Core.Imaging;
+using CudaGenre.Cuda.Driver;
+using CudaGenre.Cuda.Kernels;
+using CudaGenre.Cuda.Tests.TestSupport;
+using CudaGenre.Cuda.Tests.Twins;
+
+namespace CudaGenre.Cuda.Tests.Gpu;
+
+/// <summary>
+/// Every entry point of <c>kernels/*.cu</c> on the device against its CPU twin (<c>Twins/</c>): compiled through
+/// <see cref="KernelCompiler"/> for the device, seeded random inputs uploaded with <see cref="Storage.Encode"/>,
+/// launched as <c>kernels/README.md</c> documents (block 256; one case per kernel with a tiny grid so that the
+/// grid-stride loops go round), compared with the tolerance the README states. Each case table below runs for
+/// every layout and storage type. Every comparison is recorded in the GPU report (<see cref="GpuReport"/>).
+/// </summary>
+[Collection(nameof(GpuUsers))]
+public class KernelTwinTests
+{
+    private static readonly Layout[] Layouts = [Layout.Nhwc, Layout.Nchw];
+    private static readonly StorageType[] Types = [StorageType.F32, StorageType.F16, StorageType.BF16];
+
+    /// <summary>The kernel families: entry-point prefix, file, and whether the name has a layout part.</summary>
+    private static readonly (string Prefix, string File, bool HasLayout)[] Families =
+    [
+        ("depthwise3x3", "depthwise_conv3x3.cu", true),
+        ("bias_act", "bias_act.cu", true),
+        ("maxpool2d", "pooling.cu", true),
+        ("global_avgpool", "pooling.cu", true),
+        ("softmax", "softmax.cu", false),
+        ("preprocess", "preprocess.cu", true),
+    ];
+
+    // ---- case tables ------------------------------------------------------------------------------------
+
+    public sealed record DepthwiseCase(string Name, int N, int C, int H, int W, int Stride, bool ReluIn, bool ReluOut, bool Bias, uint? Grid = null);
+
+    private static readonly DepthwiseCase[] DepthwiseCases =
+    [
+        new("stride 1, bias", 2, 8, 14, 14, 1, ReluIn: false, ReluOut: false, Bias: true),
+        new("stride 2, relu in and out", 2, 12, 15, 17, 2, ReluIn: true, ReluOut: true, Bias: true),
+        new("null bias, relu out, odd sizes", 1, 7, 9, 5, 1, ReluIn: false, ReluOut: true, Bias: false),
+        new("1×1 input, stride 2", 2, 5, 1, 1, 2, ReluIn: false, ReluOut: false, Bias: true),
+        new("tiny grid, stride 2", 3, 33, 19, 23, 2, ReluIn: true, ReluOut: false, Bias: true, Grid: 2),
+    ];
+
+    public enum InPlace
+    {
+        No,
+        OnX,
+        OnResidual,
+    }
+
+    public sealed record BiasActCase(string Name, int N, int C, int Spatial, bool Scale, bool Shift, bool Residual, bool Relu, InPlace InPlace = InPlace.No, uint? Grid = null);
+
+    private static readonly BiasActCase[] BiasActCases =
+    [
+        new("folded BN + residual + relu", 2, 16, 49, Scale: true, Shift: true, Residual: true, Relu: true),
+        new("bias only, [N, C] matrix", 3, 10, 1, Scale: false, Shift: true, Residual: false, Relu: false),
+        new("scale only (null shift), relu", 2, 7, 33, Scale: true, Shift: false, Residual: false, Relu: true),
+        new("residual only, no relu", 1, 5, 77, Scale: false, Shift: false, Residual: true, Relu: false),
+        new("all null, relu only", 2, 3, 50, Scale: false, Shift: false, Residual: false, Relu: true),
+        new("in place on x", 2, 9, 25, Scale: true, Shift: true, Residual: true, Relu: true, InPlace: InPlace.OnX),
+        new("in place on residual", 2, 9, 25, Scale: true, Shift: true, Residual: true, Relu: false, InPlace: InPlace.OnResidual),
+        new("tiny grid", 4, 13, 121, Scale: true, Shift: true, Residual: true, Relu: true, Grid: 2),
+    ];
+
+    public sealed record MaxPoolCase(string Name, int N, int C, int H, int W, int Kernel, int Stride, int Pad, int NaNs = 0, uint? Grid = null);
+
+    private static readonly MaxPoolCase[] MaxPoolCases =
+    [
+        new("3×3 s2 p1 (ResNet stem)", 2, 8, 17, 15, 3, 2, 1),
+        new("2×2 s2 (CNN), odd sizes: floor mode", 2, 6, 9, 13, 2, 2, 0),
+        new("3×3 s1 p1", 1, 5, 8, 8, 3, 1, 1),
+        new("NaN propagates", 2, 4, 12, 12, 3, 2, 1, NaNs: 12),
+        new("tiny grid", 3, 21, 31, 29, 3, 2, 1, Grid: 2),
+    ];
+
+    public sealed record AvgPoolCase(string Name, int N, int C, int H, int W, uint? Grid = null);
+
+    private static readonly AvgPoolCase[] AvgPoolCases =
+    [
+        new("7×7 (ResNet head)", 2, 64, 7, 7),
+        new("1×1 spatial", 3, 10, 1, 1),
+        new("odd 19×23, C 37", 2, 37, 19, 23),
+        new("5×5: fewer positions than lanes", 4, 9, 5, 5),
+        new("tiny grid", 4, 300, 6, 7, Grid: 1),
+    ];
+
+    public sealed record SoftmaxCase(string Name, int Rows, int Classes, int NanRow = -1, uint? Grid = null);
+
+    private static readonly SoftmaxCase[] SoftmaxCases =
+    [
+        new("1 class", 5, 1),
+        new("10 classes (GTZAN)", 13, 10),
+        new("37 classes", 9, 37),
+        new("2500 classes", 4, 2500),
+        new("a NaN makes its row NaN", 6, 10, NanRow: 2),
+        new("tiny grid", 40, 10, Grid: 1),
+    ];
+
+    public sealed record PreprocessCase(string Name, int N, int InWidth, int InHeight, int OutWidth, int OutHeight, int PixelBytes, int RowPadding = 0, int ImagePadding = 0, uint? Grid = null);
+
+    private static readonly PreprocessCase[] PreprocessCases =
+    [
+        new("RGBA, padded rows, batch 2", 2, 61, 43, 32, 50, 4, RowPadding: 13, ImagePadding: 64),
+        new("RGB 432×288 → 224×224 (GTZAN → ResNet)", 1, 432, 288, 224, 224, 3),
+        new("RGB upscale, odd sizes, padded", 2, 37, 29, 64, 48, 3, RowPadding: 5, ImagePadding: 7),
+        new("same size", 1, 5, 5, 5, 5, 3),
+        new("tiny grid, RGBA", 2, 50, 30, 24, 20, 4, Grid: 2),
+    ];
+
+    public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
+
+    public static TheoryData<string, Layout, StorageType> BiasActData => Expand(BiasActCases.Select(c => c.Name));
+
+    public static TheoryData<string, Layout, StorageType> MaxPoolData => Expand(MaxPoolCases.Select(c => c.Name));
+
+    public static TheoryData<string, Layout, StorageType> AvgPoolData => Expand(AvgPoolCases.Select(c => c.Name));
+
+    public static TheoryData<string, Layout, StorageType> PreprocessData => Expand(PreprocessCases.Select(c => c.Name));
+
+    public static TheoryData<string, StorageType> SoftmaxData
+    {
+        get
+        {
+            var data = new TheoryData<string, StorageType>();
+            foreach (var name in SoftmaxCases.Select(c => c.Name))
+                foreach (var type in Types)
+                    data.Add(name, type);
+            return data;
+        }
+    }
+
+    // ---- tests --------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void EveryEntryPoint_InTheKernelsFolder_IsComparedWithItsTwin()
+    {
+        var compared = Families
+            .SelectMany(f => (f.HasLayout ? Layouts.Cast<Layout?>() : new Layout?[] { null }).SelectMany(l => Types.Select(t => (f.File, Entry(f.Prefix, l, t)))))
+            .ToList();
+        var declared = KernelSources.Names
+            .SelectMany(file => CudaSource.EntryPoints(KernelSources.ReadFile(file)).Select(entry => (file, entry)))
+            .ToList();
+        Assert.Equal(declared.Order(), compared.Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(DepthwiseData))]
+    public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    {
+        var c = DepthwiseCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("depthwise", name, layout, type);
+        var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
+        var w = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
+        var bias = c.Bias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
+        var expected = DepthwiseConv3x3Twin.Run(layout, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
+
+        var entry = Entry("depthwise3x3", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, expected.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
+        run.Run(DeviceKernels.Get(context, "depthwise_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
+            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(BiasActData))]
+    public void BiasAct_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    {
+        var c = BiasActCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("bias_act", name, layout, type);
+        var x = TwinTestData.Uniform(seed, c.N * c.C * c.Spatial);
+        var scale = c.Scale ? TwinTestData.Uniform(seed + 1, c.C, 0.25f, 2f) : null;
+        var shift = c.Shift ? TwinTestData.Uniform(seed + 2, c.C, -1f, 1f) : null;
+        var residual = c.Residual ? TwinTestData.Uniform(seed + 3, x.Length) : null;
+        var expected = BiasActTwin.Run(layout, type, x, scale, shift, residual, c.N, c.C, c.Spatial, c.Relu);
+
+        var entry = Entry("bias_act", layout, type);
+        using var run = new KernelLaunch(context);
+        var dx = run.Tensor(type, x);
+        var dResidual = residual is null ? null : run.Tensor(type, residual);
+        var dy = c.InPlace switch
+        {
+            InPlace.OnX => dx,
+            InPlace.OnResidual => dResidual!,
+            _ => run.Output(type, x.Length),
+        };
+        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
+        run.Run(DeviceKernels.Get(context, "bias_act.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(dx).AddOrNull(run.Floats(scale)).AddOrNull(run.Floats(shift)).AddOrNull(dResidual).Add(dy)
+            .Add(c.N).Add(c.C).Add(c.Spatial).AddFlag(c.Relu));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.Spatial}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(MaxPoolData))]
+    public void MaxPool2d_MatchesItsTwin_BitForBit_AndNaNWins(string name, Layout layout, StorageType type)
+    {
+        var c = MaxPoolCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("maxpool2d", name, layout, type);
+        var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
+        var random = new SeededRandom(seed + 1);
+        for (var i = 0; i < c.NaNs; i++)
+            x[random.NextInt(x.Length)] = float.NaN;
+        var expected = PoolingTwin.MaxPool2d(layout, type, x, c.N, c.C, c.H, c.W, c.Kernel, c.Stride, c.Pad);
+        if (c.NaNs > 0)
+            Assert.Contains(expected, float.IsNaN); // else the case would not test NaN propagation
+
+        var entry = Entry("maxpool2d", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, expected.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
+        run.Run(DeviceKernels.Get(context, "pooling.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(dy).Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Kernel).Add(c.Stride).Add(c.Pad));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(AvgPoolData))]
+    public void GlobalAvgPool_MatchesItsTwin(string name, Layout layout, StorageType type)
+    {
+        var c = AvgPoolCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("global_avgpool", name, layout, type);
+        var spatial = c.H * c.W;
+        var x = TwinTestData.Uniform(seed, c.N * c.C * spatial);
+        var expected = PoolingTwin.GlobalAvgPool(layout, type, x, c.N, c.C, spatial);
+
+        var entry = Entry("global_avgpool", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, expected.Length);
+        // NHWC: one thread per (n, c); NCHW: one warp per (n, c).
+        var grid = c.Grid ?? (layout == Layout.Nhwc ? KernelLaunch.GridFor(expected.Length) : KernelLaunch.WarpGridFor(expected.Length));
+        run.Run(DeviceKernels.Get(context, "pooling.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(dy).Add(c.N).Add(c.C).Add(spatial));
+        var actual = run.Download(type, dy);
+        var what = $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}";
+        if (layout == Layout.Nhwc)
+        {
+            AssertBitExact(entry, what, expected, actual);
+            return;
+        }
+
+        // NCHW sums in a different order (32 strided lane sums, then a 5-level shuffle tree). Worst-case bound of
+        // the difference of two FP32 sums of the same terms: (terms + terms/32 + 6)·2⁻²⁴·Σ|x|, divided by H·W;
+        // plus one FP32 ulp for the division, plus one storage ulp where a 16-bit rounding may flip.
+        var absMean = new double[expected.Length];
+        for (var n = 0; n < c.N; n++)
+            for (var ch = 0; ch < c.C; ch++)
+                for (var p = 0; p < spatial; p++)
+                    absMean[(n * c.C) + ch] += Math.Abs(Storage.Round(type, x[Storage.Index(layout, n, ch, 0, p, c.C, 1, spatial)])) / spatial;
+        var factor = (spatial + (spatial / 32.0) + 6) * Math.Pow(2, -24) * (1 + Math.Pow(2, -23));
+        AssertWithin(entry, what, expected, actual, $"|Δ| ≤ {GpuReport.Number(factor)}·mean|x| + ulp",
+            i => (factor * absMean[i]) + Ulp(StorageType.F32, expected[i]) + (type == StorageType.F32 ? 0 : Ulp(type, expected[i])));
+    }
+
+    [Theory]
+    [MemberData(nameof(SoftmaxData))]
+    public void Softmax_MatchesItsTwin(string name, StorageType type)
+    {
+        var c = SoftmaxCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var x = TwinTestData.Uniform(Seed("softmax", name, null, type), c.Rows * c.Classes, -8f, 8f);
+        if (c.NanRow >= 0)
+            x[(c.NanRow * c.Classes) + (c.Classes / 2)] = float.NaN;
+        var expected = SoftmaxTwin.Run(type, x, c.Rows, c.Classes);
+
+        var entry = Entry("softmax", null, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(StorageType.F32, expected.Length);
+        var grid = c.Grid ?? KernelLaunch.WarpGridFor(c.Rows);
+        run.Run(DeviceKernels.Get(context, "softmax.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(dy).Add(c.Rows).Add(c.Classes));
+
+        // expf: CUDA ≤ 2 ulp, the CPU's ≤ 1 ulp, in each numerator and in every term of the sum; the sums' orders
+        // differ (sequential against 32 lane sums and a shuffle tree): (classes + classes/32 + 5)·2⁻²⁴; two divisions.
+        var relative = (24 + c.Classes + (c.Classes / 32.0)) * Math.Pow(2, -24);
+        AssertWithin(entry, $"{name}; {c.Rows}×{c.Classes}, grid {grid}", expected, run.Download(StorageType.F32, dy),
+            $"rel ≤ {GpuReport.Number(relative)}", i => relative * Math.Abs(expected[i]));
+    }
+
+    [Theory]
+    [MemberData(nameof(PreprocessData))]
+    public void Preprocess_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    {
+        var c = PreprocessCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var rowPitch = ((long)c.InWidth * c.PixelBytes) + c.RowPadding;
+        var imageStride = (rowPitch * c.InHeight) + c.ImagePadding;
+        var src = new byte[imageStride * c.N];
+        new SeededRandom(Seed("preprocess", name, layout, type)).NextBytes(src); // alpha and padding hold noise too
+        var cpu = new ImagePreprocessor(new PreprocessSettings { Width = c.OutWidth, Height = c.OutHeight });
+        float[] scale = [.. cpu.ChannelScale], offset = [.. cpu.ChannelOffset];
+        var horizontal = AxisTaps.From(new ResizeFilter(c.InWidth, c.OutWidth));
+        var vertical = AxisTaps.From(new ResizeFilter(c.InHeight, c.OutHeight));
+        var expected = PreprocessTwin.Run(layout, type, src, c.InWidth, c.InHeight, rowPitch, imageStride, c.PixelBytes,
+            horizontal, vertical, scale, offset, c.N);
+
+        var entry = Entry("preprocess", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, expected.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor((long)c.N * c.OutHeight * c.OutWidth);
+        run.Run(DeviceKernels.Get(context, "preprocess.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Upload(src)).Add(rowPitch).Add(imageStride).Add(c.PixelBytes)
+            .Add(run.Upload(horizontal.First)).Add(run.Upload(horizontal.Count)).Add(run.Upload(horizontal.Weights)).Add(horizontal.MaxTaps)
+            .Add(run.Upload(vertical.First)).Add(run.Upload(vertical.Count)).Add(run.Upload(vertical.Weights)).Add(vertical.MaxTaps)
+            .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
+            .Add(dy).Add(c.N).Add(c.OutHeight).Add(c.OutWidth));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.InWidth}×{c.InHeight}×{c.PixelBytes} → {c.OutWidth}×{c.OutHeight}, grid {grid}",
+            expected, run.Download(type, dy));
+    }
+
+    // ---- helpers ------------------------------------------------------------------------------------------
+
+    private static CudaContext Gpu()
+    {
+        var context = Requirements.Gpu();
+        Requirements.Nvrtc();
+        return context;
+    }
+
+    /// <summary>"depthwise3x3_nhwc_bf16", or "softmax_f16" without a layout.</summary>
+    private static string Entry(string prefix, Layout? layout, StorageType type) =>
+        layout is { } l ? $"{prefix}_{Storage.Suffix(l)}_{Storage.Suffix(type)}" : $"{prefix}_{Storage.Suffix(type)}";
+
+    private static TheoryData<string, Layout, StorageType> Expand(IEnumerable<string> names)
+    {
+        var data = new TheoryData<string, Layout, StorageType>();
+        foreach (var name in names)
+            foreach (var layout in Layouts)
+                foreach (var type in Types)
+                    data.Add(name, layout, type);
+        return data;
+    }
+
+    /// <summary>A seed fixed by the case (FNV-1a of its description), so every case has its own data.</summary>
+    private static ulong Seed(string kernel, string name, Layout? layout, StorageType type)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var ch in $"{kernel}|{name}|{layout}|{type}")
+            hash = (hash ^ ch) * 1099511628211UL;
+        return hash;
+    }
+
+    /// <summary>The gap from |<paramref name="value"/>| (rounded to <paramref name="type"/>) to the next larger value of that type.</summary>
+    private static double Ulp(StorageType type, float value)
+    {
+        var v = MathF.Abs(Storage.Round(type, value));
+        return type switch
+        {
+            StorageType.F32 => (double)MathF.BitIncrement(v) - v,
+            StorageType.F16 => (double)(float)Half.BitIncrement((Half)v) - v,
+            _ => (double)Bf16.ToFloat((ushort)(Bf16.FromFloat(v) + 1)) - v,
+        };
+    }
+
+    private static void AssertBitExact(string entry, string what, float[] expected, float[] actual)
+    {
+        var figures = ErrorFigures.Of(expected, actual);
+        GpuReport.Comparison("kernel", entry, what, figures, "bit-exact", figures.Differing);
+        if (figures.Differing > 0)
+        {
+            var i = figures.FirstDiffering;
+            Assert.Fail($"{entry}, {what}: {figures.Differing} of {figures.Count} elements differ from the twin " +
+                $"(first at {i}: expected {expected[i]:R}, got {actual[i]:R}); max abs {figures.MaxAbs:E3}, max rel {figures.MaxRel:E3}, " +
+                $"{figures.NanMismatches} NaN mismatches");
+        }
+    }
+
+    private static void AssertWithin(string entry, string what, float[] expected, float[] actual, string criterion, Func<int, double> bound)
+    {
+        var figures = ErrorFigures.Of(expected, actual);
+        int outside = 0, first = -1;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            bool nanE = float.IsNaN(expected[i]), nanA = float.IsNaN(actual[i]);
+            var bad = nanE || nanA ? nanE != nanA : Math.Abs((double)expected[i] - actual[i]) > bound(i);
+            if (!bad)
+                continue;
+            outside++;
+            if (first < 0)
+                first = i;
+        }
+        GpuReport.Comparison("kernel", entry, what, figures, criterion, outside);
+        if (outside > 0)
+        {
+            Assert.Fail($"{entry}, {what}: {outside} of {figures.Count} elements are outside {criterion} " +
+                $"(first at {first}: expected {expected[first]:R}, got {actual[first]:R}, bound {bound(first):E3}); " +
+                $"max abs {figures.MaxAbs:E3}, max rel {figures.MaxRel:E3}");
+        }
+    }
+}
