@@ -58,14 +58,17 @@ internal sealed class GraphModule : nn.Module<Tensor, Tensor>
     public ModelGraph Graph { get; }
 
     /// <summary>Maps an NCHW float32 batch to its output ([N, classes] logits).</summary>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => ForwardTo(_output, input);
+
+    /// <summary>Runs the nodes in order until <paramref name="value"/> is computed and returns it (e.g. the pooled features).</summary>
+    public Tensor ForwardTo(string value, Tensor input)
     {
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [ModelGraph.InputName] = input };
         foreach (var step in _steps)
         {
             var node = step.Node;
             var x = values[node.Input];
-            values[node.Output] = node switch
+            var y = node switch
             {
                 Conv2dNode or BatchNorm2dNode or LinearNode => step.Leaf!.forward(x),
                 ReluNode => nn.functional.relu(x),
@@ -77,6 +80,18 @@ internal sealed class GraphModule : nn.Module<Tensor, Tensor>
                 AddNode a => x.add(values[a.Right]),
                 _ => throw new NotSupportedException($"The trainer cannot run graph node kind {node.Kind} ('{node.Output}')."),
             };
+            if (node.Output == value)
+            {
+                foreach (var (name, kept) in values)
+                {
+                    if (name != ModelGraph.InputName)
+                        kept.Dispose();
+                }
+
+                return y;
+            }
+
+            values[node.Output] = y;
             // Autograd holds its own references to what it saved, so dropping ours is safe in training too.
             foreach (var name in step.Release)
             {
@@ -85,7 +100,7 @@ internal sealed class GraphModule : nn.Module<Tensor, Tensor>
             }
         }
 
-        return values[_output];
+        throw new ArgumentException($"The graph has no value '{value}'.", nameof(value));
     }
 
     private void Register(Dictionary<string, nn.Module> containers, string path, nn.Module leaf)
