@@ -26,6 +26,9 @@ public sealed class SafetensorsWriter
     /// <summary>Number of tensors added so far.</summary>
     public int Count => _tensors.Count;
 
+    /// <summary>Name, dtype and shape of every tensor added so far (in no particular order), e.g. to check them against a model graph before saving.</summary>
+    public IEnumerable<(string Name, TensorDType DType, TensorShape Shape)> Entries => _tensors.Select(t => (t.Key, t.Value.DType, t.Value.Shape));
+
     /// <summary>Adds a tensor from its raw little-endian bytes.</summary>
     /// <exception cref="ArgumentException">The name is empty, reserved or already used, or the byte count does not match shape × dtype.</exception>
     public SafetensorsWriter Add(string name, TensorDType dtype, TensorShape shape, ReadOnlySpan<byte> data)
