@@ -54,7 +54,7 @@ internal static class ExportRandomCommand
         var modelPath = Path.Combine(folder, "model.safetensors");
         var referencePath = Path.Combine(folder, "reference.safetensors");
         Export.WriteModel(modelPath, model, spec);
-        Export.WriteReference(referencePath, model, spec, inputs, Math.Max(count, 64), seed, "random");
+        Export.WriteReference(referencePath, model, spec, inputs, Math.Max(count, 64), seed, "random", modelPath);
         return (modelPath, referencePath);
     }
 }

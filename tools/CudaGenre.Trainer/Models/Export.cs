@@ -10,38 +10,38 @@ namespace CudaGenre.Trainer.Models;
 /// <summary>Writes the two files a run hands to the engine: the model and the reference bundle.</summary>
 internal static class Export
 {
-    /// <summary>Metadata key of the model spec JSON.</summary>
-    public const string SpecKey = "spec";
+    /// <summary>Metadata key of the spec JSON (shared with <see cref="ModelFile"/>).</summary>
+    public const string SpecKey = ModelFile.SpecKey;
 
-    /// <summary>Metadata key of the format tag.</summary>
-    public const string FormatKey = "format";
-
-    /// <summary>Format tag of model files.</summary>
-    public const string ModelFormat = "cudagenre-model/1";
-
-    /// <summary>Format tag of reference bundles.</summary>
-    public const string ReferenceFormat = "cudagenre-reference/1";
+    /// <summary>Metadata key of the format tag (shared with <see cref="ModelFile"/>).</summary>
+    public const string FormatKey = ModelFile.FormatKey;
 
     /// <summary>
     /// Writes <paramref name="model"/>'s state_dict (parameters and BatchNorm running statistics, as
-    /// trained: the engine folds them) with the spec in <c>__metadata__</c>.
+    /// trained: the engine folds them) as a <see cref="ModelFile"/> with the spec in <c>__metadata__</c>.
     /// </summary>
     public static void WriteModel(string path, nn.Module model, ModelSpec spec)
     {
         var writer = new SafetensorsWriter();
-        writer.Metadata[FormatKey] = ModelFormat;
-        writer.Metadata[SpecKey] = spec.ToJson();
         StateDict.AddTo(writer, model);
-        writer.Save(path);
+        ModelFile.Write(path, spec, writer);
     }
 
     /// <summary>
-    /// Writes a reference bundle: the preprocessed inputs of <paramref name="set"/> (all when there are at
-    /// most <paramref name="limit"/>, else a seeded subset of <paramref name="limit"/>, in set order),
-    /// their labels and <paramref name="model"/>'s eval-mode logits.
+    /// Writes a <see cref="ReferenceBundle"/>: the preprocessed inputs of <paramref name="set"/> (all when
+    /// there are at most <paramref name="limit"/>, else a seeded subset of <paramref name="limit"/>, in set
+    /// order), their labels and <paramref name="model"/>'s eval-mode logits.
     /// </summary>
+    /// <param name="path">Where to write the bundle.</param>
+    /// <param name="model">The model, whose eval-mode logits are stored.</param>
+    /// <param name="spec">The model's spec.</param>
+    /// <param name="set">The inputs.</param>
+    /// <param name="limit">Most inputs to store (at least 64 are kept when the set has them).</param>
+    /// <param name="seed">Seed of the subset.</param>
+    /// <param name="splitName">E.g. "test" or "random".</param>
+    /// <param name="modelPath">The model file the logits belong to (its SHA-256 is recorded), or null.</param>
     /// <returns>The number of inputs written.</returns>
-    public static int WriteReference(string path, nn.Module<Tensor, Tensor> model, ModelSpec spec, SpectrogramSet set, int limit, ulong seed, string splitName)
+    public static int WriteReference(string path, nn.Module<Tensor, Tensor> model, ModelSpec spec, SpectrogramSet set, int limit, ulong seed, string splitName, string? modelPath)
     {
         var chosen = ChooseSubset(set.Count, limit, seed);
         var n = chosen.Length;
@@ -53,15 +53,16 @@ internal static class Export
             [.. chosen.Select(i => set.Labels[i])],
             set.Settings);
         var evaluation = TrainingLoop.Evaluate(model, subset, 16, spec.ClassCount);
-        var writer = new SafetensorsWriter();
-        writer.Metadata[FormatKey] = ReferenceFormat;
-        writer.Metadata[SpecKey] = spec.ToJson();
-        writer.Metadata["split"] = splitName;
-        writer.Metadata["files"] = System.Text.Json.JsonSerializer.Serialize(chosen.Select(i => set.Files[i]).ToList(), ExportJsonContext.Default.ListString);
-        writer.Add("inputs", new TensorShape(n, 3, set.Settings.Height, set.Settings.Width), inputs);
-        writer.Add("labels", new TensorShape(n), chosen.Select(i => (long)set.Labels[i]).ToArray());
-        writer.Add("logits", new TensorShape(n, spec.ClassCount), evaluation.Logits);
-        writer.Save(path);
+        string[] sources = splitName == "random" ? [] : [.. chosen.Select(i => set.Files[i])];
+        var bundle = new ReferenceBundle(
+            spec,
+            splitName,
+            sources,
+            inputs,
+            [.. chosen.Select(i => (long)set.Labels[i])],
+            evaluation.Logits,
+            modelPath is null ? null : ModelFile.ComputeSha256(modelPath));
+        bundle.Write(path);
         return n;
     }
 
@@ -78,6 +79,3 @@ internal static class Export
         return picked;
     }
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
-internal sealed partial class ExportJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

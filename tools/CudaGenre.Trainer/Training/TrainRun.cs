@@ -83,7 +83,7 @@ internal static class TrainRun
         ConfusionMatrixPlot.SavePng(val.Matrix, Path.Combine(folder, "confusion_val.png"), $"{title}, validation (best epoch {outcome.Best.Epoch})");
         ConfusionMatrixPlot.SavePng(testEval.Matrix, Path.Combine(folder, "confusion_test.png"), $"{title}, test");
         Export.WriteModel(Path.Combine(folder, "model.safetensors"), model, spec);
-        var reference = Export.WriteReference(Path.Combine(folder, "reference.safetensors"), model, spec, test, options.ReferenceLimit, options.Training.Seed, "test");
+        var reference = Export.WriteReference(Path.Combine(folder, "reference.safetensors"), model, spec, test, options.ReferenceLimit, options.Training.Seed, "test", Path.Combine(folder, "model.safetensors"));
         log.Log($"Wrote model.safetensors and reference.safetensors ({reference} test inputs) to {folder}.");
         if (outcome.Cancelled)
             log.Log("The run was cancelled; every file above comes from the best checkpoint reached before the cancel.");
