@@ -32,7 +32,11 @@ internal sealed record RunResult(string Folder, TrainingOutcome Outcome, Evaluat
 internal static class TrainRun
 {
     /// <summary>Runs training as configured; Ctrl+C (the token) stops after the current step and still writes every file from the best checkpoint.</summary>
-    public static RunResult Execute(RunOptions options, CancellationToken cancellation, bool? interactive = null)
+    /// <param name="options">What to train and where to write.</param>
+    /// <param name="cancellation">Ctrl+C.</param>
+    /// <param name="interactive">Progress bars (true) or plain lines (false); null: bars when the console is a terminal.</param>
+    /// <param name="watcher">Also told of every step and epoch (tests use it to cancel at a chosen step).</param>
+    public static RunResult Execute(RunOptions options, CancellationToken cancellation, bool? interactive = null, ITrainingObserver? watcher = null)
     {
         var folder = Path.GetFullPath(options.Output);
         Directory.CreateDirectory(folder);
@@ -66,7 +70,7 @@ internal static class TrainRun
         var test = SpectrogramSet.Load(dataset, split, SplitPart.Test, settings, false, cancellation: cancellation);
         log.Log(string.Create(CultureInfo.InvariantCulture, $"Loaded {train.Count} train, {validation.Count} validation, {test.Count} test images at {settings.Width}×{settings.Height} in {clock.Elapsed.TotalSeconds:0.0} s."));
 
-        var loop = new TrainingLoop(model, graph.IsHead, options.Training, spec.ClassCount, log);
+        var loop = new TrainingLoop(model, graph.IsHead, options.Training, spec.ClassCount, watcher is null ? log : new BothObservers(log, watcher));
         var outcome = log.WithProgress(() => loop.Run(train, validation, cancellation));
         log.Log(string.Create(CultureInfo.InvariantCulture, $"Best epoch {outcome.Best.Epoch}: validation balanced accuracy {outcome.Best.ValidationBalancedAccuracy:0.000}. Mean training time per epoch {outcome.SecondsPerEpoch:0.0} s."));
 
@@ -241,4 +245,31 @@ internal static class TrainRun
         ["upper"] = c.Upper,
         ["method"] = c.Method,
     };
+
+    private sealed class BothObservers(ITrainingObserver first, ITrainingObserver second) : ITrainingObserver
+    {
+        public void EpochStarted(int epoch, int batches)
+        {
+            first.EpochStarted(epoch, batches);
+            second.EpochStarted(epoch, batches);
+        }
+
+        public void BatchFinished(int epoch, int batch, double runningLoss, double runningAccuracy)
+        {
+            first.BatchFinished(epoch, batch, runningLoss, runningAccuracy);
+            second.BatchFinished(epoch, batch, runningLoss, runningAccuracy);
+        }
+
+        public void EpochFinished(EpochMetrics metrics, bool isBest, TimeSpan trainTime, TimeSpan validationTime)
+        {
+            first.EpochFinished(metrics, isBest, trainTime, validationTime);
+            second.EpochFinished(metrics, isBest, trainTime, validationTime);
+        }
+
+        public void Log(string message)
+        {
+            first.Log(message);
+            second.Log(message);
+        }
+    }
 }
