@@ -45,6 +45,32 @@ public static class TrainingCurvesPlot
         }
     }
 
+    /// <summary>
+    /// Renders the same two panels as <see cref="SavePng"/> into two separate PNG files: the loss curves to
+    /// <paramref name="lossPath"/> and the accuracy curves to <paramref name="accuracyPath"/>.
+    /// </summary>
+    /// <param name="epochs">One entry per epoch, in training order.</param>
+    /// <param name="lossPath">Where to write the loss panel.</param>
+    /// <param name="accuracyPath">Where to write the accuracy panel.</param>
+    /// <param name="title">Prefix of both panel titles (default "training").</param>
+    /// <param name="width">Width of each image in pixels (default 800).</param>
+    /// <param name="height">Height of each image in pixels (default 560).</param>
+    /// <exception cref="ArgumentException">There are no epochs, no epoch has a validation balanced accuracy, or the size is not positive.</exception>
+    public static void SavePanelsPng(IReadOnlyList<EpochMetrics> epochs, string lossPath, string accuracyPath, string title = "training", int width = 800, int height = 560)
+    {
+        ArgumentNullException.ThrowIfNull(lossPath);
+        ArgumentNullException.ThrowIfNull(accuracyPath);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        var (loss, accuracy) = CreatePanels(epochs, title);
+        using (loss)
+        using (accuracy)
+        {
+            PlotFiles.WritePng(lossPath, loss.GetImageBytes(width, height, ImageFormat.Png));
+            PlotFiles.WritePng(accuracyPath, accuracy.GetImageBytes(width, height, ImageFormat.Png));
+        }
+    }
+
     /// <summary>The two panels, unrendered (internal so tests can inspect what is drawn).</summary>
     internal static (Plot Loss, Plot Accuracy) CreatePanels(IReadOnlyList<EpochMetrics> epochs, string title)
     {

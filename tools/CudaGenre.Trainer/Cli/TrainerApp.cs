@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using CudaGenre.Core.Models;
+using CudaGenre.Trainer.Data;
+using CudaGenre.Trainer.Training;
+
+namespace CudaGenre.Trainer.Cli;
+
+/// <summary>The <c>cudagenre-train</c> command tree.</summary>
+internal static class TrainerApp
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("""
+            cudagenre-train: trains genre classifiers (cnn, resnet18, resnet50, xception) on GTZAN-style
+            spectrogram images with TorchSharp (CPU) and exports model.safetensors + reference.safetensors
+            for the CudaGenre engine.
+            """);
+        root.Subcommands.Add(CreateTrain());
+        root.Subcommands.Add(ExportRandomCommand.Create());
+        root.Subcommands.Add(ConvertResNet18Command.Create());
+        return root;
+    }
+
+    private static Command CreateTrain()
+    {
+        var data = new Option<string?>("--data", "-d") { Description = "GTZAN-layout data set (images_original/<genre>/*.png, or the genre folders). Default: the built-in synthetic data set, generated once into the cache folder (--synth-cache) and reused." };
+        var synthCache = new Option<string>("--synth-cache") { Description = "Where the built-in synthetic data set is kept when --data is not given.", DefaultValueFactory = _ => RunOptions.DefaultSynthCache };
+        var split = new Option<string?>("--split") { Description = "Use this split manifest (from `cudagenre data split`) instead of a fresh 80/10/10 split." };
+        var splitSeed = new Option<ulong>("--split-seed") { Description = "Seed of the fresh stratified 80/10/10 split.", DefaultValueFactory = _ => 42 };
+        var arch = new Option<string>("--arch", "-a") { Description = $"Architecture: {ArchitectureNames.AllArchitectures}.", DefaultValueFactory = _ => "cnn" };
+        var head = new Option<string>("--head") { Description = $"Classifier head: linear (one Linear layer) or dense (Linear→ReLU→Dropout→Linear, 512 units).", DefaultValueFactory = _ => "linear" };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate (the seed study used 1e-3 and 1e-4).", DefaultValueFactory = _ => 1e-3 };
+        var epochs = new Option<int>("--epochs", "-e") { Description = "Epochs.", DefaultValueFactory = _ => 30 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Batch size.", DefaultValueFactory = _ => 16 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed for weights, dropout, data order and augmentation.", DefaultValueFactory = _ => 42 };
+        var inputSize = new Option<string?>("--input-size") { Description = "Model input HEIGHTxWIDTH (or one number). Default: the architecture's (cnn 144x216, resnet 224, xception 299)." };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2).", DefaultValueFactory = _ => 0 };
+        var augment = new Option<bool>("--augment") { Description = "Augment training images: random time crop (80-100 % of the width), 2 time and 2 frequency masks (each up to 10 %)." };
+        var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the classifier head (backbone weights and BatchNorm statistics fixed). Use with --pretrained." };
+        var pretrained = new Option<string?>("--pretrained") { Description = "Start from these weights (safetensors, torchvision/timm names, e.g. resnet18_imagenet.safetensors from convert-resnet18); the classifier is replaced." };
+        var patience = new Option<int>("--patience") { Description = "Stop when validation balanced accuracy has not improved for this many epochs (0 = never).", DefaultValueFactory = _ => 0 };
+        var output = new Option<string?>("--out", "-o") { Description = "Run folder. Default: runs/<arch>-<head>-<UTC time>." };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (torch.set_num_threads); 0 = one per core.", DefaultValueFactory = _ => 0 };
+        var referenceLimit = new Option<int>("--reference-limit") { Description = "Most test inputs stored in reference.safetensors (all if fewer; else a seeded subset; at least 64).", DefaultValueFactory = _ => 256 };
+        var command = new Command("train", """
+            Train a model and write a run folder: config.json, split.json, train.log, metrics.json,
+            curves_loss.png, curves_accuracy.png, confusion_val.png, confusion_test.png,
+            model.safetensors (best epoch) and reference.safetensors. Ctrl+C stops after the current step
+            and still writes everything from the best checkpoint so far.
+            """)
+        {
+            data, synthCache, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, output, threads, referenceLimit,
+        };
+        command.SetAction(parse => CommandRunner.Run(token =>
+        {
+            var architecture = ParseArchitecture(parse.GetValue(arch)!);
+            var classifier = ParseHead(parse.GetValue(head)!);
+            var size = parse.GetValue(inputSize) is { } text ? CommandRunner.ParseInputSize(text) : ((int, int)?)null;
+            var outDir = parse.GetValue(output)
+                ?? Path.Combine("runs", $"{architecture.Name()}-{classifier.Name()}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+            var options = new RunOptions
+            {
+                Data = parse.GetValue(data),
+                SynthCache = parse.GetValue(synthCache)!,
+                Split = parse.GetValue(split),
+                SplitSeed = parse.GetValue(splitSeed),
+                Architecture = architecture,
+                Head = classifier,
+                InputSize = size,
+                Pretrained = parse.GetValue(pretrained),
+                Output = outDir,
+                Threads = parse.GetValue(threads),
+                ReferenceLimit = parse.GetValue(referenceLimit),
+                Training = new TrainingSettings
+                {
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batch),
+                    LearningRate = parse.GetValue(lr),
+                    WeightDecay = parse.GetValue(weightDecay),
+                    Seed = parse.GetValue(seed),
+                    FreezeBackbone = parse.GetValue(freeze),
+                    Augmentation = parse.GetValue(augment) ? Augmentation.Default : Augmentation.None,
+                    Patience = parse.GetValue(patience),
+                },
+            };
+            options.Training.Validate();
+            TrainRun.Execute(options, token);
+            return 0;
+        }));
+        return command;
+    }
+
+    public static Architecture ParseArchitecture(string name)
+        => ArchitectureNames.TryParseArchitecture(name, out var a) ? a : throw new ArgumentException($"--arch '{name}' is not an architecture (known: {ArchitectureNames.AllArchitectures}).");
+
+    public static ClassifierHead ParseHead(string name)
+        => ArchitectureNames.TryParseHead(name, out var h) ? h : throw new ArgumentException($"--head '{name}' is not a head (known: {ArchitectureNames.AllHeads}).");
+}

@@ -1,0 +1,3 @@
+using CudaGenre.Trainer.Cli;
+
+return TrainerApp.Create().Parse(args).Invoke();

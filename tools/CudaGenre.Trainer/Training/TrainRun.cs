@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CudaGenre.Core;
+using CudaGenre.Core.Data;
+using CudaGenre.Core.Metrics;
+using CudaGenre.Core.Models;
+using CudaGenre.Core.Synthesis;
+using CudaGenre.Core.Tensors;
+using CudaGenre.Reports;
+using CudaGenre.Trainer.Data;
+using CudaGenre.Trainer.Models;
+using static TorchSharp.torch;
+
+namespace CudaGenre.Trainer.Training;
+
+/// <summary>What a finished run produced.</summary>
+/// <param name="Folder">The run folder.</param>
+/// <param name="Outcome">Epochs, best epoch, cancel flag.</param>
+/// <param name="Test">The best checkpoint's evaluation on the test split.</param>
+/// <param name="TestBalancedAccuracy">Test balanced accuracy with its 95 % interval.</param>
+internal sealed record RunResult(string Folder, TrainingOutcome Outcome, Evaluation Test, ConfidenceInterval TestBalancedAccuracy);
+
+/// <summary>
+/// One <c>train</c> run, end to end: data set and split, model from the graph (optionally from pretrained
+/// weights), training, evaluation of the best checkpoint, and every output file in the run folder:
+/// <c>config.json</c>, <c>split.json</c>, <c>train.log</c>, <c>metrics.json</c>, <c>curves_loss.png</c>,
+/// <c>curves_accuracy.png</c>, <c>confusion_val.png</c>, <c>confusion_test.png</c>,
+/// <c>model.safetensors</c>, <c>reference.safetensors</c>.
+/// </summary>
+internal static class TrainRun
+{
+    /// <summary>Runs training as configured; Ctrl+C (the token) stops after the current step and still writes every file from the best checkpoint.</summary>
+    /// <param name="options">What to train and where to write.</param>
+    /// <param name="cancellation">Ctrl+C.</param>
+    /// <param name="interactive">Progress bars (true) or plain lines (false); null: bars when the console is a terminal.</param>
+    /// <param name="watcher">Also told of every step and epoch (tests use it to cancel at a chosen step).</param>
+    public static RunResult Execute(RunOptions options, CancellationToken cancellation, bool? interactive = null, ITrainingObserver? watcher = null)
+    {
+        var folder = Path.GetFullPath(options.Output);
+        Directory.CreateDirectory(folder);
+        using var log = new RunLog(Path.Combine(folder, "train.log"), interactive);
+        var started = DateTime.UtcNow;
+        Torch.Configure(options.Threads);
+        log.Log($"{TrainerInfo.Version} — run folder {folder}");
+        log.Log($"libtorch {Torch.Describe()}");
+
+        var (dataset, split) = OpenData(options, log, cancellation);
+        split.Save(Path.Combine(folder, "split.json"));
+        var spec = MakeSpec(options, split, log);
+        var graph = ModelGraph.Build(spec);
+        WriteConfig(folder, options, spec, dataset, split, started);
+
+        // Weights (and dropout) are drawn from libtorch's generator: seed it right before the model is built.
+        manual_seed(unchecked((long)options.Training.Seed));
+        using var model = new GraphModule(graph);
+        if (options.Pretrained is not null)
+        {
+            var file = SafetensorsFile.Read(options.Pretrained);
+            var copied = StateDict.LoadInto(model, graph, file, skipHead: true);
+            log.Log($"Started from {options.Pretrained}: {copied} tensors loaded; the classifier head ({graph.HeadModule}) is new.");
+        }
+
+        log.Log($"Model {spec.Describe()}: {graph.ParameterCount:N0} parameters; training {(options.Training.FreezeBackbone ? "the head only (backbone frozen)" : "all layers")}.");
+        var settings = spec.ToPreprocessSettings();
+        var clock = Stopwatch.StartNew();
+        var train = SpectrogramSet.Load(dataset, split, SplitPart.Train, settings, keepImages: options.Training.Augmentation.Enabled && options.Training.Augmentation.MinCropFraction < 1, cancellation: cancellation);
+        var validation = SpectrogramSet.Load(dataset, split, SplitPart.Validation, settings, false, cancellation: cancellation);
+        var test = SpectrogramSet.Load(dataset, split, SplitPart.Test, settings, false, cancellation: cancellation);
+        log.Log(string.Create(CultureInfo.InvariantCulture, $"Loaded {train.Count} train, {validation.Count} validation, {test.Count} test images at {settings.Width}×{settings.Height} in {clock.Elapsed.TotalSeconds:0.0} s."));
+
+        var loop = new TrainingLoop(model, graph.IsHead, options.Training, spec.ClassCount, watcher is null ? log : new BothObservers(log, watcher));
+        var outcome = log.WithProgress(() => loop.Run(train, validation, cancellation));
+        log.Log(string.Create(CultureInfo.InvariantCulture, $"Best epoch {outcome.Best.Epoch}: validation balanced accuracy {outcome.Best.ValidationBalancedAccuracy:0.000}. Mean training time per epoch {outcome.SecondsPerEpoch:0.0} s."));
+
+        // The model now holds the best checkpoint, in eval mode.
+        var val = loop.Evaluate(validation);
+        var testEval = loop.Evaluate(test);
+        var interval = ConfidenceInterval.BootstrapBalancedAccuracy([.. test.Labels], testEval.Predictions, spec.ClassCount, seed: options.Training.Seed);
+        var accuracy = ConfidenceInterval.Wilson(Enumerable.Range(0, test.Count).Count(i => testEval.Predictions[i] == test.Labels[i]), test.Count);
+        log.Log(string.Create(CultureInfo.InvariantCulture, $"Test ({test.Count} images): balanced accuracy {interval.Estimate:0.000} (95 % {interval.Lower:0.000}–{interval.Upper:0.000}), accuracy {accuracy.Estimate:0.000} (95 % {accuracy.Lower:0.000}–{accuracy.Upper:0.000})."));
+
+        WriteMetrics(folder, spec, outcome, val, testEval, interval, accuracy);
+        var title = $"{spec.Architecture.Name()}/{spec.Head.Name()}";
+        TrainingCurvesPlot.SavePanelsPng(outcome.Epochs, Path.Combine(folder, "curves_loss.png"), Path.Combine(folder, "curves_accuracy.png"), title);
+        ConfusionMatrixPlot.SavePng(val.Matrix, Path.Combine(folder, "confusion_val.png"), $"{title}, validation (best epoch {outcome.Best.Epoch})");
+        ConfusionMatrixPlot.SavePng(testEval.Matrix, Path.Combine(folder, "confusion_test.png"), $"{title}, test");
+        Export.WriteModel(Path.Combine(folder, "model.safetensors"), model, spec);
+        var reference = Export.WriteReference(Path.Combine(folder, "reference.safetensors"), model, spec, test, options.ReferenceLimit, options.Training.Seed, "test", Path.Combine(folder, "model.safetensors"));
+        log.Log($"Wrote model.safetensors and reference.safetensors ({reference} test inputs) to {folder}.");
+        if (outcome.Cancelled)
+            log.Log("The run was cancelled; every file above comes from the best checkpoint reached before the cancel.");
+        return new RunResult(folder, outcome, testEval, interval);
+    }
+
+    private static (GtzanDataset Dataset, SplitManifest Split) OpenData(RunOptions options, RunLog log, CancellationToken cancellation)
+    {
+        string root;
+        if (options.Data is not null)
+        {
+            root = options.Data;
+        }
+        else
+        {
+            root = Path.Combine(options.SynthCache, $"n{options.SynthCountPerGenre}-seed42");
+            if (!File.Exists(Path.Combine(root, "README.md")))
+            {
+                log.Log($"No --data given: generating the built-in synthetic GTZAN ({options.SynthCountPerGenre} clips per genre; NOT real music) into {root} (once; later runs reuse it).");
+                SyntheticGtzan.Generate(root, new SyntheticGtzanOptions { CountPerGenre = options.SynthCountPerGenre }, cancellation: cancellation);
+            }
+            else
+            {
+                log.Log($"No --data given: using the built-in synthetic GTZAN in {root} (NOT real music).");
+            }
+        }
+
+        var dataset = GtzanDataset.Open(root, MediaKind.Image, verify: true);
+        foreach (var problem in dataset.Problems)
+            log.Log($"skipped {problem}");
+        log.Log($"Data set {dataset.Root}: {dataset.Items.Count} images, {dataset.Problems.Count} skipped.");
+        SplitManifest split;
+        if (options.Split is not null)
+        {
+            split = SplitManifest.Load(options.Split);
+            var files = dataset.Items.Select(i => i.File).ToHashSet(StringComparer.Ordinal);
+            var missing = split.Entries.FirstOrDefault(e => !files.Contains(e.File));
+            if (missing is not null)
+                throw new DataFileException(options.Split, $"lists '{missing.File}', which is not a usable image of {dataset.Root}");
+        }
+        else
+        {
+            split = SplitManifest.Create(dataset.Items, options.SplitSeed);
+        }
+
+        log.Log($"Split {split.ShortHash}: {split.Part(SplitPart.Train).Count()} train / {split.Part(SplitPart.Validation).Count()} validation / {split.Part(SplitPart.Test).Count()} test.");
+        return (dataset, split);
+    }
+
+    private static ModelSpec MakeSpec(RunOptions options, SplitManifest split, RunLog log)
+    {
+        var spec = ModelSpec.Default(options.Architecture, options.Head);
+        if (options.Pretrained is not null && PretrainedSpec(options.Pretrained) is { } pretrained)
+        {
+            // The weights were trained on inputs normalized their way: keep it.
+            spec = spec with { Mean = pretrained.Mean, Std = pretrained.Std };
+            log.Log($"Using the pretrained file's input normalization: mean [{string.Join(", ", spec.Mean)}], std [{string.Join(", ", spec.Std)}].");
+        }
+
+        if (options.InputSize is { } size)
+            spec = spec with { InputHeight = size.Height, InputWidth = size.Width };
+        return spec with { TrainerVersion = TrainerInfo.Version, SplitHash = split.Hash };
+    }
+
+    /// <summary>The spec in a pretrained file's metadata, if it has ours.</summary>
+    private static ModelSpec? PretrainedSpec(string path)
+    {
+        var file = SafetensorsFile.Read(path);
+        return file.Metadata.TryGetValue(Export.SpecKey, out var json) ? ModelSpec.FromJson(json) : null;
+    }
+
+    private static void WriteConfig(string folder, RunOptions options, ModelSpec spec, GtzanDataset dataset, SplitManifest split, DateTime started)
+    {
+        var t = options.Training;
+        var config = new JsonObject
+        {
+            ["format"] = "cudagenre-train-config/1",
+            ["trainer"] = TrainerInfo.Version,
+            ["started"] = started.ToString("O", CultureInfo.InvariantCulture),
+            ["commandLine"] = Environment.CommandLine,
+            ["data"] = dataset.Root,
+            ["synthetic"] = options.Data is null,
+            ["split"] = new JsonObject { ["hash"] = split.Hash, ["seed"] = split.Seed, ["file"] = options.Split },
+            ["architecture"] = spec.Architecture.Name(),
+            ["head"] = spec.Head.Name(),
+            ["inputHeight"] = spec.InputHeight,
+            ["inputWidth"] = spec.InputWidth,
+            ["epochs"] = t.Epochs,
+            ["batchSize"] = t.BatchSize,
+            ["learningRate"] = t.LearningRate,
+            ["weightDecay"] = t.WeightDecay,
+            ["seed"] = t.Seed,
+            ["patience"] = t.Patience,
+            ["freezeBackbone"] = t.FreezeBackbone,
+            ["augmentation"] = JsonSerializer.SerializeToNode(new
+            {
+                enabled = t.Augmentation.Enabled,
+                minCropFraction = t.Augmentation.MinCropFraction,
+                timeMasks = t.Augmentation.TimeMasks,
+                maxTimeMaskFraction = t.Augmentation.MaxTimeMaskFraction,
+                frequencyMasks = t.Augmentation.FrequencyMasks,
+                maxFrequencyMaskFraction = t.Augmentation.MaxFrequencyMaskFraction,
+            }),
+            ["pretrained"] = options.Pretrained,
+            ["threads"] = Torch.Threads,
+            ["cores"] = Environment.ProcessorCount,
+            ["referenceLimit"] = options.ReferenceLimit,
+            ["spec"] = JsonNode.Parse(spec.ToJson()),
+        };
+        AtomicFile.WriteText(Path.Combine(folder, "config.json"), config.ToJsonString(JsonOptions.Indented));
+    }
+
+    private static void WriteMetrics(string folder, ModelSpec spec, TrainingOutcome outcome, Evaluation validation, Evaluation test, ConfidenceInterval balanced, ConfidenceInterval accuracy)
+    {
+        var epochs = new JsonArray();
+        foreach (var e in outcome.Epochs)
+        {
+            epochs.Add(new JsonObject
+            {
+                ["epoch"] = e.Epoch,
+                ["trainLoss"] = e.TrainLoss,
+                ["trainAccuracy"] = e.TrainAccuracy,
+                ["validationLoss"] = e.ValidationLoss,
+                ["validationAccuracy"] = e.ValidationAccuracy,
+                ["validationBalancedAccuracy"] = e.ValidationBalancedAccuracy,
+            });
+        }
+
+        var testNode = JsonNode.Parse(ClassificationReport.From(test.Matrix).ToJson())!.AsObject();
+        testNode["loss"] = test.Loss;
+        testNode["balancedAccuracy95"] = Interval(balanced);
+        testNode["accuracy95"] = Interval(accuracy);
+        var valNode = JsonNode.Parse(ClassificationReport.From(validation.Matrix).ToJson())!.AsObject();
+        valNode["loss"] = validation.Loss;
+        var metrics = new JsonObject
+        {
+            ["format"] = "cudagenre-metrics/1",
+            ["model"] = spec.Describe(),
+            ["epochs"] = epochs,
+            ["bestEpoch"] = outcome.Best.Epoch,
+            ["epochsRun"] = outcome.Epochs.Count,
+            ["cancelled"] = outcome.Cancelled,
+            ["stoppedEarly"] = outcome.StoppedEarly,
+            ["secondsPerEpoch"] = double.IsFinite(outcome.SecondsPerEpoch) ? outcome.SecondsPerEpoch : null,
+            ["validation"] = valNode,
+            ["test"] = testNode,
+        };
+        AtomicFile.WriteText(Path.Combine(folder, "metrics.json"), metrics.ToJsonString(JsonOptions.Indented));
+    }
+
+    private static JsonObject Interval(ConfidenceInterval c) => new()
+    {
+        ["estimate"] = c.Estimate,
+        ["lower"] = c.Lower,
+        ["upper"] = c.Upper,
+        ["method"] = c.Method,
+    };
+
+    private sealed class BothObservers(ITrainingObserver first, ITrainingObserver second) : ITrainingObserver
+    {
+        public void EpochStarted(int epoch, int batches)
+        {
+            first.EpochStarted(epoch, batches);
+            second.EpochStarted(epoch, batches);
+        }
+
+        public void BatchFinished(int epoch, int batch, double runningLoss, double runningAccuracy)
+        {
+            first.BatchFinished(epoch, batch, runningLoss, runningAccuracy);
+            second.BatchFinished(epoch, batch, runningLoss, runningAccuracy);
+        }
+
+        public void EpochFinished(EpochMetrics metrics, bool isBest, TimeSpan trainTime, TimeSpan validationTime)
+        {
+            first.EpochFinished(metrics, isBest, trainTime, validationTime);
+            second.EpochFinished(metrics, isBest, trainTime, validationTime);
+        }
+
+        public void Log(string message)
+        {
+            first.Log(message);
+            second.Log(message);
+        }
+    }
+}
