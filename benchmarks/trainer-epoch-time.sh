@@ -32,10 +32,12 @@ bin=tools/CudaGenre.Trainer/bin/Release/net10.0/cudagenre-train
     [ "$spec" != "$arch" ] && extra=${spec#*:}
     echo
     echo "## train --arch $arch $extra --epochs 2 --threads $threads"
+    run=$(mktemp -d)/run
     # shellcheck disable=SC2086
-    /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M KiB" \
-      "$bin" train --data "$data" --arch "$arch" $extra --epochs 2 --threads "$threads" --out "$(mktemp -d)/run" 2>&1 \
-      | grep -E "^(Loaded|Model|epoch [0-9]+:|Best|Test|wall)" || true
+    /usr/bin/time -o "$run.time" -f "wall %e s, user %U s, sys %S s, max RSS %M KiB" \
+      "$bin" train --data "$data" --arch "$arch" $extra --epochs 2 --threads "$threads" --out "$run" >/dev/null 2>&1 || echo "(the run failed)"
+    grep -E "(Loaded|Model|epoch [0-9]+:|Best|Test)" "$run/train.log" | cut -c22- || true
+    cat "$run.time"
   done
 } 2>&1 | tee "$result"
 echo "saved to $result"
