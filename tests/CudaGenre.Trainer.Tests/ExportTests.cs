@@ -77,7 +77,9 @@ public sealed class ExportTests
         // "ImageNet-like" weights: the same backbone with a 1000-class head.
         var imagenetSpec = ModelSpec.Default(Architecture.ResNet18) with
         {
-            InputHeight = 32, InputWidth = 32, ClassNames = [.. Enumerable.Range(0, 1000).Select(i => $"n{i:0000}")],
+            InputHeight = 32,
+            InputWidth = 32,
+            ClassNames = [.. Enumerable.Range(0, 1000).Select(i => $"n{i:0000}")],
         };
         var path = temp.File("imagenet.safetensors");
         using (var source = RandomModel.Create(imagenetSpec, 1))

@@ -31,6 +31,23 @@ public class TrainingCurvesPlotTests
     }
 
     [Fact]
+    public void SavePanelsPng_WritesTheLossAndAccuracyPanelsAsTwoImages()
+    {
+        using var folder = new TempFolder();
+        var loss = folder.File("curves_loss.png");
+        var accuracy = folder.File("curves_accuracy.png");
+
+        TrainingCurvesPlot.SavePanelsPng(Run, loss, accuracy, "test run", 700, 450);
+
+        using var lossPng = PngInspection.Decode(loss);
+        using var accuracyPng = PngInspection.Decode(accuracy);
+        Assert.Equal((700, 450), (lossPng.Width, lossPng.Height));
+        Assert.Equal((700, 450), (accuracyPng.Width, accuracyPng.Height));
+        Assert.True(PngInspection.DistinctColours(lossPng) > 30, "The loss panel looks blank.");
+        Assert.NotEqual(File.ReadAllBytes(loss), File.ReadAllBytes(accuracy));
+    }
+
+    [Fact]
     public void BestEpoch_IsMarkedInBothPanels()
     {
         var (loss, accuracy) = TrainingCurvesPlot.CreatePanels(Run, "test run");

@@ -26,6 +26,7 @@ internal static class TrainerApp
     {
         var data = new Option<string?>("--data", "-d") { Description = "GTZAN-layout data set (images_original/<genre>/*.png, or the genre folders). Default: the built-in synthetic data set, generated once into the cache folder (--synth-cache) and reused." };
         var synthCache = new Option<string>("--synth-cache") { Description = "Where the built-in synthetic data set is kept when --data is not given.", DefaultValueFactory = _ => RunOptions.DefaultSynthCache };
+        var synthCount = new Option<int>("--synth-count") { Description = "Clips per genre of the built-in synthetic data set (when --data is not given).", DefaultValueFactory = _ => 100 };
         var split = new Option<string?>("--split") { Description = "Use this split manifest (from `cudagenre data split`) instead of a fresh 80/10/10 split." };
         var splitSeed = new Option<ulong>("--split-seed") { Description = "Seed of the fresh stratified 80/10/10 split.", DefaultValueFactory = _ => 42 };
         var arch = new Option<string>("--arch", "-a") { Description = $"Architecture: {ArchitectureNames.AllArchitectures}.", DefaultValueFactory = _ => "cnn" };
@@ -50,7 +51,7 @@ internal static class TrainerApp
             and still writes everything from the best checkpoint so far.
             """)
         {
-            data, synthCache, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, output, threads, referenceLimit,
+            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, output, threads, referenceLimit,
         };
         command.SetAction(parse => CommandRunner.Run(token =>
         {
@@ -63,6 +64,7 @@ internal static class TrainerApp
             {
                 Data = parse.GetValue(data),
                 SynthCache = parse.GetValue(synthCache)!,
+                SynthCountPerGenre = parse.GetValue(synthCount) is var n && n >= 3 ? n : throw new ArgumentException($"--synth-count must be at least 3 (one clip per split part), got {n}."),
                 Split = parse.GetValue(split),
                 SplitSeed = parse.GetValue(splitSeed),
                 Architecture = architecture,

@@ -4,9 +4,9 @@ using CudaGenre.Core.Models;
 using CudaGenre.Core.Tensors;
 using CudaGenre.Trainer.Models;
 using Microsoft.ML.OnnxRuntime;
+using static TorchSharp.torch;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
-using static TorchSharp.torch;
 
 namespace CudaGenre.Trainer.Convert;
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using CudaGenre.Core;
 using CudaGenre.Core.Models;
 using CudaGenre.Core.Tensors;
@@ -72,7 +71,4 @@ internal static class StateDict
         using var cpu = t.detach().cpu().contiguous();
         return cpu.data<float>().ToArray();
     }
-
-    /// <summary>Reinterprets float32 values as bytes, for writers that take raw data.</summary>
-    public static ReadOnlySpan<byte> Bytes(ReadOnlySpan<float> values) => MemoryMarshal.AsBytes(values);
 }

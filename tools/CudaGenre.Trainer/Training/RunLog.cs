@@ -57,10 +57,11 @@ internal sealed class RunLog : ITrainingObserver, IDisposable
         lock (_lock)
         {
             _file.WriteLine($"{DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {message}");
-            if (_progress is null)
-                AnsiConsole.WriteLine(message);
+            // Redirected output gets the plain line: Spectre would wrap it at its assumed 80 columns.
+            if (!_interactive)
+                Console.Out.WriteLine(message);
             else
-                AnsiConsole.Console.WriteLine(message);
+                AnsiConsole.WriteLine(message);
         }
     }
 

@@ -62,6 +62,8 @@ internal static class TrainRun
             log.Log($"Started from {options.Pretrained}: {copied} tensors loaded; the classifier head ({graph.HeadModule}) is new.");
         }
 
+        if (options.Training.FreezeBackbone && options.Pretrained is null)
+            log.Log("Warning: --freeze-backbone without --pretrained trains a head on random, fixed features.");
         log.Log($"Model {spec.Describe()}: {graph.ParameterCount:N0} parameters; training {(options.Training.FreezeBackbone ? "the head only (backbone frozen)" : "all layers")}.");
         var settings = spec.ToPreprocessSettings();
         var clock = Stopwatch.StartNew();
