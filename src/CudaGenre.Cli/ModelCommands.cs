@@ -164,7 +164,8 @@ internal static class ModelCommands
             if (TrainerFigure(modelPath, part) is { } recorded)
             {
                 var same = Math.Abs(recorded - report.BalancedAccuracy) < 1e-9;
-                AnsiConsole.MarkupLineInterpolated($"trainer recorded {recorded:P2} on the {part} split: {(same ? "[green]identical[/]" : $"[yellow]differs by {(report.BalancedAccuracy - recorded) * 100:+0.00;-0.00} points[/]")}.");
+                var verdict = same ? "[green]identical[/]" : $"[yellow]differs by {(report.BalancedAccuracy - recorded) * 100:+0.00;-0.00} points[/]";
+                AnsiConsole.MarkupLine($"trainer recorded {recorded:P2} on the {Markup.Escape(part)} split: {verdict}.");
             }
             AnsiConsole.MarkupLineInterpolated($"Wrote {folder}/report.json and confusion.png.");
             return 0;
