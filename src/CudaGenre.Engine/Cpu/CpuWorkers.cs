@@ -20,7 +20,9 @@ internal sealed class CpuWorkers : IDisposable
 {
     private readonly Thread[] _threads;
     private readonly SemaphoreSlim[] _wake;
-    private readonly ManualResetEventSlim _done = new(false);
+    // A semaphore, not ManualResetEventSlim: the latter creates its lock object lazily, the first time a
+    // wait really blocks, which showed up as a 24-byte allocation in a later Run under load.
+    private readonly SemaphoreSlim _done = new(0);
     private IParallelWork? _work;
     private int _count;
     private int _next;
@@ -70,7 +72,6 @@ internal sealed class CpuWorkers : IDisposable
         _failure = null;
         var helpers = Math.Min(_threads.Length, count - 1);
         _running = helpers;
-        _done.Reset();
         for (var i = 0; i < helpers; i++)
         {
             _wake[i].Release();
@@ -93,7 +94,7 @@ internal sealed class CpuWorkers : IDisposable
             Drain(worker);
             if (Interlocked.Decrement(ref _running) == 0)
             {
-                _done.Set();
+                _done.Release();
             }
         }
     }
