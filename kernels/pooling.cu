@@ -38,21 +38,7 @@ __device__ __forceinline__ void maxpool2d(
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     {
         int n, c, oh, ow;
-        long long r = i;
-        if (Nhwc)
-        {
-            c = static_cast<int>(r % channels); r /= channels;
-            ow = static_cast<int>(r % out_w); r /= out_w;
-            oh = static_cast<int>(r % out_h); r /= out_h;
-            n = static_cast<int>(r);
-        }
-        else
-        {
-            ow = static_cast<int>(r % out_w); r /= out_w;
-            oh = static_cast<int>(r % out_h); r /= out_h;
-            c = static_cast<int>(r % channels); r /= channels;
-            n = static_cast<int>(r);
-        }
+        cg_unravel<Nhwc>(i, channels, out_h, out_w, n, c, oh, ow);
 
         float m = -__int_as_float(0x7f800000); // −inf
         for (int kh = 0; kh < kernel; ++kh)

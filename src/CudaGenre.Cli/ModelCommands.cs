@@ -130,7 +130,7 @@ internal static class ModelCommands
                     engineTime += engineClock.Elapsed;
                     for (var i = 0; i < count; i++)
                     {
-                        predicted.Add(ArgMax(logits.AsSpan(i * session.ClassCount, session.ClassCount)));
+                        predicted.Add(Classification.ArgMax(logits.AsSpan(i * session.ClassCount, session.ClassCount)));
                     }
                     progress?.Report(start + count);
                 }
@@ -211,16 +211,6 @@ internal static class ModelCommands
 
     /// <summary>Images are read as they are; audio becomes the GTZAN-style mel-spectrogram image first.</summary>
     private static RgbImage LoadImage(string path) => IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path)) : ImageFile.Read(path);
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        var best = 0;
-        for (var i = 1; i < values.Length; i++)
-        {
-            best = values[i] > values[best] ? i : best;
-        }
-        return best;
-    }
 
     /// <summary>The balanced accuracy the trainer recorded for this split in metrics.json beside the model, if any.</summary>
     private static double? TrainerFigure(string modelPath, string part)

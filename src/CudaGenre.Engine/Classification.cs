@@ -7,21 +7,7 @@ namespace CudaGenre.Engine;
 public sealed record Classification(IReadOnlyList<string> ClassNames, float[] Logits, float[] Probabilities)
 {
     /// <summary>Index of the most probable class (the first one on a tie, like <c>argmax</c>).</summary>
-    public int Index
-    {
-        get
-        {
-            var best = 0;
-            for (var i = 1; i < Logits.Length; i++)
-            {
-                if (Logits[i] > Logits[best])
-                {
-                    best = i;
-                }
-            }
-            return best;
-        }
-    }
+    public int Index => ArgMax(Logits);
 
     /// <summary>Name of the most probable class.</summary>
     public string Label => ClassNames[Index];
@@ -29,4 +15,18 @@ public sealed record Classification(IReadOnlyList<string> ClassNames, float[] Lo
     /// <summary>The <paramref name="k"/> most probable classes, most probable first.</summary>
     public IReadOnlyList<(string Label, float Probability)> Top(int k) =>
         [.. Enumerable.Range(0, Probabilities.Length).OrderByDescending(i => Probabilities[i]).ThenBy(i => i).Take(k).Select(i => (ClassNames[i], Probabilities[i]))];
+
+    /// <summary>The index of the largest score (the first one on a tie, like <c>argmax</c>).</summary>
+    public static int ArgMax(ReadOnlySpan<float> scores)
+    {
+        var best = 0;
+        for (var i = 1; i < scores.Length; i++)
+        {
+            if (scores[i] > scores[best])
+            {
+                best = i;
+            }
+        }
+        return best;
+    }
 }
