@@ -10,13 +10,13 @@ internal static class CliApp
         var root = new RootCommand("""
             CudaGenre: music-genre classification (the 10 GTZAN genres) from mel-spectrogram images or audio.
 
-            Start with `cudagenre demo`, which needs no data: it synthesizes a small GTZAN-like data set,
-            verifies it, splits it and summarizes it.
+            The whole pipeline on built-in data (synthesize → train → export → evaluate with this engine) is
+            `cudagenre-train demo` in tools/CudaGenre.Trainer. Models come from `cudagenre-train train`.
             """);
-        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(DataCommands.Create());
         root.Subcommands.Add(ModelCommands.Classify());
         root.Subcommands.Add(ModelCommands.Evaluate());
+        root.Subcommands.Add(ModelCommands.Verify());
         root.Subcommands.Add(InfoCommand.Create());
         return root;
     }

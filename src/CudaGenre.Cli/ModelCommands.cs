@@ -6,13 +6,14 @@ using CudaGenre.Core.Audio;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Metrics;
+using CudaGenre.Core.Models;
 using CudaGenre.Engine;
 using CudaGenre.Reports;
 using Spectre.Console;
 
 namespace CudaGenre.Cli;
 
-/// <summary><c>cudagenre classify</c> and <c>cudagenre evaluate</c>: the inference engine on files and data sets.</summary>
+/// <summary><c>cudagenre classify</c>, <c>evaluate</c> and <c>verify</c>: the inference engine on files, data sets and reference bundles.</summary>
 internal static class ModelCommands
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
@@ -106,49 +107,12 @@ internal static class ModelCommands
                 AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] the model was trained with split {trained[..Math.Min(12, trained.Length)]}, this is split {splitManifest.ShortHash}: its test set is not the one the trainer reported on.");
             }
 
-            var batchSize = Math.Max(1, parse.GetValue(batch));
-            var truth = new List<int>();
-            var predicted = new List<int>();
-            var inputs = new float[batchSize * session.InputLength];
-            var logits = new float[batchSize * session.ClassCount];
-            var preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
+            var batchSize = parse.GetValue(batch);
             var clock = Stopwatch.StartNew();
-            var engineTime = TimeSpan.Zero;
-            void Work(IProgress<int>? progress)
-            {
-                for (var start = 0; start < entries.Count; start += batchSize)
-                {
-                    var count = Math.Min(batchSize, entries.Count - start);
-                    for (var i = 0; i < count; i++)
-                    {
-                        var entry = entries[start + i];
-                        preprocessor.Process(ImageFile.Read(Path.Combine(ds.Root, entry.File)), inputs.AsSpan(i * session.InputLength, session.InputLength));
-                        truth.Add(entry.Label);
-                    }
-                    var engineClock = Stopwatch.StartNew();
-                    session.Run(inputs.AsSpan(0, count * session.InputLength), count, logits.AsSpan(0, count * session.ClassCount));
-                    engineTime += engineClock.Elapsed;
-                    for (var i = 0; i < count; i++)
-                    {
-                        predicted.Add(Classification.ArgMax(logits.AsSpan(i * session.ClassCount, session.ClassCount)));
-                    }
-                    progress?.Report(start + count);
-                }
-            }
-            if (quiet)
-            {
-                Work(null);
-            }
-            else
-            {
-                CliRunner.WithProgress($"Classifying {entries.Count} images", entries.Count, p =>
-                {
-                    Work(p);
-                    return 0;
-                });
-            }
-
-            var matrix = ConfusionMatrix.From(truth, predicted, session.Spec.ClassNames);
+            var result = quiet
+                ? SplitEvaluation.Run(session, ds.Root, entries, batchSize)
+                : CliRunner.WithProgress($"Classifying {entries.Count} images", entries.Count, p => SplitEvaluation.Run(session, ds.Root, entries, batchSize, p));
+            var matrix = result.Matrix;
             var report = ClassificationReport.From(matrix);
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, $"evaluation-{part}"));
             report.Save(Path.Combine(folder, "report.json"));
@@ -160,7 +124,7 @@ internal static class ModelCommands
                 return 0;
             }
             AnsiConsole.WriteLine(report.ToText());
-            AnsiConsole.MarkupLineInterpolated($"[bold]balanced accuracy {report.BalancedAccuracy:P2}[/] on {entries.Count} {part} images (split {splitManifest.ShortHash}); engine {session.Backend} {session.Precision}, {engineTime.TotalMilliseconds / Math.Max(1, entries.Count):F1} ms per image in the engine, {clock.Elapsed.TotalSeconds:F1} s in all.");
+            AnsiConsole.MarkupLineInterpolated($"[bold]balanced accuracy {report.BalancedAccuracy:P2}[/] on {entries.Count} {part} images (split {splitManifest.ShortHash}); engine {session.Backend} {session.Precision}, {result.EngineTime.TotalMilliseconds / Math.Max(1, entries.Count):F1} ms per image in the engine, {clock.Elapsed.TotalSeconds:F1} s in all.");
             if (TrainerFigure(modelPath, part) is { } recorded)
             {
                 var same = Math.Abs(recorded - report.BalancedAccuracy) < 1e-9;
@@ -169,6 +133,33 @@ internal static class ModelCommands
             }
             AnsiConsole.MarkupLineInterpolated($"Wrote {folder}/report.json and confusion.png.");
             return 0;
+        }));
+        return command;
+    }
+
+    public static Command Verify()
+    {
+        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
+        var reference = new Option<string?>("--reference", "-r") { Description = "The trainer's reference bundle; default: reference.safetensors beside the model." };
+        var tolerance = new Option<double>("--tolerance") { Description = "Largest relative L2 error of the logits that passes.", DefaultValueFactory = _ => ReferenceComparison.Fp32Tolerance };
+        var backend = BackendOption();
+        var threads = ThreadsOption();
+        var command = new Command("verify", "Run the trainer's reference inputs through the engine and compare its logits with the trainer's: relative L2 error, largest difference, top-1 agreement. Exit code 1 when the engine misses the tolerance or a top-1 class.")
+        {
+            model, reference, tolerance, backend, threads,
+        };
+        command.SetAction(parse => CliRunner.Run(() =>
+        {
+            var modelPath = Path.GetFullPath(parse.GetValue(model)!);
+            var referencePath = parse.GetValue(reference) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, "reference.safetensors");
+            using var session = Open(modelPath, parse.GetValue(backend)!, parse.GetValue(threads), quiet: false);
+            var bundle = ReferenceBundle.Read(referencePath);
+            var result = ReferenceComparison.Run(session, bundle);
+            var limit = parse.GetValue(tolerance);
+            var passed = result.Passes(limit);
+            AnsiConsole.MarkupLineInterpolated($"{session.Spec.Describe()} on {session.Backend} {session.Precision}, {result.Count} {bundle.Split} inputs: relative L2 error {result.RelativeL2Error:E2} (limit {limit:E0}), largest difference {result.MaxAbsError:E2}, same top-1 {result.Top1Agreements}/{result.Count}.");
+            AnsiConsole.MarkupLine(passed ? "[green]verified:[/] the engine reproduces the trainer's logits." : "[red]not verified:[/] the engine's logits differ from the trainer's beyond the limit.");
+            return passed ? 0 : 1;
         }));
         return command;
     }

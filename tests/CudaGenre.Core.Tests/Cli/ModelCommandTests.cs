@@ -70,6 +70,41 @@ public class ModelCommandTests
         Assert.Equal(1, Invoke("evaluate", model, "--data", temp.File("nothing-here")));
     }
 
+    [Fact]
+    public void Verify_PassesWithinTheTolerance_AndFailsWhenATop1ClassDiffers()
+    {
+        using var temp = new TempFolder();
+        var model = WriteRandomCnn(temp);
+        var spec = ModelFile.Read(model).Spec;
+        const int count = 3;
+        var random = new SeededRandom(9);
+        var inputs = new float[count * spec.InputChannels * spec.InputHeight * spec.InputWidth];
+        for (var i = 0; i < inputs.Length; i++)
+            inputs[i] = (float)(random.NextDouble() * 2 - 1);
+        float[] logits;
+        using (var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 }))
+            logits = session.Run(inputs, count);
+
+        // A trainer whose logits differ by one part in a million passes; one whose first top-1 differs does not.
+        var close = logits.Select(v => v * (1 + 1e-6f)).ToArray();
+        var reference = temp.File("reference.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1, 2], close).Write(reference);
+        Assert.Equal(0, Invoke("verify", model, "--backend", "cpu"));
+
+        var flipped = (float[])logits.Clone();
+        var top = Classification.ArgMax(flipped.AsSpan(0, spec.ClassCount));
+        flipped[(top + 1) % spec.ClassCount] = flipped[top] + 1;
+        var bad = temp.File("flipped.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1, 2], flipped).Write(bad);
+        Assert.Equal(1, Invoke("verify", model, "--reference", bad, "--backend", "cpu"));
+
+        // A bundle of another model's input size is refused with a message, not compared.
+        var other = spec with { InputHeight = 32 };
+        var foreign = temp.File("foreign.safetensors");
+        new ReferenceBundle(other, "random", [], new float[3 * 32 * spec.InputWidth], [0], new float[spec.ClassCount]).Write(foreign);
+        Assert.Equal(1, Invoke("verify", model, "--reference", foreign, "--backend", "cpu"));
+    }
+
     private static int Invoke(params string[] args) => CliApp.Create().Parse(args).Invoke();
 
     private static (int ExitCode, string Stdout) Capture(params string[] args)

@@ -16,6 +16,7 @@ internal static class TrainerApp
             spectrogram images with TorchSharp (CPU) and exports model.safetensors + reference.safetensors
             for the CudaGenre engine.
             """);
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(CreateTrain());
         root.Subcommands.Add(ExportRandomCommand.Create());
         root.Subcommands.Add(ConvertResNet18Command.Create());
