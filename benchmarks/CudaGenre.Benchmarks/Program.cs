@@ -6,7 +6,8 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 namespace CudaGenre.Benchmarks;
 
 /// <summary>
-/// <c>dotnet run -c Release --project benchmarks/CudaGenre.Benchmarks -- --filter '*'</c>. The in-process
+/// <c>dotnet run -c Release --project benchmarks/CudaGenre.Benchmarks -- --filter '*'</c>, or
+/// <c>-- profile MODEL BATCH [THREADS]</c> for the CPU backend's time per step (<see cref="StepProfile"/>). The in-process
 /// toolchain runs without the SDK (a self-contained publish works on the GPU machine) and keeps the
 /// engine's worker threads and TorchSharp's libtorch in the measured process as a user would have them.
 /// </summary>
@@ -14,6 +15,11 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args is ["profile", var model, var batch, ..])
+        {
+            StepProfile.Run(model, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+            return;
+        }
         var job = Job.Default
             .WithToolchain(InProcessEmitToolchain.Instance)
             .WithWarmupCount(2)

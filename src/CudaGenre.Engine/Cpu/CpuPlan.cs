@@ -12,7 +12,7 @@ namespace CudaGenre.Engine.Cpu;
 internal sealed unsafe class CpuPlan : IDisposable
 {
     private readonly float[] _arena;
-    private readonly List<(IParallelWork Work, int Items)> _ops = [];
+    private readonly List<(IParallelWork Work, int Items, string Name)> _ops = [];
     private readonly CpuWorkers _workers;
     private readonly float* _input;
     private readonly float* _logits;
@@ -56,12 +56,13 @@ internal sealed unsafe class CpuPlan : IDisposable
         _input = Pointer(values[0]);
         var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
         toNhwc.Bind(_input, Pointer(inputName));
-        _ops.Add((toNhwc, toNhwc.Items));
+        _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
 
         foreach (var step in graph.Steps)
         {
             var x = shapes[step.Input];
             var output = Pointer(step.Output);
+            var name = $"{step.Module} {step.GetType().Name} {x}";
             switch (step)
             {
                 case FusedConv conv when conv.Conv.IsDepthwise:
@@ -71,7 +72,7 @@ internal sealed unsafe class CpuPlan : IDisposable
                     }
                     var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
                     depthwise.Bind(Pointer(conv.Input), output);
-                    _ops.Add((depthwise, depthwise.Items));
+                    _ops.Add((depthwise, depthwise.Items, name));
                     break;
                 case FusedConv conv:
                     var g = Geometry(conv, x);
@@ -89,12 +90,12 @@ internal sealed unsafe class CpuPlan : IDisposable
                         var patches = new GemmWork<PatchSource>(new PatchSource(Pointer(conv.Input), g), packed, output, packed.N, epilogue, scratch, _workers.Count);
                         (work, items) = (patches, patches.Tiling.Count);
                     }
-                    _ops.Add((work, items));
+                    _ops.Add((work, items, name));
                     break;
                 case FusedLinear linear:
                     var fc = new GemmWork<DenseSource>(new DenseSource(Pointer(linear.Input), batchSize, linear.Linear.InFeatures, linear.Linear.InFeatures),
                         weights.Packed(linear), output, linear.Linear.OutFeatures, Epilogue(weights.Bias(linear), null, 0, linear.Relu), scratch, _workers.Count);
-                    _ops.Add((fc, fc.Tiling.Count));
+                    _ops.Add((fc, fc.Tiling.Count, name));
                     break;
                 case MaxPoolStep pool:
                     if (pool.Pool.Stride.Height != pool.Pool.Stride.Width || pool.Pool.Padding.Height != pool.Pool.Padding.Width)
@@ -103,27 +104,27 @@ internal sealed unsafe class CpuPlan : IDisposable
                     }
                     var maxPool = new MaxPool2d(new ConvGeometry(batchSize, x[2], x[3], x[1], pool.Pool.Kernel.Height, pool.Pool.Kernel.Width, pool.Pool.Stride.Height, pool.Pool.Padding.Height));
                     maxPool.Bind(Pointer(pool.Input), output);
-                    _ops.Add((maxPool, maxPool.Items));
+                    _ops.Add((maxPool, maxPool.Items, name));
                     break;
                 case GlobalAvgPoolStep:
                     var gap = new GlobalAvgPool(batchSize, x[2] * x[3], x[1]);
                     gap.Bind(Pointer(step.Input), output);
-                    _ops.Add((gap, gap.Items));
+                    _ops.Add((gap, gap.Items, name));
                     break;
                 case FlattenStep:
                     var flatten = new LayoutChange(batchSize, x[1], x.Rank == 4 ? x[2] * x[3] : 1, toNhwc: false);
                     flatten.Bind(Pointer(step.Input), output);
-                    _ops.Add((flatten, flatten.Items));
+                    _ops.Add((flatten, flatten.Items, name));
                     break;
                 case AddStep add:
                     var sum = new Elementwise(x.ElementCount, add: true, add.Relu);
                     sum.Bind(Pointer(add.Inputs[0]), Pointer(add.Inputs[1]), output);
-                    _ops.Add((sum, sum.Items));
+                    _ops.Add((sum, sum.Items, name));
                     break;
                 case ReluStep:
                     var relu = new Elementwise(x.ElementCount, add: false, relu: true);
                     relu.Bind(Pointer(step.Input), null, output);
-                    _ops.Add((relu, relu.Items));
+                    _ops.Add((relu, relu.Items, name));
                     break;
                 default:
                     throw new NotSupportedException($"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').");
@@ -150,11 +151,28 @@ internal sealed unsafe class CpuPlan : IDisposable
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
         input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
-        foreach (var (work, items) in _ops)
+        foreach (var (work, items, _) in _ops)
         {
             _workers.Run(work, items);
         }
         new ReadOnlySpan<float>(_logits, BatchSize * LogitsPerItem).CopyTo(logits);
+    }
+
+    /// <summary>The median time of each step over <paramref name="runs"/> forward passes (diagnostics, for the benchmarks' profile).</summary>
+    internal (string Step, double Milliseconds)[] Profile(ReadOnlySpan<float> input, int runs)
+    {
+        input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
+        var times = new double[_ops.Count, runs];
+        for (var r = 0; r < runs; r++)
+        {
+            for (var i = 0; i < _ops.Count; i++)
+            {
+                var start = System.Diagnostics.Stopwatch.GetTimestamp();
+                _workers.Run(_ops[i].Work, _ops[i].Items);
+                times[i, r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+        return [.. _ops.Select((op, i) => (op.Name, Enumerable.Range(0, runs).Select(r => times[i, r]).Order().ElementAt(runs / 2)))];
     }
 
     private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace CudaGenre.Engine.Cpu;
@@ -99,6 +100,7 @@ internal sealed class CpuWorkers : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Drain(int worker)
     {
         var work = _work!;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CudaGenre.Engine.Cpu;
@@ -60,6 +61,7 @@ internal sealed unsafe class DepthwiseConv2d : IParallelWork
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         var g = _g;

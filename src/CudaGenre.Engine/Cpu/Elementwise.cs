@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CudaGenre.Engine.Cpu;
@@ -27,6 +28,7 @@ internal sealed unsafe class Elementwise(long length, bool add, bool relu) : IPa
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         var start = (long)item * Chunk;
@@ -74,6 +76,7 @@ internal sealed unsafe class LayoutChange(int batch, int channels, int pixels, b
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         var offset = (long)item * channels * pixels;

@@ -88,6 +88,7 @@ internal static unsafe class Gemm
     /// <param name="tiling">The tiling from <see cref="Tile"/>.</param>
     /// <param name="tile">Which tile.</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/> floats owned by the calling worker.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ComputeTile<TSource>(ref TSource a, PackedMatrix b, float* c, int ldc, in GemmEpilogue epilogue,
         GemmTiling tiling, int tile, float* scratch)
         where TSource : struct, IGemmSource
@@ -141,6 +142,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>A partial tile goes through a full-size stack tile so the micro-kernel never reads or writes out of bounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EdgeTile(int kc, float* a, float* b, float* c, int ldc, int rows, int columns, bool accumulate)
     {
         var tile = stackalloc float[MR * NR];
@@ -158,6 +160,7 @@ internal static unsafe class Gemm
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish(float* c, int ldc, int row0, int n0, int rows, int columns, in GemmEpilogue e)
     {
         if (e.Bias == null && e.Residual == null && !e.Relu)
@@ -271,6 +274,7 @@ internal readonly unsafe struct DenseSource(float* data, int rows, int depth, in
 
     public int Depth => depth;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int rowCount, int k0, int kc, float* destination)
     {
         for (var r = 0; r < rowCount; r++)
@@ -297,6 +301,7 @@ internal sealed unsafe class GemmWork<TSource>(TSource a, PackedMatrix b, float*
     public void Run(CpuWorkers cpu) => cpu.Run(this, Tiling.Count);
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker) =>
         Gemm.ComputeTile(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace CudaGenre.Engine.Cpu;
@@ -22,6 +23,7 @@ internal sealed unsafe class MaxPool2d(ConvGeometry g) : IParallelWork
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         var n = item / g.OutHeight;
@@ -90,6 +92,7 @@ internal sealed unsafe class GlobalAvgPool(int batch, int pixels, int channels) 
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         var image = _input + (long)item * pixels * channels;

@@ -62,6 +62,39 @@ public sealed unsafe class GemmTests : IDisposable
     }
 
     [Theory]
+    [InlineData(3, 3, 1, 1, 5, 3)]     // the CNN's first layer: a kernel row of 3 channels is one 9-float run
+    [InlineData(5, 3, 2, 1, 7, 7)]     // 7×7 stride 2, windows cut by every edge
+    [InlineData(33, 3, 1, 1, 100, 64)] // K = 297 > KC, blocks starting mid-window and mid-channel
+    [InlineData(4, 1, 1, 0, 3, 1)]     // 1×1
+    public void PatchSource_PacksEveryBlock_AsExplicitIm2col(int channels, int kernel, int stride, int padding, int k0, int kc)
+    {
+        var g = new ConvGeometry(2, 6, 5, channels, kernel, kernel, stride, padding);
+        var input = Reference.Random(g.Batch * g.Height * g.Width * g.Channels, seed: 21);
+        var depth = kernel * kernel * channels;
+        kc = Math.Min(kc, depth - k0);
+        var packed = new float[g.OutPixels * kc];
+        fixed (float* px = input)
+        fixed (float* pd = packed)
+        {
+            new PatchSource(px, g).Pack(0, g.OutPixels, k0, kc, pd);
+        }
+
+        for (var m = 0; m < g.OutPixels; m++)
+        {
+            var (n, rest) = Math.DivRem(m, g.OutHeight * g.OutWidth);
+            var (oy, ox) = Math.DivRem(rest, g.OutWidth);
+            for (var k = 0; k < kc; k++)
+            {
+                var (tap, c) = Math.DivRem(k0 + k, channels);
+                var (ky, kx) = Math.DivRem(tap, kernel);
+                int y = oy * stride - padding + ky, x = ox * stride - padding + kx;
+                var expected = y >= 0 && y < g.Height && x >= 0 && x < g.Width ? input[((n * g.Height + y) * g.Width + x) * channels + c] : 0f;
+                Assert.Equal(expected, packed[m * kc + k]);
+            }
+        }
+    }
+
+    [Theory]
     [InlineData(2, 3, 17, 13, 16, 7, 2, 3)]   // ResNet stem shape, odd sizes
     [InlineData(1, 16, 9, 9, 24, 3, 1, 1)]    // 3×3 same
     [InlineData(3, 8, 10, 7, 5, 3, 2, 1)]     // 3×3 stride 2, N not a multiple of 16
