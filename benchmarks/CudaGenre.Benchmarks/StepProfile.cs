@@ -43,7 +43,7 @@ internal static class StepProfile
         var steps = plan.Profile(input, 20);
         var total = steps.Sum(s => s.Milliseconds);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: {total:F2} ms summed over {steps.Length} steps (median of 20 per step)"));
-        foreach (var (name, ms) in steps.OrderByDescending(s => s.Milliseconds).Take(15))
+        foreach (var (name, ms) in steps.OrderByDescending(s => s.Milliseconds).Take(Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_ALL") is "1" ? int.MaxValue : 15))
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F3} ms {100 * ms / total,5:F1} %  {name}"));
     }
 }
