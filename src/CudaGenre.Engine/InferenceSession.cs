@@ -1,6 +1,7 @@
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
 using CudaGenre.Engine.Cpu;
+using CudaGenre.Engine.Cuda;
 using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine;
@@ -23,10 +24,10 @@ namespace CudaGenre.Engine;
 public sealed class InferenceSession : IDisposable
 {
     private readonly FusedGraph _graph;
-    private readonly CpuWeights _cpuWeights;
+    private readonly IModelBackend _backend;
     private readonly SessionOptions _options;
-    private readonly Dictionary<int, Stack<CpuPlan>> _idle = [];
-    private readonly List<CpuPlan> _all = [];
+    private readonly Dictionary<int, Stack<IExecutionPlan>> _idle = [];
+    private readonly List<IExecutionPlan> _all = [];
     private readonly ImagePreprocessor _preprocessor;
     private bool _disposed;
 
@@ -37,20 +38,19 @@ public sealed class InferenceSession : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1; got {options.Threads}.");
         }
-        Backend = options.Backend switch
-        {
-            Backend.Cpu => Backend.Cpu,
-            Backend.Auto => ChooseAuto(options),
-            Backend.Cuda => throw new NotSupportedException("The CUDA backend is not built yet (issue #6); use Backend.Cpu or Backend.Auto."),
-            _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
-        };
-        if (Backend == Backend.Cpu && options.Precision != Precision.Fp32)
+        if (options.Backend == Backend.Cpu && options.Precision != Precision.Fp32)
         {
             throw new NotSupportedException($"The CPU backend computes in FP32 only; {options.Precision} needs the CUDA backend.");
         }
         Spec = graph.Spec;
         _graph = GraphOptimizer.Optimize(graph, weights);
-        _cpuWeights = new CpuWeights(_graph);
+        (Backend, Precision, _backend) = options.Backend switch
+        {
+            Backend.Cpu => (Backend.Cpu, Precision.Fp32, new CpuBackend(_graph, options.Threads)),
+            Backend.Cuda => (Backend.Cuda, options.Precision, CudaBackend.Create(_graph, options)),
+            Backend.Auto => ChooseAuto(_graph, options),
+            _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
+        };
         _preprocessor = new ImagePreprocessor(Spec.ToPreprocessSettings());
     }
 
@@ -61,7 +61,7 @@ public sealed class InferenceSession : IDisposable
     public Backend Backend { get; }
 
     /// <summary>The precision in use.</summary>
-    public Precision Precision => _options.Precision;
+    public Precision Precision { get; }
 
     /// <summary>Floats per input item: C·H·W, NCHW order, normalized as <see cref="Spec"/> says.</summary>
     public int InputLength => Spec.InputChannels * Spec.InputHeight * Spec.InputWidth;
@@ -145,7 +145,7 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Makes the execution plan for <paramref name="batchSize"/> now, so the first <c>Run</c> does not pay for it.</summary>
     public void WarmUp(int batchSize = 1) => Return(Rent(batchSize));
 
-    private CpuPlan Rent(int batchSize)
+    private IExecutionPlan Rent(int batchSize)
     {
         lock (_idle)
         {
@@ -154,7 +154,7 @@ public sealed class InferenceSession : IDisposable
                 return stack.Pop();
             }
         }
-        var plan = new CpuPlan(_graph, _cpuWeights, batchSize, _options.Threads);
+        var plan = _backend.CreatePlan(batchSize);
         lock (_idle)
         {
             _all.Add(plan);
@@ -162,22 +162,29 @@ public sealed class InferenceSession : IDisposable
         return plan;
     }
 
-    private void Return(CpuPlan plan)
+    private void Return(IExecutionPlan plan)
     {
         lock (_idle)
         {
             if (!_idle.TryGetValue(plan.BatchSize, out var stack))
             {
-                _idle[plan.BatchSize] = stack = new Stack<CpuPlan>();
+                _idle[plan.BatchSize] = stack = new Stack<IExecutionPlan>();
             }
             stack.Push(plan);
         }
     }
 
-    private static Backend ChooseAuto(SessionOptions options)
+    /// <summary>CUDA when it can be used, else the CPU, saying why in one line.</summary>
+    private static (Backend, Precision, IModelBackend) ChooseAuto(FusedGraph graph, SessionOptions options)
     {
-        options.Log?.Invoke("backend: CPU (the CUDA backend is not built yet)");
-        return Backend.Cpu;
+        if (CudaBackend.TryCreate(graph, options, out var cuda, out var reason))
+        {
+            options.Log?.Invoke($"backend: CUDA {options.Precision} on {cuda!.Device}");
+            return (Backend.Cuda, options.Precision, cuda!);
+        }
+        var precision = options.Precision == Precision.Fp32 ? "" : $"; the CPU computes FP32, not {options.Precision}";
+        options.Log?.Invoke($"backend: CPU (CUDA is not usable: {reason}{precision})");
+        return (Backend.Cpu, Precision.Fp32, new CpuBackend(graph, options.Threads));
     }
 
     /// <inheritdoc/>
@@ -197,5 +204,6 @@ public sealed class InferenceSession : IDisposable
             _all.Clear();
             _idle.Clear();
         }
+        _backend.Dispose();
     }
 }

@@ -41,6 +41,22 @@ public sealed record SessionOptions
     /// <summary>CPU threads per concurrent <c>Run</c> (default: all logical processors).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>The CUDA device ordinal (CUDA backend); default 0.</summary>
+    public int Device { get; init; }
+
+    /// <summary>
+    /// CUDA backend: after a plan's first (eager) run, capture its forward pass as a CUDA graph and replay that, which
+    /// removes the per-launch CPU cost at small batches. Default true; where capture fails the plan stays eager and says why.
+    /// </summary>
+    public bool UseCudaGraphs { get; init; } = true;
+
+    /// <summary>
+    /// CUDA backend: choose each convolution's cuDNN algorithm by timing the candidates on the device
+    /// (<c>cudnnFindConvolutionForwardAlgorithmEx</c>) rather than by cuDNN's heuristic. Slower to make a plan,
+    /// usually faster to run. Default true.
+    /// </summary>
+    public bool MeasureConvolutionAlgorithms { get; init; } = true;
+
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }
 }

@@ -56,6 +56,10 @@ internal static unsafe partial class CudnnApi
     internal static partial cudnnStatus_t cudnnGetTensorSizeInBytes(TensorDescriptor tensorDesc, out nuint size);
 
     [LibraryImport(NativeLibraryNames.Cudnn)]
+    internal static partial cudnnStatus_t cudnnTransformTensor(CudnnHandle handle, void* alpha, TensorDescriptor xDesc, ulong x,
+        void* beta, TensorDescriptor yDesc, ulong y);
+
+    [LibraryImport(NativeLibraryNames.Cudnn)]
     internal static partial cudnnStatus_t cudnnAddTensor(CudnnHandle handle, void* alpha, TensorDescriptor aDesc, ulong A,
         void* beta, TensorDescriptor cDesc, ulong C);
 

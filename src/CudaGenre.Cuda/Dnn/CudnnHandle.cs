@@ -84,6 +84,15 @@ public sealed unsafe class CudnnHandle : SafeHandleZeroOrMinusOneIsInvalid
         CudnnStatus.Check(CudnnApi.cudnnAddTensor(this, &alpha, aDesc, a, &beta, cDesc, c));
     }
 
+    /// <summary>
+    /// y = alpha·x + beta·y between two layouts of the same dims (<c>cudnnTransformTensor</c>), e.g. NCHW → NHWC.
+    /// </summary>
+    public void TransformTensor(TensorDescriptor xDesc, ulong x, TensorDescriptor yDesc, ulong y, float alpha = 1f, float beta = 0f)
+    {
+        RequireFloatScalars(yDesc);
+        CudnnStatus.Check(CudnnApi.cudnnTransformTensor(this, &alpha, xDesc, x, &beta, yDesc, y));
+    }
+
     /// <summary>y = alpha·softmax(x) + beta·y (<c>cudnnSoftmaxForward</c>). For logits of N×classes, use an N×classes×1×1 tensor and CHANNEL mode.</summary>
     public void SoftmaxForward(cudnnSoftmaxAlgorithm_t algorithm, cudnnSoftmaxMode_t mode, TensorDescriptor xDesc, ulong x,
         TensorDescriptor yDesc, ulong y, float alpha = 1f, float beta = 0f)

@@ -9,7 +9,7 @@ namespace CudaGenre.Engine.Cpu;
 /// Weights (packed GEMM operands) are shared by all plans of a session through <see cref="CpuWeights"/>.
 /// Not thread-safe: one caller at a time (the session keeps a pool of plans).
 /// </summary>
-internal sealed unsafe class CpuPlan : IDisposable
+internal sealed unsafe class CpuPlan : IExecutionPlan
 {
     private readonly float[] _arena;
     private readonly List<(IParallelWork Work, int Items, string Name)> _ops = [];
@@ -24,36 +24,14 @@ internal sealed unsafe class CpuPlan : IDisposable
         var scratch = new WorkerScratch(_workers.Count);
         var shapes = graph.InferShapes(batchSize);
         var inputName = Core.Models.ModelGraph.InputName;
-
-        // Step 0 reorders the NCHW input into the arena; step i + 1 is graph step i.
-        var values = new List<string> { $"{inputName}#nchw", inputName };
-        var first = new Dictionary<string, int> { [values[0]] = 0, [inputName] = 0 };
-        var last = new Dictionary<string, int> { [values[0]] = 0, [inputName] = 0 };
-        for (var i = 0; i < graph.Steps.Count; i++)
-        {
-            var step = graph.Steps[i];
-            foreach (var read in step.Inputs)
-            {
-                last[read] = i + 1;
-            }
-            values.Add(step.Output);
-            first[step.Output] = last[step.Output] = i + 1;
-        }
-        last[graph.Output] = graph.Steps.Count + 1; // read back after the last step
-        long Length(string value) => shapes[value == values[0] ? inputName : value].ElementCount;
-        var plan = ArenaPlan.Create([.. values.Select(v => (Length(v), first[v], last[v]))]);
+        var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
         _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
-        var at = new Dictionary<string, nint>(StringComparer.Ordinal);
-        for (var i = 0; i < values.Count; i++)
-        {
-            at[values[i]] = (nint)(arena + plan.Offsets[i]);
-        }
-        float* Pointer(string value) => (float*)at[value];
+        float* Pointer(string value) => arena + offsets[value];
         ArenaFloats = plan.Length;
 
         var input = shapes[inputName];
-        _input = Pointer(values[0]);
+        _input = Pointer(ArenaPlan.NchwInputName);
         var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
         toNhwc.Bind(_input, Pointer(inputName));
         _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));

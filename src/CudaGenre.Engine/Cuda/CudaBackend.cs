@@ -1,0 +1,238 @@
+using CudaGenre.Core.Models;
+using CudaGenre.Cuda;
+using CudaGenre.Cuda.Driver;
+using CudaGenre.Cuda.Kernels;
+using CudaGenre.Cuda.Nvrtc;
+using CudaGenre.Engine.Graph;
+
+namespace CudaGenre.Engine.Cuda;
+
+/// <summary>
+/// The CUDA backend's form of one model, made once per session: the device's primary context, our kernels
+/// (compiled by NVRTC for the device, through the disk cache), and every weight on the device in the layout its
+/// consumer wants: convolution filters KRSC for cuDNN's NHWC convolutions, depthwise filters [C, 3, 3] for our
+/// kernel, linear weights [out, in] for cuBLASLt, biases in FP32. Each batch size then gets a
+/// <see cref="CudaPlan"/> with its own stream, handles, activation arena and CUDA graph.
+/// </summary>
+internal sealed class CudaBackend : IModelBackend
+{
+    /// <summary>The kernel files the forward passes use.</summary>
+    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu"];
+
+    private readonly Dictionary<FusedStep, long> _weightOffsets = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, long> _biasOffsets = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
+    private readonly Action<string>? _log;
+
+    private CudaBackend(FusedGraph graph, SessionOptions options)
+    {
+        Graph = graph;
+        Options = options;
+        _log = options.Log;
+        if (options.Precision is Precision.Fp16 or Precision.Bf16)
+        {
+            throw new NotSupportedException($"The CUDA backend runs FP32 and TF32 so far; {options.Precision} storage (weights and activations in 16 bits) is not built yet.");
+        }
+        CheckSupported(graph);
+
+        CudaDriver.Initialize();
+        var count = CudaDevice.Count;
+        if (options.Device < 0 || options.Device >= count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"CUDA device {options.Device} does not exist: the driver reports {count} device(s).");
+        }
+        Device = CudaDevice.Get(options.Device);
+        Context = Device.RetainPrimaryContext();
+        Context.MakeCurrent();
+        try
+        {
+            LoadKernels();
+            Weights = UploadWeights();
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The optimized graph.</summary>
+    public FusedGraph Graph { get; }
+
+    /// <summary>The session's options (precision, graphs, device).</summary>
+    public SessionOptions Options { get; }
+
+    /// <summary>The device.</summary>
+    public CudaDevice Device { get; }
+
+    /// <summary>Its primary context (retained by this backend).</summary>
+    public CudaContext Context { get; }
+
+    /// <summary>Every weight and bias, FP32, in one buffer.</summary>
+    public DeviceBuffer<float> Weights { get; } = null!;
+
+    /// <summary>Device address of a step's weights.</summary>
+    public ulong WeightOf(FusedStep step) => Weights.PointerAt(_weightOffsets[step]);
+
+    /// <summary>Device address of a step's FP32 bias.</summary>
+    public ulong BiasOf(FusedStep step) => Weights.PointerAt(_biasOffsets[step]);
+
+    /// <summary>Opens the backend, or says in one line why CUDA cannot be used here (for <see cref="Backend.Auto"/>).</summary>
+    public static bool TryCreate(FusedGraph graph, SessionOptions options, out CudaBackend? backend, out string reason)
+    {
+        backend = null;
+        if (!CudaDriver.TryInitialize(out var driverProblem))
+        {
+            reason = driverProblem;
+            return false;
+        }
+        foreach (var library in new[] { NativeLibraryNames.Cudnn, NativeLibraryNames.CublasLt, NativeLibraryNames.Nvrtc })
+        {
+            var probe = NativeLibraries.Probe(library);
+            if (!probe.Found)
+            {
+                reason = $"{library} was not found (set {NativeLibraries.PathVariable} to the folder that holds it; `cudagenre info` shows where it was looked for)";
+                return false;
+            }
+        }
+        try
+        {
+            backend = Create(graph, options);
+            reason = "";
+            return true;
+        }
+        catch (Exception e) when (e is CudaException or NotSupportedException or ArgumentException or CudaLibraryNotFoundException or NvrtcCompilationException)
+        {
+            reason = e.Message;
+            return false;
+        }
+    }
+
+    /// <summary>Opens the backend; every problem (no driver, no device, a missing library, an unsupported step) is an exception saying which.</summary>
+    public static CudaBackend Create(FusedGraph graph, SessionOptions options) => new(graph, options);
+
+    public IExecutionPlan CreatePlan(int batchSize) => new CudaPlan(this, batchSize);
+
+    /// <summary>Entry point <paramref name="entry"/> of kernel file <paramref name="file"/> (looked up when a plan is made, not per run).</summary>
+    public CudaKernel Kernel(string file, string entry) => _modules[file].GetKernel(entry);
+
+    public void Log(string message) => _log?.Invoke(message);
+
+    /// <summary>The steps this backend runs; anything else is refused when the session opens, not at the first Run.</summary>
+    private static void CheckSupported(FusedGraph graph)
+    {
+        foreach (var step in graph.Steps)
+        {
+            switch (step)
+            {
+                case FusedConv { Conv.IsDepthwise: true } conv:
+                    var c = conv.Conv;
+                    if (c.Kernel != Size2d.Square(3) || c.Padding != Size2d.Square(1) || c.Stride.Height != c.Stride.Width || conv.Residual is not null)
+                    {
+                        throw new NotSupportedException($"'{conv.Module}': the CUDA backend's depthwise kernel takes 3×3 filters, padding 1, equal strides and no residual.");
+                    }
+                    break;
+                case FusedConv conv:
+                    if (conv.Conv.Groups != 1 || conv.ReluInput)
+                    {
+                        throw new NotSupportedException($"'{conv.Module}': the CUDA backend runs grouped convolutions only as depthwise 3×3, and a ReLU on the input only before one.");
+                    }
+                    break;
+                case MaxPoolStep pool:
+                    var p = pool.Pool;
+                    if (p.Kernel.Height != p.Kernel.Width || p.Stride.Height != p.Stride.Width || p.Padding.Height != p.Padding.Width)
+                    {
+                        throw new NotSupportedException($"'{pool.Module}': the CUDA backend's max pool needs square windows, equal strides and equal padding.");
+                    }
+                    break;
+                case FusedLinear or GlobalAvgPoolStep or FlattenStep or AddStep or ReluStep:
+                    break;
+                default:
+                    throw new NotSupportedException($"The CUDA backend cannot run {step.GetType().Name} ('{step.Module}').");
+            }
+        }
+    }
+
+    private void LoadKernels()
+    {
+        var compiler = KernelCompiler.CreateDefault();
+        var target = KernelTarget.ForDevice(Device.ComputeCapability, NvrtcCompiler.SupportedArchitectures);
+        foreach (var file in KernelFiles)
+        {
+            _modules[file] = compiler.Compile(file, target).Load(Context);
+        }
+    }
+
+    /// <summary>Lays every weight out for its consumer and uploads them in one copy.</summary>
+    private DeviceBuffer<float> UploadWeights()
+    {
+        var host = new List<float>();
+        long Append(float[] values)
+        {
+            // Keep every tensor 256-byte aligned: cuDNN and cuBLASLt pick faster paths for aligned operands.
+            while (host.Count % 64 != 0)
+            {
+                host.Add(0f);
+            }
+            var at = host.Count;
+            host.AddRange(values);
+            return at;
+        }
+        foreach (var step in Graph.Steps)
+        {
+            switch (step)
+            {
+                case FusedConv { Conv.IsDepthwise: true } conv:
+                    _weightOffsets[step] = Append(conv.Weight);
+                    _biasOffsets[step] = Append(conv.Bias);
+                    break;
+                case FusedConv conv:
+                    _weightOffsets[step] = Append(ToKrsc(conv));
+                    _biasOffsets[step] = Append(conv.Bias);
+                    break;
+                case FusedLinear linear:
+                    _weightOffsets[step] = Append(linear.Weight);
+                    _biasOffsets[step] = Append(linear.Bias);
+                    break;
+            }
+        }
+        var buffer = Context.Allocate<float>(Math.Max(host.Count, 1));
+        using var stream = Context.CreateStream();
+        buffer.CopyFrom(host.ToArray(), stream);
+        stream.Synchronize();
+        Log($"CUDA: {Device}, {host.Count * 4L / (1 << 20)} MiB of FP32 weights on the device, kernels {string.Join(", ", KernelFiles)} loaded.");
+        return buffer;
+    }
+
+    /// <summary>PyTorch's [out, in, kh, kw] → [out, kh, kw, in], the filter layout of cuDNN's NHWC convolutions.</summary>
+    internal static float[] ToKrsc(FusedConv conv)
+    {
+        int k = conv.Conv.OutChannels, c = conv.Conv.InChannels, r = conv.Conv.Kernel.Height, s = conv.Conv.Kernel.Width;
+        var krsc = new float[conv.Weight.Length];
+        for (var o = 0; o < k; o++)
+        {
+            for (var i = 0; i < c; i++)
+            {
+                for (var y = 0; y < r; y++)
+                {
+                    for (var x = 0; x < s; x++)
+                    {
+                        krsc[((o * r + y) * s + x) * c + i] = conv.Weight[((o * c + i) * r + y) * s + x];
+                    }
+                }
+            }
+        }
+        return krsc;
+    }
+
+    public void Dispose()
+    {
+        Weights?.Dispose();
+        foreach (var module in _modules.Values)
+        {
+            module.Dispose();
+        }
+        _modules.Clear();
+        Context?.Dispose();
+    }
+}
