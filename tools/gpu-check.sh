@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one-command GPU check. Two halves, because the GPU machine has no .NET:
 #
-#   bash tools/gpu-check.sh publish   # here: self-contained linux-x64 build of the CUDA tests and the
-#                                     # cudagenre CLI, packed into .gpu/gpu-check.tar.xz (ignored by git)
+#   bash tools/gpu-check.sh publish   # here: self-contained linux-x64 build of the CUDA tests, the CUDA
+#                                     # backend tests and the cudagenre CLI, packed into
+#                                     # .gpu/gpu-check.tar.xz (ignored by git)
 #   bash tools/gpu-check.sh run       # on a machine with an NVIDIA GPU and no .NET: unpacks, finds the
 #                                     # CUDA libraries (pip's nvidia-* packages or a toolkit), prints
 #                                     # `cudagenre info`, runs every CUDA test (where nvidia-smi lists a
@@ -24,7 +25,7 @@ publish() {
   local exclude; exclude=$(git rev-parse --git-path info/exclude)
   mkdir -p "$(dirname "$exclude")"
   grep -qxF '/.gpu/' "$exclude" 2>/dev/null || echo '/.gpu/' >> "$exclude"
-  for project in tests/CudaGenre.Cuda.Tests src/CudaGenre.Cli; do
+  for project in tests/CudaGenre.Cuda.Tests tests/CudaGenre.Engine.Cuda.Tests src/CudaGenre.Cli; do
     dotnet publish "$project" -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
       -o .gpu/publish -v q -nologo
   done
@@ -131,6 +132,9 @@ run() {
     echo
     echo "## CUDA tests"
     "$bin/CudaGenre.Cuda.Tests" -noColor 2>&1 || { tests_status=$?; echo "CUDA tests failed with exit code $tests_status"; }
+    echo
+    echo "## CUDA backend tests (every model variant vs the CPU backend, graphs, concurrency, TF32)"
+    "$bin/CudaGenre.Engine.Cuda.Tests" -noColor 2>&1 || { tests_status=$?; echo "CUDA backend tests failed with exit code $tests_status"; }
     echo
     echo "## Table (raw figures: $CUDAGENRE_GPU_REPORT)"
     print_table "$CUDAGENRE_GPU_REPORT" || echo "(the table could not be printed; the raw figures are in $CUDAGENRE_GPU_REPORT)"

@@ -10,30 +10,7 @@ namespace CudaGenre.Engine.Tests;
 /// </summary>
 internal static class GraphReference
 {
-    public static Dictionary<string, float[]> RandomWeights(ModelGraph graph, ulong seed)
-    {
-        var random = new SeededRandom(seed);
-        var weights = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        foreach (var entry in graph.StateDict.Where(e => e.Role != StateRole.NumBatchesTracked))
-        {
-            var shape = entry.Shape.Dims;
-            var values = new float[entry.Shape.ElementCount];
-            var fanIn = shape.Count > 1 ? values.Length / shape[0] : 1;
-            for (var i = 0; i < values.Length; i++)
-            {
-                var u = random.NextDouble();
-                values[i] = (float)(entry.Role switch
-                {
-                    StateRole.Weight when shape.Count == 1 => 0.5 + u,        // BN γ
-                    StateRole.Weight => (2 * u - 1) * Math.Sqrt(3.0 / fanIn), // unit variance out
-                    StateRole.RunningVar => 0.5 + u,
-                    _ => 0.2 * (2 * u - 1),                                   // biases, BN β and μ
-                });
-            }
-            weights[entry.Name] = values;
-        }
-        return weights;
-    }
+    public static Dictionary<string, float[]> RandomWeights(ModelGraph graph, ulong seed) => Core.Models.RandomWeights.Create(graph, seed);
 
     public static float[] Run(ModelGraph graph, Dictionary<string, float[]> w, float[] input, int batch)
     {

@@ -14,22 +14,9 @@ public sealed class InferenceSessionTests : IDisposable
     private (string Path, ModelGraph Graph, Dictionary<string, float[]> Weights) WriteModel(string name = "model.safetensors")
     {
         var spec = ModelSpec.Default(Architecture.ResNet18, ClassifierHead.Linear) with { InputHeight = 64, InputWidth = 64 };
-        var graph = ModelGraph.Build(spec);
-        var weights = GraphReference.RandomWeights(graph, 5);
-        var writer = new SafetensorsWriter();
-        foreach (var entry in graph.StateDict)
-        {
-            if (entry.Role == StateRole.NumBatchesTracked)
-            {
-                writer.Add(entry.Name, TensorShape.Scalar, [100L]);
-            }
-            else
-            {
-                writer.Add(entry.Name, entry.Shape, weights[entry.Name]);
-            }
-        }
         var path = Path.Combine(_folder, name);
-        ModelFile.Write(path, spec, writer);
+        var weights = RandomWeights.WriteModel(path, spec, seed: 5);
+        var graph = ModelGraph.Build(spec);
         return (path, graph, weights);
     }
 

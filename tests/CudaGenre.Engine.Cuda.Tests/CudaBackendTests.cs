@@ -1,34 +1,41 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using CudaGenre.Core;
 using CudaGenre.Core.Models;
 using CudaGenre.Cuda;
 using CudaGenre.Cuda.Driver;
-using CudaGenre.Engine.Cuda;
 using CudaGenre.Engine.Graph;
-using CudaGenre.Trainer.Cli;
 
-namespace CudaGenre.Engine.Tests;
+namespace CudaGenre.Engine.Cuda.Tests;
 
 /// <summary>
-/// The CUDA backend. Where there is no GPU (here, CI) the tests that need one are skipped with the reason, and
-/// fail instead under CUDAGENRE_REQUIRE_GPU=1 (<c>tools/gpu-check.sh</c>), so a GPU machine cannot pass by
-/// skipping. The others check what a machine without a GPU must get: clear errors and the CPU fallback.
+/// The CUDA backend against the CPU backend (itself held to TorchSharp within 1e-4 in CudaGenre.Engine.Tests), on
+/// seeded random weights with random BatchNorm statistics and random inputs. Where there is no GPU (here, CI) the
+/// tests that need one are skipped with the reason, and fail instead under CUDAGENRE_REQUIRE_GPU=1
+/// (<c>tools/gpu-check.sh</c>), so a GPU machine cannot pass by skipping. The others check what a machine
+/// without a GPU must get: clear errors and the CPU fallback.
 /// </summary>
-[Collection(nameof(TorchUsers))]
+[Collection(nameof(GpuUsers))]
 public sealed class CudaBackendTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("cudagenre-cuda-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    public static TheoryData<string, string> Variants => TorchSharpValidationTests.Variants;
+    public static TheoryData<string, string> Variants => new()
+    {
+        { "cnn", "linear" }, { "cnn", "dense" },
+        { "resnet18", "linear" }, { "resnet18", "dense" },
+        { "resnet50", "linear" }, { "resnet50", "dense" },
+        { "xception", "linear" }, { "xception", "dense" },
+    };
 
     [Fact]
     public void Auto_FallsBackToTheCpu_SayingWhy_WhenCudaIsNotUsable()
     {
         if (Gpu.IsUsable(out _))
             Assert.Skip("this machine has a usable GPU: Auto picks CUDA here (checked by the GPU tests)");
-        var path = ExportRandom("cnn", "linear", (24, 32));
+        var path = WriteRandom("cnn", "linear", (24, 32));
         var lines = new List<string>();
         using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Auto, Precision = Precision.Fp16, Log = lines.Add });
         Assert.Equal((Backend.Cpu, Precision.Fp32), (session.Backend, session.Precision));
@@ -42,7 +49,7 @@ public sealed class CudaBackendTests : IDisposable
     {
         if (Gpu.IsUsable(out _))
             Assert.Skip("this machine has a usable GPU");
-        var path = ExportRandom("cnn", "linear", (24, 32));
+        var path = WriteRandom("cnn", "linear", (24, 32));
         var e = Record.Exception(() => InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda }));
         Assert.True(e is CudaLibraryNotFoundException or CudaException, $"{e?.GetType().Name}: {e?.Message}");
         Assert.Contains("cuda", e!.Message, StringComparison.OrdinalIgnoreCase);
@@ -51,7 +58,7 @@ public sealed class CudaBackendTests : IDisposable
     [Fact]
     public void Cuda_Fp16_IsRefusedAsNotBuiltYet_BeforeTouchingTheDevice()
     {
-        var path = ExportRandom("cnn", "linear", (24, 32));
+        var path = WriteRandom("cnn", "linear", (24, 32));
         var e = Assert.Throws<NotSupportedException>(() => InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = Precision.Fp16 }));
         Assert.Contains("Fp16", e.Message, StringComparison.Ordinal);
     }
@@ -70,32 +77,36 @@ public sealed class CudaBackendTests : IDisposable
                         Assert.Equal(((o * 3 + i) * 2 + ky) * 2 + kx, krsc[((o * 2 + ky) * 2 + kx) * 3 + i]);
     }
 
-    /// <summary>Every variant at its real input size, FP32: the trainer's TorchSharp logits, and the CPU backend's.</summary>
+    /// <summary>Every variant at its real input size, FP32, batch 1 and 3: the CPU backend's logits within 1e-4, same top-1.</summary>
     [Theory]
     [MemberData(nameof(Variants))]
-    public void Fp32_MatchesTorchSharpAndTheCpuBackend(string arch, string head)
+    public void Fp32_MatchesTheCpuBackend(string arch, string head)
     {
         Gpu.Require();
-        var path = ExportRandom(arch, head, size: null, count: 4);
-        var bundle = ReferenceBundle.Read(Path.Combine(Path.GetDirectoryName(path)!, "reference.safetensors"));
+        var path = WriteRandom(arch, head, size: null);
         using var cuda = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
         Assert.Equal(Backend.Cuda, cuda.Backend);
-
-        var vsTorch = ReferenceComparison.Run(cuda, bundle, batchSize: 4);
-        Assert.True(vsTorch.Passes(), $"{arch}/{head} CUDA vs TorchSharp: relative L2 {vsTorch.RelativeL2Error:E2}, top-1 {vsTorch.Top1Agreements}/{vsTorch.Count}");
-        var vsCpu = ReferenceComparison.Run(cpu, bundle, batchSize: 4);
-        Assert.True(CpuModelTests.RelativeL2(vsTorch.Logits, vsCpu.Logits) <= 1e-4, $"{arch}/{head} CUDA vs CPU: relative L2 {CpuModelTests.RelativeL2(vsTorch.Logits, vsCpu.Logits):E2}");
+        foreach (var batch in new[] { 1, 3 })
+        {
+            var input = Inputs(batch * cpu.InputLength, seed: (ulong)(30 + batch));
+            var expected = cpu.Run(input, batch);
+            var actual = cuda.Run(input, batch);
+            var error = RelativeL2(actual, expected);
+            Assert.True(error <= 1e-4, $"{arch}/{head} batch {batch}: CUDA vs CPU relative L2 {error:E2}");
+            for (var n = 0; n < batch; n++)
+                Assert.Equal(Classification.ArgMax(expected.AsSpan(n * 10, 10)), Classification.ArgMax(actual.AsSpan(n * 10, 10)));
+        }
     }
 
     [Fact]
     public void GraphReplay_GivesTheEagerLogits_AndRunAllocatesNothing()
     {
         Gpu.Require();
-        var path = ExportRandom("resnet18", "dense", (96, 96));
+        var path = WriteRandom("resnet18", "dense", (96, 96));
         using var eager = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, UseCudaGraphs = false });
         using var graphs = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, UseCudaGraphs = true });
-        var input = Reference.Random(3 * eager.InputLength, 41);
+        var input = Inputs(3 * eager.InputLength, 41);
         var expected = eager.Run(input, 3);
         var first = graphs.Run(input, 3);   // eager, then captured
         var replayed = graphs.Run(input, 3);
@@ -114,9 +125,9 @@ public sealed class CudaBackendTests : IDisposable
     public void ConcurrentCallers_GetTheSequentialResults()
     {
         Gpu.Require();
-        var path = ExportRandom("xception", "linear", (71, 71));
+        var path = WriteRandom("xception", "linear", (71, 71));
         using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
-        var inputs = Enumerable.Range(0, 8).Select(i => Reference.Random(2 * session.InputLength, (ulong)(50 + i))).ToArray();
+        var inputs = Enumerable.Range(0, 8).Select(i => Inputs(2 * session.InputLength, (ulong)(50 + i))).ToArray();
         var sequential = inputs.Select(x => session.Run(x, 2)).ToArray();
         var concurrent = new float[inputs.Length][];
         Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
@@ -132,27 +143,46 @@ public sealed class CudaBackendTests : IDisposable
     public void Tf32_StaysCloseToFp32_WithoutNaN()
     {
         Gpu.Require();
-        var path = ExportRandom("resnet50", "linear", size: null, count: 8);
-        var bundle = ReferenceBundle.Read(Path.Combine(Path.GetDirectoryName(path)!, "reference.safetensors"));
+        var path = WriteRandom("resnet50", "linear", size: null);
         using var tf32 = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = Precision.Tf32 });
-        var result = ReferenceComparison.Run(tf32, bundle);
-        Assert.All(result.Logits, v => Assert.True(float.IsFinite(v)));
-        // TF32 keeps 10 mantissa bits: logits move by about 1e-3 relative; random-weight logits can be close, so
-        // the top-1 agreement is reported by the GPU check on trained models rather than asserted here.
-        Assert.True(result.RelativeL2Error < 2e-2, $"TF32 vs TorchSharp FP32: relative L2 {result.RelativeL2Error:E2}");
+        using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
+        var input = Inputs(8 * cpu.InputLength, 60);
+        var actual = tf32.Run(input, 8);
+        Assert.All(actual, v => Assert.True(float.IsFinite(v)));
+        // TF32 keeps 10 mantissa bits: logits move by about 1e-3 relative. Random-weight logits can lie close
+        // together, so top-1 agreement is measured by the GPU check on trained models, not asserted here.
+        var error = RelativeL2(actual, cpu.Run(input, 8));
+        Assert.True(error < 2e-2, $"TF32 vs FP32: relative L2 {error:E2}");
     }
 
-    /// <summary>A trainer-exported random model (weights, random BN statistics) and its TorchSharp reference bundle.</summary>
-    private string ExportRandom(string arch, string head, (int Height, int Width)? size, int count = 2)
+    private static float[] Inputs(int length, ulong seed)
+    {
+        var random = new SeededRandom(seed);
+        return [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 4 - 2))];
+    }
+
+    private static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        double diff = 0, norm = 0;
+        for (var i = 0; i < expected.Length; i++)
+        {
+            diff += Math.Pow(actual[i] - (double)expected[i], 2);
+            norm += Math.Pow(expected[i], 2);
+        }
+        return Math.Sqrt(diff / norm);
+    }
+
+    /// <summary>A model file with seeded random weights (random BatchNorm statistics too).</summary>
+    private string WriteRandom(string arch, string head, (int Height, int Width)? size)
     {
         Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
         Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
         var spec = ModelSpec.Default(architecture, classifier);
         if (size is { } s)
             spec = spec with { InputHeight = s.Height, InputWidth = s.Width };
-        var folder = Path.Combine(_folder, $"{arch}-{head}-{spec.InputHeight}x{spec.InputWidth}");
-        Directory.CreateDirectory(folder);
-        return ExportRandomCommand.Write(spec, seed: 17, count, folder).Model;
+        var path = Path.Combine(_folder, $"{arch}-{head}-{spec.InputHeight}x{spec.InputWidth}.safetensors");
+        RandomWeights.WriteModel(path, spec, seed: 17);
+        return path;
     }
 }
 
@@ -199,3 +229,7 @@ internal static class Gpu
         throw new UnreachableException();
     }
 }
+
+/// <summary>GPU tests run one class at a time: a CUDA graph capture must not overlap other work, and timings must not interleave.</summary>
+[CollectionDefinition(nameof(GpuUsers), DisableParallelization = true)]
+public sealed class GpuUsers;
