@@ -17,6 +17,7 @@ internal static class CliApp
         root.Subcommands.Add(ModelCommands.Classify());
         root.Subcommands.Add(ModelCommands.Evaluate());
         root.Subcommands.Add(ModelCommands.Verify());
+        root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         return root;
     }

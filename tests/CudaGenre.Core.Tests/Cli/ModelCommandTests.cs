@@ -105,6 +105,27 @@ public class ModelCommandTests
         Assert.Equal(1, Invoke("verify", model, "--reference", foreign, "--backend", "cpu"));
     }
 
+    [Fact]
+    public void Bench_MeasuresEverySetting_AndWritesTheFigures()
+    {
+        using var temp = new TempFolder();
+        var json = temp.File("bench.json");
+        Assert.Equal(0, Invoke("bench", "--arch", "cnn", "--head", "dense", "--backend", "cpu", "--batch", "1,2", "--seconds", "0.05", "--threads", "1", "--json", json));
+        var root = JsonDocument.Parse(File.ReadAllText(json)).RootElement;
+        Assert.StartsWith("cnn/dense", root.GetProperty("model").GetString(), StringComparison.Ordinal);
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([1, 2], rows.Select(r => r.GetProperty("batch").GetInt32()));
+        Assert.All(rows, r =>
+        {
+            Assert.True(r.GetProperty("calls").GetInt32() >= 10);
+            Assert.InRange(r.GetProperty("medianMs").GetDouble(), 1e-3, r.GetProperty("p99Ms").GetDouble());
+            Assert.Equal(r.GetProperty("batch").GetInt32() * 1000 / r.GetProperty("meanMs").GetDouble(), r.GetProperty("imagesPerSecond").GetDouble(), 6);
+        });
+        Assert.Equal(["cold", "warm"], root.GetProperty("opens").EnumerateArray().Select(o => o.GetProperty("kind").GetString()));
+        Assert.Equal(1, Invoke("bench", "--arch", "cnn", "--backend", "cpu", "--batch", "0"));
+        Assert.Equal(1, Invoke("bench", "--arch", "vgg"));
+    }
+
     private static int Invoke(params string[] args) => CliApp.Create().Parse(args).Invoke();
 
     private static (int ExitCode, string Stdout) Capture(params string[] args)
