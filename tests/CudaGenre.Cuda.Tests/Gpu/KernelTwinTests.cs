@@ -29,6 +29,8 @@ public class KernelTwinTests
         ("global_avgpool", "pooling.cu", true),
         ("softmax", "softmax.cu", false),
         ("preprocess", "preprocess.cu", true),
+        ("input", "convert.cu", true),
+        ("widen", "convert.cu", false),
     ];
 
     // ---- case tables ------------------------------------------------------------------------------------
@@ -110,6 +112,29 @@ public class KernelTwinTests
         new("tiny grid, RGBA", 2, 50, 30, 24, 20, 4, Grid: 2),
     ];
 
+    public sealed record ConvertCase(string Name, int N, int C, int Spatial, uint? Grid = null);
+
+    private static readonly ConvertCase[] ConvertCases =
+    [
+        new("ResNet input 2×3×224×224", 2, 3, 224 * 224),
+        new("odd sizes", 3, 5, 7),
+        new("tiny grid", 2, 3, 1000, Grid: 1),
+    ];
+
+    public static TheoryData<string, Layout, StorageType> ConvertData => Expand(ConvertCases.Select(c => c.Name));
+
+    public static TheoryData<string, StorageType> WidenData
+    {
+        get
+        {
+            var data = new TheoryData<string, StorageType>();
+            foreach (var name in ConvertCases.Select(c => c.Name))
+                foreach (var type in Types)
+                    data.Add(name, type);
+            return data;
+        }
+    }
+
     public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
 
     public static TheoryData<string, Layout, StorageType> BiasActData => Expand(BiasActCases.Select(c => c.Name));
@@ -166,6 +191,40 @@ public class KernelTwinTests
             .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
             .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(ConvertData))]
+    public void Input_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    {
+        var c = ConvertCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var x = TwinTestData.Uniform(Seed("input", name, layout, type), c.N * c.C * c.Spatial, -3f, 3f);
+        var expected = ConvertTwin.Input(layout, type, x, c.N, c.C, c.Spatial);
+        var entry = Entry("input", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, x.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
+        run.Run(DeviceKernels.Get(context, "convert.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Upload(x)).Add(dy).Add(c.N).Add(c.C).Add(c.Spatial));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.Spatial}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(WidenData))]
+    public void Widen_MatchesItsTwin_BitForBit(string name, StorageType type)
+    {
+        var c = ConvertCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var x = TwinTestData.Uniform(Seed("widen", name, null, type), c.N * c.C * c.Spatial, -3f, 3f);
+        var expected = ConvertTwin.Widen(type, x);
+        var entry = Entry("widen", null, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(StorageType.F32, x.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
+        run.Run(DeviceKernels.Get(context, "convert.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(dy).Add((long)x.Length));
+        AssertBitExact(entry, $"{name}; {x.Length} elements, grid {grid}", expected, run.Download(StorageType.F32, dy));
     }
 
     [Theory]
