@@ -9,15 +9,16 @@ namespace CudaGenre.Engine.Cuda;
 
 /// <summary>
 /// The CUDA backend's form of one model, made once per session: the device's primary context, our kernels
-/// (compiled by NVRTC for the device, through the disk cache), and every weight on the device in the layout its
-/// consumer wants: convolution filters KRSC for cuDNN's NHWC convolutions, depthwise filters [C, 3, 3] for our
-/// kernel, linear weights [out, in] for cuBLASLt, biases in FP32. Each batch size then gets a
+/// (compiled by NVRTC for the device, through the disk cache), and every weight on the device in the layout and
+/// type its consumer wants: convolution filters KRSC for cuDNN's NHWC convolutions and depthwise filters [C, 3, 3]
+/// for our kernel, both in the storage type (<see cref="CudaStorage"/>); linear weights [out, in] for cuBLASLt
+/// and every bias in FP32 (the head runs in FP32 in every precision). Each batch size then gets a
 /// <see cref="CudaPlan"/> with its own stream, handles, activation arena and CUDA graph.
 /// </summary>
 internal sealed class CudaBackend : IModelBackend
 {
     /// <summary>The kernel files the forward passes use.</summary>
-    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu"];
+    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu", "convert.cu"];
 
     private readonly Dictionary<FusedStep, long> _weightOffsets = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, long> _biasOffsets = new(ReferenceEqualityComparer.Instance);
@@ -29,10 +30,7 @@ internal sealed class CudaBackend : IModelBackend
         Graph = graph;
         Options = options;
         _log = options.Log;
-        if (options.Precision is Precision.Fp16 or Precision.Bf16)
-        {
-            throw new NotSupportedException($"The CUDA backend runs FP32 and TF32 so far; {options.Precision} storage (weights and activations in 16 bits) is not built yet.");
-        }
+        Storage = CudaStorage.For(options.Precision);
         CheckSupported(graph);
 
         CudaDriver.Initialize();
@@ -47,7 +45,7 @@ internal sealed class CudaBackend : IModelBackend
         try
         {
             LoadKernels();
-            Weights = UploadWeights();
+            (Filters, Floats) = UploadWeights();
         }
         catch
         {
@@ -68,14 +66,20 @@ internal sealed class CudaBackend : IModelBackend
     /// <summary>Its primary context (retained by this backend).</summary>
     public CudaContext Context { get; }
 
-    /// <summary>Every weight and bias, FP32, in one buffer.</summary>
-    public DeviceBuffer<float> Weights { get; } = null!;
+    /// <summary>How activations and filters are stored.</summary>
+    public CudaStorage Storage { get; }
 
-    /// <summary>Device address of a step's weights.</summary>
-    public ulong WeightOf(FusedStep step) => Weights.PointerAt(_weightOffsets[step]);
+    /// <summary>Convolution and depthwise filters, in the storage type.</summary>
+    public DeviceBuffer<byte> Filters { get; } = null!;
+
+    /// <summary>Linear weights and every bias, FP32.</summary>
+    public DeviceBuffer<float> Floats { get; } = null!;
+
+    /// <summary>Device address of a step's weights (a filter in the storage type, or a linear layer's FP32 matrix).</summary>
+    public ulong WeightOf(FusedStep step) => step is FusedLinear ? Floats.PointerAt(_weightOffsets[step]) : Filters.PointerAt(_weightOffsets[step]);
 
     /// <summary>Device address of a step's FP32 bias.</summary>
-    public ulong BiasOf(FusedStep step) => Weights.PointerAt(_biasOffsets[step]);
+    public ulong BiasOf(FusedStep step) => Floats.PointerAt(_biasOffsets[step]);
 
     /// <summary>Opens the backend, or says in one line why CUDA cannot be used here (for <see cref="Backend.Auto"/>).</summary>
     public static bool TryCreate(FusedGraph graph, SessionOptions options, out CudaBackend? backend, out string reason)
@@ -163,45 +167,50 @@ internal sealed class CudaBackend : IModelBackend
         }
     }
 
-    /// <summary>Lays every weight out for its consumer and uploads them in one copy.</summary>
-    private DeviceBuffer<float> UploadWeights()
+    /// <summary>Lays every weight out for its consumer and uploads them: filters in the storage type, the rest in FP32.</summary>
+    private (DeviceBuffer<byte> Filters, DeviceBuffer<float> Floats) UploadWeights()
     {
-        var host = new List<float>();
-        long Append(float[] values)
+        var filters = new List<byte>();
+        var floats = new List<float>();
+        // Every tensor starts on a 256-byte boundary: cuDNN and cuBLASLt pick faster paths for aligned operands.
+        long AppendFilter(float[] values)
         {
-            // Keep every tensor 256-byte aligned: cuDNN and cuBLASLt pick faster paths for aligned operands.
-            while (host.Count % 64 != 0)
-            {
-                host.Add(0f);
-            }
-            var at = host.Count;
-            host.AddRange(values);
+            while (filters.Count % 256 != 0)
+                filters.Add(0);
+            var at = filters.Count; // a byte offset: Filters is a byte buffer
+            filters.AddRange(Storage.Encode(values));
+            return at;
+        }
+        long AppendFloats(float[] values)
+        {
+            while (floats.Count % 64 != 0)
+                floats.Add(0f);
+            var at = floats.Count;
+            floats.AddRange(values);
             return at;
         }
         foreach (var step in Graph.Steps)
         {
             switch (step)
             {
-                case FusedConv { Conv.IsDepthwise: true } conv:
-                    _weightOffsets[step] = Append(conv.Weight);
-                    _biasOffsets[step] = Append(conv.Bias);
-                    break;
                 case FusedConv conv:
-                    _weightOffsets[step] = Append(ToKrsc(conv));
-                    _biasOffsets[step] = Append(conv.Bias);
+                    _weightOffsets[step] = AppendFilter(conv.Conv.IsDepthwise ? conv.Weight : ToKrsc(conv));
+                    _biasOffsets[step] = AppendFloats(conv.Bias);
                     break;
                 case FusedLinear linear:
-                    _weightOffsets[step] = Append(linear.Weight);
-                    _biasOffsets[step] = Append(linear.Bias);
+                    _weightOffsets[step] = AppendFloats(linear.Weight);
+                    _biasOffsets[step] = AppendFloats(linear.Bias);
                     break;
             }
         }
-        var buffer = Context.Allocate<float>(Math.Max(host.Count, 1));
+        var filterBuffer = Context.Allocate<byte>(Math.Max(filters.Count, 256));
+        var floatBuffer = Context.Allocate<float>(Math.Max(floats.Count, 64));
         using var stream = Context.CreateStream();
-        buffer.CopyFrom(host.ToArray(), stream);
+        filterBuffer.CopyFrom(filters.ToArray(), stream);
+        floatBuffer.CopyFrom(floats.ToArray(), stream);
         stream.Synchronize();
-        Log($"CUDA: {Device}, {host.Count * 4L / (1 << 20)} MiB of FP32 weights on the device, kernels {string.Join(", ", KernelFiles)} loaded.");
-        return buffer;
+        Log($"CUDA: {Device}, {Storage.Suffix} filters {filters.Count >> 20} MiB and FP32 head and biases {floats.Count * 4L >> 20} MiB on the device; kernels {string.Join(", ", KernelFiles)} loaded.");
+        return (filterBuffer, floatBuffer);
     }
 
     /// <summary>PyTorch's [out, in, kh, kw] → [out, kh, kw, in], the filter layout of cuDNN's NHWC convolutions.</summary>
@@ -227,7 +236,8 @@ internal sealed class CudaBackend : IModelBackend
 
     public void Dispose()
     {
-        Weights?.Dispose();
+        Filters?.Dispose();
+        Floats?.Dispose();
         foreach (var module in _modules.Values)
         {
             module.Dispose();

@@ -8,27 +8,29 @@ namespace CudaGenre.Engine.Cuda;
 
 /// <summary>
 /// One forward pass on the GPU for one batch size, prepared once: its own stream, cuDNN and cuBLASLt handles,
-/// one activation arena on the device (NHWC, planned by liveness with <see cref="ArenaPlan"/>), one workspace
-/// sized for the largest need, pinned host buffers for the input and the logits, and each step bound to its
-/// addresses with its cuDNN algorithm chosen. After the first (eager) run the whole pass, copies included, is
-/// captured as a CUDA graph and replayed. <see cref="Run"/> allocates nothing. One caller at a time.
+/// one activation arena on the device (NHWC, in the storage type, planned by liveness with
+/// <see cref="ArenaPlan"/>), a small FP32 buffer for the batch as it arrives and for the classifier head, one
+/// workspace sized for the largest need, pinned host buffers for the input and the logits, and each step bound
+/// to its addresses with its cuDNN algorithm chosen. After the first (eager) run the whole pass, copies
+/// included, is captured as a CUDA graph and replayed. <see cref="Run"/> allocates nothing. One caller at a time.
 /// </summary>
 internal sealed class CudaPlan : IExecutionPlan
 {
-    private const cudnnDataType_t Float = cudnnDataType_t.CUDNN_DATA_FLOAT;
     private const uint Block = 256;
 
     private readonly CudaBackend _backend;
+    private readonly CudaStorage _storage;
     private readonly CudaStream _stream;
     private readonly CudnnHandle _cudnn;
     private readonly CublasLtHandle _lt;
-    private readonly DeviceBuffer<float> _arena;
+    private readonly DeviceBuffer<byte> _arena;
+    private readonly DeviceBuffer<float> _floats;
     private readonly PinnedHostBuffer<float> _hostInput;
     private readonly PinnedHostBuffer<float> _hostLogits;
-    private readonly long _inputOffset;
     private readonly long _logitsOffset;
     private readonly List<(string Name, Action Enqueue)> _steps = [];
     private readonly List<IDisposable> _owned = [];
+    private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
     private readonly DeviceBuffer<byte>? _workspace;
     private readonly ulong _workspaceBytes;
     private CudaGraphExec? _graph;
@@ -44,16 +46,40 @@ internal sealed class CudaPlan : IExecutionPlan
         _cudnn = CudnnHandle.Create();
         _cudnn.SetStream(_stream.Handle);
         _lt = CublasLtHandle.Create();
+        _storage = backend.Storage;
         try
         {
             var graph = backend.Graph;
             var shapes = graph.InferShapes(batchSize);
             var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
-            _arena = context.Allocate<float>(Math.Max(plan.Length, 1));
-            ulong At(string value) => _arena.PointerAt(offsets[value]);
-            _inputOffset = offsets[ArenaPlan.NchwInputName];
-            _logitsOffset = offsets[graph.Output];
+            _arena = context.Allocate<byte>(Math.Max(plan.Length, 1) * _storage.Bytes);
+            ulong At(string value) => _arena.PointerAt(offsets[value] * _storage.Bytes);
+
+            // FP32 side buffer: the batch as it arrives (NCHW), then the head's inputs and outputs. The head is
+            // every linear layer; its input is widened from the storage type where that is not FP32.
             var input = shapes[Core.Models.ModelGraph.InputName];
+            var floatOffsets = new Dictionary<string, long>(StringComparer.Ordinal) { [ArenaPlan.NchwInputName] = 0 };
+            long floatLength = input.ElementCount;
+            long Reserve(string value, long count)
+            {
+                floatLength = (floatLength + 63) & ~63L;
+                floatOffsets[value] = floatLength;
+                floatLength += count;
+                return floatOffsets[value];
+            }
+            foreach (var linear in graph.Steps.OfType<FusedLinear>())
+            {
+                if (!floatOffsets.ContainsKey(linear.Input) && !_storage.IsFloat)
+                    Reserve(linear.Input + "#f32", shapes[linear.Input].ElementCount);
+                Reserve(linear.Output, shapes[linear.Output].ElementCount);
+            }
+            if (!floatOffsets.TryGetValue(graph.Output, out _logitsOffset))
+                throw new NotSupportedException($"The CUDA backend needs the model to end with a linear layer; '{graph.Output}' is not one.");
+            _floats = context.Allocate<float>(floatLength);
+            ulong FloatAt(string value) => _floats.PointerAt(floatOffsets[value]);
+            ulong LinearInput(string value) => floatOffsets.ContainsKey(value) ? FloatAt(value)
+                : _storage.IsFloat ? At(value)
+                : FloatAt(value + "#f32");
             _hostInput = context.AllocatePinned<float>(input.ElementCount);
             _hostLogits = context.AllocatePinned<float>(shapes[graph.Output].ElementCount);
 
@@ -62,7 +88,9 @@ internal sealed class CudaPlan : IExecutionPlan
             var needs = new List<ulong>();
             using var search = backend.Options.MeasureConvolutionAlgorithms ? context.Allocate<byte>(SearchWorkspaceBytes(context)) : null;
 
-            AddTransform("input NCHW→NHWC", Dims(input), At(ArenaPlan.NchwInputName), toNhwc: true, At(Core.Models.ModelGraph.InputName));
+            var inputDims = Dims(input);
+            AddLaunch("input NCHW FP32 → NHWC", "convert.cu", $"input_nhwc_{_storage.Suffix}", input.ElementCount,
+                a => a.Add(FloatAt(ArenaPlan.NchwInputName)).Add(At(Core.Models.ModelGraph.InputName)).Add(inputDims.N).Add(inputDims.C).Add(inputDims.H * inputDims.W));
             foreach (var step in graph.Steps)
             {
                 var x = shapes[step.Input];
@@ -76,13 +104,20 @@ internal sealed class CudaPlan : IExecutionPlan
                         needs.Add(AddConvolution(conv, Dims(x), Dims(y), At(conv.Input), conv.Residual is null ? 0 : At(conv.Residual), At(conv.Output), search));
                         break;
                     case FusedLinear linear:
-                        needs.Add(AddLinear(linear, At(linear.Input), At(linear.Output)));
+                        if (!floatOffsets.ContainsKey(linear.Input) && !_storage.IsFloat && !_widened.Contains(linear.Input))
+                        {
+                            var count = shapes[linear.Input].ElementCount;
+                            AddLaunch($"{linear.Module} features → FP32", "convert.cu", $"widen_{_storage.Suffix}", count,
+                                a => a.Add(At(linear.Input)).Add(FloatAt(linear.Input + "#f32")).Add(count));
+                            _widened.Add(linear.Input);
+                        }
+                        needs.Add(AddLinear(linear, LinearInput(linear.Input), FloatAt(linear.Output)));
                         break;
                     case MaxPoolStep pool:
                         AddMaxPool(pool, Dims(x), At(pool.Input), At(pool.Output));
                         break;
                     case GlobalAvgPoolStep:
-                        AddLaunch(step.Module, "pooling.cu", "global_avgpool_nhwc_f32", (long)x[0] * x[1],
+                        AddLaunch(step.Module, "pooling.cu", $"global_avgpool_nhwc_{_storage.Suffix}", (long)x[0] * x[1],
                             a => a.Add(At(step.Input)).Add(At(step.Output)).Add((int)x[0]).Add((int)x[1]).Add((int)(x[2] * x[3])));
                         break;
                     case FlattenStep:
@@ -143,12 +178,12 @@ internal sealed class CudaPlan : IExecutionPlan
     /// <summary>Queues the whole pass: input up, every step, logits down.</summary>
     private void Enqueue()
     {
-        _arena.EnqueueCopyFrom(_hostInput, _stream, _inputOffset);
+        _floats.EnqueueCopyFrom(_hostInput, _stream, 0);
         foreach (var (_, enqueue) in _steps)
         {
             enqueue();
         }
-        _arena.EnqueueCopyTo(_hostLogits, _stream, _logitsOffset);
+        _floats.EnqueueCopyTo(_hostLogits, _stream, _logitsOffset);
     }
 
     /// <summary>Records the pass as a CUDA graph; where the driver refuses, the plan stays eager and says why once.</summary>
@@ -193,8 +228,8 @@ internal sealed class CudaPlan : IExecutionPlan
 
     private void AddTransform(string name, TensorDims dims, ulong x, bool toNhwc, ulong y)
     {
-        var nchw = Own(TensorDescriptor.Nchw(Float, dims.N, dims.C, dims.H, dims.W));
-        var nhwc = Own(TensorDescriptor.Nhwc(Float, dims.N, dims.C, dims.H, dims.W));
+        var nchw = Own(TensorDescriptor.Nchw(_storage.DataType, dims.N, dims.C, dims.H, dims.W));
+        var nhwc = Own(TensorDescriptor.Nhwc(_storage.DataType, dims.N, dims.C, dims.H, dims.W));
         var (from, to) = toNhwc ? (nchw, nhwc) : (nhwc, nchw);
         _steps.Add((name, () => _cudnn.TransformTensor(from, x, to, y)));
     }
@@ -203,11 +238,12 @@ internal sealed class CudaPlan : IExecutionPlan
     private ulong AddConvolution(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong residual, ulong output, DeviceBuffer<byte>? search)
     {
         var c = conv.Conv;
-        var math = _backend.Options.Precision == Precision.Tf32 ? cudnnMathType_t.CUDNN_DEFAULT_MATH : cudnnMathType_t.CUDNN_FMA_MATH;
-        var xDesc = Own(TensorDescriptor.Nhwc(Float, x.N, x.C, x.H, x.W));
-        var wDesc = Own(FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, c.OutChannels, c.InChannels, c.Kernel.Height, c.Kernel.Width));
-        var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(c.Padding.Height, c.Padding.Width, c.Stride.Height, c.Stride.Width), math));
-        var yDesc = Own(TensorDescriptor.Nhwc(Float, y.N, y.C, y.H, y.W));
+        var type = _storage.DataType;
+        var xDesc = Own(TensorDescriptor.Nhwc(type, x.N, x.C, x.H, x.W));
+        var wDesc = Own(FilterDescriptor.Create4d(type, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, c.OutChannels, c.InChannels, c.Kernel.Height, c.Kernel.Width));
+        var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(c.Padding.Height, c.Padding.Width, c.Stride.Height, c.Stride.Width),
+            _storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
+        var yDesc = Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
         var weight = _backend.WeightOf(conv);
         var bias = _backend.BiasOf(conv);
         var activationMode = conv.Relu ? cudnnActivationMode_t.CUDNN_ACTIVATION_RELU : cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY;
@@ -217,29 +253,29 @@ internal sealed class CudaPlan : IExecutionPlan
             : ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
                 options with { MaxWorkspaceBytes = Math.Min(options.MaxWorkspaceBytes, (ulong)search.SizeInBytes) });
 
-        // One cuDNN call for conv + bias (+ residual) (+ ReLU) where cuDNN allows it (IDENTITY only with
-        // IMPLICIT_PRECOMP_GEMM); otherwise the convolution alone and our bias_act kernel after it.
-        ConvolutionPlan plan;
-        try
+        // FP32: one cuDNN call for conv + bias (+ residual) (+ ReLU) where cuDNN allows it (IDENTITY only with
+        // IMPLICIT_PRECOMP_GEMM). 16-bit storage, or where cuDNN refuses: the convolution alone, then our bias_act
+        // kernel (its bias is FP32 in every precision, where cuDNN's fused bias would be in the storage type).
+        if (_storage.IsFloat)
         {
-            plan = Choose(new ConvolutionPlanOptions { FusedActivation = activationMode });
+            try
+            {
+                var fused = Choose(new ConvolutionPlanOptions { FusedActivation = activationMode });
+                var biasDesc = Own(TensorDescriptor.Nchw(type, 1, c.OutChannels, 1, 1));
+                var activation = Own(ActivationDescriptor.Create(activationMode));
+                _steps.Add(($"{conv.Module} cudnnConvolutionBiasActivationForward {fused.Algorithm}{(residual != 0 ? " +residual" : "")}{(conv.Relu ? " +ReLU" : "")}",
+                    () => fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, _workspace!.Pointer, _workspaceBytes,
+                        z: residual, alpha2: residual != 0 ? 1f : 0f)));
+                return fused.WorkspaceBytes;
+            }
+            catch (CudaException e)
+            {
+                _backend.Log($"'{conv.Module}': no fused cuDNN convolution+bias+activation ({e.Message}); using convolution then bias_act.");
+            }
         }
-        catch (CudaException e)
-        {
-            _backend.Log($"'{conv.Module}': no fused cuDNN convolution+bias+activation ({e.Message}); using convolution then bias_act.");
-            plan = Choose(new ConvolutionPlanOptions());
-            var p = plan;
-            _steps.Add(($"{conv.Module} cudnnConvolutionForward {p.Algorithm}", () => p.Forward(input, weight, output, _workspace!.Pointer, _workspaceBytes)));
-            AddBiasAct($"{conv.Module} bias_act", y, output, bias, residual, conv.Relu, output);
-            return plan.WorkspaceBytes;
-        }
-
-        var biasDesc = Own(TensorDescriptor.Nchw(Float, 1, c.OutChannels, 1, 1));
-        var activation = Own(ActivationDescriptor.Create(activationMode));
-        var fused = plan;
-        _steps.Add(($"{conv.Module} cudnnConvolutionBiasActivationForward {fused.Algorithm}{(residual != 0 ? " +residual" : "")}{(conv.Relu ? " +ReLU" : "")}",
-            () => fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, _workspace!.Pointer, _workspaceBytes,
-                z: residual, alpha2: residual != 0 ? 1f : 0f)));
+        var plan = Choose(new ConvolutionPlanOptions());
+        _steps.Add(($"{conv.Module} cudnnConvolutionForward {plan.Algorithm}", () => plan.Forward(input, weight, output, _workspace!.Pointer, _workspaceBytes)));
+        AddBiasAct($"{conv.Module} bias_act", y, output, bias, residual, conv.Relu, output);
         return plan.WorkspaceBytes;
     }
 
@@ -247,7 +283,7 @@ internal sealed class CudaPlan : IExecutionPlan
     {
         var weight = _backend.WeightOf(conv);
         var bias = _backend.BiasOf(conv);
-        AddLaunch($"{conv.Module} depthwise3x3", "depthwise_conv3x3.cu", "depthwise3x3_nhwc_f32", y.ElementCount,
+        AddLaunch($"{conv.Module} depthwise3x3", "depthwise_conv3x3.cu", $"depthwise3x3_nhwc_{_storage.Suffix}", y.ElementCount,
             a => a.Add(input).Add(weight).Add(bias).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W)
                 .Add(conv.Conv.Stride.Height).Add(conv.ReluInput ? 1 : 0).Add(conv.Relu ? 1 : 0));
     }
@@ -257,12 +293,12 @@ internal sealed class CudaPlan : IExecutionPlan
         var p = pool.Pool;
         var outH = (x.H + 2 * p.Padding.Height - p.Kernel.Height) / p.Stride.Height + 1;
         var outW = (x.W + 2 * p.Padding.Width - p.Kernel.Width) / p.Stride.Width + 1;
-        AddLaunch($"{pool.Module} maxpool2d", "pooling.cu", "maxpool2d_nhwc_f32", (long)x.N * x.C * outH * outW,
+        AddLaunch($"{pool.Module} maxpool2d", "pooling.cu", $"maxpool2d_nhwc_{_storage.Suffix}", (long)x.N * x.C * outH * outW,
             a => a.Add(input).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W).Add(p.Kernel.Height).Add(p.Stride.Height).Add(p.Padding.Height));
     }
 
     private void AddBiasAct(string name, TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
-        AddLaunch(name, "bias_act.cu", "bias_act_nhwc_f32", dims.ElementCount,
+        AddLaunch(name, "bias_act.cu", $"bias_act_nhwc_{_storage.Suffix}", dims.ElementCount,
             a => a.Add(input).Add(0UL).Add(shift).Add(residual).Add(output).Add(dims.N).Add(dims.C).Add(dims.H * dims.W).Add(relu ? 1 : 0));
 
     /// <summary>A kernel launch with its arguments fixed now, one thread per item (the kernels grid-stride).</summary>
@@ -297,6 +333,7 @@ internal sealed class CudaPlan : IExecutionPlan
         _owned.Clear();
         _workspace?.Dispose();
         _arena?.Dispose();
+        _floats?.Dispose();
         _hostInput?.Dispose();
         _hostLogits?.Dispose();
         _lt.Dispose();
