@@ -88,6 +88,7 @@ internal static class BenchCommand
     {
         var rows = new List<BenchRow>();
         var opens = new List<OpenTime>();
+        var plans = new List<PlanLines>();
         string? device = null;
         string model = "";
         foreach (var precision in settings.Precisions)
@@ -110,11 +111,12 @@ internal static class BenchCommand
                     opens.Add(new OpenTime(opens.Count == 0 ? "cold" : "warm", session.Backend.ToString(), session.Precision.ToString(), batch, clock.Elapsed.TotalMilliseconds));
                     model = session.Spec.Describe();
                     rows.Add(Time(session, batch, graphs, settings.Duration));
+                    plans.Add(new PlanLines(session.Backend.ToString(), session.Precision.ToString(), graphs, batch, session.DescribePlan(batch)));
                     AnsiConsole.MarkupLineInterpolated($"[grey]{rows[^1].Backend} {rows[^1].Precision} graphs {(rows[^1].Graphs ? "on" : "off")} batch {batch}: median {rows[^1].MedianMs:F3} ms[/]");
                 }
             }
         }
-        return new BenchReport(model, device ?? "", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), Environment.ProcessorCount, rows, opens);
+        return new BenchReport(model, device ?? "", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture), Environment.ProcessorCount, rows, opens, plans);
     }
 
     /// <summary>A few untimed calls (the first run captures the CUDA graph; .NET tiers up), then back-to-back timed calls.</summary>
@@ -154,6 +156,12 @@ internal static class BenchCommand
         {
             AnsiConsole.MarkupLineInterpolated($"session open + plan for batch {o.Batch} ({o.Backend} {o.Precision}, {o.Kind}): {o.Milliseconds:F0} ms");
         }
+        // What the CUDA plans chose by measuring: graphs, and our depthwise kernel vs cuDNN per shape.
+        foreach (var plan in report.Plans)
+        {
+            foreach (var line in plan.Lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal) || l.StartsWith("CUDA graph", StringComparison.Ordinal)))
+                AnsiConsole.MarkupLineInterpolated($"{plan.Precision} batch {plan.Batch}, graphs {(plan.Graphs ? "on" : "off")}: {line}");
+        }
     }
 
     private static string[] List(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -182,7 +190,9 @@ internal sealed record BenchRow(string Backend, string Precision, bool Graphs, i
 
 internal sealed record OpenTime(string Kind, string Backend, string Precision, int Batch, double Milliseconds);
 
-internal sealed record BenchReport(string Model, string Device, string Date, int Cores, IReadOnlyList<BenchRow> Rows, IReadOnlyList<OpenTime> Opens);
+internal sealed record PlanLines(string Backend, string Precision, bool Graphs, int Batch, IReadOnlyList<string> Lines);
+
+internal sealed record BenchReport(string Model, string Device, string Date, int Cores, IReadOnlyList<BenchRow> Rows, IReadOnlyList<OpenTime> Opens, IReadOnlyList<PlanLines> Plans);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
 [JsonSerializable(typeof(BenchReport))]

@@ -142,6 +142,26 @@ public sealed class InferenceSession : IDisposable
     /// <summary>Classifies an image (e.g. a spectrogram PNG): resized and normalized as the model was trained.</summary>
     public Classification Classify(RgbImage image) => Classify(_preprocessor.Process(image));
 
+    /// <summary>
+    /// What a forward pass of <paramref name="batchSize"/> items runs, one line per step (the CUDA backend adds the
+    /// cuDNN algorithms it chose, whether a CUDA graph is replayed, and its measured depthwise choices). Makes the
+    /// plan if there is none yet.
+    /// </summary>
+    public IReadOnlyList<string> DescribePlan(int batchSize)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var plan = Rent(batchSize);
+        try
+        {
+            return plan.Describe();
+        }
+        finally
+        {
+            Return(plan);
+        }
+    }
+
     /// <summary>Makes the execution plan for <paramref name="batchSize"/> now, so the first <c>Run</c> does not pay for it.</summary>
     public void WarmUp(int batchSize = 1) => Return(Rent(batchSize));
 

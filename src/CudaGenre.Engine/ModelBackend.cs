@@ -11,6 +11,9 @@ internal interface IExecutionPlan : IDisposable
 
     /// <summary>Runs the forward pass: NCHW input in (BatchSize × C·H·W floats), logits out (BatchSize × classes).</summary>
     void Run(ReadOnlySpan<float> input, Span<float> logits);
+
+    /// <summary>What runs, step by step, and what was measured to choose it (one line each).</summary>
+    IReadOnlyList<string> Describe();
 }
 
 /// <summary>A backend's form of one model (weights prepared once), making execution plans; shared by a session's plans.</summary>

@@ -114,6 +114,22 @@ public sealed class CudaBackendTests : IDisposable
     }
 
     [Fact]
+    public void EveryDepthwiseStep_IsMeasuredAgainstCudnn_AndThePlanSaysWhatRuns()
+    {
+        Gpu.Require();
+        var path = WriteRandom("xception", "linear", (149, 149));
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
+        session.Run(Inputs(2 * session.InputLength, 70), 2); // the first run captures the graph
+        var lines = session.DescribePlan(2);
+        var depthwiseSteps = ModelGraph.Build(ModelSpec.Default(Architecture.Xception) with { InputHeight = 149, InputWidth = 149 })
+            .Nodes.OfType<Conv2dNode>().Count(c => c.IsDepthwise);
+        var choices = lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(depthwiseSteps, choices.Count);
+        Assert.All(choices, l => Assert.Matches(@"ours \d+\.\d+ ms", l));
+        Assert.Contains(lines, l => l.StartsWith("CUDA graph: captured", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ConcurrentCallers_GetTheSequentialResults()
     {
         Gpu.Require();

@@ -136,6 +136,9 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         new ReadOnlySpan<float>(_logits, BatchSize * LogitsPerItem).CopyTo(logits);
     }
 
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Describe() => [.. _ops.Select(op => $"{op.Name}: {op.Items} work items on up to {_workers.Count} threads")];
+
     /// <summary>The median time of each step over <paramref name="runs"/> forward passes (diagnostics, for the benchmarks' profile).</summary>
     internal (string Step, double Milliseconds)[] Profile(ReadOnlySpan<float> input, int runs)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using CudaGenre.Cuda;
 using CudaGenre.Cuda.Blas;
 using CudaGenre.Cuda.Dnn;
@@ -31,6 +32,8 @@ internal sealed class CudaPlan : IExecutionPlan
     private readonly List<(string Name, Action Enqueue)> _steps = [];
     private readonly List<IDisposable> _owned = [];
     private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
+    private readonly List<DepthwiseChoice> _depthwiseChoices = [];
+    private readonly DeviceBuffer<byte>? _scratch;
     private readonly DeviceBuffer<byte>? _workspace;
     private readonly ulong _workspaceBytes;
     private CudaGraphExec? _graph;
@@ -53,7 +56,11 @@ internal sealed class CudaPlan : IExecutionPlan
             var shapes = graph.InferShapes(batchSize);
             var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
             _arena = context.Allocate<byte>(Math.Max(plan.Length, 1) * _storage.Bytes);
+            _arena.EnqueueFillBytes(0, _stream); // finite values for the timing runs made while planning
             ulong At(string value) => _arena.PointerAt(offsets[value] * _storage.Bytes);
+            // Room for the ReLU'd input of a depthwise step that cuDNN runs (it has no ReLU prologue).
+            var scratch = graph.Steps.OfType<FusedConv>().Where(c => c.Conv.IsDepthwise && c.ReluInput).Select(c => shapes[c.Input].ElementCount).DefaultIfEmpty(0).Max();
+            _scratch = backend.Options.MeasureConvolutionAlgorithms && scratch > 0 ? context.Allocate<byte>(scratch * _storage.Bytes) : null;
 
             // FP32 side buffer: the batch as it arrives (NCHW), then the head's inputs and outputs. The head is
             // every linear layer; its input is widened from the storage type where that is not FP32.
@@ -98,7 +105,7 @@ internal sealed class CudaPlan : IExecutionPlan
                 switch (step)
                 {
                     case FusedConv { Conv.IsDepthwise: true } conv:
-                        AddDepthwise(conv, Dims(x), Dims(y), At(conv.Input), At(conv.Output));
+                        needs.Add(AddDepthwise(conv, Dims(x), Dims(y), At(conv.Input), At(conv.Output), search));
                         break;
                     case FusedConv conv:
                         needs.Add(AddConvolution(conv, Dims(x), Dims(y), At(conv.Input), conv.Residual is null ? 0 : At(conv.Residual), At(conv.Output), search));
@@ -151,8 +158,17 @@ internal sealed class CudaPlan : IExecutionPlan
     /// <summary>Whether runs replay a captured CUDA graph (false before the first run, or where capture failed or is off).</summary>
     public bool UsesGraph => _graph is not null;
 
-    /// <summary>The steps in order, with what each runs (for logs and profiles).</summary>
-    public IEnumerable<string> StepNames => _steps.Select(s => s.Name);
+    /// <summary>Per depthwise step: our kernel's and cuDNN's measured times and which one runs (empty when not measured).</summary>
+    public IReadOnlyList<DepthwiseChoice> DepthwiseChoices => _depthwiseChoices;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Describe() =>
+    [
+        .. _steps.Select(s => s.Name),
+        $"CUDA graph: {(UsesGraph ? "captured, replayed" : _captureTried ? "capture failed, eager" : _backend.Options.UseCudaGraphs ? "not yet captured (after the first run)" : "off")}; workspace {_workspaceBytes >> 10} KiB",
+        .. _depthwiseChoices.Select(c => string.Create(CultureInfo.InvariantCulture,
+            $"depthwise {c.Module} {c.InputShape} stride {c.Stride}: ours {c.OursMs:0.0000} ms, cuDNN {c.CudnnMs:0.0000} ms → {(c.UsesCudnn ? "cuDNN" : "ours")} ({c.Note})")),
+    ];
 
     /// <inheritdoc/>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
@@ -279,13 +295,100 @@ internal sealed class CudaPlan : IExecutionPlan
         return plan.WorkspaceBytes;
     }
 
-    private void AddDepthwise(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong output)
+    /// <summary>
+    /// Our depthwise kernel, or cuDNN's grouped convolution (groups = channels) where it measured faster on this
+    /// shape: each is timed here, on this device, and the choice and both times are kept in
+    /// <see cref="DepthwiseChoices"/>. cuDNN cannot apply the ReLU on the input, so its candidate includes a
+    /// ReLU pass into <see cref="_scratch"/> first, and our bias_act kernel after it.
+    /// </summary>
+    /// <returns>The workspace the chosen candidate needs.</returns>
+    private ulong AddDepthwise(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong output, DeviceBuffer<byte>? search)
     {
         var weight = _backend.WeightOf(conv);
         var bias = _backend.BiasOf(conv);
-        AddLaunch($"{conv.Module} depthwise3x3", "depthwise_conv3x3.cu", $"depthwise3x3_nhwc_{_storage.Suffix}", y.ElementCount,
+        var entry = $"depthwise3x3_nhwc_{_storage.Suffix}";
+        var ours = Launch("depthwise_conv3x3.cu", entry, y.ElementCount,
             a => a.Add(input).Add(weight).Add(bias).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W)
                 .Add(conv.Conv.Stride.Height).Add(conv.ReluInput ? 1 : 0).Add(conv.Relu ? 1 : 0));
+        var name = $"{conv.Module} {entry}";
+        if (search is null)
+        {
+            _steps.Add((name, ours));
+            return 0;
+        }
+
+        ConvolutionPlan plan;
+        var type = _storage.DataType;
+        var xDesc = Own(TensorDescriptor.Nhwc(type, x.N, x.C, x.H, x.W));
+        // [C, 1, 3, 3] in KRSC is [C, 3, 3, 1]: the same bytes as the depthwise weights we hold.
+        var wDesc = Own(FilterDescriptor.Create4d(type, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, x.C, 1, 3, 3));
+        var stride = conv.Conv.Stride.Height;
+        var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), _storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
+        var yDesc = Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
+        try
+        {
+            plan = ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
+                new ConvolutionPlanOptions { MaxWorkspaceBytes = (ulong)search.SizeInBytes });
+        }
+        catch (CudaException e)
+        {
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, double.NaN, double.NaN, UsesCudnn: false, $"cuDNN has no grouped convolution for it: {e.Message}"));
+            _steps.Add((name, ours));
+            return 0;
+        }
+
+        var source = input;
+        var prologue = (Action?)null;
+        if (conv.ReluInput)
+        {
+            source = _scratch!.Pointer;
+            prologue = BiasAct(x, input, shift: 0, residual: 0, relu: true, source);
+        }
+        var epilogue = BiasAct(y, output, bias, residual: 0, conv.Relu, output);
+        var workspace = search.Pointer;
+        var workspaceBytes = (ulong)search.SizeInBytes;
+        void TimedCudnn()
+        {
+            prologue?.Invoke();
+            plan.Forward(source, weight, output, workspace, workspaceBytes);
+            epilogue();
+        }
+        var oursMs = TimeOnStream(ours);
+        var cudnnMs = TimeOnStream(TimedCudnn);
+        var useCudnn = cudnnMs < oursMs;
+        _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, oursMs, cudnnMs, useCudnn, $"cuDNN {plan.Algorithm}"));
+        if (!useCudnn)
+        {
+            _steps.Add((name, ours));
+            return 0;
+        }
+        _steps.Add(($"{conv.Module} cuDNN grouped convolution {plan.Algorithm} (faster here than {entry})", () =>
+        {
+            prologue?.Invoke();
+            plan.Forward(source, weight, output, _workspace!.Pointer, _workspaceBytes);
+            epilogue();
+        }));
+        return plan.WorkspaceBytes;
+    }
+
+    /// <summary>Milliseconds per call of <paramref name="work"/> on this plan's stream: best of 3 rounds of 10, after 2 untimed calls.</summary>
+    private double TimeOnStream(Action work)
+    {
+        using var start = _backend.Context.CreateEvent();
+        using var end = _backend.Context.CreateEvent();
+        work();
+        work();
+        var best = double.MaxValue;
+        for (var round = 0; round < 3; round++)
+        {
+            start.Record(_stream);
+            for (var i = 0; i < 10; i++)
+                work();
+            end.Record(_stream);
+            end.Synchronize();
+            best = Math.Min(best, CudaEvent.ElapsedMilliseconds(start, end) / 10.0);
+        }
+        return best;
     }
 
     private void AddMaxPool(MaxPoolStep pool, TensorDims x, ulong input, ulong output)
@@ -298,17 +401,23 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 
     private void AddBiasAct(string name, TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
-        AddLaunch(name, "bias_act.cu", $"bias_act_nhwc_{_storage.Suffix}", dims.ElementCount,
+        _steps.Add((name, BiasAct(dims, input, shift, residual, relu, output)));
+
+    private Action BiasAct(TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
+        Launch("bias_act.cu", $"bias_act_nhwc_{_storage.Suffix}", dims.ElementCount,
             a => a.Add(input).Add(0UL).Add(shift).Add(residual).Add(output).Add(dims.N).Add(dims.C).Add(dims.H * dims.W).Add(relu ? 1 : 0));
 
     /// <summary>A kernel launch with its arguments fixed now, one thread per item (the kernels grid-stride).</summary>
-    private void AddLaunch(string name, string file, string entry, long items, Action<KernelArguments> arguments)
+    private void AddLaunch(string name, string file, string entry, long items, Action<KernelArguments> arguments) =>
+        _steps.Add(($"{name} {entry}", Launch(file, entry, items, arguments)));
+
+    private Action Launch(string file, string entry, long items, Action<KernelArguments> arguments)
     {
         var kernel = _backend.Kernel(file, entry);
         var args = new KernelArguments();
         arguments(args);
         var grid = Dim3.BlocksFor(items, Block);
-        _steps.Add(($"{name} {entry}", () => kernel.Launch(grid, Block, _stream, args)));
+        return () => kernel.Launch(grid, Block, _stream, args);
     }
 
     /// <returns>The workspace this matrix multiply needs.</returns>
@@ -332,6 +441,7 @@ internal sealed class CudaPlan : IExecutionPlan
         }
         _owned.Clear();
         _workspace?.Dispose();
+        _scratch?.Dispose();
         _arena?.Dispose();
         _floats?.Dispose();
         _hostInput?.Dispose();
@@ -341,3 +451,13 @@ internal sealed class CudaPlan : IExecutionPlan
         _stream.Dispose();
     }
 }
+
+/// <summary>One depthwise step's measured choice between our kernel and cuDNN's grouped convolution.</summary>
+/// <param name="Module">The step.</param>
+/// <param name="InputShape">Its input, NCHW dims.</param>
+/// <param name="Stride">1 or 2.</param>
+/// <param name="OursMs">Our kernel, ms per call (NaN when not measured).</param>
+/// <param name="CudnnMs">cuDNN (with the ReLU and bias passes it needs), ms per call (NaN when cuDNN cannot run it).</param>
+/// <param name="UsesCudnn">Whether cuDNN was chosen.</param>
+/// <param name="Note">cuDNN's algorithm, or why it was not a candidate.</param>
+internal sealed record DepthwiseChoice(string Module, string InputShape, int Stride, double OursMs, double CudnnMs, bool UsesCudnn, string Note);

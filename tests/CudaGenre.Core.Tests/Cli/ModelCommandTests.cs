@@ -122,6 +122,8 @@ public class ModelCommandTests
             Assert.Equal(r.GetProperty("batch").GetInt32() * 1000 / r.GetProperty("meanMs").GetDouble(), r.GetProperty("imagesPerSecond").GetDouble(), 6);
         });
         Assert.Equal(["cold", "warm"], root.GetProperty("opens").EnumerateArray().Select(o => o.GetProperty("kind").GetString()));
+        var plan = root.GetProperty("plans").EnumerateArray().First().GetProperty("lines").EnumerateArray().Select(l => l.GetString()!).ToList();
+        Assert.Contains(plan, l => l.StartsWith("features.0 FusedConv", StringComparison.Ordinal));
         Assert.Equal(1, Invoke("bench", "--arch", "cnn", "--backend", "cpu", "--batch", "0"));
         Assert.Equal(1, Invoke("bench", "--arch", "vgg"));
     }
