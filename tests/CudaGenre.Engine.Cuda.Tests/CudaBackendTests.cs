@@ -130,6 +130,36 @@ public sealed class CudaBackendTests : IDisposable
     }
 
     [Fact]
+    public void ASecondSession_ReusesTheMeasuredChoices_AndGivesTheSameLogits()
+    {
+        Gpu.Require();
+        var cache = Path.Combine(_folder, "cache");
+        var previous = Environment.GetEnvironmentVariable("CUDAGENRE_CACHE_DIR");
+        Environment.SetEnvironmentVariable("CUDAGENRE_CACHE_DIR", cache);
+        try
+        {
+            var path = WriteRandom("xception", "dense", (71, 71));
+            var input = Inputs(2 * 3 * 71 * 71, 80);
+            float[] first, second;
+            IReadOnlyList<string> plan;
+            using (var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda }))
+                first = session.Run(input, 2);
+            Assert.Single(Directory.GetFiles(cache, "choices-*.json"));
+            using (var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda }))
+            {
+                second = session.Run(input, 2);
+                plan = session.DescribePlan(2);
+            }
+            Assert.Equal(first, second);
+            Assert.All(plan.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)), l => Assert.Contains("earlier run", l, StringComparison.Ordinal));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CUDAGENRE_CACHE_DIR", previous);
+        }
+    }
+
+    [Fact]
     public void ConcurrentCallers_GetTheSequentialResults()
     {
         Gpu.Require();

@@ -106,6 +106,26 @@ public sealed class ConvolutionPlan
             "cudnnFindConvolutionForwardAlgorithmEx");
     }
 
+    /// <summary>
+    /// A plan for an algorithm chosen before (e.g. measured in an earlier run and kept on disk): only its workspace is
+    /// sized, so making the plan costs no search. Fails like the other factories if cuDNN refuses it.
+    /// </summary>
+    public static ConvolutionPlan CreateWithAlgorithm(CudnnHandle cudnn, TensorDescriptor x, FilterDescriptor w, ConvolutionDescriptor convolution,
+        TensorDescriptor y, cudnnConvolutionFwdAlgo_t algorithm, cudnnMathType_t mathType, ConvolutionPlanOptions? options = null)
+    {
+        options ??= new ConvolutionPlanOptions();
+        RequireOutputDims(x, w, convolution, y);
+        var known = new cudnnConvolutionFwdAlgoPerf_t
+        {
+            algo = algorithm,
+            status = cudnnStatus_t.CUDNN_STATUS_SUCCESS,
+            time = -1,
+            mathType = mathType,
+            determinism = cudnnDeterminism_t.CUDNN_NON_DETERMINISTIC,
+        };
+        return Choose(cudnn, x, w, convolution, y, [known], options, "a known algorithm");
+    }
+
     /// <summary>y = alpha·conv(x, w) + beta·y with the chosen algorithm. The workspace must hold <see cref="WorkspaceBytes"/>.</summary>
     public void Forward(ulong x, ulong w, ulong y, ulong workspace, ulong workspaceBytes, float alpha = 1f, float beta = 0f)
     {

@@ -1,5 +1,6 @@
 using CudaGenre.Core.Models;
 using CudaGenre.Cuda;
+using CudaGenre.Cuda.Dnn;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
 using CudaGenre.Cuda.Nvrtc;
@@ -41,6 +42,9 @@ internal sealed class CudaBackend : IModelBackend
         }
         Device = CudaDevice.Get(options.Device);
         Context = Device.RetainPrimaryContext();
+        Choices = AlgorithmChoices.Open(options.MeasureConvolutionAlgorithms
+            ? Path.Combine(KernelCache.DefaultDirectory(), AlgorithmChoices.FileName(Device.Name, Device.ComputeCapability.Arch, CudnnHandle.LibraryVersion))
+            : null, _log);
         Context.MakeCurrent();
         try
         {
@@ -65,6 +69,9 @@ internal sealed class CudaBackend : IModelBackend
 
     /// <summary>Its primary context (retained by this backend).</summary>
     public CudaContext Context { get; }
+
+    /// <summary>The measured cuDNN algorithms and depthwise choices, kept on disk (empty and unsaved when not measuring).</summary>
+    public AlgorithmChoices Choices { get; }
 
     /// <summary>How activations and filters are stored.</summary>
     public CudaStorage Storage { get; }

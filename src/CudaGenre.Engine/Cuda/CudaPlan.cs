@@ -143,6 +143,7 @@ internal sealed class CudaPlan : IExecutionPlan
             }
 
             _workspaceBytes = needs.Count == 0 ? 0 : needs.Max();
+            backend.Choices.Save(backend.Log);
             _workspace = context.Allocate<byte>((long)Math.Max(_workspaceBytes, 256));
         }
         catch
@@ -264,10 +265,19 @@ internal sealed class CudaPlan : IExecutionPlan
         var bias = _backend.BiasOf(conv);
         var activationMode = conv.Relu ? cudnnActivationMode_t.CUDNN_ACTIVATION_RELU : cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY;
 
-        ConvolutionPlan Choose(ConvolutionPlanOptions options) => search is null
-            ? ConvolutionPlan.CreateByHeuristic(_cudnn, xDesc, wDesc, convDesc, yDesc, options)
-            : ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
-                options with { MaxWorkspaceBytes = Math.Min(options.MaxWorkspaceBytes, (ulong)search.SizeInBytes) });
+        ConvolutionPlan Choose(ConvolutionPlanOptions options)
+        {
+            if (search is null)
+                return ConvolutionPlan.CreateByHeuristic(_cudnn, xDesc, wDesc, convDesc, yDesc, options);
+            var key = $"conv {xDesc} * {wDesc} ({convDesc.Geometry}) → {yDesc}, {_storage.MathType}, fused {options.FusedActivation?.ToString() ?? "none"}";
+            options = options with { MaxWorkspaceBytes = Math.Min(options.MaxWorkspaceBytes, (ulong)search.SizeInBytes) };
+            return Known(key, options) ?? Remember(key, ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output,
+                search.Pointer, (ulong)search.SizeInBytes, options));
+
+            ConvolutionPlan? Known(string key, ConvolutionPlanOptions options) => TryKnownAlgorithm(key, out var algorithm, out var math)
+                ? TryCreate(() => ConvolutionPlan.CreateWithAlgorithm(_cudnn, xDesc, wDesc, convDesc, yDesc, algorithm, math, options))
+                : null;
+        }
 
         // FP32: one cuDNN call for conv + bias (+ residual) (+ ReLU) where cuDNN allows it (IDENTITY only with
         // IMPLICIT_PRECOMP_GEMM). 16-bit storage, or where cuDNN refuses: the convolution alone, then our bias_act
@@ -325,14 +335,26 @@ internal sealed class CudaPlan : IExecutionPlan
         var stride = conv.Conv.Stride.Height;
         var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), _storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
         var yDesc = Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
+        var key = $"depthwise {xDesc} stride {stride}, ReLU in {conv.ReluInput}, ReLU out {conv.Relu}, {_storage.MathType}";
+        var saved = _backend.Choices.TryGet(key, out var savedChoice) ? savedChoice : null;
+        if (saved == "ours")
+        {
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, double.NaN, double.NaN, UsesCudnn: false, "measured in an earlier run"));
+            _steps.Add((name, ours));
+            return 0;
+        }
+        var known = saved is not null && TryKnownAlgorithm(key, out var savedAlgorithm, out var savedMath)
+            ? TryCreate(() => ConvolutionPlan.CreateWithAlgorithm(_cudnn, xDesc, wDesc, convDesc, yDesc, savedAlgorithm, savedMath))
+            : null;
         try
         {
-            plan = ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
+            plan = known ?? ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
                 new ConvolutionPlanOptions { MaxWorkspaceBytes = (ulong)search.SizeInBytes });
         }
         catch (CudaException e)
         {
             _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, double.NaN, double.NaN, UsesCudnn: false, $"cuDNN has no grouped convolution for it: {e.Message}"));
+            _backend.Choices.Set(key, "ours");
             _steps.Add((name, ours));
             return 0;
         }
@@ -353,10 +375,11 @@ internal sealed class CudaPlan : IExecutionPlan
             plan.Forward(source, weight, output, workspace, workspaceBytes);
             epilogue();
         }
-        var oursMs = TimeOnStream(ours);
-        var cudnnMs = TimeOnStream(TimedCudnn);
-        var useCudnn = cudnnMs < oursMs;
-        _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, oursMs, cudnnMs, useCudnn, $"cuDNN {plan.Algorithm}"));
+        var (oursMs, cudnnMs) = known is null ? (TimeOnStream(ours), TimeOnStream(TimedCudnn)) : (double.NaN, double.NaN);
+        var useCudnn = known is not null || cudnnMs < oursMs;
+        _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, oursMs, cudnnMs, useCudnn,
+            $"cuDNN {plan.Algorithm}{(known is null ? "" : ", measured in an earlier run")}"));
+        _backend.Choices.Set(key, useCudnn ? $"cudnn|{plan.Algorithm}|{plan.MathType}" : "ours");
         if (!useCudnn)
         {
             _steps.Add((name, ours));
@@ -369,6 +392,40 @@ internal sealed class CudaPlan : IExecutionPlan
             epilogue();
         }));
         return plan.WorkspaceBytes;
+    }
+
+    /// <summary>The algorithm and math type saved under <paramref name="key"/> ("ALGO|MATH" or "cudnn|ALGO|MATH").</summary>
+    private bool TryKnownAlgorithm(string key, out cudnnConvolutionFwdAlgo_t algorithm, out cudnnMathType_t math)
+    {
+        algorithm = default;
+        math = default;
+        if (!_backend.Choices.TryGet(key, out var value))
+            return false;
+        var parts = value.Split('|');
+        return parts.Length >= 2
+            && Enum.TryParse(parts[^2], out algorithm)
+            && Enum.TryParse(parts[^1], out math);
+    }
+
+    /// <summary>A plan from a saved choice, or null when cuDNN no longer accepts it (then the caller measures).</summary>
+    private ConvolutionPlan? TryCreate(Func<ConvolutionPlan> create)
+    {
+        try
+        {
+            return create();
+        }
+        catch (CudaException e)
+        {
+            _backend.Log($"CUDA: a saved algorithm choice no longer works ({e.Message}); measuring again.");
+            return null;
+        }
+    }
+
+    /// <summary>Keeps a measured convolution choice for later processes.</summary>
+    private ConvolutionPlan Remember(string key, ConvolutionPlan plan)
+    {
+        _backend.Choices.Set(key, $"{plan.Algorithm}|{plan.MathType}");
+        return plan;
     }
 
     /// <summary>Milliseconds per call of <paramref name="work"/> on this plan's stream: best of 3 rounds of 10, after 2 untimed calls.</summary>
