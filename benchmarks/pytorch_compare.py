@@ -490,7 +490,7 @@ def reset_dynamo() -> None:
 
 
 def iterations_for(batch: int, iterations: int, minimum: int) -> int:
-    """The batch-1 count, scaled down for big batches so each row costs about the same GPU time:
+    """The batch-1 count, scaled down for big batches (whose calls take far longer and vary far less):
     200 at batch 1 gives 25 at 64 and 20 (the minimum) at 256."""
     if batch <= 1:
         return iterations
@@ -498,7 +498,7 @@ def iterations_for(batch: int, iterations: int, minimum: int) -> int:
 
 
 def percentile(sorted_values, q: float) -> float:
-    """Nearest-rank percentile (p99 of 200 samples is the 198th smallest; of 20 or fewer, the largest)."""
+    """Nearest-rank percentile (p99 of 200 samples is the 198th smallest; of 100 or fewer, the largest)."""
     rank = max(1, math.ceil(q / 100 * len(sorted_values)))
     return sorted_values[rank - 1]
 
