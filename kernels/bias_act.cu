@@ -66,44 +66,19 @@ __device__ __forceinline__ void bias_act(
 //   relu      int           non-zero: apply ReLU last
 // ---------------------------------------------------------------------------------------------
 
-extern "C" __global__ void bias_act_nhwc_f32(
-    const float* x, const float* __restrict__ scale, const float* __restrict__ shift, const float* residual, float* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<float, true>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
+// No __restrict__ on x, residual and y: y may alias either (see above).
+#define CG_BIAS_ACT_ENTRY(NAME, T, NHWC)                                                                     \
+    extern "C" __global__ void NAME(const T* x, const float* __restrict__ scale, const float* __restrict__ shift, \
+                                    const T* residual, T* y, int n_batch, int channels, int spatial, int relu)   \
+    {                                                                                                         \
+        bias_act<T, NHWC>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);                   \
+    }
 
-extern "C" __global__ void bias_act_nhwc_f16(
-    const cg_half* x, const float* __restrict__ scale, const float* __restrict__ shift, const cg_half* residual, cg_half* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<cg_half, true>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_f32, float, true)
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_f16, cg_half, true)
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_bf16, cg_bf16, true)
+CG_BIAS_ACT_ENTRY(bias_act_nchw_f32, float, false)
+CG_BIAS_ACT_ENTRY(bias_act_nchw_f16, cg_half, false)
+CG_BIAS_ACT_ENTRY(bias_act_nchw_bf16, cg_bf16, false)
 
-extern "C" __global__ void bias_act_nhwc_bf16(
-    const cg_bf16* x, const float* __restrict__ scale, const float* __restrict__ shift, const cg_bf16* residual, cg_bf16* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<cg_bf16, true>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
-
-extern "C" __global__ void bias_act_nchw_f32(
-    const float* x, const float* __restrict__ scale, const float* __restrict__ shift, const float* residual, float* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<float, false>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
-
-extern "C" __global__ void bias_act_nchw_f16(
-    const cg_half* x, const float* __restrict__ scale, const float* __restrict__ shift, const cg_half* residual, cg_half* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<cg_half, false>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
-
-extern "C" __global__ void bias_act_nchw_bf16(
-    const cg_bf16* x, const float* __restrict__ scale, const float* __restrict__ shift, const cg_bf16* residual, cg_bf16* y,
-    int n_batch, int channels, int spatial, int relu)
-{
-    bias_act<cg_bf16, false>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);
-}
+#undef CG_BIAS_ACT_ENTRY

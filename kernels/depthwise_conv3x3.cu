@@ -91,44 +91,19 @@ __device__ __forceinline__ void depthwise3x3(
 //   relu_output int           non-zero: apply ReLU after the bias
 // ---------------------------------------------------------------------------------------------
 
-extern "C" __global__ void depthwise3x3_nhwc_f32(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<float, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
+#define CG_DEPTHWISE_ENTRY(NAME, T, NHWC)                                                                   \
+    extern "C" __global__ void NAME(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, \
+                                    T* __restrict__ y, int n_batch, int channels, int height, int width,         \
+                                    int stride, int relu_input, int relu_output)                                 \
+    {                                                                                                             \
+        depthwise3x3<T, NHWC>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output); \
+    }
 
-extern "C" __global__ void depthwise3x3_nhwc_f16(
-    const cg_half* __restrict__ x, const cg_half* __restrict__ w, const float* __restrict__ bias, cg_half* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<cg_half, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f32, float, true)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f16, cg_half, true)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_bf16, cg_bf16, true)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_f32, float, false)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_f16, cg_half, false)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_bf16, cg_bf16, false)
 
-extern "C" __global__ void depthwise3x3_nhwc_bf16(
-    const cg_bf16* __restrict__ x, const cg_bf16* __restrict__ w, const float* __restrict__ bias, cg_bf16* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<cg_bf16, true>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
-
-extern "C" __global__ void depthwise3x3_nchw_f32(
-    const float* __restrict__ x, const float* __restrict__ w, const float* __restrict__ bias, float* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<float, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
-
-extern "C" __global__ void depthwise3x3_nchw_f16(
-    const cg_half* __restrict__ x, const cg_half* __restrict__ w, const float* __restrict__ bias, cg_half* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<cg_half, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
-
-extern "C" __global__ void depthwise3x3_nchw_bf16(
-    const cg_bf16* __restrict__ x, const cg_bf16* __restrict__ w, const float* __restrict__ bias, cg_bf16* __restrict__ y,
-    int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
-{
-    depthwise3x3<cg_bf16, false>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);
-}
+#undef CG_DEPTHWISE_ENTRY
