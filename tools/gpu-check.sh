@@ -12,8 +12,9 @@
 #                                     # each kernel vs its CPU twin and each cuBLAS/cuDNN call (max abs /
 #                                     # max rel error). Exit code: the test run's.
 #
-#   bash tools/gpu-check.sh bench     # there: the engine's latency/throughput per model, precision and
-#                                     # CUDA-graph setting, and PyTorch's on the same GPU (see bench() below)
+#   bash tools/gpu-check.sh bench engine|pytorch|compile MODEL
+#                                     # there: the engine's latency/throughput per precision and CUDA-graph
+#                                     # setting, and PyTorch's on the same GPU (see bench() below)
 #
 # With the device tool: publish here, then run `bash tools/gpu-check.sh run` there with carry [".gpu"].
 # Output goes to $OUT when set (the device tool brings it back), else to benchmarks/results/:
@@ -149,11 +150,18 @@ run() {
   return "$(cat /tmp/gpu-check/tests-status)"
 }
 
-# The figures of issue #6: per model, precision and CUDA-graph setting, batch-1 latency (median, p99) and
-# throughput at batch 64 and 256 (`cudagenre bench`), then PyTorch on the same GPU with the same kind of
-# weights (benchmarks/pytorch_compare.py, eager and torch.compile) where python3 has torch.
-# Usage there: bash tools/gpu-check.sh bench [models, default "cnn resnet50 xception"]
+# The figures of issue #6, in parts small enough for one device call (10 minutes) each:
+#   bash tools/gpu-check.sh bench engine  MODEL   # cudagenre bench: fp32/tf32/fp16/bf16 × graphs on/off × batch 1/64/256
+#   bash tools/gpu-check.sh bench pytorch MODEL   # random model in our format with PyTorch's logits; our CUDA logits
+#                                                 # against them (cudagenre verify); PyTorch eager, every precision
+#   bash tools/gpu-check.sh bench compile MODEL [PRECISIONS]   # torch.compile(mode="reduce-overhead"), default fp32,fp16
+# MODEL: cnn, resnet18, resnet50 or xception. Output under $OUT (or benchmarks/results/).
 bench() {
+  local part=${1:-} model=${2:-}
+  if [ -z "$part" ] || [ -z "$model" ]; then
+    echo "usage: bash tools/gpu-check.sh bench engine|pytorch|compile MODEL [PRECISIONS]" >&2
+    return 2
+  fi
   local out=${OUT:-benchmarks/results}
   local stamp; stamp=$(date -u +%Y-%m-%dT%H%MZ)
   mkdir -p "$out"
@@ -165,36 +173,39 @@ bench() {
   local bin=/tmp/gpu-check/publish
   export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=$(find_cuda_libs)
   export DOTNET_gcServer=0
-  local models=${*:-cnn resnet50 xception}
+  local dir=/tmp/gpu-check/pytorch-$model
   {
-    echo "# GPU benchmark"
+    echo "# GPU benchmark: $part $model"
     echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(cat "$bin/COMMIT")"
     nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 || true
-    for model in $models; do
-      echo
-      echo "## engine: $model"
-      "$bin/cudagenre" bench --arch "$model" --backend cuda --precision fp32,tf32 --graphs both --batch 1,64,256 \
-        --seconds 2 --json "$out/gpu-bench-$model-$stamp.json" 2>&1 || echo "cudagenre bench $model failed with exit code $?"
-      if python3 -c "import torch" 2>/dev/null; then
-        echo
-        echo "## PyTorch: $model"
-        local dir=/tmp/gpu-check/pytorch-$model
-        python3 benchmarks/pytorch_compare.py --random "$model" --head linear --out "$dir" 2>&1 || echo "pytorch_compare --random failed"
-        "$bin/cudagenre" verify "$dir/model.safetensors" --backend cuda 2>&1 || echo "cudagenre verify (CUDA vs PyTorch's logits) failed with exit code $?"
-        python3 benchmarks/pytorch_compare.py "$dir/model.safetensors" --reference "$dir/reference.safetensors" \
-          --precisions fp32,tf32,fp16,bf16 --batches 1,64,256 --json "$out/pytorch-bench-$model-$stamp.json" 2>&1 || echo "pytorch_compare failed"
-      else
-        echo "(python3 has no torch here: no PyTorch comparison)"
-      fi
-    done
-  } 2>&1 | tee "$out/gpu-bench-$stamp.txt"
-  echo "saved to $out/gpu-bench-$stamp.txt"
+    case "$part" in
+      engine)
+        "$bin/cudagenre" bench --arch "$model" --backend cuda --precision fp32,tf32,fp16,bf16 --graphs both --batch 1,64,256 \
+          --seconds 2 --json "$out/gpu-bench-$model-$stamp.json" || echo "cudagenre bench failed with exit code $?"
+        ;;
+      pytorch)
+        python3 benchmarks/pytorch_compare.py --random "$model" --head linear --out "$dir" || echo "pytorch_compare --random failed"
+        "$bin/cudagenre" verify "$dir/model.safetensors" --backend cuda || echo "cudagenre verify (our CUDA logits vs PyTorch's) failed with exit code $?"
+        timeout 480 python3 benchmarks/pytorch_compare.py "$dir/model.safetensors" --reference "$dir/reference.safetensors" \
+          --modes eager --precisions fp32,tf32,fp16,bf16 --batches 1,64,256 --json "$out/pytorch-eager-$model-$stamp.json" \
+          || echo "pytorch_compare eager ended with exit code $?"
+        ;;
+      compile)
+        [ -f "$dir/model.safetensors" ] || python3 benchmarks/pytorch_compare.py --random "$model" --head linear --out "$dir"
+        timeout 560 python3 benchmarks/pytorch_compare.py "$dir/model.safetensors" --reference "$dir/reference.safetensors" \
+          --modes compile --precisions "${3:-fp32,fp16}" --batches 1,64,256 --json "$out/pytorch-compile-$model-$stamp.json" \
+          || echo "pytorch_compare compile ended with exit code $? (124: cut at 560 s; the JSON keeps the rows that finished)"
+        ;;
+      *) echo "unknown part '$part': engine, pytorch or compile" ;;
+    esac
+  } 2>&1 | tee "$out/gpu-bench-$part-$model-$stamp.txt"
+  echo "saved to $out/gpu-bench-$part-$model-$stamp.txt"
 }
 
 case "$mode" in
   publish) publish ;;
   run) run ;;
   bench) shift; bench "$@" ;;
-  *) echo "usage: bash tools/gpu-check.sh publish|run|bench [models]" >&2; exit 2 ;;
+  *) echo "usage: bash tools/gpu-check.sh publish|run|bench engine|pytorch|compile MODEL" >&2; exit 2 ;;
 esac
