@@ -158,7 +158,7 @@ internal static class ModelCommands
             var limit = parse.GetValue(tolerance);
             var passed = result.Passes(limit);
             AnsiConsole.MarkupLineInterpolated($"{session.Spec.Describe()} on {session.Backend} {session.Precision}, {result.Count} {bundle.Split} inputs: relative L2 error {result.RelativeL2Error:E2} (limit {limit:E0}), largest difference {result.MaxAbsError:E2}, same top-1 {result.Top1Agreements}/{result.Count}.");
-            AnsiConsole.MarkupLine(passed ? "[green]verified:[/] the engine reproduces the trainer's logits." : "[red]not verified:[/] the engine's logits differ from the trainer's beyond the limit.");
+            AnsiConsole.MarkupLine(passed ? "[green]verified:[/] the engine reproduces the reference logits." : "[red]not verified:[/] the engine's logits differ from the reference beyond the limit.");
             return passed ? 0 : 1;
         }));
         return command;
