@@ -125,7 +125,7 @@ public sealed class CudaBackendTests : IDisposable
             .Nodes.OfType<Conv2dNode>().Count(c => c.IsDepthwise);
         var choices = lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)).ToList();
         Assert.Equal(depthwiseSteps, choices.Count);
-        Assert.All(choices, l => Assert.Matches(@"ours \d+\.\d+ ms", l));
+        Assert.All(choices, l => Assert.Matches(@"depthwise3x3_nhwc_f32 \d+\.\d+ ms, depthwise3x3w4_nhwc_f32 \d+\.\d+ ms", l));
         Assert.Contains(lines, l => l.StartsWith("CUDA graph: captured", StringComparison.Ordinal));
     }
 

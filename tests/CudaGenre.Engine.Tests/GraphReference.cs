@@ -1,4 +1,3 @@
-using CudaGenre.Core;
 using CudaGenre.Core.Models;
 
 namespace CudaGenre.Engine.Tests;

@@ -168,7 +168,7 @@ internal sealed class CudaPlan : IExecutionPlan
         .. _steps.Select(s => s.Name),
         $"CUDA graph: {(UsesGraph ? "captured, replayed" : _captureTried ? "capture failed, eager" : _backend.Options.UseCudaGraphs ? "not yet captured (after the first run)" : "off")}; workspace {_workspaceBytes >> 10} KiB",
         .. _depthwiseChoices.Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"depthwise {c.Module} {c.InputShape} stride {c.Stride}: ours {c.OursMs:0.0000} ms, cuDNN {c.CudnnMs:0.0000} ms → {(c.UsesCudnn ? "cuDNN" : "ours")} ({c.Note})")),
+            $"depthwise {c.Module} {c.InputShape} stride {c.Stride}: {(c.Times.Count == 0 ? "not timed" : string.Join(", ", c.Times.Select(t => $"{t.Name} {t.Ms:0.0000} ms")))} → {c.Chosen} ({c.Note})")),
     ];
 
     /// <inheritdoc/>
@@ -306,41 +306,52 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 
     /// <summary>
-    /// Our depthwise kernel, or cuDNN's grouped convolution (groups = channels) where it measured faster on this
-    /// shape: each is timed here, on this device, and the choice and both times are kept in
-    /// <see cref="DepthwiseChoices"/>. cuDNN cannot apply the ReLU on the input, so its candidate includes a
-    /// ReLU pass into <see cref="_scratch"/> first, and our bias_act kernel after it.
+    /// The fastest of three ways to run a depthwise step, measured here on this device and shape: our plain kernel
+    /// (one thread per output), our register-strip kernel (4 outputs along W per thread, stride 1 or 2), and
+    /// cuDNN's grouped convolution (groups = channels). cuDNN cannot apply the ReLU on the input, so its
+    /// candidate includes a ReLU pass into <see cref="_scratch"/> and our bias_act kernel after it. The times and
+    /// the choice are kept in <see cref="DepthwiseChoices"/> and saved for later processes. Without measuring, the
+    /// strip kernel runs where it applies (it makes half the loads).
     /// </summary>
     /// <returns>The workspace the chosen candidate needs.</returns>
     private ulong AddDepthwise(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong output, DeviceBuffer<byte>? search)
     {
         var weight = _backend.WeightOf(conv);
         var bias = _backend.BiasOf(conv);
-        var entry = $"depthwise3x3_nhwc_{_storage.Suffix}";
-        var ours = Launch("depthwise_conv3x3.cu", entry, y.ElementCount,
+        var stride = conv.Conv.Stride.Height;
+        var candidates = new List<(string Name, Action Run)>();
+        Action Ours(string entry, long threads) => Launch("depthwise_conv3x3.cu", entry, threads,
             a => a.Add(input).Add(weight).Add(bias).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W)
-                .Add(conv.Conv.Stride.Height).Add(conv.ReluInput ? 1 : 0).Add(conv.Relu ? 1 : 0));
-        var name = $"{conv.Module} {entry}";
+                .Add(stride).Add(conv.ReluInput ? 1 : 0).Add(conv.Relu ? 1 : 0));
+        var plain = $"depthwise3x3_nhwc_{_storage.Suffix}";
+        candidates.Add((plain, Ours(plain, y.ElementCount)));
+        if (stride <= 2)
+        {
+            var strip = $"depthwise3x3w4_nhwc_{_storage.Suffix}";
+            candidates.Add((strip, Ours(strip, (long)y.N * y.H * ((y.W + 3) / 4) * y.C)));
+        }
         if (search is null)
         {
-            _steps.Add((name, ours));
+            _steps.Add(($"{conv.Module} {candidates[^1].Name}", candidates[^1].Run));
             return 0;
         }
 
-        ConvolutionPlan plan;
         var type = _storage.DataType;
         var xDesc = Own(TensorDescriptor.Nhwc(type, x.N, x.C, x.H, x.W));
         // [C, 1, 3, 3] in KRSC is [C, 3, 3, 1]: the same bytes as the depthwise weights we hold.
         var wDesc = Own(FilterDescriptor.Create4d(type, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, x.C, 1, 3, 3));
-        var stride = conv.Conv.Stride.Height;
         var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), _storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
         var yDesc = Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
         var key = $"depthwise {xDesc} stride {stride}, ReLU in {conv.ReluInput}, ReLU out {conv.Relu}, {_storage.MathType}";
         var saved = _backend.Choices.TryGet(key, out var savedChoice) ? savedChoice : null;
-        if (saved == "ours")
+
+        ConvolutionPlan? plan = null;
+        string cudnnNote;
+        if (saved is not null && !saved.StartsWith("cudnn|", StringComparison.Ordinal) && candidates.FindIndex(c => c.Name == saved) is >= 0 and var index)
         {
-            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, double.NaN, double.NaN, UsesCudnn: false, "measured in an earlier run"));
-            _steps.Add((name, ours));
+            // An earlier run measured one of our kernels fastest: no need to ask cuDNN at all.
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], saved, "measured in an earlier run"));
+            _steps.Add(($"{conv.Module} {saved}", candidates[index].Run));
             return 0;
         }
         var known = saved is not null && TryKnownAlgorithm(key, out var savedAlgorithm, out var savedMath)
@@ -350,47 +361,48 @@ internal sealed class CudaPlan : IExecutionPlan
         {
             plan = known ?? ConvolutionPlan.CreateByMeasurement(_cudnn, xDesc, input, wDesc, weight, convDesc, yDesc, output, search.Pointer, (ulong)search.SizeInBytes,
                 new ConvolutionPlanOptions { MaxWorkspaceBytes = (ulong)search.SizeInBytes });
+            cudnnNote = $"cuDNN {plan.Algorithm}";
         }
         catch (CudaException e)
         {
-            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, double.NaN, double.NaN, UsesCudnn: false, $"cuDNN has no grouped convolution for it: {e.Message}"));
-            _backend.Choices.Set(key, "ours");
-            _steps.Add((name, ours));
-            return 0;
+            cudnnNote = $"cuDNN has no grouped convolution for it: {e.Message}";
         }
 
         var source = input;
-        var prologue = (Action?)null;
+        Action? prologue = null;
         if (conv.ReluInput)
         {
             source = _scratch!.Pointer;
             prologue = BiasAct(x, input, shift: 0, residual: 0, relu: true, source);
         }
         var epilogue = BiasAct(y, output, bias, residual: 0, conv.Relu, output);
-        var workspace = search.Pointer;
-        var workspaceBytes = (ulong)search.SizeInBytes;
-        void TimedCudnn()
+        Action CudnnWith(Func<ulong> workspace, Func<ulong> bytes) => () =>
         {
             prologue?.Invoke();
-            plan.Forward(source, weight, output, workspace, workspaceBytes);
+            plan!.Forward(source, weight, output, workspace(), bytes());
             epilogue();
-        }
-        var (oursMs, cudnnMs) = known is null ? (TimeOnStream(ours), TimeOnStream(TimedCudnn)) : (double.NaN, double.NaN);
-        var useCudnn = known is not null || cudnnMs < oursMs;
-        _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, oursMs, cudnnMs, useCudnn,
-            $"cuDNN {plan.Algorithm}{(known is null ? "" : ", measured in an earlier run")}"));
-        _backend.Choices.Set(key, useCudnn ? $"cudnn|{plan.Algorithm}|{plan.MathType}" : "ours");
-        if (!useCudnn)
+        };
+        const string Cudnn = "cuDNN grouped convolution";
+        if (known is not null)
         {
-            _steps.Add((name, ours));
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], Cudnn, $"{cudnnNote}, measured in an earlier run"));
+            _steps.Add(($"{conv.Module} {Cudnn} {plan!.Algorithm}", CudnnWith(() => _workspace!.Pointer, () => _workspaceBytes)));
+            return plan.WorkspaceBytes;
+        }
+
+        var times = candidates.Select(c => (c.Name, Ms: TimeOnStream(c.Run))).ToList();
+        if (plan is not null)
+            times.Add((Cudnn, TimeOnStream(CudnnWith(() => search.Pointer, () => (ulong)search.SizeInBytes))));
+        var best = times.MinBy(t => t.Ms).Name;
+        _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, times, best, cudnnNote));
+        if (best != Cudnn)
+        {
+            _backend.Choices.Set(key, best);
+            _steps.Add(($"{conv.Module} {best}", candidates.Single(c => c.Name == best).Run));
             return 0;
         }
-        _steps.Add(($"{conv.Module} cuDNN grouped convolution {plan.Algorithm} (faster here than {entry})", () =>
-        {
-            prologue?.Invoke();
-            plan.Forward(source, weight, output, _workspace!.Pointer, _workspaceBytes);
-            epilogue();
-        }));
+        _backend.Choices.Set(key, $"cudnn|{plan!.Algorithm}|{plan.MathType}");
+        _steps.Add(($"{conv.Module} {Cudnn} {plan.Algorithm}", CudnnWith(() => _workspace!.Pointer, () => _workspaceBytes)));
         return plan.WorkspaceBytes;
     }
 
@@ -509,12 +521,11 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 }
 
-/// <summary>One depthwise step's measured choice between our kernel and cuDNN's grouped convolution.</summary>
+/// <summary>One depthwise step's measured choice among our kernels and cuDNN's grouped convolution.</summary>
 /// <param name="Module">The step.</param>
 /// <param name="InputShape">Its input, NCHW dims.</param>
 /// <param name="Stride">1 or 2.</param>
-/// <param name="OursMs">Our kernel, ms per call (NaN when not measured).</param>
-/// <param name="CudnnMs">cuDNN (with the ReLU and bias passes it needs), ms per call (NaN when cuDNN cannot run it).</param>
-/// <param name="UsesCudnn">Whether cuDNN was chosen.</param>
+/// <param name="Times">Each candidate's ms per call (cuDNN's includes the ReLU and bias passes it needs); empty when an earlier run's choice was used.</param>
+/// <param name="Chosen">The candidate that runs.</param>
 /// <param name="Note">cuDNN's algorithm, or why it was not a candidate.</param>
-internal sealed record DepthwiseChoice(string Module, string InputShape, int Stride, double OursMs, double CudnnMs, bool UsesCudnn, string Note);
+internal sealed record DepthwiseChoice(string Module, string InputShape, int Stride, IReadOnlyList<(string Name, double Ms)> Times, string Chosen, string Note);

@@ -20,17 +20,18 @@ public class KernelTwinTests
     private static readonly Layout[] Layouts = [Layout.Nhwc, Layout.Nchw];
     private static readonly StorageType[] Types = [StorageType.F32, StorageType.F16, StorageType.BF16];
 
-    /// <summary>The kernel families: entry-point prefix, file, and whether the name has a layout part.</summary>
-    private static readonly (string Prefix, string File, bool HasLayout)[] Families =
+    /// <summary>The kernel families: entry-point prefix, file, and the layouts in its names (none: no layout part).</summary>
+    private static readonly (string Prefix, string File, Layout[] Layouts)[] Families =
     [
-        ("depthwise3x3", "depthwise_conv3x3.cu", true),
-        ("bias_act", "bias_act.cu", true),
-        ("maxpool2d", "pooling.cu", true),
-        ("global_avgpool", "pooling.cu", true),
-        ("softmax", "softmax.cu", false),
-        ("preprocess", "preprocess.cu", true),
-        ("input", "convert.cu", true),
-        ("widen", "convert.cu", false),
+        ("depthwise3x3", "depthwise_conv3x3.cu", Layouts),
+        ("depthwise3x3w4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
+        ("bias_act", "bias_act.cu", Layouts),
+        ("maxpool2d", "pooling.cu", Layouts),
+        ("global_avgpool", "pooling.cu", Layouts),
+        ("softmax", "softmax.cu", []),
+        ("preprocess", "preprocess.cu", Layouts),
+        ("input", "convert.cu", Layouts),
+        ("widen", "convert.cu", []),
     ];
 
     // ---- case tables ------------------------------------------------------------------------------------
@@ -135,6 +136,18 @@ public class KernelTwinTests
         }
     }
 
+    public static TheoryData<string, StorageType> DepthwiseW4Data
+    {
+        get
+        {
+            var data = new TheoryData<string, StorageType>();
+            foreach (var name in DepthwiseCases.Select(c => c.Name))
+                foreach (var type in Types)
+                    data.Add(name, type);
+            return data;
+        }
+    }
+
     public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
 
     public static TheoryData<string, Layout, StorageType> BiasActData => Expand(BiasActCases.Select(c => c.Name));
@@ -163,7 +176,7 @@ public class KernelTwinTests
     public void EveryEntryPoint_InTheKernelsFolder_IsComparedWithItsTwin()
     {
         var compared = Families
-            .SelectMany(f => (f.HasLayout ? Layouts.Cast<Layout?>() : new Layout?[] { null }).SelectMany(l => Types.Select(t => (f.File, Entry(f.Prefix, l, t)))))
+            .SelectMany(f => (f.Layouts.Length > 0 ? f.Layouts.Cast<Layout?>() : new Layout?[] { null }).SelectMany(l => Types.Select(t => (f.File, Entry(f.Prefix, l, t)))))
             .ToList();
         var declared = KernelSources.Names
             .SelectMany(file => CudaSource.EntryPoints(KernelSources.ReadFile(file)).Select(entry => (file, entry)))
@@ -184,6 +197,29 @@ public class KernelTwinTests
         var expected = DepthwiseConv3x3Twin.Run(layout, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
 
         var entry = Entry("depthwise3x3", layout, type);
+        using var run = new KernelLaunch(context);
+        var dy = run.Output(type, expected.Length);
+        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
+        run.Run(DeviceKernels.Get(context, "depthwise_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
+            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    /// <summary>The register-strip variant must give the plain kernel's results bit for bit (the same twin).</summary>
+    [Theory]
+    [MemberData(nameof(DepthwiseW4Data))]
+    public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type)
+    {
+        var c = DepthwiseCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("depthwise_w4", name, Layout.Nhwc, type);
+        var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
+        var w = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
+        var bias = c.Bias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
+        var expected = DepthwiseConv3x3Twin.Run(Layout.Nhwc, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
+
+        var entry = Entry("depthwise3x3w4", Layout.Nhwc, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
         var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
