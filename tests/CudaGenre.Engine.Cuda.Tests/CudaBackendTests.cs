@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using CudaGenre.Core;
+using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
 using CudaGenre.Cuda;
 using CudaGenre.Cuda.Driver;
@@ -156,6 +157,23 @@ public sealed class CudaBackendTests : IDisposable
         finally
         {
             Environment.SetEnvironmentVariable("CUDAGENRE_CACHE_DIR", previous);
+        }
+    }
+
+    /// <summary>Classify(image) preprocesses on the GPU; its logits must be those of the CPU-preprocessed input, bit for bit.</summary>
+    [Fact]
+    public void ClassifyImage_PreprocessesOnTheGpu_ExactlyAsTheCpuDoes()
+    {
+        Gpu.Require();
+        var path = WriteRandom("resnet18", "linear", (112, 112));
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
+        var preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
+        foreach (var (width, height, seed) in new[] { (432, 288, 1UL), (97, 61, 2UL), (432, 288, 3UL) })
+        {
+            var random = new SeededRandom(seed);
+            var image = new RgbImage(width, height, [.. Enumerable.Range(0, width * height * 3).Select(_ => (byte)random.NextInt(256))]);
+            var expected = session.Run(preprocessor.Process(image), 1);
+            Assert.Equal(expected, session.Classify(image).Logits);
         }
     }
 

@@ -19,7 +19,7 @@ namespace CudaGenre.Engine.Cuda;
 internal sealed class CudaBackend : IModelBackend
 {
     /// <summary>The kernel files the forward passes use.</summary>
-    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu", "convert.cu"];
+    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu", "convert.cu", "preprocess.cu"];
 
     private readonly Dictionary<FusedStep, long> _weightOffsets = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, long> _biasOffsets = new(ReferenceEqualityComparer.Instance);

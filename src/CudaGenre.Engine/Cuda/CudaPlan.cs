@@ -33,6 +33,8 @@ internal sealed class CudaPlan : IExecutionPlan
     private readonly List<IDisposable> _owned = [];
     private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
     private readonly List<DepthwiseChoice> _depthwiseChoices = [];
+    private readonly Dictionary<(int Width, int Height), ImageInput> _imageInputs = [];
+    private readonly ulong _inputAddress;
     private readonly DeviceBuffer<byte>? _scratch;
     private readonly DeviceBuffer<byte>? _workspace;
     private readonly ulong _workspaceBytes;
@@ -96,6 +98,7 @@ internal sealed class CudaPlan : IExecutionPlan
             using var search = backend.Options.MeasureConvolutionAlgorithms ? context.Allocate<byte>(SearchWorkspaceBytes(context)) : null;
 
             var inputDims = Dims(input);
+            _inputAddress = At(Core.Models.ModelGraph.InputName);
             AddLaunch("input NCHW FP32 → NHWC", "convert.cu", $"input_nhwc_{_storage.Suffix}", input.ElementCount,
                 a => a.Add(FloatAt(ArenaPlan.NchwInputName)).Add(At(Core.Models.ModelGraph.InputName)).Add(inputDims.N).Add(inputDims.C).Add(inputDims.H * inputDims.W));
             foreach (var step in graph.Steps)
@@ -189,6 +192,82 @@ internal sealed class CudaPlan : IExecutionPlan
         if (_graph is null && !_captureTried && _backend.Options.UseCudaGraphs)
         {
             Capture();
+        }
+    }
+
+    /// <summary>
+    /// Classifies one 8-bit RGB image (a batch-1 plan): the pixels go up as they are, and <c>preprocess.cu</c>
+    /// resizes and normalizes them on the GPU straight into the input of the pass (bit for bit the CPU's
+    /// <see cref="Core.Imaging.ImagePreprocessor"/>). Runs eagerly (the image size may change from call to call);
+    /// the first image of each size uploads that size's resize tables.
+    /// </summary>
+    public void RunImage(Core.Imaging.RgbImage image, Span<float> logits)
+    {
+        if (BatchSize != 1)
+            throw new InvalidOperationException($"RunImage needs a batch-1 plan; this one is for {BatchSize}.");
+        _backend.Context.MakeCurrent();
+        if (!_imageInputs.TryGetValue((image.Width, image.Height), out var source))
+            _imageInputs[(image.Width, image.Height)] = source = new ImageInput(this, image.Width, image.Height);
+        image.Pixels.CopyTo(source.Host.AsSpan());
+        source.Device.EnqueueCopyFrom(source.Host, _stream);
+        source.Preprocess();
+        // Step 0 converts an FP32 input batch; the image path has written the input itself.
+        for (var i = 1; i < _steps.Count; i++)
+            _steps[i].Enqueue();
+        _floats.EnqueueCopyTo(_hostLogits, _stream, _logitsOffset);
+        _stream.Synchronize();
+        _hostLogits.AsSpan().CopyTo(logits);
+    }
+
+    /// <summary>One image size's pixels on both sides and its resize tables on the device, with the preprocess launch bound to them.</summary>
+    private sealed class ImageInput : IDisposable
+    {
+        private readonly List<IDisposable> _buffers = [];
+
+        public ImageInput(CudaPlan plan, int width, int height)
+        {
+            var context = plan._backend.Context;
+            var spec = plan._backend.Graph.Source.Spec;
+            var settings = spec.ToPreprocessSettings();
+            var normalize = new Core.Imaging.ImagePreprocessor(settings);
+            var across = new Core.Imaging.ResizeFilter(width, settings.Width);
+            var down = new Core.Imaging.ResizeFilter(height, settings.Height);
+            Host = Keep(context.AllocatePinned<byte>((long)width * height * 3));
+            Device = Keep(context.Allocate<byte>(Host.Count));
+            DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> values) where T : unmanaged
+            {
+                var buffer = Keep(context.Allocate<T>(Math.Max(values.Length, 1)));
+                buffer.CopyFrom(values, plan._stream);
+                return buffer;
+            }
+            var (hFirst, hCount, hWeights) = (Upload(across.FirstTaps), Upload(across.TapCounts), Upload(across.Weights));
+            var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
+            var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
+            Preprocess = plan.Launch("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}", (long)settings.Height * settings.Width,
+                a => a.Add(Device.Pointer).Add((long)width * 3).Add((long)width * height * 3).Add(3)
+                    .Add(hFirst.Pointer).Add(hCount.Pointer).Add(hWeights.Pointer).Add(across.MaxTaps)
+                    .Add(vFirst.Pointer).Add(vCount.Pointer).Add(vWeights.Pointer).Add(down.MaxTaps)
+                    .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
+                    .Add(plan._inputAddress).Add(1).Add(settings.Height).Add(settings.Width));
+            plan._owned.Add(this);
+        }
+
+        public PinnedHostBuffer<byte> Host { get; }
+
+        public DeviceBuffer<byte> Device { get; }
+
+        public Action Preprocess { get; }
+
+        private T Keep<T>(T buffer) where T : IDisposable
+        {
+            _buffers.Add(buffer);
+            return buffer;
+        }
+
+        public void Dispose()
+        {
+            foreach (var buffer in _buffers)
+                buffer.Dispose();
         }
     }
 
