@@ -183,8 +183,25 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
-    /// <summary>Makes the execution plan for <paramref name="batchSize"/> now, so the first <c>Run</c> does not pay for it.</summary>
-    public void WarmUp(int batchSize = 1) => Return(Rent(batchSize));
+    /// <summary>
+    /// Makes the execution plan for <paramref name="batchSize"/> now (memory, cuDNN algorithms) and runs one pass on
+    /// zeros through it (first-touch of memory; the CUDA backend captures its graph then), so the first <c>Run</c>
+    /// pays for none of it.
+    /// </summary>
+    public void WarmUp(int batchSize = 1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var plan = Rent(batchSize);
+        try
+        {
+            plan.Run(new float[batchSize * InputLength], new float[batchSize * ClassCount]);
+        }
+        finally
+        {
+            Return(plan);
+        }
+    }
 
     private IExecutionPlan Rent(int batchSize)
     {
