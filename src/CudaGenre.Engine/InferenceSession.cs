@@ -28,7 +28,8 @@ public sealed class InferenceSession : IDisposable
     private readonly SessionOptions _options;
     private readonly Dictionary<int, Stack<IExecutionPlan>> _idle = [];
     private readonly List<IExecutionPlan> _all = [];
-    private readonly ImagePreprocessor _preprocessor;
+    // Made on first use: a model whose input is not an RGB image can still be opened and run.
+    private readonly Lazy<ImagePreprocessor> _preprocessor;
     private bool _disposed;
 
     private InferenceSession(ModelGraph graph, Func<string, float[]> weights, SessionOptions options)
@@ -51,7 +52,7 @@ public sealed class InferenceSession : IDisposable
             Backend.Auto => ChooseAuto(_graph, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
         };
-        _preprocessor = new ImagePreprocessor(Spec.ToPreprocessSettings());
+        _preprocessor = new(() => new ImagePreprocessor(Spec.ToPreprocessSettings()));
     }
 
     /// <summary>The model's spec (architecture, head, input size, normalization, classes).</summary>
@@ -142,7 +143,7 @@ public sealed class InferenceSession : IDisposable
         ArgumentNullException.ThrowIfNull(image);
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Backend != Backend.Cuda)
-            return Classify(_preprocessor.Process(image));
+            return Classify(_preprocessor.Value.Process(image));
         var plan = (CudaPlan)Rent(1);
         try
         {

@@ -53,7 +53,9 @@ public sealed class ImagePreprocessor
 {
     private readonly float[] _scale = new float[3];
     private readonly float[] _offset = new float[3];
-    private (int Width, int Height, ResizeFilter Horizontal, ResizeFilter Vertical)? _filters;
+    // A reference, not a tuple struct: concurrent callers (an engine session's Classify) read and replace it, and
+    // a reference is read or written whole, where a 32-byte struct could tear into one size's filters with another's.
+    private SizedFilters? _filters;
 
     /// <summary>Creates a preprocessor for one model input shape.</summary>
     public ImagePreprocessor(PreprocessSettings settings)
@@ -171,10 +173,12 @@ public sealed class ImagePreprocessor
         // Images of one data set share a size, so one cached pair covers nearly every call.
         if (_filters is { } f && f.Width == width && f.Height == height)
             return (f.Horizontal, f.Vertical);
-        var made = (width, height, new ResizeFilter(width, Settings.Width), new ResizeFilter(height, Settings.Height));
+        var made = new SizedFilters(width, height, new ResizeFilter(width, Settings.Width), new ResizeFilter(height, Settings.Height));
         _filters = made;
-        return (made.Item3, made.Item4);
+        return (made.Horizontal, made.Vertical);
     }
+
+    private sealed record SizedFilters(int Width, int Height, ResizeFilter Horizontal, ResizeFilter Vertical);
 }
 
 /// <summary>

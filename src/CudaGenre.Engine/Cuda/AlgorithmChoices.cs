@@ -17,6 +17,7 @@ internal sealed class AlgorithmChoices
 
     private readonly Dictionary<string, string> _entries = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+    private readonly Lock _saving = new(); // snapshot and write together, so an older snapshot never lands last
     private bool _dirty;
 
     private AlgorithmChoices(string? path) => Path = path;
@@ -86,6 +87,12 @@ internal sealed class AlgorithmChoices
     {
         if (Path is null)
             return;
+        lock (_saving)
+            SaveLocked(Path, log);
+    }
+
+    private void SaveLocked(string path, Action<string>? log)
+    {
         string text;
         lock (_lock)
         {
@@ -99,12 +106,12 @@ internal sealed class AlgorithmChoices
         }
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            AtomicFile.WriteText(Path, text);
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+            AtomicFile.WriteText(path, text);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            log?.Invoke($"CUDA: could not save the plan choices to {Path} ({e.Message}); the next process will measure again.");
+            log?.Invoke($"CUDA: could not save the plan choices to {path} ({e.Message}); the next process will measure again.");
         }
     }
 }

@@ -58,6 +58,9 @@ internal sealed class CudaBackend : IModelBackend
         }
     }
 
+    /// <summary>Held while a plan is made or captures its graph: planning may synchronize the device, which a capture in progress must not see.</summary>
+    public Lock PlanningLock { get; } = new();
+
     /// <summary>The optimized graph.</summary>
     public FusedGraph Graph { get; }
 
@@ -132,6 +135,12 @@ internal sealed class CudaBackend : IModelBackend
     /// <summary>The steps this backend runs; anything else is refused when the session opens, not at the first Run.</summary>
     private static void CheckSupported(FusedGraph graph)
     {
+        // A linear layer's output lives in the FP32 head buffer, not the arena: only another linear layer may read it.
+        var linearOutputs = graph.Steps.OfType<FusedLinear>().Select(l => l.Output).ToHashSet(StringComparer.Ordinal);
+        if (graph.Steps.FirstOrDefault(s => s is not FusedLinear && s.Inputs.Any(linearOutputs.Contains)) is { } reader)
+        {
+            throw new NotSupportedException($"'{reader.Module}' reads a linear layer's output; the CUDA backend runs the classifier head (linear layers only) last.");
+        }
         foreach (var step in graph.Steps)
         {
             switch (step)

@@ -33,7 +33,7 @@ internal sealed class CudaPlan : IExecutionPlan
     private readonly List<IDisposable> _owned = [];
     private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
     private readonly List<DepthwiseChoice> _depthwiseChoices = [];
-    private readonly Dictionary<(int Width, int Height), ImageInput> _imageInputs = [];
+    private ImageInput? _imageInput;
     private readonly ulong _inputAddress;
     private readonly DeviceBuffer<byte>? _scratch;
     private readonly DeviceBuffer<byte>? _workspace;
@@ -46,14 +46,17 @@ internal sealed class CudaPlan : IExecutionPlan
         _backend = backend;
         BatchSize = batchSize;
         var context = backend.Context;
-        context.MakeCurrent();
-        _stream = context.CreateStream();
-        _cudnn = CudnnHandle.Create();
-        _cudnn.SetStream(_stream.Handle);
-        _lt = CublasLtHandle.Create();
         _storage = backend.Storage;
+        // One plan is made at a time per session: cuDNN's timing runs may synchronize the device, which must not
+        // happen while another plan of this session is capturing its graph (Capture takes the same lock).
+        lock (backend.PlanningLock)
         try
         {
+            context.MakeCurrent();
+            _stream = context.CreateStream();
+            _cudnn = CudnnHandle.Create();
+            _cudnn.SetStream(_stream.Handle);
+            _lt = CublasLtHandle.Create();
             var graph = backend.Graph;
             var shapes = graph.InferShapes(batchSize);
             var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
@@ -76,9 +79,11 @@ internal sealed class CudaPlan : IExecutionPlan
                 floatLength += count;
                 return floatOffsets[value];
             }
+            // Every head operand lives here, 256-byte aligned as cuBLASLt's heuristic assumes by default: the
+            // features are copied (FP32) or widened (16-bit) out of the arena, whose alignment is only 64 bytes.
             foreach (var linear in graph.Steps.OfType<FusedLinear>())
             {
-                if (!floatOffsets.ContainsKey(linear.Input) && !_storage.IsFloat)
+                if (!floatOffsets.ContainsKey(linear.Input) && !floatOffsets.ContainsKey(linear.Input + "#f32"))
                     Reserve(linear.Input + "#f32", shapes[linear.Input].ElementCount);
                 Reserve(linear.Output, shapes[linear.Output].ElementCount);
             }
@@ -86,9 +91,7 @@ internal sealed class CudaPlan : IExecutionPlan
                 throw new NotSupportedException($"The CUDA backend needs the model to end with a linear layer; '{graph.Output}' is not one.");
             _floats = context.Allocate<float>(floatLength);
             ulong FloatAt(string value) => _floats.PointerAt(floatOffsets[value]);
-            ulong LinearInput(string value) => floatOffsets.ContainsKey(value) ? FloatAt(value)
-                : _storage.IsFloat ? At(value)
-                : FloatAt(value + "#f32");
+            ulong LinearInput(string value) => FloatAt(floatOffsets.ContainsKey(value) ? value : value + "#f32");
             _hostInput = context.AllocatePinned<float>(input.ElementCount);
             _hostLogits = context.AllocatePinned<float>(shapes[graph.Output].ElementCount);
 
@@ -114,7 +117,7 @@ internal sealed class CudaPlan : IExecutionPlan
                         needs.Add(AddConvolution(conv, Dims(x), Dims(y), At(conv.Input), conv.Residual is null ? 0 : At(conv.Residual), At(conv.Output), search));
                         break;
                     case FusedLinear linear:
-                        if (!floatOffsets.ContainsKey(linear.Input) && !_storage.IsFloat && !_widened.Contains(linear.Input))
+                        if (!floatOffsets.ContainsKey(linear.Input) && !_widened.Contains(linear.Input))
                         {
                             var count = shapes[linear.Input].ElementCount;
                             AddLaunch($"{linear.Module} features → FP32", "convert.cu", $"widen_{_storage.Suffix}", count,
@@ -206,8 +209,14 @@ internal sealed class CudaPlan : IExecutionPlan
         if (BatchSize != 1)
             throw new InvalidOperationException($"RunImage needs a batch-1 plan; this one is for {BatchSize}.");
         _backend.Context.MakeCurrent();
-        if (!_imageInputs.TryGetValue((image.Width, image.Height), out var source))
-            _imageInputs[(image.Width, image.Height)] = source = new ImageInput(this, image.Width, image.Height);
+        // One image size is kept (a data set's images share one); another size replaces it, so memory stays bounded.
+        var source = _imageInput;
+        if (source is null || source.Width != image.Width || source.Height != image.Height)
+        {
+            _imageInput = null;
+            source?.Dispose();
+            _imageInput = source = new ImageInput(this, image.Width, image.Height);
+        }
         image.Pixels.CopyTo(source.Host.AsSpan());
         source.Device.EnqueueCopyFrom(source.Host, _stream);
         source.Preprocess();
@@ -226,14 +235,32 @@ internal sealed class CudaPlan : IExecutionPlan
 
         public ImageInput(CudaPlan plan, int width, int height)
         {
+            (Width, Height) = (width, height);
+            try
+            {
+                (Host, Device, Preprocess) = Make(plan, width, height);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public int Width { get; }
+
+        public int Height { get; }
+
+        private (PinnedHostBuffer<byte>, DeviceBuffer<byte>, Action) Make(CudaPlan plan, int width, int height)
+        {
             var context = plan._backend.Context;
             var spec = plan._backend.Graph.Source.Spec;
             var settings = spec.ToPreprocessSettings();
             var normalize = new Core.Imaging.ImagePreprocessor(settings);
             var across = new Core.Imaging.ResizeFilter(width, settings.Width);
             var down = new Core.Imaging.ResizeFilter(height, settings.Height);
-            Host = Keep(context.AllocatePinned<byte>((long)width * height * 3));
-            Device = Keep(context.Allocate<byte>(Host.Count));
+            var host = Keep(context.AllocatePinned<byte>((long)width * height * 3));
+            var device = Keep(context.Allocate<byte>(host.Count));
             DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> values) where T : unmanaged
             {
                 var buffer = Keep(context.Allocate<T>(Math.Max(values.Length, 1)));
@@ -243,13 +270,13 @@ internal sealed class CudaPlan : IExecutionPlan
             var (hFirst, hCount, hWeights) = (Upload(across.FirstTaps), Upload(across.TapCounts), Upload(across.Weights));
             var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
             var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
-            Preprocess = plan.Launch("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}", (long)settings.Height * settings.Width,
-                a => a.Add(Device.Pointer).Add((long)width * 3).Add((long)width * height * 3).Add(3)
+            var preprocess = plan.Launch("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}", (long)settings.Height * settings.Width,
+                a => a.Add(device.Pointer).Add((long)width * 3).Add((long)width * height * 3).Add(3)
                     .Add(hFirst.Pointer).Add(hCount.Pointer).Add(hWeights.Pointer).Add(across.MaxTaps)
                     .Add(vFirst.Pointer).Add(vCount.Pointer).Add(vWeights.Pointer).Add(down.MaxTaps)
                     .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
                     .Add(plan._inputAddress).Add(1).Add(settings.Height).Add(settings.Width));
-            plan._owned.Add(this);
+            return (host, device, preprocess);
         }
 
         public PinnedHostBuffer<byte> Host { get; }
@@ -284,6 +311,12 @@ internal sealed class CudaPlan : IExecutionPlan
 
     /// <summary>Records the pass as a CUDA graph; where the driver refuses, the plan stays eager and says why once.</summary>
     private void Capture()
+    {
+        lock (_backend.PlanningLock)
+            CaptureLocked();
+    }
+
+    private void CaptureLocked()
     {
         _captureTried = true;
         CudaGraph? recorded = null;
@@ -368,6 +401,14 @@ internal sealed class CudaPlan : IExecutionPlan
                 var fused = Choose(new ConvolutionPlanOptions { FusedActivation = activationMode });
                 var biasDesc = Own(TensorDescriptor.Nchw(type, 1, c.OutChannels, 1, 1));
                 var activation = Own(ActivationDescriptor.Create(activationMode));
+                // Run the fused call once now (on the zeroed arena): if cuDNN refuses this combination it says so
+                // here, where the split path can take over, and not in every Run.
+                using (var trial = search is null ? _backend.Context.Allocate<byte>((long)Math.Max(fused.WorkspaceBytes, 256)) : null)
+                {
+                    var (space, bytes) = trial is null ? (search!.Pointer, (ulong)search.SizeInBytes) : (trial.Pointer, (ulong)trial.SizeInBytes);
+                    fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, space, bytes, z: residual, alpha2: residual != 0 ? 1f : 0f);
+                    _stream.Synchronize();
+                }
                 _steps.Add(($"{conv.Module} cudnnConvolutionBiasActivationForward {fused.Algorithm}{(residual != 0 ? " +residual" : "")}{(conv.Relu ? " +ReLU" : "")}",
                     () => fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, _workspace!.Pointer, _workspaceBytes,
                         z: residual, alpha2: residual != 0 ? 1f : 0f)));
@@ -583,6 +624,7 @@ internal sealed class CudaPlan : IExecutionPlan
     public void Dispose()
     {
         _graph?.Dispose();
+        _imageInput?.Dispose();
         foreach (var owned in _owned)
         {
             owned.Dispose();
@@ -594,9 +636,9 @@ internal sealed class CudaPlan : IExecutionPlan
         _floats?.Dispose();
         _hostInput?.Dispose();
         _hostLogits?.Dispose();
-        _lt.Dispose();
-        _cudnn.Dispose();
-        _stream.Dispose();
+        _lt?.Dispose();
+        _cudnn?.Dispose();
+        _stream?.Dispose();
     }
 }
 
