@@ -101,6 +101,23 @@ public class ImagePreprocessorTests
     public void Settings_RejectNonPositiveStd()
         => Assert.Throws<ArgumentException>(() => new ImagePreprocessor(new PreprocessSettings { Width = 2, Height = 2, Std = [1, 0, 1] }));
 
+    [Fact]
+    public void ConcurrentCalls_OnImagesOfTwoSizes_GiveTheSerialResults()
+    {
+        // One preprocessor shared by many threads (an engine session's Classify), the size alternating, so the
+        // cached filter pair is replaced while others read it.
+        var p = new ImagePreprocessor(new PreprocessSettings { Width = 24, Height = 16 });
+        var random = new SeededRandom(8);
+        RgbImage Make(int w, int h) => new(w, h, [.. Enumerable.Range(0, w * h * 3).Select(_ => (byte)random.NextInt(256))]);
+        RgbImage[] images = [Make(53, 31), Make(17, 40)];
+        var expected = images.Select(i => new ImagePreprocessor(p.Settings).Process(i)).ToArray();
+        Parallel.For(0, 400, new ParallelOptions { MaxDegreeOfParallelism = 4 }, n =>
+        {
+            var which = n % 2;
+            Assert.Equal(expected[which], p.Process(images[which]));
+        });
+    }
+
     private static void AssertTaps(ResizeFilter f, int i, int expectedFirst, float[] expected)
     {
         var taps = f.Taps(i, out var first);
