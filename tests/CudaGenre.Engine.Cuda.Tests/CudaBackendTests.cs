@@ -23,13 +23,7 @@ public sealed class CudaBackendTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    public static TheoryData<string, string> Variants => new()
-    {
-        { "cnn", "linear" }, { "cnn", "dense" },
-        { "resnet18", "linear" }, { "resnet18", "dense" },
-        { "resnet50", "linear" }, { "resnet50", "dense" },
-        { "xception", "linear" }, { "xception", "dense" },
-    };
+    public static TheoryData<string, string> Variants => ModelChecks.Variants;
 
     [Fact]
     public void Auto_FallsBackToTheCpu_SayingWhy_WhenCudaIsNotUsable()
@@ -85,7 +79,7 @@ public sealed class CudaBackendTests : IDisposable
             var input = Inputs(batch * cpu.InputLength, seed: (ulong)(30 + batch));
             var expected = cpu.Run(input, batch);
             var actual = cuda.Run(input, batch);
-            var error = RelativeL2(actual, expected);
+            var error = ModelChecks.RelativeL2(actual, expected);
             Assert.True(error <= 1e-4, $"{arch}/{head} batch {batch}: CUDA vs CPU relative L2 {error:E2}");
             for (var n = 0; n < batch; n++)
                 Assert.Equal(Classification.ArgMax(expected.AsSpan(n * 10, 10)), Classification.ArgMax(actual.AsSpan(n * 10, 10)));
@@ -218,7 +212,7 @@ public sealed class CudaBackendTests : IDisposable
             var expected = cpu.Run(input, Batch);
             var actual = reduced.Run(input, Batch);
             Assert.All(actual, v => Assert.True(float.IsFinite(v), $"{arch} {precision}: a logit is {v}"));
-            var error = RelativeL2(actual, expected);
+            var error = ModelChecks.RelativeL2(actual, expected);
             var agree = Enumerable.Range(0, Batch).Count(n => Classification.ArgMax(actual.AsSpan(n * 10, 10)) == Classification.ArgMax(expected.AsSpan(n * 10, 10)));
             Assert.True(error < tolerance, $"{arch} {precision} vs FP32: relative L2 {error:E2} (limit {tolerance:E0}), same top-1 {agree}/{Batch}");
             Assert.True(agree >= Batch - 2, $"{arch} {precision} vs FP32: same top-1 only {agree}/{Batch} (relative L2 {error:E2})");
@@ -229,17 +223,6 @@ public sealed class CudaBackendTests : IDisposable
     {
         var random = new SeededRandom(seed);
         return [.. Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() * 4 - 2))];
-    }
-
-    private static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        double diff = 0, norm = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            diff += Math.Pow(actual[i] - (double)expected[i], 2);
-            norm += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(diff / norm);
     }
 
     /// <summary>A model file with seeded random weights (random BatchNorm statistics too).</summary>

@@ -57,16 +57,7 @@ public class CpuModelTests
         Assert.Contains(fused.Steps, s => s is FusedLinear { Relu: true }); // the dense head's hidden layer
     }
 
-    internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        double diff = 0, norm = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            diff += Math.Pow(actual[i] - (double)expected[i], 2);
-            norm += Math.Pow(expected[i], 2);
-        }
-        return Math.Sqrt(diff / norm);
-    }
+    internal static double RelativeL2(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected) => ModelChecks.RelativeL2(actual, expected);
 
     internal static int ArgMax(ReadOnlySpan<float> values)
     {

@@ -21,13 +21,7 @@ public sealed class TorchSharpValidationTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    public static TheoryData<string, string> Variants => new()
-    {
-        { "cnn", "linear" }, { "cnn", "dense" },
-        { "resnet18", "linear" }, { "resnet18", "dense" },
-        { "resnet50", "linear" }, { "resnet50", "dense" },
-        { "xception", "linear" }, { "xception", "dense" },
-    };
+    public static TheoryData<string, string> Variants => ModelChecks.Variants;
 
     [Theory]
     [MemberData(nameof(Variants))]

@@ -124,29 +124,9 @@ public class KernelTwinTests
 
     public static TheoryData<string, Layout, StorageType> ConvertData => Expand(ConvertCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> WidenData
-    {
-        get
-        {
-            var data = new TheoryData<string, StorageType>();
-            foreach (var name in ConvertCases.Select(c => c.Name))
-                foreach (var type in Types)
-                    data.Add(name, type);
-            return data;
-        }
-    }
+    public static TheoryData<string, StorageType> WidenData => ExpandTypes(ConvertCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> DepthwiseW4Data
-    {
-        get
-        {
-            var data = new TheoryData<string, StorageType>();
-            foreach (var name in DepthwiseCases.Select(c => c.Name))
-                foreach (var type in Types)
-                    data.Add(name, type);
-            return data;
-        }
-    }
+    public static TheoryData<string, StorageType> DepthwiseW4Data => ExpandTypes(DepthwiseCases.Select(c => c.Name));
 
     public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
 
@@ -158,17 +138,7 @@ public class KernelTwinTests
 
     public static TheoryData<string, Layout, StorageType> PreprocessData => Expand(PreprocessCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> SoftmaxData
-    {
-        get
-        {
-            var data = new TheoryData<string, StorageType>();
-            foreach (var name in SoftmaxCases.Select(c => c.Name))
-                foreach (var type in Types)
-                    data.Add(name, type);
-            return data;
-        }
-    }
+    public static TheoryData<string, StorageType> SoftmaxData => ExpandTypes(SoftmaxCases.Select(c => c.Name));
 
     // ---- tests --------------------------------------------------------------------------------------------
 
@@ -186,40 +156,26 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(DepthwiseData))]
-    public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type) =>
+        CheckDepthwise("depthwise3x3", name, layout, type);
+
+    /// <summary>The register-strip variant must give the plain kernel's results bit for bit (the same twin).</summary>
+    [Theory]
+    [MemberData(nameof(DepthwiseW4Data))]
+    public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
+        CheckDepthwise("depthwise3x3w4", name, Layout.Nhwc, type);
+
+    private static void CheckDepthwise(string prefix, string name, Layout layout, StorageType type)
     {
         var c = DepthwiseCases.Single(d => d.Name == name);
         var context = Gpu();
-        var seed = Seed("depthwise", name, layout, type);
+        var seed = Seed(prefix, name, layout, type);
         var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
         var w = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
         var bias = c.Bias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
         var expected = DepthwiseConv3x3Twin.Run(layout, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
 
-        var entry = Entry("depthwise3x3", layout, type);
-        using var run = new KernelLaunch(context);
-        var dy = run.Output(type, expected.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
-        run.Run(DeviceKernels.Get(context, "depthwise_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
-            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
-        AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
-    }
-
-    /// <summary>The register-strip variant must give the plain kernel's results bit for bit (the same twin).</summary>
-    [Theory]
-    [MemberData(nameof(DepthwiseW4Data))]
-    public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type)
-    {
-        var c = DepthwiseCases.Single(d => d.Name == name);
-        var context = Gpu();
-        var seed = Seed("depthwise_w4", name, Layout.Nhwc, type);
-        var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
-        var w = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
-        var bias = c.Bias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
-        var expected = DepthwiseConv3x3Twin.Run(Layout.Nhwc, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
-
-        var entry = Entry("depthwise3x3w4", Layout.Nhwc, type);
+        var entry = Entry(prefix, layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
         var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
@@ -424,6 +380,15 @@ public class KernelTwinTests
     /// <summary>"depthwise3x3_nhwc_bf16", or "softmax_f16" without a layout.</summary>
     private static string Entry(string prefix, Layout? layout, StorageType type) =>
         layout is { } l ? $"{prefix}_{Storage.Suffix(l)}_{Storage.Suffix(type)}" : $"{prefix}_{Storage.Suffix(type)}";
+
+    private static TheoryData<string, StorageType> ExpandTypes(IEnumerable<string> names)
+    {
+        var data = new TheoryData<string, StorageType>();
+        foreach (var name in names)
+            foreach (var type in Types)
+                data.Add(name, type);
+        return data;
+    }
 
     private static TheoryData<string, Layout, StorageType> Expand(IEnumerable<string> names)
     {
