@@ -11,6 +11,8 @@ public sealed unsafe class SmallOpsTests : IDisposable
     [Theory]
     [InlineData(2, 19, 7, 9, 3, 1, 1, false, false)]   // channels not a multiple of 8
     [InlineData(1, 64, 12, 11, 3, 1, 1, true, true)]   // Xception-style ReLU prologue
+    [InlineData(2, 16, 5, 14, 3, 1, 0, false, false)]  // no padding: every column a four-output strip
+    [InlineData(1, 32, 4, 23, 3, 1, 1, false, true)]   // strips, then a generic tail of 2 columns
     [InlineData(3, 24, 9, 10, 3, 2, 1, true, false)]   // stride 2, odd sizes
     [InlineData(1, 8, 6, 6, 5, 2, 2, false, true)]     // larger window
     public void DepthwiseConv_MatchesGroupedConvolution(int batch, int c, int h, int w, int k, int stride, int padding, bool reluInput, bool reluOutput)
