@@ -39,6 +39,19 @@ public sealed class InferenceSessionTests : IDisposable
     }
 
     [Fact]
+    public void AOneChannelModel_Opens_AndRuns_ButSaysWhyItCannotClassifyAnRgbImage()
+    {
+        var spec = ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputChannels = 1, InputHeight = 20, InputWidth = 24, Mean = [0.5f], Std = [0.25f] };
+        var path = Path.Combine(_folder, "mono.safetensors");
+        var weights = RandomWeights.WriteModel(path, spec, seed: 9);
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        var input = Reference.Random(2 * session.InputLength, 10);
+        Assert.True(CpuModelTests.RelativeL2(session.Run(input, 2), GraphReference.Run(ModelGraph.Build(spec), weights, input, 2)) < 1e-5);
+        var e = Assert.Throws<InvalidOperationException>(() => session.Classify(new CudaGenre.Core.Imaging.RgbImage(24, 20)));
+        Assert.Contains("takes 1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_AllocatesNothing_AfterWarmUp()
     {
         var (path, _, _) = WriteModel();
