@@ -2,31 +2,6 @@ using System.Reflection;
 
 namespace CudaGenre.Trainer.Tests;
 
-/// <summary>A temporary folder that deletes itself.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cudagenre-trainer-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
 /// <summary>Where test inputs live.</summary>
 public static class TestPaths
 {

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Loading;
 

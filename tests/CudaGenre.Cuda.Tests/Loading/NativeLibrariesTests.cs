@@ -1,5 +1,4 @@
 using CudaGenre.Cuda.Driver;
-using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Loading;
 

@@ -1,11 +1,12 @@
-namespace CudaGenre.Cuda.Tests.TestSupport;
+// Shared by the test projects (linked into each, not a library).
+namespace CudaGenre.Tests.Shared;
 
-/// <summary>A temporary folder that deletes itself.</summary>
+/// <summary>A temporary folder that deletes itself; tests write their files here.</summary>
 public sealed class TempFolder : IDisposable
 {
     public TempFolder()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cudagenre-cuda-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "cudagenre-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
