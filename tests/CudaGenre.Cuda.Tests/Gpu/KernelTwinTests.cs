@@ -25,6 +25,7 @@ public class KernelTwinTests
     [
         ("depthwise3x3", "depthwise_conv3x3.cu", Layouts),
         ("depthwise3x3w4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
+        ("separable3x3", "separable_conv3x3.cu", [Layout.Nhwc]),
         ("bias_act", "bias_act.cu", Layouts),
         ("maxpool2d", "pooling.cu", Layouts),
         ("global_avgpool", "pooling.cu", Layouts),
@@ -45,6 +46,26 @@ public class KernelTwinTests
         new("null bias, relu out, odd sizes", 1, 7, 9, 5, 1, ReluIn: false, ReluOut: true, Bias: false),
         new("1×1 input, stride 2", 2, 5, 1, 1, 2, ReluIn: false, ReluOut: false, Bias: true),
         new("tiny grid, stride 2", 3, 33, 19, 23, 2, ReluIn: true, ReluOut: false, Bias: true, Grid: 2),
+    ];
+
+    public enum Residual
+    {
+        None,
+        Separate,
+        InPlace,
+    }
+
+    /// <summary>Channel counts off the 16-channel chunk and the 64-channel tile on purpose.</summary>
+    public sealed record SeparableCase(string Name, int N, int C, int H, int W, int K, int Stride, bool ReluIn, bool ReluMid, bool ReluOut,
+        bool DwBias, Residual Residual, uint? Grid = null);
+
+    private static readonly SeparableCase[] SeparableCases =
+    [
+        new("Xception middle flow: ReLU in, residual in place", 2, 40, 9, 9, 72, 1, ReluIn: true, ReluMid: false, ReluOut: false, DwBias: false, Residual.InPlace),
+        new("stride 2, every bias and ReLU, residual", 2, 19, 11, 13, 33, 2, ReluIn: true, ReluMid: true, ReluOut: true, DwBias: true, Residual.Separate),
+        new("exit flow: ReLU out, no residual", 1, 70, 5, 6, 130, 1, ReluIn: false, ReluMid: false, ReluOut: true, DwBias: false, Residual.None),
+        new("one channel in and out, 1×1 image", 3, 1, 1, 1, 1, 1, ReluIn: false, ReluMid: false, ReluOut: false, DwBias: true, Residual.None),
+        new("tiny grid over 12 tiles", 2, 70, 10, 10, 130, 1, ReluIn: true, ReluMid: false, ReluOut: false, DwBias: false, Residual.Separate, Grid: 3),
     ];
 
     public enum InPlace
@@ -128,6 +149,8 @@ public class KernelTwinTests
 
     public static TheoryData<string, StorageType> DepthwiseW4Data => ExpandTypes(DepthwiseCases.Select(c => c.Name));
 
+    public static TheoryData<string, StorageType> SeparableData => ExpandTypes(SeparableCases.Select(c => c.Name));
+
     public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
 
     public static TheoryData<string, Layout, StorageType> BiasActData => Expand(BiasActCases.Select(c => c.Name));
@@ -183,6 +206,35 @@ public class KernelTwinTests
             .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
             .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
+    }
+
+    [Theory]
+    [MemberData(nameof(SeparableData))]
+    public void Separable3x3_MatchesItsTwin_BitForBit(string name, StorageType type)
+    {
+        var c = SeparableCases.Single(d => d.Name == name);
+        var context = Gpu();
+        var seed = Seed("separable3x3", name, Layout.Nhwc, type);
+        int outH = DepthwiseConv3x3Twin.OutputSize(c.H, c.Stride), outW = DepthwiseConv3x3Twin.OutputSize(c.W, c.Stride);
+        var x = TwinTestData.Uniform(seed, c.N * c.H * c.W * c.C);
+        var dw = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
+        var dwBias = c.DwBias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
+        var pw = TwinTestData.Uniform(seed + 3, c.K * c.C, -0.5f, 0.5f);
+        var pwBias = TwinTestData.Uniform(seed + 4, c.K, -0.5f, 0.5f);
+        var residual = c.Residual == Residual.None ? null : TwinTestData.Uniform(seed + 5, c.N * outH * outW * c.K);
+        var expected = SeparableConv3x3Twin.Run(type, x, dw, dwBias, pw, pwBias, residual, c.N, c.C, c.H, c.W, c.K, c.Stride, c.ReluIn, c.ReluMid, c.ReluOut);
+
+        var entry = Entry("separable3x3", Layout.Nhwc, type);
+        using var run = new KernelLaunch(context);
+        var dResidual = residual is null ? null : run.Tensor(type, residual);
+        var dy = c.Residual == Residual.InPlace ? dResidual! : run.Output(type, expected.Length);
+        var tiles = (((long)c.N * outH * outW) + 63) / 64 * ((c.K + 63) / 64);
+        var grid = c.Grid ?? (uint)tiles;
+        run.Run(DeviceKernels.Get(context, "separable_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
+            .Add(run.Tensor(type, x)).Add(run.Tensor(type, dw)).AddOrNull(run.Floats(dwBias))
+            .Add(run.Tensor(type, pw)).AddOrNull(run.Floats(pwBias)).AddOrNull(dResidual).Add(dy)
+            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.K).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluMid).AddFlag(c.ReluOut));
+        AssertBitExact(entry, $"{name}; {c.N}×{c.H}×{c.W}×{c.C} → {c.K}, stride {c.Stride}, {tiles} tiles, grid {grid}", expected, run.Download(type, dy));
     }
 
     [Theory]
