@@ -156,10 +156,12 @@ internal static class BenchCommand
         {
             AnsiConsole.MarkupLineInterpolated($"session open + plan for batch {o.Batch} ({o.Backend} {o.Precision}, {o.Kind}): {o.Milliseconds:F0} ms");
         }
-        // What the CUDA plans chose by measuring: graphs, and our depthwise kernel vs cuDNN per shape.
+        // What the CUDA plans chose by measuring: graphs, our depthwise kernels vs cuDNN, and the fused separable kernel
+        // vs depthwise-then-1×1, per shape.
+        string[] chosen = ["depthwise ", "separable ", "CUDA graph"];
         foreach (var plan in report.Plans)
         {
-            foreach (var line in plan.Lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal) || l.StartsWith("CUDA graph", StringComparison.Ordinal)))
+            foreach (var line in plan.Lines.Where(l => chosen.Any(c => l.StartsWith(c, StringComparison.Ordinal))))
                 AnsiConsole.MarkupLineInterpolated($"{plan.Precision} batch {plan.Batch}, graphs {(plan.Graphs ? "on" : "off")}: {line}");
         }
     }

@@ -166,7 +166,7 @@ public sealed class InferenceSession : IDisposable
 
     /// <summary>
     /// What a forward pass of <paramref name="batchSize"/> items runs, one line per step (the CUDA backend adds the
-    /// cuDNN algorithms it chose, whether a CUDA graph is replayed, and its measured depthwise choices). Makes the
+    /// cuDNN algorithms it chose, whether a CUDA graph is replayed, and its measured depthwise and separable choices). Makes the
     /// plan if there is none yet.
     /// </summary>
     public IReadOnlyList<string> DescribePlan(int batchSize)

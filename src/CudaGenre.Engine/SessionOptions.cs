@@ -57,6 +57,25 @@ public sealed record SessionOptions
     /// </summary>
     public bool MeasureConvolutionAlgorithms { get; init; } = true;
 
+    /// <summary>
+    /// CUDA backend, Xception's separable convolutions: whether a depthwise step and the 1×1 convolution after it run
+    /// as one fused kernel, as two steps, or as whichever was measured faster (the default). Tests force either path.
+    /// </summary>
+    internal SeparablePath Separable { get; init; } = SeparablePath.Fastest;
+
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }
+}
+
+/// <summary>How the CUDA backend runs a depthwise 3×3 convolution followed by a 1×1 convolution.</summary>
+internal enum SeparablePath
+{
+    /// <summary>Time both on the device while planning and keep the faster (without measuring: two steps).</summary>
+    Fastest,
+
+    /// <summary>One <c>separable3x3</c> kernel: the depthwise values never leave the chip.</summary>
+    Fused,
+
+    /// <summary>The depthwise step, then cuDNN's 1×1 convolution.</summary>
+    Split,
 }

@@ -109,19 +109,73 @@ public sealed class CudaBackendTests : IDisposable
     }
 
     [Fact]
-    public void EveryDepthwiseStep_IsMeasuredAgainstCudnn_AndThePlanSaysWhatRuns()
+    public void EveryDepthwiseStep_IsMeasuredAgainstCudnn_AndEverySeparablePairAgainstTheFusedKernel()
     {
         Gpu.Require();
         var path = WriteRandom("xception", "linear", (149, 149));
-        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
-        session.Run(Inputs(2 * session.InputLength, 70), 2); // the first run captures the graph
-        var lines = session.DescribePlan(2);
-        var depthwiseSteps = ModelGraph.Build(ModelSpec.Default(Architecture.Xception) with { InputHeight = 149, InputWidth = 149 })
-            .Nodes.OfType<Conv2dNode>().Count(c => c.IsDepthwise);
-        var choices = lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(depthwiseSteps, choices.Count);
-        Assert.All(choices, l => Assert.Matches(@"depthwise3x3_nhwc_f32 \d+\.\d+ ms, depthwise3x3w4_nhwc_f32 \d+\.\d+ ms", l));
-        Assert.Contains(lines, l => l.StartsWith("CUDA graph: captured", StringComparison.Ordinal));
+        WithCache(Path.Combine(_folder, "measure-cache"), () =>
+        {
+            using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
+            session.Run(Inputs(2 * session.InputLength, 70), 2); // the first run captures the graph
+            var lines = session.DescribePlan(2);
+            var depthwiseSteps = ModelGraph.Build(ModelSpec.Default(Architecture.Xception) with { InputHeight = 149, InputWidth = 149 })
+                .Nodes.OfType<Conv2dNode>().Count(c => c.IsDepthwise);
+            var choices = lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)).ToList();
+            var pairs = lines.Where(l => l.StartsWith("separable ", StringComparison.Ordinal)).ToList();
+            // Every pair whose output the arena kept apart from its input was timed both ways, with the depthwise
+            // half planned (and measured) as if it ran alone.
+            var timed = pairs.Where(l => !l.Contains("output over input", StringComparison.Ordinal)).ToList();
+            Assert.Equal(depthwiseSteps, pairs.Count);
+            Assert.Equal(timed.Count, choices.Count);
+            Assert.NotEmpty(timed);
+            Assert.All(choices, l => Assert.Matches(@"depthwise3x3_nhwc_f32 \d+\.\d+ ms, depthwise3x3w4_nhwc_f32 \d+\.\d+ ms", l));
+            Assert.All(timed, l => Assert.Matches(@"depthwise, then 1×1 convolution \d+\.\d+ ms, separable3x3_nhwc_f32 \d+\.\d+ ms", l));
+            Assert.Contains(lines, l => l.StartsWith("CUDA graph: captured", StringComparison.Ordinal));
+        });
+    }
+
+    /// <summary>
+    /// The fused separable kernel inside Xception, forced on every pair, against the two-step path forced everywhere:
+    /// the same depthwise values (bit for bit by definition), so only the 1×1 sums' order differs.
+    /// </summary>
+    [Theory]
+    [InlineData(Precision.Fp32, 1e-5)]
+    [InlineData(Precision.Fp16, 1e-2)]
+    public void FusedSeparableKernel_GivesTheTwoStepLogits(Precision precision, double tolerance)
+    {
+        Gpu.Require();
+        var path = WriteRandom("xception", "dense", (149, 149));
+        var lines = new List<string>();
+        using var fused = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Fused, Log = lines.Add });
+        using var split = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Split });
+        var input = Inputs(3 * fused.InputLength, 90);
+        var expected = split.Run(input, 3);
+        var actual = fused.Run(input, 3);
+        var error = ModelChecks.RelativeL2(actual, expected);
+        var plan = fused.DescribePlan(3);
+        Assert.True(error <= tolerance, $"fused vs two steps, {precision}: relative L2 {error:E2}; {string.Join("; ", lines)}");
+        Assert.Contains(plan, l => l.Contains("separable3x3_nhwc_", StringComparison.Ordinal) && l.Contains(" → separable3x3", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, l => l.StartsWith("separable ", StringComparison.Ordinal) && l.Contains("depthwise, then", StringComparison.Ordinal) && !l.Contains("output over input", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void EveryXceptionDepthwiseStep_IsFollowedByItsPointwise_AndNothingElseIsPaired()
+    {
+        foreach (var arch in new[] { Architecture.Xception, Architecture.ResNet50, Architecture.Cnn })
+        {
+            var graph = ModelGraph.Build(ModelSpec.Default(arch) with { InputHeight = 71, InputWidth = 71 });
+            var weights = RandomWeights.Create(graph, seed: 3);
+            var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
+            var depthwise = Enumerable.Range(0, fused.Steps.Count).Where(i => fused.Steps[i] is FusedConv { Conv.IsDepthwise: true }).ToList();
+            var pairs = depthwise.Select(i => (Depthwise: (FusedConv)fused.Steps[i], Pointwise: CudaPlan.PointwiseAfter(fused, i))).ToList();
+            Assert.All(pairs, p =>
+            {
+                Assert.NotNull(p.Pointwise);
+                Assert.Equal(p.Depthwise.Output, p.Pointwise.Input);
+                Assert.Equal((1, 1, 1), (p.Pointwise.Conv.Kernel.Height, p.Pointwise.Conv.Kernel.Width, p.Pointwise.Conv.Groups));
+            });
+            Assert.Equal(arch == Architecture.Xception ? 34 : 0, pairs.Count);
+        }
     }
 
     [Fact]
@@ -129,9 +183,7 @@ public sealed class CudaBackendTests : IDisposable
     {
         Gpu.Require();
         var cache = Path.Combine(_folder, "cache");
-        var previous = Environment.GetEnvironmentVariable("CUDAGENRE_CACHE_DIR");
-        Environment.SetEnvironmentVariable("CUDAGENRE_CACHE_DIR", cache);
-        try
+        WithCache(cache, () =>
         {
             var path = WriteRandom("xception", "dense", (71, 71));
             var input = Inputs(2 * 3 * 71 * 71, 80);
@@ -146,7 +198,19 @@ public sealed class CudaBackendTests : IDisposable
                 plan = session.DescribePlan(2);
             }
             Assert.Equal(first, second);
-            Assert.All(plan.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)), l => Assert.Contains("earlier run", l, StringComparison.Ordinal));
+            Assert.All(plan.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal) || l.StartsWith("separable ", StringComparison.Ordinal)),
+                l => Assert.Matches("earlier run|output over input", l));
+        });
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the kernel and algorithm-choice caches in <paramref name="folder"/>.</summary>
+    private static void WithCache(string folder, Action action)
+    {
+        var previous = Environment.GetEnvironmentVariable("CUDAGENRE_CACHE_DIR");
+        Environment.SetEnvironmentVariable("CUDAGENRE_CACHE_DIR", folder);
+        try
+        {
+            action();
         }
         finally
         {

@@ -19,7 +19,10 @@ namespace CudaGenre.Engine.Cuda;
 internal sealed class CudaBackend : IModelBackend
 {
     /// <summary>The kernel files the forward passes use.</summary>
-    private static readonly string[] KernelFiles = ["depthwise_conv3x3.cu", "pooling.cu", "bias_act.cu", "convert.cu", "preprocess.cu"];
+    private static readonly string[] KernelFiles = ["pooling.cu", "bias_act.cu", "convert.cu", "preprocess.cu"];
+
+    /// <summary>Compiled only for graphs with depthwise steps (Xception), so that a cold start of the others does not pay for them.</summary>
+    private static readonly string[] DepthwiseKernelFiles = ["depthwise_conv3x3.cu", "separable_conv3x3.cu"];
 
     private readonly Dictionary<FusedStep, long> _weightOffsets = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, long> _biasOffsets = new(ReferenceEqualityComparer.Instance);
@@ -177,7 +180,8 @@ internal sealed class CudaBackend : IModelBackend
     {
         var compiler = KernelCompiler.CreateDefault();
         var target = KernelTarget.ForDevice(Device.ComputeCapability, NvrtcCompiler.SupportedArchitectures);
-        foreach (var file in KernelFiles)
+        var depthwise = Graph.Steps.Any(s => s is FusedConv { Conv.IsDepthwise: true });
+        foreach (var file in depthwise ? [.. KernelFiles, .. DepthwiseKernelFiles] : KernelFiles)
         {
             _modules[file] = compiler.Compile(file, target).Load(Context);
         }

@@ -33,10 +33,14 @@ internal sealed class CudaPlan : IExecutionPlan
     private readonly List<IDisposable> _owned = [];
     private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
     private readonly List<DepthwiseChoice> _depthwiseChoices = [];
+    private readonly List<DepthwiseChoice> _separableChoices = [];
     private ImageInput? _imageInput;
     private readonly ulong _inputAddress;
     private readonly DeviceBuffer<byte>? _scratch;
     private readonly DeviceBuffer<byte>? _workspace;
+    // What the steps use as cuDNN/cuBLASLt workspace when they run: the search buffer while the plan is made (so that
+    // candidate step sequences can be timed), then the workspace sized for the choices.
+    private readonly ulong _workspacePointer;
     private readonly ulong _workspaceBytes;
     private CudaGraphExec? _graph;
     private bool _captureTried;
@@ -99,17 +103,28 @@ internal sealed class CudaPlan : IExecutionPlan
             // buffer through these fields when they run.
             var needs = new List<ulong>();
             using var search = backend.Options.MeasureConvolutionAlgorithms ? context.Allocate<byte>(SearchWorkspaceBytes(context)) : null;
+            (_workspacePointer, _workspaceBytes) = search is null ? (0UL, 0UL) : (search.Pointer, (ulong)search.SizeInBytes);
 
             var inputDims = Dims(input);
             _inputAddress = At(Core.Models.ModelGraph.InputName);
             AddLaunch("input NCHW FP32 → NHWC", "convert.cu", $"input_nhwc_{_storage.Suffix}", input.ElementCount,
                 a => a.Add(FloatAt(ArenaPlan.NchwInputName)).Add(At(Core.Models.ModelGraph.InputName)).Add(inputDims.N).Add(inputDims.C).Add(inputDims.H * inputDims.W));
-            foreach (var step in graph.Steps)
+            for (var index = 0; index < graph.Steps.Count; index++)
             {
+                var step = graph.Steps[index];
                 var x = shapes[step.Input];
                 var y = shapes[step.Output];
                 switch (step)
                 {
+                    case FusedConv { Conv.IsDepthwise: true } conv when PointwiseAfter(graph, index) is { } pointwise:
+                        // The fused kernel reads x while it writes y; the arena may have put y over x (x dies at the
+                        // depthwise step), and then only the two steps can run.
+                        var apart = offsets[conv.Input] + x.ElementCount <= offsets[pointwise.Output]
+                            || offsets[pointwise.Output] + shapes[pointwise.Output].ElementCount <= offsets[conv.Input];
+                        needs.Add(AddSeparable(conv, pointwise, Dims(x), Dims(y), Dims(shapes[pointwise.Output]), At(conv.Input), At(conv.Output),
+                            pointwise.Residual is null ? 0 : At(pointwise.Residual), At(pointwise.Output), apart, search));
+                        index++;
+                        break;
                     case FusedConv { Conv.IsDepthwise: true } conv:
                         needs.Add(AddDepthwise(conv, Dims(x), Dims(y), At(conv.Input), At(conv.Output), search));
                         break;
@@ -148,9 +163,10 @@ internal sealed class CudaPlan : IExecutionPlan
                 }
             }
 
-            _workspaceBytes = needs.Count == 0 ? 0 : needs.Max();
             backend.Choices.Save(backend.Log);
-            _workspace = context.Allocate<byte>((long)Math.Max(_workspaceBytes, 256));
+            var workspaceBytes = needs.Count == 0 ? 0 : needs.Max();
+            _workspace = context.Allocate<byte>((long)Math.Max(workspaceBytes, 256));
+            (_workspacePointer, _workspaceBytes) = (_workspace.Pointer, workspaceBytes);
         }
         catch
         {
@@ -168,13 +184,16 @@ internal sealed class CudaPlan : IExecutionPlan
     /// <summary>Per depthwise step: our kernel's and cuDNN's measured times and which one runs (empty when not measured).</summary>
     public IReadOnlyList<DepthwiseChoice> DepthwiseChoices => _depthwiseChoices;
 
+    /// <summary>Per separable convolution (depthwise + 1×1): the two steps' and the fused kernel's times and which one runs.</summary>
+    public IReadOnlyList<DepthwiseChoice> SeparableChoices => _separableChoices;
+
     /// <inheritdoc/>
     public IReadOnlyList<string> Describe() =>
     [
         .. _steps.Select(s => s.Name),
         $"CUDA graph: {(UsesGraph ? "captured, replayed" : _captureTried ? "capture failed, eager" : _backend.Options.UseCudaGraphs ? "not yet captured (after the first run)" : "off")}; workspace {_workspaceBytes >> 10} KiB",
-        .. _depthwiseChoices.Select(c => string.Create(CultureInfo.InvariantCulture,
-            $"depthwise {c.Module} {c.InputShape} stride {c.Stride}: {(c.Times.Count == 0 ? "not timed" : string.Join(", ", c.Times.Select(t => $"{t.Name} {t.Ms:0.0000} ms")))} → {c.Chosen} ({c.Note})")),
+        .. _depthwiseChoices.Select(c => c.Describe("depthwise")),
+        .. _separableChoices.Select(c => c.Describe("separable")),
     ];
 
     /// <inheritdoc/>
@@ -410,7 +429,7 @@ internal sealed class CudaPlan : IExecutionPlan
                     _stream.Synchronize();
                 }
                 _steps.Add(($"{conv.Module} cudnnConvolutionBiasActivationForward {fused.Algorithm}{(residual != 0 ? " +residual" : "")}{(conv.Relu ? " +ReLU" : "")}",
-                    () => fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, _workspace!.Pointer, _workspaceBytes,
+                    () => fused.ForwardBiasActivation(input, weight, biasDesc, bias, activation, output, _workspacePointer, _workspaceBytes,
                         z: residual, alpha2: residual != 0 ? 1f : 0f)));
                 return fused.WorkspaceBytes;
             }
@@ -420,7 +439,7 @@ internal sealed class CudaPlan : IExecutionPlan
             }
         }
         var plan = Choose(new ConvolutionPlanOptions());
-        _steps.Add(($"{conv.Module} cudnnConvolutionForward {plan.Algorithm}", () => plan.Forward(input, weight, output, _workspace!.Pointer, _workspaceBytes)));
+        _steps.Add(($"{conv.Module} cudnnConvolutionForward {plan.Algorithm}", () => plan.Forward(input, weight, output, _workspacePointer, _workspaceBytes)));
         AddBiasAct($"{conv.Module} bias_act", y, output, bias, residual, conv.Relu, output);
         return plan.WorkspaceBytes;
     }
@@ -506,7 +525,7 @@ internal sealed class CudaPlan : IExecutionPlan
         if (known is not null)
         {
             _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], Cudnn, $"{cudnnNote}, measured in an earlier run"));
-            _steps.Add(($"{conv.Module} {Cudnn} {plan!.Algorithm}", CudnnWith(() => _workspace!.Pointer, () => _workspaceBytes)));
+            _steps.Add(($"{conv.Module} {Cudnn} {plan!.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
             return plan.WorkspaceBytes;
         }
 
@@ -522,8 +541,96 @@ internal sealed class CudaPlan : IExecutionPlan
             return 0;
         }
         _backend.Choices.Set(key, $"cudnn|{plan!.Algorithm}|{plan.MathType}");
-        _steps.Add(($"{conv.Module} {Cudnn} {plan.Algorithm}", CudnnWith(() => _workspace!.Pointer, () => _workspaceBytes)));
+        _steps.Add(($"{conv.Module} {Cudnn} {plan.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
         return plan.WorkspaceBytes;
+    }
+
+    /// <summary>
+    /// The 1×1 convolution right after depthwise step <paramref name="index"/> that alone reads the depthwise output
+    /// (Xception's separable convolution: ReLU → depthwise → pointwise), or null.
+    /// </summary>
+    internal static FusedConv? PointwiseAfter(FusedGraph graph, int index)
+    {
+        var depthwise = (FusedConv)graph.Steps[index];
+        if (index + 1 >= graph.Steps.Count || graph.Steps[index + 1] is not FusedConv next)
+            return null;
+        var c = next.Conv;
+        var pointwise = c.Kernel == Core.Models.Size2d.Square(1) && c.Stride == Core.Models.Size2d.Square(1) && c.Padding == Core.Models.Size2d.Square(0)
+            && c.Groups == 1 && !next.ReluInput;
+        var onlyReader = graph.Output != depthwise.Output && graph.Steps.Count(s => s.Inputs.Contains(depthwise.Output)) == 1;
+        return pointwise && onlyReader && next.Input == depthwise.Output && next.Residual != depthwise.Output ? next : null;
+    }
+
+    /// <summary>
+    /// A depthwise step and the 1×1 convolution that alone reads it: as two steps (<see cref="AddDepthwise"/>'s choice,
+    /// then <see cref="AddConvolution"/>'s), or as one <c>separable3x3</c> kernel whose depthwise values never leave
+    /// the chip, whichever is faster here, timed on this stream (<see cref="SessionOptions.Separable"/> may force
+    /// either). The times and the choice are kept in <see cref="SeparableChoices"/> and saved for later processes.
+    /// Without measuring, the two steps run: cuDNN's tensor-core 1×1 convolutions usually win in 16-bit. The fused
+    /// kernel cannot write over its input, so where the arena put y over x (<paramref name="apart"/> false) only the two steps run.
+    /// </summary>
+    /// <returns>The workspace the chosen path needs.</returns>
+    private ulong AddSeparable(FusedConv depthwise, FusedConv pointwise, TensorDims x, TensorDims middle, TensorDims y,
+        ulong input, ulong between, ulong residual, ulong output, bool apart, DeviceBuffer<byte>? search)
+    {
+        var stride = depthwise.Conv.Stride.Height;
+        var entry = $"separable3x3_nhwc_{_storage.Suffix}";
+        var tiles = ((((long)y.N * y.H * y.W) + 63) / 64) * ((y.C + 63) / 64);
+        var fused = Launch("separable_conv3x3.cu", entry, tiles * Block,
+            a => a.Add(input).Add(_backend.WeightOf(depthwise)).Add(_backend.BiasOf(depthwise))
+                .Add(_backend.WeightOf(pointwise)).Add(_backend.BiasOf(pointwise)).Add(residual).Add(output)
+                .Add(x.N).Add(x.C).Add(x.H).Add(x.W).Add(y.C).Add(stride)
+                .Add(depthwise.ReluInput ? 1 : 0).Add(depthwise.Relu ? 1 : 0).Add(pointwise.Relu ? 1 : 0));
+        var fusedName = $"{depthwise.Module} + {pointwise.Module} {entry}{(residual != 0 ? " +residual" : "")}{(pointwise.Relu ? " +ReLU" : "")}";
+        var module = $"{depthwise.Module} + {pointwise.Module}";
+        var shape = $"{x.N}×{x.C}×{x.H}×{x.W} → {y.C}";
+        var mode = _backend.Options.Separable;
+        if (!apart && mode == SeparablePath.Fused)
+            _backend.Log($"'{module}': the output shares memory with the input, so the fused separable kernel cannot run; two steps run.");
+        if (apart && mode == SeparablePath.Fused)
+        {
+            _steps.Add((fusedName, fused));
+            _separableChoices.Add(new DepthwiseChoice(module, shape, stride, [], entry, "forced"));
+            return 0;
+        }
+
+        var key = $"separable {shape} stride {stride}, ReLU in {depthwise.ReluInput} mid {depthwise.Relu} out {pointwise.Relu}, residual {residual != 0}, {_storage.DataType}, {_storage.MathType}";
+        var measure = apart && mode == SeparablePath.Fastest && search is not null;
+        var saved = measure && _backend.Choices.TryGet(key, out var value) ? value : null;
+        if (saved == entry)
+        {
+            _steps.Add((fusedName, fused));
+            _separableChoices.Add(new DepthwiseChoice(module, shape, stride, [], entry, "measured in an earlier run"));
+            return 0;
+        }
+
+        var start = _steps.Count;
+        var need = Math.Max(AddDepthwise(depthwise, x, middle, input, between, search), AddConvolution(pointwise, middle, y, between, residual, output, search));
+        const string Split = "depthwise, then 1×1 convolution";
+        if (!measure || saved is not null)
+        {
+            _separableChoices.Add(new DepthwiseChoice(module, shape, stride, [], Split,
+                saved is not null ? "measured in an earlier run" : !apart ? "output over input in the arena" : mode == SeparablePath.Split ? "forced" : "not measured"));
+            return need;
+        }
+        var split = _steps.GetRange(start, _steps.Count - start).Select(s => s.Enqueue).ToArray();
+        var times = new List<(string Name, double Ms)>
+        {
+            (Split, TimeOnStream(() =>
+            {
+                foreach (var run in split)
+                    run();
+            })),
+            (entry, TimeOnStream(fused)),
+        };
+        var best = times.MinBy(t => t.Ms).Name;
+        _separableChoices.Add(new DepthwiseChoice(module, shape, stride, times, best, "depthwise values kept on chip vs stored and read back"));
+        _backend.Choices.Set(key, best);
+        if (best == Split)
+            return need;
+        _steps.RemoveRange(start, _steps.Count - start);
+        _steps.Add((fusedName, fused));
+        return 0;
     }
 
     /// <summary>The algorithm and math type saved under <paramref name="key"/> ("ALGO|MATH" or "cudnn|ALGO|MATH").</summary>
@@ -617,7 +724,7 @@ internal sealed class CudaPlan : IExecutionPlan
         var spec = LtMatmulSpec.RowMajorLinear(BatchSize, linear.Linear.InFeatures, linear.Linear.OutFeatures, cudaDataType_t.CUDA_R_32F, compute, epilogue);
         var plan = Own(LtMatmulPlan.Create(_lt, spec, _backend.BiasOf(linear)));
         var weight = _backend.WeightOf(linear);
-        _steps.Add(($"{linear.Module} cublasLtMatmul {epilogue}", () => plan.Run(weight, input, output, _workspace!.Pointer, _workspaceBytes, _stream.Handle)));
+        _steps.Add(($"{linear.Module} cublasLtMatmul {epilogue}", () => plan.Run(weight, input, output, _workspacePointer, _workspaceBytes, _stream.Handle)));
         return plan.WorkspaceBytes;
     }
 
@@ -649,4 +756,9 @@ internal sealed class CudaPlan : IExecutionPlan
 /// <param name="Times">Each candidate's ms per call (cuDNN's includes the ReLU and bias passes it needs); empty when an earlier run's choice was used.</param>
 /// <param name="Chosen">The candidate that runs.</param>
 /// <param name="Note">cuDNN's algorithm, or why it was not a candidate.</param>
-internal sealed record DepthwiseChoice(string Module, string InputShape, int Stride, IReadOnlyList<(string Name, double Ms)> Times, string Chosen, string Note);
+internal sealed record DepthwiseChoice(string Module, string InputShape, int Stride, IReadOnlyList<(string Name, double Ms)> Times, string Chosen, string Note)
+{
+    /// <summary>One line for <see cref="InferenceSession.DescribePlan"/>: "KIND module shape stride s: a 0.0123 ms, b … → chosen (note)".</summary>
+    public string Describe(string kind) => string.Create(CultureInfo.InvariantCulture,
+        $"{kind} {Module} {InputShape} stride {Stride}: {(Times.Count == 0 ? "not timed" : string.Join(", ", Times.Select(t => $"{t.Name} {t.Ms:0.0000} ms")))} → {Chosen} ({Note})");
+}
