@@ -141,15 +141,51 @@ public sealed class InferenceSession : IDisposable
     public Classification Classify(RgbImage image)
     {
         ArgumentNullException.ThrowIfNull(image);
+        return Classify([image])[0];
+    }
+
+    /// <summary>Classifies a batch of images in one forward pass (see <see cref="Run(IReadOnlyList{RgbImage}, Span{float})"/>).</summary>
+    public Classification[] Classify(IReadOnlyList<RgbImage> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        var logits = new float[images.Count * ClassCount];
+        Run(images, logits);
+        return [.. Enumerable.Range(0, images.Count).Select(i => ToClassification(logits[(i * ClassCount)..((i + 1) * ClassCount)]))];
+    }
+
+    /// <summary>
+    /// Runs the model on a batch of images (any sizes; each is resized and normalized as the model was trained):
+    /// <paramref name="logits"/> receives images.Count × <see cref="ClassCount"/> floats. On the CUDA backend the
+    /// pixels go to the GPU as they are and <c>preprocess.cu</c> resizes and normalizes them there, bit for bit
+    /// the CPU's <see cref="ImagePreprocessor"/>; on the CPU, that preprocessor runs first.
+    /// </summary>
+    /// <exception cref="ArgumentException">No images, a null image, or the wrong logits length.</exception>
+    public void Run(IReadOnlyList<RgbImage> images, Span<float> logits)
+    {
+        ArgumentNullException.ThrowIfNull(images);
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (images.Count == 0)
+            throw new ArgumentException("no images were given.", nameof(images));
+        for (var i = 0; i < images.Count; i++)
+        {
+            if (images[i] is null)
+                throw new ArgumentException($"image {i} is null.", nameof(images));
+        }
+        if (logits.Length != (long)images.Count * ClassCount)
+            throw new ArgumentException($"logits has room for {logits.Length} floats; {images.Count} images produce {images.Count} × {ClassCount}.", nameof(logits));
+        var preprocessor = _preprocessor.Value; // also says why where the model does not take RGB images
         if (Backend != Backend.Cuda)
-            return Classify(_preprocessor.Value.Process(image));
-        var plan = (CudaPlan)Rent(1);
+        {
+            var inputs = new float[images.Count * InputLength];
+            for (var i = 0; i < images.Count; i++)
+                preprocessor.Process(images[i], inputs.AsSpan(i * InputLength, InputLength));
+            Run(inputs, images.Count, logits);
+            return;
+        }
+        var plan = (CudaPlan)Rent(images.Count);
         try
         {
-            var logits = new float[ClassCount];
-            plan.RunImage(image, logits);
-            return ToClassification(logits);
+            plan.RunImages(images, logits);
         }
         finally
         {

@@ -7,13 +7,14 @@ namespace CudaGenre.Engine;
 
 /// <summary>
 /// The engine's verdict on a labelled part of a data set (a split's test images, say): what it predicted for
-/// each image, in the entries' order, and the confusion matrix. Images are read and preprocessed exactly as the
-/// trainer does, then run in batches.
+/// each image, in the entries' order, and the confusion matrix. Images are read on the CPU, then preprocessed exactly
+/// as the trainer does and run in batches by <see cref="InferenceSession.Run(IReadOnlyList{RgbImage}, Span{float})"/>
+/// (on the CUDA backend the preprocessing runs on the GPU).
 /// </summary>
 /// <param name="Truth">Each entry's label.</param>
 /// <param name="Predicted">The engine's top-1 class for each entry.</param>
 /// <param name="Matrix">Truth against prediction.</param>
-/// <param name="EngineTime">Time spent in <see cref="InferenceSession.Run(ReadOnlySpan{float}, int, Span{float})"/> only (no decoding).</param>
+/// <param name="EngineTime">Time spent in the engine: preprocessing and forward passes (not reading and decoding the files).</param>
 public sealed record SplitEvaluation(IReadOnlyList<int> Truth, IReadOnlyList<int> Predicted, ConfusionMatrix Matrix, TimeSpan EngineTime)
 {
     /// <summary>Classifies every entry (paths relative to <paramref name="root"/>) with the session.</summary>
@@ -30,22 +31,21 @@ public sealed record SplitEvaluation(IReadOnlyList<int> Truth, IReadOnlyList<int
         batchSize = Math.Max(1, Math.Min(batchSize, Math.Max(1, entries.Count)));
         var truth = new int[entries.Count];
         var predicted = new int[entries.Count];
-        var inputs = new float[batchSize * session.InputLength];
         var logits = new float[batchSize * session.ClassCount];
-        var preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
         var engineTime = TimeSpan.Zero;
         for (var start = 0; start < entries.Count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
             var count = Math.Min(batchSize, entries.Count - start);
+            var images = new RgbImage[count];
             for (var i = 0; i < count; i++)
             {
                 var entry = entries[start + i];
-                preprocessor.Process(ImageFile.Read(Path.Combine(root, entry.File)), inputs.AsSpan(i * session.InputLength, session.InputLength));
+                images[i] = ImageFile.Read(Path.Combine(root, entry.File));
                 truth[start + i] = entry.Label;
             }
             var clock = Stopwatch.StartNew();
-            session.Run(inputs.AsSpan(0, count * session.InputLength), count, logits.AsSpan(0, count * session.ClassCount));
+            session.Run(images, logits.AsSpan(0, count * session.ClassCount));
             engineTime += clock.Elapsed;
             for (var i = 0; i < count; i++)
                 predicted[start + i] = Classification.ArgMax(logits.AsSpan(i * session.ClassCount, session.ClassCount));

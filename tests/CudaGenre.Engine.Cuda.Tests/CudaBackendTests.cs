@@ -233,6 +233,16 @@ public sealed class CudaBackendTests : IDisposable
             var expected = session.Run(preprocessor.Process(image), 1);
             Assert.Equal(expected, session.Classify(image).Logits);
         }
+        // A batch: runs of same-sized images are preprocessed by one launch each, in place in the batch.
+        var images = new[] { (432, 288, 4UL), (432, 288, 5UL), (97, 61, 6UL), (432, 288, 7UL) }.Select(t =>
+        {
+            var random = new SeededRandom(t.Item3);
+            return new RgbImage(t.Item1, t.Item2, [.. Enumerable.Range(0, t.Item1 * t.Item2 * 3).Select(_ => (byte)random.NextInt(256))]);
+        }).ToArray();
+        var batch = session.Run(images.SelectMany(i => preprocessor.Process(i)).ToArray(), images.Length);
+        var logits = new float[batch.Length];
+        session.Run(images, logits);
+        Assert.Equal(batch, logits);
     }
 
     [Fact]

@@ -38,6 +38,46 @@ public sealed class InferenceSessionTests : IDisposable
         Assert.Equal(one.Label, one.Top(3)[0].Label);
     }
 
+    /// <summary>A batch of images of mixed sizes: each is preprocessed as one image alone would be, in the given order.</summary>
+    [Fact]
+    public void ClassifyImages_OfMixedSizes_EqualsPreprocessingEachThenOneRun()
+    {
+        var (path, _, _) = WriteModel();
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = 2 });
+        var preprocessor = new CudaGenre.Core.Imaging.ImagePreprocessor(session.Spec.ToPreprocessSettings());
+        var images = new[] { (80, 50, 1UL), (80, 50, 2UL), (33, 71, 3UL), (80, 50, 4UL) }.Select(t => RandomImage(t.Item1, t.Item2, t.Item3)).ToArray();
+        var inputs = images.SelectMany(i => preprocessor.Process(i)).ToArray();
+        var expected = session.Run(inputs, images.Length);
+
+        var logits = new float[images.Length * session.ClassCount];
+        session.Run(images, logits);
+        Assert.Equal(expected, logits);
+        var classified = session.Classify(images);
+        Assert.Equal(images.Length, classified.Length);
+        for (var i = 0; i < images.Length; i++)
+        {
+            Assert.Equal(expected.AsSpan(i * 10, 10).ToArray(), classified[i].Logits);
+            Assert.Equal(classified[i].Logits, session.Classify(images[i]).Logits);
+        }
+    }
+
+    [Fact]
+    public void ImageBatches_WithNoImage_ANullImage_OrWrongLogits_GetClearErrors()
+    {
+        var (path, _, _) = WriteModel();
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        var image = RandomImage(20, 10, 5);
+        Assert.Contains("no images", Assert.Throws<ArgumentException>(() => session.Classify(Array.Empty<CudaGenre.Core.Imaging.RgbImage>())).Message, StringComparison.Ordinal);
+        Assert.Contains("image 1 is null", Assert.Throws<ArgumentException>(() => session.Classify([image, null!])).Message, StringComparison.Ordinal);
+        Assert.Contains("2 images produce 2 × 10", Assert.Throws<ArgumentException>(() => session.Run([image, image], new float[10])).Message, StringComparison.Ordinal);
+    }
+
+    private static CudaGenre.Core.Imaging.RgbImage RandomImage(int width, int height, ulong seed)
+    {
+        var random = new SeededRandom(seed);
+        return new(width, height, [.. Enumerable.Range(0, width * height * 3).Select(_ => (byte)random.NextInt(256))]);
+    }
+
     [Fact]
     public void AOneChannelModel_Opens_AndRuns_ButSaysWhyItCannotClassifyAnRgbImage()
     {

@@ -34,7 +34,8 @@ internal sealed class CudaPlan : IExecutionPlan
     private readonly HashSet<string> _widened = new(StringComparer.Ordinal);
     private readonly List<DepthwiseChoice> _depthwiseChoices = [];
     private readonly List<DepthwiseChoice> _separableChoices = [];
-    private ImageInput? _imageInput;
+    private readonly List<ResizeTables> _resizeTables = [];
+    private PixelStaging? _pixels;
     private readonly ulong _inputAddress;
     private readonly DeviceBuffer<byte>? _scratch;
     private readonly DeviceBuffer<byte>? _workspace;
@@ -218,28 +219,46 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 
     /// <summary>
-    /// Classifies one 8-bit RGB image (a batch-1 plan): the pixels go up as they are, and <c>preprocess.cu</c>
-    /// resizes and normalizes them on the GPU straight into the input of the pass (bit for bit the CPU's
-    /// <see cref="Core.Imaging.ImagePreprocessor"/>). Runs eagerly (the image size may change from call to call);
-    /// the first image of each size uploads that size's resize tables.
+    /// Runs the pass on <see cref="BatchSize"/> 8-bit RGB images: their pixels go up as they are, in one copy, and
+    /// <c>preprocess.cu</c> resizes and normalizes each run of same-sized images on the GPU straight into the input
+    /// of the pass (bit for bit the CPU's <see cref="Core.Imaging.ImagePreprocessor"/>). Runs eagerly, since sizes
+    /// may change from call to call; each size's resize tables are uploaded once (the last few sizes are kept).
     /// </summary>
-    public void RunImage(Core.Imaging.RgbImage image, Span<float> logits)
+    public void RunImages(IReadOnlyList<Core.Imaging.RgbImage> images, Span<float> logits)
     {
-        if (BatchSize != 1)
-            throw new InvalidOperationException($"RunImage needs a batch-1 plan; this one is for {BatchSize}.");
+        if (images.Count != BatchSize)
+            throw new ArgumentException($"{images.Count} images were given to a plan for batch {BatchSize}.", nameof(images));
         _backend.Context.MakeCurrent();
-        // One image size is kept (a data set's images share one); another size replaces it, so memory stays bounded.
-        var source = _imageInput;
-        if (source is null || source.Width != image.Width || source.Height != image.Height)
+        var bytes = images.Sum(i => (long)i.Pixels.Length);
+        if (_pixels is null || _pixels.Host.Count < bytes)
         {
-            _imageInput = null;
-            source?.Dispose();
-            _imageInput = source = new ImageInput(this, image.Width, image.Height);
+            _pixels?.Dispose();
+            _pixels = null;
+            _pixels = new PixelStaging(_backend.Context, bytes);
         }
-        image.Pixels.CopyTo(source.Host.AsSpan());
-        source.Device.EnqueueCopyFrom(source.Host, _stream);
-        source.Preprocess();
-        // Step 0 converts an FP32 input batch; the image path has written the input itself.
+        var host = _pixels.Host.AsSpan();
+        long at = 0;
+        foreach (var image in images)
+        {
+            image.Pixels.CopyTo(host[(int)at..]);
+            at += image.Pixels.Length;
+        }
+        _pixels.Device.EnqueueCopyFrom(_pixels.Host, _stream);
+
+        var settings = _backend.Graph.Source.Spec.ToPreprocessSettings();
+        var perImage = (ulong)((long)settings.Height * settings.Width * 3 * _storage.Bytes);
+        at = 0;
+        for (var first = 0; first < images.Count;)
+        {
+            var (width, height) = (images[first].Width, images[first].Height);
+            var count = 1;
+            while (first + count < images.Count && images[first + count].Width == width && images[first + count].Height == height)
+                count++;
+            ResizeTablesFor(width, height).Enqueue(_pixels.Device.PointerAt(at), count, _inputAddress + ((ulong)first * perImage));
+            at += (long)count * width * height * 3;
+            first += count;
+        }
+        // Step 0 converts an FP32 input batch; the images have written the input themselves.
         for (var i = 1; i < _steps.Count; i++)
             _steps[i].Enqueue();
         _floats.EnqueueCopyTo(_hostLogits, _stream, _logitsOffset);
@@ -247,17 +266,91 @@ internal sealed class CudaPlan : IExecutionPlan
         _hostLogits.AsSpan().CopyTo(logits);
     }
 
-    /// <summary>One image size's pixels on both sides and its resize tables on the device, with the preprocess launch bound to them.</summary>
-    private sealed class ImageInput : IDisposable
+    /// <summary>The resize tables for one image size, made on first use; the four most recent sizes are kept, so memory stays bounded.</summary>
+    private ResizeTables ResizeTablesFor(int width, int height)
     {
-        private readonly List<IDisposable> _buffers = [];
-
-        public ImageInput(CudaPlan plan, int width, int height)
+        var index = _resizeTables.FindIndex(t => t.Width == width && t.Height == height);
+        if (index >= 0)
         {
-            (Width, Height) = (width, height);
+            var found = _resizeTables[index];
+            _resizeTables.RemoveAt(index);
+            _resizeTables.Add(found);
+            return found;
+        }
+        if (_resizeTables.Count == 4)
+        {
+            _resizeTables[0].Dispose();
+            _resizeTables.RemoveAt(0);
+        }
+        var tables = new ResizeTables(this, width, height);
+        _resizeTables.Add(tables);
+        return tables;
+    }
+
+    /// <summary>Pinned host and device buffers for a batch's pixels (grown when a batch needs more).</summary>
+    private sealed class PixelStaging : IDisposable
+    {
+        public PixelStaging(CudaContext context, long bytes)
+        {
+            Host = context.AllocatePinned<byte>(bytes);
             try
             {
-                (Host, Device, Preprocess) = Make(plan, width, height);
+                Device = context.Allocate<byte>(bytes);
+            }
+            catch
+            {
+                Host.Dispose();
+                throw;
+            }
+        }
+
+        public PinnedHostBuffer<byte> Host { get; }
+
+        public DeviceBuffer<byte> Device { get; }
+
+        public void Dispose()
+        {
+            Device.Dispose();
+            Host.Dispose();
+        }
+    }
+
+    /// <summary>One image size's resize tables on the device, and the preprocess launch that uses them.</summary>
+    private sealed class ResizeTables : IDisposable
+    {
+        private readonly List<IDisposable> _buffers = [];
+        private readonly CudaPlan _plan;
+        private readonly CudaKernel _kernel;
+        private readonly KernelArguments _arguments = new();
+        private readonly Core.Imaging.PreprocessSettings _settings;
+
+        public ResizeTables(CudaPlan plan, int width, int height)
+        {
+            (_plan, Width, Height) = (plan, width, height);
+            _settings = plan._backend.Graph.Source.Spec.ToPreprocessSettings();
+            _kernel = plan._backend.Kernel("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}");
+            try
+            {
+                var context = plan._backend.Context;
+                var normalize = new Core.Imaging.ImagePreprocessor(_settings);
+                var across = new Core.Imaging.ResizeFilter(width, _settings.Width);
+                var down = new Core.Imaging.ResizeFilter(height, _settings.Height);
+                DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> values) where T : unmanaged
+                {
+                    var buffer = context.Allocate<T>(Math.Max(values.Length, 1));
+                    _buffers.Add(buffer);
+                    buffer.CopyFrom(values, plan._stream);
+                    return buffer;
+                }
+                var (hFirst, hCount, hWeights) = (Upload(across.FirstTaps), Upload(across.TapCounts), Upload(across.Weights));
+                var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
+                var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
+                // Arguments 0 (pixels), 18 (output) and 19 (images) change per call; Enqueue sets them.
+                _arguments.Add(0UL).Add((long)width * 3).Add((long)width * height * 3).Add(3)
+                    .Add(hFirst.Pointer).Add(hCount.Pointer).Add(hWeights.Pointer).Add(across.MaxTaps)
+                    .Add(vFirst.Pointer).Add(vCount.Pointer).Add(vWeights.Pointer).Add(down.MaxTaps)
+                    .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
+                    .Add(0UL).Add(1).Add(_settings.Height).Add(_settings.Width);
             }
             catch
             {
@@ -270,44 +363,13 @@ internal sealed class CudaPlan : IExecutionPlan
 
         public int Height { get; }
 
-        private (PinnedHostBuffer<byte>, DeviceBuffer<byte>, Action) Make(CudaPlan plan, int width, int height)
+        /// <summary>Queues the preprocessing of <paramref name="images"/> consecutive images of this size at <paramref name="pixels"/> into <paramref name="output"/>.</summary>
+        public void Enqueue(ulong pixels, int images, ulong output)
         {
-            var context = plan._backend.Context;
-            var spec = plan._backend.Graph.Source.Spec;
-            var settings = spec.ToPreprocessSettings();
-            var normalize = new Core.Imaging.ImagePreprocessor(settings);
-            var across = new Core.Imaging.ResizeFilter(width, settings.Width);
-            var down = new Core.Imaging.ResizeFilter(height, settings.Height);
-            var host = Keep(context.AllocatePinned<byte>((long)width * height * 3));
-            var device = Keep(context.Allocate<byte>(host.Count));
-            DeviceBuffer<T> Upload<T>(ReadOnlySpan<T> values) where T : unmanaged
-            {
-                var buffer = Keep(context.Allocate<T>(Math.Max(values.Length, 1)));
-                buffer.CopyFrom(values, plan._stream);
-                return buffer;
-            }
-            var (hFirst, hCount, hWeights) = (Upload(across.FirstTaps), Upload(across.TapCounts), Upload(across.Weights));
-            var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
-            var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
-            var preprocess = plan.Launch("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}", (long)settings.Height * settings.Width,
-                a => a.Add(device.Pointer).Add((long)width * 3).Add((long)width * height * 3).Add(3)
-                    .Add(hFirst.Pointer).Add(hCount.Pointer).Add(hWeights.Pointer).Add(across.MaxTaps)
-                    .Add(vFirst.Pointer).Add(vCount.Pointer).Add(vWeights.Pointer).Add(down.MaxTaps)
-                    .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
-                    .Add(plan._inputAddress).Add(1).Add(settings.Height).Add(settings.Width));
-            return (host, device, preprocess);
-        }
-
-        public PinnedHostBuffer<byte> Host { get; }
-
-        public DeviceBuffer<byte> Device { get; }
-
-        public Action Preprocess { get; }
-
-        private T Keep<T>(T buffer) where T : IDisposable
-        {
-            _buffers.Add(buffer);
-            return buffer;
+            _arguments.Set(0, pixels);
+            _arguments.Set(18, output);
+            _arguments.Set(19, images);
+            _kernel.Launch(Dim3.BlocksFor((long)images * _settings.Height * _settings.Width, Block), Block, _plan._stream, _arguments);
         }
 
         public void Dispose()
@@ -731,7 +793,9 @@ internal sealed class CudaPlan : IExecutionPlan
     public void Dispose()
     {
         _graph?.Dispose();
-        _imageInput?.Dispose();
+        foreach (var tables in _resizeTables)
+            tables.Dispose();
+        _pixels?.Dispose();
         foreach (var owned in _owned)
         {
             owned.Dispose();
