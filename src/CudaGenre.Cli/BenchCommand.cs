@@ -54,8 +54,8 @@ internal static class BenchCommand
             try
             {
                 var settings = new BenchSettings(
-                    ParseBackend(parse.GetValue(backend)!),
-                    [.. List(parse.GetValue(precisions)!).Select(ParsePrecision)],
+                    EngineOptions.ParseBackend(parse.GetValue(backend)!),
+                    [.. List(parse.GetValue(precisions)!).Select(EngineOptions.ParsePrecision)],
                     [.. List(parse.GetValue(batches)!).Select(b => int.TryParse(b, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--batch: '{b}' is not a positive number."))],
                     parse.GetValue(graphs)!.ToLowerInvariant() switch
                     {
@@ -167,23 +167,6 @@ internal static class BenchCommand
     }
 
     private static string[] List(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    private static Backend ParseBackend(string text) => text.ToLowerInvariant() switch
-    {
-        "cpu" => Backend.Cpu,
-        "cuda" => Backend.Cuda,
-        "auto" => Backend.Auto,
-        _ => throw new ArgumentException($"--backend must be cpu, cuda or auto; got '{text}'."),
-    };
-
-    private static Precision ParsePrecision(string text) => text.ToLowerInvariant() switch
-    {
-        "fp32" => Precision.Fp32,
-        "tf32" => Precision.Tf32,
-        "fp16" => Precision.Fp16,
-        "bf16" => Precision.Bf16,
-        _ => throw new ArgumentException($"--precision: '{text}' is not fp32, tf32, fp16 or bf16."),
-    };
 
     private sealed record BenchSettings(Backend Backend, IReadOnlyList<Precision> Precisions, IReadOnlyList<int> Batches, IReadOnlyList<bool> Graphs, TimeSpan Duration, int Threads);
 }

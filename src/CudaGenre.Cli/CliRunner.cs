@@ -12,7 +12,9 @@ internal static class CliRunner
         {
             return body();
         }
-        catch (Exception e) when (Unwrap(e) is DataFileException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        // Bad input, and what this machine cannot do (no GPU or CUDA library, FP16 on the CPU): one line, exit code 1.
+        catch (Exception e) when (Unwrap(e) is DataFileException or ArgumentException or IOException or UnauthorizedAccessException or InvalidOperationException
+            or NotSupportedException or Cuda.CudaException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {Unwrap(e).Message}");
             return 1;

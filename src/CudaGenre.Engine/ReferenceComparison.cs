@@ -4,7 +4,8 @@ namespace CudaGenre.Engine;
 
 /// <summary>
 /// The engine's logits against the trainer's for the inputs of a reference bundle: the numerics contract
-/// (<c>../shared/DESIGN.md</c>) asks for relative L2 error ≤ 1e-4 and the same top-1 class in FP32.
+/// (<c>../shared/DESIGN.md</c>) asks for relative L2 error ≤ 1e-4 and the same top-1 class in FP32; in TF32, FP16
+/// and BF16, for finite logits and the FP32 top-1 class on at least 99.5 % of the inputs.
 /// </summary>
 /// <param name="Count">Inputs compared.</param>
 /// <param name="RelativeL2Error">‖engine − trainer‖₂ / ‖trainer‖₂ over all logits, in double.</param>
@@ -57,6 +58,16 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
         return new ReferenceComparison(bundle.Count, Math.Sqrt(diff / Math.Max(norm, double.Epsilon)), maxAbs, agreements, logits);
     }
 
-    /// <summary>Whether the engine met the contract: error within <paramref name="tolerance"/> and every top-1 the same.</summary>
+    /// <summary>The share of inputs whose top-1 class a reduced precision must keep.</summary>
+    public const double ReducedPrecisionTop1 = 0.995;
+
+    /// <summary>Whether the engine met the FP32 contract: error within <paramref name="tolerance"/> and every top-1 the same.</summary>
     public bool Passes(double tolerance = Fp32Tolerance) => RelativeL2Error <= tolerance && Top1Agreements == Count;
+
+    /// <summary>
+    /// Whether a reduced precision met its contract: every logit finite, the top-1 class kept on at least
+    /// <see cref="ReducedPrecisionTop1"/> of the inputs, and the error within <paramref name="tolerance"/> when one is given.
+    /// </summary>
+    public bool PassesReducedPrecision(double? tolerance = null) =>
+        Logits.All(float.IsFinite) && Top1Agreements >= Math.Ceiling(ReducedPrecisionTop1 * Count) && (tolerance is not { } limit || RelativeL2Error <= limit);
 }

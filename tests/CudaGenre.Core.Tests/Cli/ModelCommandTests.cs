@@ -103,6 +103,13 @@ public class ModelCommandTests
         var foreign = temp.File("foreign.safetensors");
         new ReferenceBundle(other, "random", [], new float[3 * 32 * spec.InputWidth], [0], new float[spec.ClassCount]).Write(foreign);
         Assert.Equal(1, Invoke("verify", model, "--reference", foreign, "--backend", "cpu"));
+
+        // The CPU computes FP32 only: asking it for FP16 is refused; an unknown precision is named.
+        Assert.Equal(1, Invoke("verify", model, "--backend", "cpu", "--precision", "fp16"));
+        Assert.Equal(1, Invoke("verify", model, "--precision", "fp99"));
+        // No GPU here (CI): asking for CUDA is a clear error, not an internal one.
+        if (!CudaGenre.Cuda.Driver.CudaDriver.TryInitialize(out _))
+            Assert.Equal(1, Invoke("verify", model, "--backend", "cuda"));
     }
 
     [Fact]
