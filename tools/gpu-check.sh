@@ -12,6 +12,9 @@
 #                                     # each kernel vs its CPU twin and each cuBLAS/cuDNN call (max abs /
 #                                     # max rel error). Exit code: the test run's.
 #
+#   bash tools/gpu-check.sh accuracy  # there: trained runs packed by `publish RUN…`, every precision: verify against
+#                                     # the trainer's reference logits, evaluate on the test split (balanced accuracy)
+#
 #   bash tools/gpu-check.sh bench engine|pytorch|compile MODEL
 #                                     # there: the engine's latency/throughput per precision and CUDA-graph
 #                                     # setting, and PyTorch's on the same GPU (see bench() below)
@@ -23,8 +26,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode=${1:-}
 
+# publish [RUN…]: each RUN is a trainer run folder (model.safetensors, reference.safetensors, metrics.json,
+# split.json); its files and the test images its split names (from $CUDAGENRE_GTZAN, default ../shared/data/gtzan)
+# go into the bundle for `accuracy`. Mind the device's 64 MiB limit on what travels: the CNN's fits, a ResNet's
+# weights alone do not.
 publish() {
-  rm -rf .gpu/publish && mkdir -p .gpu
+  rm -rf .gpu/publish .gpu/trained && mkdir -p .gpu
   # .git is a file in a worktree: ask git where the exclude file is.
   local exclude; exclude=$(git rev-parse --git-path info/exclude)
   mkdir -p "$(dirname "$exclude")"
@@ -34,9 +41,90 @@ publish() {
       -o .gpu/publish -v q -nologo
   done
   git rev-parse --short HEAD > .gpu/publish/COMMIT
-  tar -C .gpu -cJf .gpu/gpu-check.tar.xz publish
-  rm -rf .gpu/publish
+  local parts=(publish)
+  if [ $# -gt 0 ]; then
+    stage_trained "$@"
+    parts+=(trained)
+  fi
+  tar -C .gpu -cf - "${parts[@]}" | xz -T0 -9 > .gpu/gpu-check.tar.xz
+  rm -rf .gpu/publish .gpu/trained
   ls -la .gpu/gpu-check.tar.xz
+  local bytes; bytes=$(stat -c %s .gpu/gpu-check.tar.xz)
+  if [ "$bytes" -gt $((60 << 20)) ]; then
+    echo "publish: WARNING: the bundle is $((bytes >> 20)) MiB; with the working tree it may pass the device's 64 MiB limit" >&2
+  fi
+}
+
+# Copies each run's model, reference bundle, metrics and split, and the test images of its split, into .gpu/trained.
+stage_trained() {
+  local gtzan=${CUDAGENRE_GTZAN:-../shared/data/gtzan}
+  [ -d "$gtzan" ] || { echo "publish: no GTZAN images at $gtzan (set CUDAGENRE_GTZAN)" >&2; return 2; }
+  mkdir -p .gpu/trained/gtzan-test
+  for run in "$@"; do
+    local name; name=$(basename "$run")
+    mkdir -p ".gpu/trained/runs/$name"
+    for f in model.safetensors reference.safetensors metrics.json split.json; do
+      [ -f "$run/$f" ] || { echo "publish: $run has no $f" >&2; return 2; }
+      cp "$run/$f" ".gpu/trained/runs/$name/"
+    done
+    python3 - "$run/split.json" "$gtzan" .gpu/trained/gtzan-test <<'PY'
+import json, os, shutil, sys
+manifest, source, target = sys.argv[1:]
+entries = [e for e in json.load(open(manifest, encoding="utf-8"))["entries"] if e["split"] == "test"]
+for e in entries:
+    os.makedirs(os.path.join(target, os.path.dirname(e["file"])), exist_ok=True)
+    shutil.copyfile(os.path.join(source, e["file"]), os.path.join(target, e["file"]))
+print(f"publish: {len(entries)} test images of {manifest}")
+PY
+  done
+  du -sh .gpu/trained
+}
+
+# Each trained run in the bundle, on the GPU, in every precision: `verify` against the trainer's reference logits
+# (FP32: relative L2 ≤ 1e-4 and every top-1; TF32/FP16/BF16: finite and the top-1 kept on ≥ 99.5 %), and `evaluate`
+# on its test split, whose balanced accuracy the trainer recorded (FP32 must equal it; the others within 0.5 points).
+# The CPU's FP32 evaluation is printed first for comparison.
+accuracy() {
+  local out=${OUT:-benchmarks/results}
+  local stamp; stamp=$(date -u +%Y-%m-%dT%H%MZ)
+  mkdir -p "$out"
+  out=$(cd "$out" && pwd)
+  unpack
+  local bin=/tmp/gpu-check/publish data=/tmp/gpu-check/trained/gtzan-test
+  export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=$(find_cuda_libs)
+  export DOTNET_gcServer=0
+  if [ ! -d /tmp/gpu-check/trained/runs ]; then
+    echo "accuracy: the bundle holds no trained runs (publish with: bash tools/gpu-check.sh publish RUN…)" >&2
+    return 2
+  fi
+  local failures=0
+  {
+    echo "# GPU accuracy check: trained runs, every precision"
+    echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit: $(cat "$bin/COMMIT")"
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 || true
+    for run in /tmp/gpu-check/trained/runs/*/; do
+      local name; name=$(basename "$run")
+      echo; echo "## $name"
+      "$bin/cudagenre" evaluate "$run/model.safetensors" --data "$data" --manifest "$run/split.json" --backend cpu \
+        --out "$out/accuracy-$name-cpu-fp32-$stamp" 2>&1 | grep -E "balanced accuracy|trainer recorded|error" || failures=$((failures + 1))
+      for precision in fp32 tf32 fp16 bf16; do
+        echo "### CUDA $precision"
+        "$bin/cudagenre" verify "$run/model.safetensors" --backend cuda --precision "$precision" 2>&1 || failures=$((failures + 1))
+        "$bin/cudagenre" evaluate "$run/model.safetensors" --data "$data" --manifest "$run/split.json" --backend cuda --precision "$precision" \
+          --out "$out/accuracy-$name-cuda-$precision-$stamp" 2>&1 | grep -E "balanced accuracy|trainer recorded|error|CUDA" || failures=$((failures + 1))
+      done
+    done
+    echo; echo "accuracy check: $failures command(s) failed"
+  } 2>&1 | tee "$out/gpu-accuracy-$stamp.txt"
+  echo "saved to $out/gpu-accuracy-$stamp.txt"
+}
+
+unpack() {
+  if [ ! -x /tmp/gpu-check/publish/cudagenre ]; then
+    rm -rf /tmp/gpu-check && mkdir -p /tmp/gpu-check
+    tar -C /tmp/gpu-check -xJf .gpu/gpu-check.tar.xz
+  fi
 }
 
 find_cuda_libs() {
@@ -166,10 +254,7 @@ bench() {
   local stamp; stamp=$(date -u +%Y-%m-%dT%H%MZ)
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
-  if [ ! -x /tmp/gpu-check/publish/cudagenre ]; then
-    rm -rf /tmp/gpu-check && mkdir -p /tmp/gpu-check
-    tar -C /tmp/gpu-check -xJf .gpu/gpu-check.tar.xz
-  fi
+  unpack
   local bin=/tmp/gpu-check/publish
   export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=$(find_cuda_libs)
   export DOTNET_gcServer=0
@@ -213,8 +298,9 @@ bench() {
 }
 
 case "$mode" in
-  publish) publish ;;
+  publish) shift; publish "$@" ;;
   run) run ;;
+  accuracy) accuracy ;;
   bench) shift; bench "$@" ;;
-  *) echo "usage: bash tools/gpu-check.sh publish|run|bench engine|pytorch|compile MODEL" >&2; exit 2 ;;
+  *) echo "usage: bash tools/gpu-check.sh publish [RUN…]|run|accuracy|bench engine|pytorch|compile MODEL" >&2; exit 2 ;;
 esac
