@@ -263,6 +263,26 @@ public sealed class CudaBackendTests : IDisposable
             Assert.Equal(sequential[i], concurrent[i]);
     }
 
+    /// <summary>Two sessions (two models, two precisions) on one GPU, driven from several threads at once: each gives its sequential results.</summary>
+    [Fact]
+    public void TwoSessionsOnOneGpu_RunConcurrently_AndEachGivesItsSequentialResults()
+    {
+        Gpu.Require();
+        using var first = InferenceSession.Open(WriteRandom("resnet18", "linear", (96, 96)), new SessionOptions { Backend = Backend.Cuda });
+        using var second = InferenceSession.Open(WriteRandom("xception", "dense", (71, 71)), new SessionOptions { Backend = Backend.Cuda, Precision = Precision.Fp16 });
+        var sessions = new[] { first, second };
+        var inputs = Enumerable.Range(0, 8).Select(i => Inputs(2 * sessions[i % 2].InputLength, (ulong)(110 + i))).ToArray();
+        var sequential = inputs.Select((x, i) => sessions[i % 2].Run(x, 2)).ToArray();
+        var concurrent = new float[inputs.Length][];
+        Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            for (var repeat = 0; repeat < 4; repeat++)
+                concurrent[i] = sessions[i % 2].Run(inputs[i], 2);
+        });
+        for (var i = 0; i < inputs.Length; i++)
+            Assert.Equal(sequential[i], concurrent[i]);
+    }
+
     /// <summary>
     /// TF32 math, and FP16/BF16 storage (FP32 sums): close to FP32, never NaN, same top-1 on most inputs. The
     /// tolerances are first estimates from the formats' precision (10, 10 and 7 mantissa bits) over ~50 layers;
