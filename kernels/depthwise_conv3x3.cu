@@ -161,6 +161,156 @@ __device__ __forceinline__ void depthwise3x3_w4_nhwc(
     }
 }
 
+// The same convolution, NHWC only, each thread computing 4 neighbouring channels (one vector load: 16 bytes for
+// float, 8 for the 16-bit types) × kStrip = 4 neighbouring outputs along W. The window is walked one input row at a
+// time (kh outer), so only one row of 4 channels × (3·stride + 3) columns is held in registers; each output still
+// sums kh outer, kw inner with out-of-image taps skipped, then bias, then ReLU: bit-identical to depthwise3x3_nhwc_*.
+// Needs C a multiple of 4 and x, y 4-element aligned (the arena aligns every tensor to 64 bytes).
+template <typename T>
+struct cg_vec4;
+
+template <>
+struct cg_vec4<float>
+{
+    using type = float4;
+    __device__ __forceinline__ static void load(const float* p, float v[4])
+    {
+        const float4 q = *reinterpret_cast<const float4*>(p);
+        v[0] = q.x; v[1] = q.y; v[2] = q.z; v[3] = q.w;
+    }
+    __device__ __forceinline__ static void store(float* p, const float v[4])
+    {
+        *reinterpret_cast<float4*>(p) = make_float4(v[0], v[1], v[2], v[3]);
+    }
+};
+
+// Four 16-bit values as one 8-byte load or store (uint2), element 0 in the low half of .x (little-endian).
+template <typename T>
+struct cg_vec4_16
+{
+    __device__ __forceinline__ static void load(const T* p, float v[4])
+    {
+        const uint2 q = *reinterpret_cast<const uint2*>(p);
+        T e;
+        e.bits = static_cast<unsigned short>(q.x & 0xffffu); v[0] = cg_to_float(e);
+        e.bits = static_cast<unsigned short>(q.x >> 16);     v[1] = cg_to_float(e);
+        e.bits = static_cast<unsigned short>(q.y & 0xffffu); v[2] = cg_to_float(e);
+        e.bits = static_cast<unsigned short>(q.y >> 16);     v[3] = cg_to_float(e);
+    }
+    __device__ __forceinline__ static void store(T* p, const float v[4])
+    {
+        uint2 q;
+        q.x = static_cast<unsigned int>(cg_from_float<T>(v[0]).bits) | (static_cast<unsigned int>(cg_from_float<T>(v[1]).bits) << 16);
+        q.y = static_cast<unsigned int>(cg_from_float<T>(v[2]).bits) | (static_cast<unsigned int>(cg_from_float<T>(v[3]).bits) << 16);
+        *reinterpret_cast<uint2*>(p) = q;
+    }
+};
+
+template <>
+struct cg_vec4<cg_half> : cg_vec4_16<cg_half>
+{
+};
+
+template <>
+struct cg_vec4<cg_bf16> : cg_vec4_16<cg_bf16>
+{
+};
+
+template <typename T, int Stride>
+__device__ __forceinline__ void depthwise3x3_v4_nhwc(
+    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
+    int n_batch, int channels, int height, int width, int relu_input, int relu_output)
+{
+    constexpr int kColumns = (kStrip - 1) * Stride + 3;
+    const int quads = channels / 4;
+    const int out_h = (height - 1) / Stride + 1;
+    const int out_w = (width - 1) / Stride + 1;
+    const int strips = (out_w + kStrip - 1) / kStrip;
+    const long long total = static_cast<long long>(n_batch) * out_h * strips * quads;
+    const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
+    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
+    {
+        long long rest = i;
+        const int c0 = static_cast<int>(rest % quads) * 4; rest /= quads;
+        const int strip = static_cast<int>(rest % strips); rest /= strips;
+        const int oh = static_cast<int>(rest % out_h);
+        const int n = static_cast<int>(rest / out_h);
+        const int ow0 = strip * kStrip;
+        const int iw0 = ow0 * Stride - 1;
+
+        float acc[kStrip][4];
+#pragma unroll
+        for (int o = 0; o < kStrip; ++o)
+#pragma unroll
+            for (int k = 0; k < 4; ++k)
+                acc[o][k] = 0.0f;
+
+#pragma unroll
+        for (int kh = 0; kh < 3; ++kh)
+        {
+            const int ih = oh * Stride - 1 + kh;
+            if (ih < 0 || ih >= height)
+                continue;
+            float wr[3][4]; // this row's 3 taps of the 4 channels
+#pragma unroll
+            for (int kw = 0; kw < 3; ++kw)
+#pragma unroll
+                for (int k = 0; k < 4; ++k)
+                    wr[kw][k] = cg_to_float(w[(c0 + k) * 9 + kh * 3 + kw]);
+            float v[kColumns][4]; // an out-of-image column holds 0 but is never used (its tap is skipped)
+#pragma unroll
+            for (int j = 0; j < kColumns; ++j)
+            {
+                const int iw = iw0 + j;
+                if (iw >= 0 && iw < width)
+                {
+                    cg_vec4<T>::load(x + ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c0, v[j]);
+                    if (relu_input)
+#pragma unroll
+                        for (int k = 0; k < 4; ++k)
+                            v[j][k] = cg_relu(v[j][k]);
+                }
+                else
+                {
+#pragma unroll
+                    for (int k = 0; k < 4; ++k)
+                        v[j][k] = 0.0f;
+                }
+            }
+#pragma unroll
+            for (int o = 0; o < kStrip; ++o)
+            {
+#pragma unroll
+                for (int kw = 0; kw < 3; ++kw)
+                {
+                    const int iw = (ow0 + o) * Stride - 1 + kw;
+                    if (iw >= 0 && iw < width)
+#pragma unroll
+                        for (int k = 0; k < 4; ++k)
+                            acc[o][k] = fmaf(wr[kw][k], v[o * Stride + kw][k], acc[o][k]);
+                }
+            }
+        }
+
+#pragma unroll
+        for (int o = 0; o < kStrip; ++o)
+        {
+            const int ow = ow0 + o;
+            if (ow >= out_w)
+                continue;
+#pragma unroll
+            for (int k = 0; k < 4; ++k)
+            {
+                if (bias != nullptr)
+                    acc[o][k] += bias[c0 + k];
+                if (relu_output)
+                    acc[o][k] = cg_relu(acc[o][k]);
+            }
+            cg_vec4<T>::store(y + ((static_cast<long long>(n) * out_h + oh) * out_w + ow) * channels + c0, acc[o]);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry points: depthwise3x3_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
 // Arguments (the same for all six; T = float, cg_half or cg_bf16 as the name says):
@@ -214,5 +364,28 @@ CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_f32, float)
 CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_f16, cg_half)
 CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_bf16, cg_bf16)
 
+// ---------------------------------------------------------------------------------------------
+// Entry points: depthwise3x3v4_nhwc_<precision>, precision ∈ {f32, f16, bf16}: the same arguments and results
+// as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2), C a multiple of 4, and x, y
+// aligned to 4 elements. Launch: one thread per (n, oh, strip of 4 outputs along W, group of 4 channels),
+// grid-stride loop, any 1-D grid; e.g. blockDim 256, gridDim ⌈N·Ho·⌈Wo/4⌉·C/4 / 256⌉.
+// ---------------------------------------------------------------------------------------------
+
+#define CG_DEPTHWISE_V4_ENTRY(NAME, T)                                                                        \
+    extern "C" __global__ void NAME(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, \
+                                    T* __restrict__ y, int n_batch, int channels, int height, int width,         \
+                                    int stride, int relu_input, int relu_output)                                 \
+    {                                                                                                             \
+        if (stride == 1)                                                                                         \
+            depthwise3x3_v4_nhwc<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+        else                                                                                                      \
+            depthwise3x3_v4_nhwc<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+    }
+
+CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f32, float)
+CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f16, cg_half)
+CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_bf16, cg_bf16)
+
 #undef CG_DEPTHWISE_ENTRY
 #undef CG_DEPTHWISE_W4_ENTRY
+#undef CG_DEPTHWISE_V4_ENTRY

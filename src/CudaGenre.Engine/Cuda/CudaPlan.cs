@@ -507,12 +507,12 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 
     /// <summary>
-    /// The fastest of three ways to run a depthwise step, measured here on this device and shape: our plain kernel
-    /// (one thread per output), our register-strip kernel (4 outputs along W per thread, stride 1 or 2), and
-    /// cuDNN's grouped convolution (groups = channels). cuDNN cannot apply the ReLU on the input, so its
+    /// The fastest of four ways to run a depthwise step, measured here on this device and shape: our plain kernel
+    /// (one thread per output), our register-strip kernel (4 outputs along W per thread, stride 1 or 2), its vector
+    /// variant (4 channels per load as well, where C is a multiple of 4), and cuDNN's grouped convolution (groups = channels). cuDNN cannot apply the ReLU on the input, so its
     /// candidate includes a ReLU pass into <see cref="_scratch"/> and our bias_act kernel after it. The times and
     /// the choice are kept in <see cref="DepthwiseChoices"/> and saved for later processes. Without measuring, the
-    /// strip kernel runs where it applies (it makes half the loads).
+    /// last of our candidates runs (the vector kernel where it applies, else the strip kernel: fewer loads).
     /// </summary>
     /// <returns>The workspace the chosen candidate needs.</returns>
     private ulong AddDepthwise(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong output, DeviceBuffer<byte>? search)
@@ -530,6 +530,12 @@ internal sealed class CudaPlan : IExecutionPlan
         {
             var strip = $"depthwise3x3w4_nhwc_{_storage.Suffix}";
             candidates.Add((strip, Ours(strip, (long)y.N * y.H * ((y.W + 3) / 4) * y.C)));
+            // Every arena tensor starts at a multiple of 16 elements, so 4 channels are one aligned vector when C is a multiple of 4.
+            if (x.C % 4 == 0)
+            {
+                var vector = $"depthwise3x3v4_nhwc_{_storage.Suffix}";
+                candidates.Add((vector, Ours(vector, (long)y.N * y.H * ((y.W + 3) / 4) * (y.C / 4))));
+            }
         }
         if (search is null)
         {

@@ -25,6 +25,7 @@ public class KernelTwinTests
     [
         ("depthwise3x3", "depthwise_conv3x3.cu", Layouts),
         ("depthwise3x3w4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
+        ("depthwise3x3v4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
         ("separable3x3", "separable_conv3x3.cu", [Layout.Nhwc]),
         ("bias_act", "bias_act.cu", Layouts),
         ("maxpool2d", "pooling.cu", Layouts),
@@ -46,6 +47,16 @@ public class KernelTwinTests
         new("null bias, relu out, odd sizes", 1, 7, 9, 5, 1, ReluIn: false, ReluOut: true, Bias: false),
         new("1×1 input, stride 2", 2, 5, 1, 1, 2, ReluIn: false, ReluOut: false, Bias: true),
         new("tiny grid, stride 2", 3, 33, 19, 23, 2, ReluIn: true, ReluOut: false, Bias: true, Grid: 2),
+    ];
+
+    /// <summary>The vector kernel's cases: channel counts that are multiples of 4, as it requires.</summary>
+    private static readonly DepthwiseCase[] DepthwiseV4Cases =
+    [
+        new("v4: stride 1, 64 channels, odd width", 2, 64, 9, 13, 1, ReluIn: true, ReluOut: false, Bias: true),
+        new("v4: stride 2, relu in and out", 2, 12, 15, 17, 2, ReluIn: true, ReluOut: true, Bias: true),
+        new("v4: 4 channels, null bias, relu out", 1, 4, 6, 5, 1, ReluIn: false, ReluOut: true, Bias: false),
+        new("v4: 1×1 input, stride 2", 2, 8, 1, 1, 2, ReluIn: false, ReluOut: false, Bias: true),
+        new("v4: tiny grid, stride 2", 3, 36, 19, 23, 2, ReluIn: true, ReluOut: false, Bias: true, Grid: 2),
     ];
 
     public enum Residual
@@ -149,6 +160,8 @@ public class KernelTwinTests
 
     public static TheoryData<string, StorageType> DepthwiseW4Data => ExpandTypes(DepthwiseCases.Select(c => c.Name));
 
+    public static TheoryData<string, StorageType> DepthwiseV4Data => ExpandTypes(DepthwiseV4Cases.Select(c => c.Name));
+
     public static TheoryData<string, StorageType> SeparableData => ExpandTypes(SeparableCases.Select(c => c.Name));
 
     public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
@@ -188,9 +201,15 @@ public class KernelTwinTests
     public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
         CheckDepthwise("depthwise3x3w4", name, Layout.Nhwc, type);
 
+    /// <summary>The vector variant (4 channels per load) must give the plain kernel's results bit for bit (the same twin).</summary>
+    [Theory]
+    [MemberData(nameof(DepthwiseV4Data))]
+    public void Depthwise3x3V4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
+        CheckDepthwise("depthwise3x3v4", name, Layout.Nhwc, type);
+
     private static void CheckDepthwise(string prefix, string name, Layout layout, StorageType type)
     {
-        var c = DepthwiseCases.Single(d => d.Name == name);
+        var c = DepthwiseCases.Concat(DepthwiseV4Cases).Single(d => d.Name == name);
         var context = Gpu();
         var seed = Seed(prefix, name, layout, type);
         var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
