@@ -597,9 +597,9 @@ internal sealed class CudaPlan : IExecutionPlan
             return plan.WorkspaceBytes;
         }
 
-        var times = candidates.Select(c => (c.Name, Ms: TimeOnStream(c.Run))).ToList();
+        var times = candidates.Select(c => (c.Name, Ms: TimeOnStream(c.Name, c.Run))).ToList();
         if (plan is not null)
-            times.Add((Cudnn, TimeOnStream(CudnnWith(() => search.Pointer, () => (ulong)search.SizeInBytes))));
+            times.Add((Cudnn, TimeOnStream(Cudnn, CudnnWith(() => search.Pointer, () => (ulong)search.SizeInBytes))));
         var best = times.MinBy(t => t.Ms).Name;
         _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, times, best, cudnnNote));
         if (best != Cudnn)
@@ -684,12 +684,12 @@ internal sealed class CudaPlan : IExecutionPlan
         var split = _steps.GetRange(start, _steps.Count - start).Select(s => s.Enqueue).ToArray();
         var times = new List<(string Name, double Ms)>
         {
-            (Split, TimeOnStream(() =>
+            (Split, TimeOnStream(Split, () =>
             {
                 foreach (var run in split)
                     run();
             })),
-            (entry, TimeOnStream(fused)),
+            (entry, TimeOnStream(entry, fused)),
         };
         var best = times.MinBy(t => t.Ms).Name;
         _separableChoices.Add(new DepthwiseChoice(module, shape, stride, times, best, "depthwise values kept on chip vs stored and read back"));
@@ -735,12 +735,25 @@ internal sealed class CudaPlan : IExecutionPlan
         return plan;
     }
 
-    /// <summary>Milliseconds per call of <paramref name="work"/> on this plan's stream: best of 3 rounds of 10, after 2 untimed calls.</summary>
-    private double TimeOnStream(Action work)
+    /// <summary>
+    /// Milliseconds per call of candidate <paramref name="name"/> on this plan's stream: best of 3 rounds of 10, after 2
+    /// untimed calls. A candidate that fails to launch here (too many registers for this device, say) is logged and
+    /// timed as +∞, so another one runs; a fault that breaks the context still ends the plan, with its error.
+    /// </summary>
+    private double TimeOnStream(string name, Action work)
     {
         using var start = _backend.Context.CreateEvent();
         using var end = _backend.Context.CreateEvent();
-        work();
+        try
+        {
+            work();
+            _stream.Synchronize();
+        }
+        catch (CudaException e)
+        {
+            _backend.Log($"CUDA: the candidate '{name}' cannot run here ({e.Message}); another one is used.");
+            return double.PositiveInfinity;
+        }
         work();
         var best = double.MaxValue;
         for (var round = 0; round < 3; round++)
