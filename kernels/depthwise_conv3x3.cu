@@ -311,6 +311,102 @@ __device__ __forceinline__ void depthwise3x3_v4_nhwc(
     }
 }
 
+// The same convolution, NHWC only, by tiles through shared memory: a block of 256 threads takes 4 output rows ×
+// 8 output columns × 32 channels. It first loads the tile's input halo ((4−1)·stride + 3 rows × (8−1)·stride + 3
+// columns × 32 channels, ReLU applied) with consecutive threads on consecutive channels, so every input value is read
+// from global memory once per tile instead of up to 9 times through the caches. Then each thread computes one
+// channel and one column for the 4 rows, from shared memory (consecutive lanes on consecutive channels: no bank
+// conflicts). Each output is summed exactly as above, so the result is bit-identical to depthwise3x3_nhwc_*.
+constexpr int kTileRows = 4;
+constexpr int kTileColumns = 8;
+constexpr int kTileChannels = 32;
+
+template <typename T, int Stride>
+__device__ __forceinline__ void depthwise3x3_tile_nhwc(
+    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
+    int n_batch, int channels, int height, int width, int relu_input, int relu_output)
+{
+    constexpr int kRows = (kTileRows - 1) * Stride + 3;
+    constexpr int kColumns = (kTileColumns - 1) * Stride + 3;
+    __shared__ float halo[kRows][kColumns][kTileChannels];
+
+    const int out_h = (height - 1) / Stride + 1;
+    const int out_w = (width - 1) / Stride + 1;
+    const int row_tiles = (out_h + kTileRows - 1) / kTileRows;
+    const int column_tiles = (out_w + kTileColumns - 1) / kTileColumns;
+    const int channel_tiles = (channels + kTileChannels - 1) / kTileChannels;
+    const long long tiles = static_cast<long long>(n_batch) * row_tiles * column_tiles * channel_tiles;
+    const int lane = threadIdx.x % kTileChannels;
+    const int column = threadIdx.x / kTileChannels; // 0 … 7 with 256 threads
+
+    for (long long tile = blockIdx.x; tile < tiles; tile += gridDim.x)
+    {
+        long long rest = tile;
+        const int c0 = static_cast<int>(rest % channel_tiles) * kTileChannels; rest /= channel_tiles;
+        const int ow0 = static_cast<int>(rest % column_tiles) * kTileColumns; rest /= column_tiles;
+        const int oh0 = static_cast<int>(rest % row_tiles) * kTileRows;
+        const int n = static_cast<int>(rest / row_tiles);
+        const int ih0 = oh0 * Stride - 1;
+        const int iw0 = ow0 * Stride - 1;
+
+        // The halo; positions outside the image (or channels past C) hold 0 but are never used.
+        for (int e = threadIdx.x; e < kRows * kColumns * kTileChannels; e += blockDim.x)
+        {
+            const int ch = e % kTileChannels;
+            const int j = (e / kTileChannels) % kColumns;
+            const int r = e / (kTileChannels * kColumns);
+            const int ih = ih0 + r, iw = iw0 + j, c = c0 + ch;
+            float value = 0.0f;
+            if (ih >= 0 && ih < height && iw >= 0 && iw < width && c < channels)
+            {
+                value = cg_to_float(x[((static_cast<long long>(n) * height + ih) * width + iw) * channels + c]);
+                if (relu_input)
+                    value = cg_relu(value);
+            }
+            halo[r][j][ch] = value;
+        }
+        __syncthreads();
+
+        const int c = c0 + lane;
+        const int ow = ow0 + column;
+        if (c < channels && ow < out_w)
+        {
+            float wr[9];
+#pragma unroll
+            for (int k = 0; k < 9; ++k)
+                wr[k] = cg_to_float(w[c * 9 + k]);
+#pragma unroll
+            for (int o = 0; o < kTileRows; ++o)
+            {
+                const int oh = oh0 + o;
+                if (oh >= out_h)
+                    break;
+                float acc = 0.0f;
+#pragma unroll
+                for (int kh = 0; kh < 3; ++kh)
+                {
+                    const int ih = oh * Stride - 1 + kh;
+                    if (ih < 0 || ih >= height)
+                        continue;
+#pragma unroll
+                    for (int kw = 0; kw < 3; ++kw)
+                    {
+                        const int iw = ow * Stride - 1 + kw;
+                        if (iw >= 0 && iw < width)
+                            acc = fmaf(wr[kh * 3 + kw], halo[o * Stride + kh][column * Stride + kw][lane], acc);
+                    }
+                }
+                if (bias != nullptr)
+                    acc += bias[c];
+                if (relu_output)
+                    acc = cg_relu(acc);
+                y[((static_cast<long long>(n) * out_h + oh) * out_w + ow) * channels + c] = cg_from_float<T>(acc);
+            }
+        }
+        __syncthreads(); // the next tile overwrites the halo
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Entry points: depthwise3x3_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
 // Arguments (the same for all six; T = float, cg_half or cg_bf16 as the name says):
@@ -386,6 +482,29 @@ CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f32, float)
 CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f16, cg_half)
 CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_bf16, cg_bf16)
 
+// ---------------------------------------------------------------------------------------------
+// Entry points: depthwise3x3tile_nhwc_<precision>, precision ∈ {f32, f16, bf16}: the same arguments and results
+// as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2). Launch: blockDim.x must be 256;
+// grid-stride over N·⌈Ho/4⌉·⌈Wo/8⌉·⌈C/32⌉ tiles, any 1-D grid (e.g. the tile count). Shared memory: 26.6 KiB,
+// static (the stride-1 and stride-2 halos, 7.5 and 19.1 KiB, are separate arrays).
+// ---------------------------------------------------------------------------------------------
+
+#define CG_DEPTHWISE_TILE_ENTRY(NAME, T)                                                                      \
+    extern "C" __global__ void __launch_bounds__(256) NAME(const T* __restrict__ x, const T* __restrict__ w,     \
+                                    const float* __restrict__ bias, T* __restrict__ y, int n_batch, int channels, \
+                                    int height, int width, int stride, int relu_input, int relu_output)          \
+    {                                                                                                             \
+        if (stride == 1)                                                                                         \
+            depthwise3x3_tile_nhwc<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+        else                                                                                                      \
+            depthwise3x3_tile_nhwc<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+    }
+
+CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_f32, float)
+CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_f16, cg_half)
+CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_bf16, cg_bf16)
+
 #undef CG_DEPTHWISE_ENTRY
 #undef CG_DEPTHWISE_W4_ENTRY
 #undef CG_DEPTHWISE_V4_ENTRY
+#undef CG_DEPTHWISE_TILE_ENTRY

@@ -128,7 +128,7 @@ public sealed class CudaBackendTests : IDisposable
             Assert.Equal(depthwiseSteps, pairs.Count);
             Assert.Equal(timed.Count, choices.Count);
             Assert.NotEmpty(timed);
-            Assert.All(choices, l => Assert.Matches(@"depthwise3x3_nhwc_f32 \d+\.\d+ ms, depthwise3x3w4_nhwc_f32 \d+\.\d+ ms, depthwise3x3v4_nhwc_f32 \d+\.\d+ ms", l));
+            Assert.All(choices, l => Assert.Matches(@"depthwise3x3_nhwc_f32 \d+\.\d+ ms, depthwise3x3w4_nhwc_f32 \d+\.\d+ ms, depthwise3x3v4_nhwc_f32 \d+\.\d+ ms, depthwise3x3tile_nhwc_f32 \d+\.\d+ ms", l));
             Assert.All(timed, l => Assert.Matches(@"depthwise, then 1×1 convolution \d+\.\d+ ms, separable3x3_nhwc_f32 \d+\.\d+ ms", l));
             Assert.Contains(lines, l => l.StartsWith("CUDA graph: captured", StringComparison.Ordinal));
         });

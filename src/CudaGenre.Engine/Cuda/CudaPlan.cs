@@ -507,12 +507,13 @@ internal sealed class CudaPlan : IExecutionPlan
     }
 
     /// <summary>
-    /// The fastest of four ways to run a depthwise step, measured here on this device and shape: our plain kernel
+    /// The fastest way to run a depthwise step, measured here on this device and shape among: our plain kernel
     /// (one thread per output), our register-strip kernel (4 outputs along W per thread, stride 1 or 2), its vector
-    /// variant (4 channels per load as well, where C is a multiple of 4), and cuDNN's grouped convolution (groups = channels). cuDNN cannot apply the ReLU on the input, so its
+    /// variant (4 channels per load as well, where C is a multiple of 4), our shared-memory tile kernel (each input
+    /// read once per 4×8×32 tile), and cuDNN's grouped convolution (groups = channels). cuDNN cannot apply the ReLU on the input, so its
     /// candidate includes a ReLU pass into <see cref="_scratch"/> and our bias_act kernel after it. The times and
     /// the choice are kept in <see cref="DepthwiseChoices"/> and saved for later processes. Without measuring, the
-    /// last of our candidates runs (the vector kernel where it applies, else the strip kernel: fewer loads).
+    /// last of our candidates runs (the tile kernel for strides 1 and 2: the fewest global loads).
     /// </summary>
     /// <returns>The workspace the chosen candidate needs.</returns>
     private ulong AddDepthwise(FusedConv conv, TensorDims x, TensorDims y, ulong input, ulong output, DeviceBuffer<byte>? search)
@@ -536,6 +537,8 @@ internal sealed class CudaPlan : IExecutionPlan
                 var vector = $"depthwise3x3v4_nhwc_{_storage.Suffix}";
                 candidates.Add((vector, Ours(vector, (long)y.N * y.H * ((y.W + 3) / 4) * (y.C / 4))));
             }
+            var tile = $"depthwise3x3tile_nhwc_{_storage.Suffix}";
+            candidates.Add((tile, Ours(tile, (long)y.N * ((y.H + 3) / 4) * ((y.W + 7) / 8) * ((y.C + 31) / 32) * Block)));
         }
         if (search is null)
         {

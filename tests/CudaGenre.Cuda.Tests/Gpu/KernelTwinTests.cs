@@ -26,6 +26,7 @@ public class KernelTwinTests
         ("depthwise3x3", "depthwise_conv3x3.cu", Layouts),
         ("depthwise3x3w4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
         ("depthwise3x3v4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
+        ("depthwise3x3tile", "depthwise_conv3x3.cu", [Layout.Nhwc]),
         ("separable3x3", "separable_conv3x3.cu", [Layout.Nhwc]),
         ("bias_act", "bias_act.cu", Layouts),
         ("maxpool2d", "pooling.cu", Layouts),
@@ -206,6 +207,13 @@ public class KernelTwinTests
     [MemberData(nameof(DepthwiseV4Data))]
     public void Depthwise3x3V4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
         CheckDepthwise("depthwise3x3v4", name, Layout.Nhwc, type);
+
+    /// <summary>The shared-memory tile variant must give the plain kernel's results bit for bit (the same twin), also for C off 32.</summary>
+    [Theory]
+    [MemberData(nameof(DepthwiseW4Data))]
+    [MemberData(nameof(DepthwiseV4Data))]
+    public void Depthwise3x3Tile_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
+        CheckDepthwise("depthwise3x3tile", name, Layout.Nhwc, type);
 
     private static void CheckDepthwise(string prefix, string name, Layout layout, StorageType type)
     {
