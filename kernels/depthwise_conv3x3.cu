@@ -439,72 +439,40 @@ CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_f16, cg_half, false)
 CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_bf16, cg_bf16, false)
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: depthwise3x3w4_nhwc_<precision>, precision ∈ {f32, f16, bf16}: the same arguments and results
-// as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2: the host must not pass one).
-// Launch: one thread per (n, oh, strip of 4 outputs along W, c), grid-stride loop, any 1-D grid; e.g.
-// blockDim 256, gridDim ⌈N·Ho·⌈Wo/4⌉·C / 256⌉.
+// Entry points of the three stride-specialised variants, each × precision ∈ {f32, f16, bf16}, with the same
+// arguments and results as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2: the host
+// must not pass one). Each is a grid-stride loop, any 1-D grid:
+//   depthwise3x3w4_nhwc_*    one thread per (n, oh, strip of 4 outputs along W, c);
+//                            e.g. blockDim 256, gridDim ⌈N·Ho·⌈Wo/4⌉·C / 256⌉.
+//   depthwise3x3v4_nhwc_*    one thread per (n, oh, strip of 4 outputs along W, group of 4 channels); needs C a
+//                            multiple of 4 and x, y aligned to 4 elements; e.g. gridDim ⌈N·Ho·⌈Wo/4⌉·C/4 / 256⌉.
+//   depthwise3x3tile_nhwc_*  blockDim.x must be 256; one block per tile of 4 rows × 8 columns × 32 channels,
+//                            N·⌈Ho/4⌉·⌈Wo/8⌉·⌈C/32⌉ tiles (e.g. gridDim = that). Shared memory: 26.6 KiB, static
+//                            (the stride-1 and stride-2 halos, 7.5 and 19.1 KiB, are separate arrays).
 // ---------------------------------------------------------------------------------------------
 
-#define CG_DEPTHWISE_W4_ENTRY(NAME, T)                                                                        \
-    extern "C" __global__ void NAME(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, \
-                                    T* __restrict__ y, int n_batch, int channels, int height, int width,         \
-                                    int stride, int relu_input, int relu_output)                                 \
+// BOUNDS: empty, or __launch_bounds__(…) for a kernel whose block size is fixed.
+#define CG_DEPTHWISE_STRIDED_ENTRY(NAME, T, IMPL, BOUNDS)                                                      \
+    extern "C" __global__ void BOUNDS NAME(const T* __restrict__ x, const T* __restrict__ w,                     \
+                                           const float* __restrict__ bias, T* __restrict__ y, int n_batch,        \
+                                           int channels, int height, int width, int stride, int relu_input,       \
+                                           int relu_output)                                                       \
     {                                                                                                             \
         if (stride == 1)                                                                                         \
-            depthwise3x3_w4_nhwc<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+            IMPL<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output);                \
         else                                                                                                      \
-            depthwise3x3_w4_nhwc<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
+            IMPL<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output);                \
     }
 
-CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_f32, float)
-CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_f16, cg_half)
-CG_DEPTHWISE_W4_ENTRY(depthwise3x3w4_nhwc_bf16, cg_bf16)
-
-// ---------------------------------------------------------------------------------------------
-// Entry points: depthwise3x3v4_nhwc_<precision>, precision ∈ {f32, f16, bf16}: the same arguments and results
-// as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2), C a multiple of 4, and x, y
-// aligned to 4 elements. Launch: one thread per (n, oh, strip of 4 outputs along W, group of 4 channels),
-// grid-stride loop, any 1-D grid; e.g. blockDim 256, gridDim ⌈N·Ho·⌈Wo/4⌉·C/4 / 256⌉.
-// ---------------------------------------------------------------------------------------------
-
-#define CG_DEPTHWISE_V4_ENTRY(NAME, T)                                                                        \
-    extern "C" __global__ void NAME(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, \
-                                    T* __restrict__ y, int n_batch, int channels, int height, int width,         \
-                                    int stride, int relu_input, int relu_output)                                 \
-    {                                                                                                             \
-        if (stride == 1)                                                                                         \
-            depthwise3x3_v4_nhwc<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
-        else                                                                                                      \
-            depthwise3x3_v4_nhwc<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
-    }
-
-CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f32, float)
-CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_f16, cg_half)
-CG_DEPTHWISE_V4_ENTRY(depthwise3x3v4_nhwc_bf16, cg_bf16)
-
-// ---------------------------------------------------------------------------------------------
-// Entry points: depthwise3x3tile_nhwc_<precision>, precision ∈ {f32, f16, bf16}: the same arguments and results
-// as depthwise3x3_nhwc_*, for stride 1 or 2 only (any other stride is run as 2). Launch: blockDim.x must be 256;
-// grid-stride over N·⌈Ho/4⌉·⌈Wo/8⌉·⌈C/32⌉ tiles, any 1-D grid (e.g. the tile count). Shared memory: 26.6 KiB,
-// static (the stride-1 and stride-2 halos, 7.5 and 19.1 KiB, are separate arrays).
-// ---------------------------------------------------------------------------------------------
-
-#define CG_DEPTHWISE_TILE_ENTRY(NAME, T)                                                                      \
-    extern "C" __global__ void __launch_bounds__(256) NAME(const T* __restrict__ x, const T* __restrict__ w,     \
-                                    const float* __restrict__ bias, T* __restrict__ y, int n_batch, int channels, \
-                                    int height, int width, int stride, int relu_input, int relu_output)          \
-    {                                                                                                             \
-        if (stride == 1)                                                                                         \
-            depthwise3x3_tile_nhwc<T, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
-        else                                                                                                      \
-            depthwise3x3_tile_nhwc<T, 2>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output); \
-    }
-
-CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_f32, float)
-CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_f16, cg_half)
-CG_DEPTHWISE_TILE_ENTRY(depthwise3x3tile_nhwc_bf16, cg_bf16)
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3w4_nhwc_f32, float, depthwise3x3_w4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3w4_nhwc_f16, cg_half, depthwise3x3_w4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3w4_nhwc_bf16, cg_bf16, depthwise3x3_w4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3v4_nhwc_f32, float, depthwise3x3_v4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3v4_nhwc_f16, cg_half, depthwise3x3_v4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3v4_nhwc_bf16, cg_bf16, depthwise3x3_v4_nhwc, )
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3tile_nhwc_f32, float, depthwise3x3_tile_nhwc, __launch_bounds__(256))
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3tile_nhwc_f16, cg_half, depthwise3x3_tile_nhwc, __launch_bounds__(256))
+CG_DEPTHWISE_STRIDED_ENTRY(depthwise3x3tile_nhwc_bf16, cg_bf16, depthwise3x3_tile_nhwc, __launch_bounds__(256))
 
 #undef CG_DEPTHWISE_ENTRY
-#undef CG_DEPTHWISE_W4_ENTRY
-#undef CG_DEPTHWISE_V4_ENTRY
-#undef CG_DEPTHWISE_TILE_ENTRY
+#undef CG_DEPTHWISE_STRIDED_ENTRY

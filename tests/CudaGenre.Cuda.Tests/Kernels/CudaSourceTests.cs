@@ -19,13 +19,17 @@ public class CudaSourceTests
         ENTRY(stamped_f32, float, (1 + 2))
         ENTRY( stamped_f16 , cg_half, 0)
         #undef ENTRY
+        #define BOUNDED(NAME, BOUNDS)                           \
+            extern "C" __global__ void BOUNDS NAME(float* y) { }
+        BOUNDED(unbounded_stamp, )
+        BOUNDED(bounded_stamp, __launch_bounds__(128, 2))
         """;
 
     [Fact]
     public void EntryPoints_IncludeMacroStampedOnes_AndSkipComments()
     {
-        Assert.Equal(["direct", "bounded", "stamped_f32", "stamped_f16"], CudaSource.EntryPoints(Sample));
+        Assert.Equal(["direct", "bounded", "stamped_f32", "stamped_f16", "unbounded_stamp", "bounded_stamp"], CudaSource.EntryPoints(Sample));
         // mangled is a __global__ that is not extern "C": counted, so the compile test flags it.
-        Assert.Equal(5, CudaSource.GlobalFunctionCount(Sample));
+        Assert.Equal(7, CudaSource.GlobalFunctionCount(Sample));
     }
 }

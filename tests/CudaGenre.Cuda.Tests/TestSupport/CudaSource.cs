@@ -86,7 +86,8 @@ public static partial class CudaSource
     [GeneratedRegex(@"^[ \t]*#[ \t]*define[ \t]+(?<name>\w+)\((?<params>[^)]*)\)(?<body>[^\n]*)", RegexOptions.Multiline)]
     private static partial Regex Define();
 
-    [GeneratedRegex(@"extern\s+""C""\s+__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s+)?void\s+(?:__launch_bounds__\s*\([^)]*\)\s+)?(?<name>[A-Za-z_]\w*)\s*\(")]
+    // Launch bounds may stand before or after "void", written out or as a macro parameter in capitals (BOUNDS).
+    [GeneratedRegex(@"extern\s+""C""\s+__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s+)?void\s+(?:(?:__launch_bounds__\s*\([^)]*\)|[A-Z][A-Z0-9_]*)\s+)?(?<name>[A-Za-z_]\w*)\s*\(")]
     private static partial Regex EntryPoint();
 
     [GeneratedRegex(@"\b__global__\b")]
