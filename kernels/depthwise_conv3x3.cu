@@ -75,104 +75,28 @@ __device__ __forceinline__ void depthwise3x3(
     }
 }
 
-// The same convolution, NHWC only, each thread computing kStrip = 4 neighbouring outputs along W for one
-// channel. It loads the 3 input rows × (3·stride + 3) columns its strip needs once into registers (18 values
-// for stride 1, instead of 36 loads through the cache), with the channel's 9 weights. Threads with consecutive
-// indices take consecutive channels of the same strip, so every load of a warp is one contiguous run.
-// Each output is summed exactly as above (kh outer, kw inner, out-of-image taps skipped, then bias, then
-// ReLU), so the result is bit-identical to depthwise3x3_nhwc_*.
+// The same convolution, NHWC only, each thread computing kStrip = 4 neighbouring outputs along W for Lanes = 1 or
+// 4 neighbouring channels (4: one vector load, 16 bytes for float and 8 for the 16-bit types). Threads with
+// consecutive indices take consecutive channel groups of the same strip, so every load of a warp is one run. The
+// window is walked one input row at a time (kh outer): only that row's (3·stride + 3) columns × Lanes values and its
+// 3 × Lanes weights are held in registers. Each output is still summed kh outer, kw inner, out-of-image taps
+// skipped, then bias, then ReLU, so the result is bit-identical to depthwise3x3_nhwc_*.
 constexpr int kStrip = 4;
 
-// Stride is a template parameter so that every register index below is a compile-time constant (a runtime
-// index would put the window in local memory).
-template <typename T, int Stride>
-__device__ __forceinline__ void depthwise3x3_w4_nhwc(
-    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
-    int n_batch, int channels, int height, int width, int relu_input, int relu_output)
-{
-    constexpr int kColumns = (kStrip - 1) * Stride + 3;
-    const int out_h = (height - 1) / Stride + 1;
-    const int out_w = (width - 1) / Stride + 1;
-    const int strips = (out_w + kStrip - 1) / kStrip;
-    const long long total = static_cast<long long>(n_batch) * out_h * strips * channels;
-    const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
-    for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
-    {
-        long long rest = i;
-        const int c = static_cast<int>(rest % channels); rest /= channels;
-        const int strip = static_cast<int>(rest % strips); rest /= strips;
-        const int oh = static_cast<int>(rest % out_h);
-        const int n = static_cast<int>(rest / out_h);
-        const int ow0 = strip * kStrip;
-        const int iw0 = ow0 * Stride - 1;
+// Lanes neighbouring values of T as floats: one scalar, or one vector access of 4.
+template <typename T, int Lanes>
+struct cg_lanes;
 
-        float wr[9];
-#pragma unroll
-        for (int k = 0; k < 9; ++k)
-            wr[k] = cg_to_float(w[c * 9 + k]);
-
-        // The window rows; an out-of-image position holds 0 but is never used (its tap is skipped below).
-        float v[3][kColumns];
-#pragma unroll
-        for (int kh = 0; kh < 3; ++kh)
-        {
-            const int ih = oh * Stride - 1 + kh;
-#pragma unroll
-            for (int j = 0; j < kColumns; ++j)
-            {
-                const int iw = iw0 + j;
-                float value = 0.0f;
-                if (ih >= 0 && ih < height && iw >= 0 && iw < width)
-                {
-                    value = cg_to_float(x[((static_cast<long long>(n) * height + ih) * width + iw) * channels + c]);
-                    if (relu_input)
-                        value = cg_relu(value);
-                }
-                v[kh][j] = value;
-            }
-        }
-
-#pragma unroll
-        for (int o = 0; o < kStrip; ++o)
-        {
-            const int ow = ow0 + o;
-            if (ow < out_w)
-            {
-                float acc = 0.0f;
-#pragma unroll
-                for (int kh = 0; kh < 3; ++kh)
-                {
-                    const int ih = oh * Stride - 1 + kh;
-#pragma unroll
-                    for (int kw = 0; kw < 3; ++kw)
-                    {
-                        const int iw = ow * Stride - 1 + kw;
-                        if (ih >= 0 && ih < height && iw >= 0 && iw < width)
-                            acc = fmaf(wr[kh * 3 + kw], v[kh][o * Stride + kw], acc);
-                    }
-                }
-                if (bias != nullptr)
-                    acc += bias[c];
-                if (relu_output)
-                    acc = cg_relu(acc);
-                y[((static_cast<long long>(n) * out_h + oh) * out_w + ow) * channels + c] = cg_from_float<T>(acc);
-            }
-        }
-    }
-}
-
-// The same convolution, NHWC only, each thread computing 4 neighbouring channels (one vector load: 16 bytes for
-// float, 8 for the 16-bit types) × kStrip = 4 neighbouring outputs along W. The window is walked one input row at a
-// time (kh outer), so only one row of 4 channels × (3·stride + 3) columns is held in registers; each output still
-// sums kh outer, kw inner with out-of-image taps skipped, then bias, then ReLU: bit-identical to depthwise3x3_nhwc_*.
-// Needs C a multiple of 4 and x, y 4-element aligned (the arena aligns every tensor to 64 bytes).
 template <typename T>
-struct cg_vec4;
+struct cg_lanes<T, 1>
+{
+    __device__ __forceinline__ static void load(const T* p, float v[1]) { v[0] = cg_to_float(*p); }
+    __device__ __forceinline__ static void store(T* p, const float v[1]) { *p = cg_from_float<T>(v[0]); }
+};
 
 template <>
-struct cg_vec4<float>
+struct cg_lanes<float, 4>
 {
-    using type = float4;
     __device__ __forceinline__ static void load(const float* p, float v[4])
     {
         const float4 q = *reinterpret_cast<const float4*>(p);
@@ -184,9 +108,9 @@ struct cg_vec4<float>
     }
 };
 
-// Four 16-bit values as one 8-byte load or store (uint2), element 0 in the low half of .x (little-endian).
+// Four 16-bit values as one 8-byte access (uint2), element 0 in the low half of .x (little-endian).
 template <typename T>
-struct cg_vec4_16
+struct cg_lanes16x4
 {
     __device__ __forceinline__ static void load(const T* p, float v[4])
     {
@@ -207,42 +131,44 @@ struct cg_vec4_16
 };
 
 template <>
-struct cg_vec4<cg_half> : cg_vec4_16<cg_half>
+struct cg_lanes<cg_half, 4> : cg_lanes16x4<cg_half>
 {
 };
 
 template <>
-struct cg_vec4<cg_bf16> : cg_vec4_16<cg_bf16>
+struct cg_lanes<cg_bf16, 4> : cg_lanes16x4<cg_bf16>
 {
 };
 
-template <typename T, int Stride>
-__device__ __forceinline__ void depthwise3x3_v4_nhwc(
+// Stride and Lanes are template parameters so that every register index below is a compile-time constant (a
+// runtime index would put the window in local memory). Lanes = 4 needs C a multiple of 4 and x, y 4-aligned.
+template <typename T, int Stride, int Lanes>
+__device__ __forceinline__ void depthwise3x3_strip_nhwc(
     const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
     int n_batch, int channels, int height, int width, int relu_input, int relu_output)
 {
     constexpr int kColumns = (kStrip - 1) * Stride + 3;
-    const int quads = channels / 4;
+    const int groups = channels / Lanes;
     const int out_h = (height - 1) / Stride + 1;
     const int out_w = (width - 1) / Stride + 1;
     const int strips = (out_w + kStrip - 1) / kStrip;
-    const long long total = static_cast<long long>(n_batch) * out_h * strips * quads;
+    const long long total = static_cast<long long>(n_batch) * out_h * strips * groups;
     const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     {
         long long rest = i;
-        const int c0 = static_cast<int>(rest % quads) * 4; rest /= quads;
+        const int c0 = static_cast<int>(rest % groups) * Lanes; rest /= groups;
         const int strip = static_cast<int>(rest % strips); rest /= strips;
         const int oh = static_cast<int>(rest % out_h);
         const int n = static_cast<int>(rest / out_h);
         const int ow0 = strip * kStrip;
         const int iw0 = ow0 * Stride - 1;
 
-        float acc[kStrip][4];
+        float acc[kStrip][Lanes];
 #pragma unroll
         for (int o = 0; o < kStrip; ++o)
 #pragma unroll
-            for (int k = 0; k < 4; ++k)
+            for (int k = 0; k < Lanes; ++k)
                 acc[o][k] = 0.0f;
 
 #pragma unroll
@@ -251,29 +177,28 @@ __device__ __forceinline__ void depthwise3x3_v4_nhwc(
             const int ih = oh * Stride - 1 + kh;
             if (ih < 0 || ih >= height)
                 continue;
-            float wr[3][4]; // this row's 3 taps of the 4 channels
+            float wr[3][Lanes]; // this row's 3 taps of each channel
 #pragma unroll
             for (int kw = 0; kw < 3; ++kw)
 #pragma unroll
-                for (int k = 0; k < 4; ++k)
+                for (int k = 0; k < Lanes; ++k)
                     wr[kw][k] = cg_to_float(w[(c0 + k) * 9 + kh * 3 + kw]);
-            float v[kColumns][4]; // an out-of-image column holds 0 but is never used (its tap is skipped)
+            float v[kColumns][Lanes]; // an out-of-image column holds 0 but is never used (its tap is skipped)
 #pragma unroll
             for (int j = 0; j < kColumns; ++j)
             {
                 const int iw = iw0 + j;
                 if (iw >= 0 && iw < width)
                 {
-                    cg_vec4<T>::load(x + ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c0, v[j]);
-                    if (relu_input)
+                    cg_lanes<T, Lanes>::load(x + ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c0, v[j]);
 #pragma unroll
-                        for (int k = 0; k < 4; ++k)
-                            v[j][k] = cg_relu(v[j][k]);
+                    for (int k = 0; k < Lanes; ++k)
+                        v[j][k] = relu_input ? cg_relu(v[j][k]) : v[j][k];
                 }
                 else
                 {
 #pragma unroll
-                    for (int k = 0; k < 4; ++k)
+                    for (int k = 0; k < Lanes; ++k)
                         v[j][k] = 0.0f;
                 }
             }
@@ -286,7 +211,7 @@ __device__ __forceinline__ void depthwise3x3_v4_nhwc(
                     const int iw = (ow0 + o) * Stride - 1 + kw;
                     if (iw >= 0 && iw < width)
 #pragma unroll
-                        for (int k = 0; k < 4; ++k)
+                        for (int k = 0; k < Lanes; ++k)
                             acc[o][k] = fmaf(wr[kw][k], v[o * Stride + kw][k], acc[o][k]);
                 }
             }
@@ -299,16 +224,32 @@ __device__ __forceinline__ void depthwise3x3_v4_nhwc(
             if (ow >= out_w)
                 continue;
 #pragma unroll
-            for (int k = 0; k < 4; ++k)
+            for (int k = 0; k < Lanes; ++k)
             {
                 if (bias != nullptr)
                     acc[o][k] += bias[c0 + k];
                 if (relu_output)
                     acc[o][k] = cg_relu(acc[o][k]);
             }
-            cg_vec4<T>::store(y + ((static_cast<long long>(n) * out_h + oh) * out_w + ow) * channels + c0, acc[o]);
+            cg_lanes<T, Lanes>::store(y + ((static_cast<long long>(n) * out_h + oh) * out_w + ow) * channels + c0, acc[o]);
         }
     }
+}
+
+template <typename T, int Stride>
+__device__ __forceinline__ void depthwise3x3_w4_nhwc(
+    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
+    int n_batch, int channels, int height, int width, int relu_input, int relu_output)
+{
+    depthwise3x3_strip_nhwc<T, Stride, 1>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output);
+}
+
+template <typename T, int Stride>
+__device__ __forceinline__ void depthwise3x3_v4_nhwc(
+    const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
+    int n_batch, int channels, int height, int width, int relu_input, int relu_output)
+{
+    depthwise3x3_strip_nhwc<T, Stride, 4>(x, w, bias, y, n_batch, channels, height, width, relu_input, relu_output);
 }
 
 // The same convolution, NHWC only, by tiles through shared memory: a block of 256 threads takes 4 output rows ×
