@@ -41,13 +41,8 @@ public class CudnnGpuTests
         var filter = CpuReference.Random(21, (long)k * (c / groups) * r * r);
         var expected = CpuReference.Conv2dNchw(x, input, filter, k, r, r, geometry, out var output);
 
-        using var cudnn = CudnnHandle.Create();
-        cudnn.SetStream(gpu.Stream.Handle);
-        using var xDesc = TensorDescriptor.Nchw(Float, n, c, h, w);
-        using var wDesc = FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, k, c / groups, r, r);
-        using var conv = ConvolutionDescriptor.Create2d(geometry, Fma);
-        using var yDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, output);
-        var plan = ConvolutionPlan.CreateByHeuristic(cudnn, xDesc, wDesc, conv, yDesc);
+        using var setup = ConvolutionSetup.Create(gpu, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, input, new TensorDims(k, c / groups, r, r), geometry, output);
+        var plan = setup.Heuristic();
         Assert.Equal(Fma, plan.MathType);
 
         using var dx = gpu.Upload(x);
@@ -70,13 +65,8 @@ public class CudnnGpuTests
         var filter = CpuReference.Random(23, filterDims.ElementCount);
         var expected = CpuReference.Conv2dNchw(x, input, filter, k, r, r, geometry, out var output);
 
-        using var cudnn = CudnnHandle.Create();
-        cudnn.SetStream(gpu.Stream.Handle);
-        using var xDesc = TensorDescriptor.Nhwc(Float, n, c, h, w);
-        using var wDesc = FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, k, c / groups, r, r);
-        using var conv = ConvolutionDescriptor.Create2d(geometry, Fma);
-        using var yDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, Float, output);
-        var plan = ConvolutionPlan.CreateByHeuristic(cudnn, xDesc, wDesc, conv, yDesc);
+        using var setup = ConvolutionSetup.Create(gpu, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, input, filterDims, geometry, output);
+        var plan = setup.Heuristic();
 
         using var dx = gpu.Upload(CpuReference.ToNhwc(x, input));
         using var dw = gpu.Upload(CpuReference.ToNhwc(filter, filterDims));
@@ -97,17 +87,12 @@ public class CudnnGpuTests
         var filter = CpuReference.Random(25, 16 * 8 * 3 * 3);
         var expected = CpuReference.Conv2dNchw(x, input, filter, 16, 3, 3, geometry, out var output);
 
-        using var cudnn = CudnnHandle.Create();
-        cudnn.SetStream(gpu.Stream.Handle);
-        using var xDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, input);
-        using var wDesc = FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, 16, 8, 3, 3);
-        using var conv = ConvolutionDescriptor.Create2d(geometry, Fma);
-        using var yDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, output);
+        using var setup = ConvolutionSetup.Create(gpu, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, input, new TensorDims(16, 8, 3, 3), geometry, output);
         using var dx = gpu.Upload(x);
         using var dw = gpu.Upload(filter);
         using var dy = gpu.Context.Allocate<float>(output.ElementCount);
         using var search = gpu.Workspace(64UL << 20);
-        var plan = ConvolutionPlan.CreateByMeasurement(cudnn, xDesc, dx.Pointer, wDesc, dw.Pointer, conv, yDesc, dy.Pointer,
+        var plan = ConvolutionPlan.CreateByMeasurement(setup.Cudnn, setup.X, dx.Pointer, setup.W, dw.Pointer, setup.Convolution, setup.Y, dy.Pointer,
             search.Pointer, (ulong)search.SizeInBytes, new ConvolutionPlanOptions { MaxWorkspaceBytes = 64UL << 20 });
         Assert.True(plan.Milliseconds >= 0, $"measured time {plan.Milliseconds}");
         dy.EnqueueFill32(BitConverter.SingleToUInt32Bits(float.NaN), gpu.Stream);
@@ -130,16 +115,10 @@ public class CudnnGpuTests
         var z = withResidual ? CpuReference.Random(33, output.ElementCount) : null;
         var expected = CpuReference.AddBiasRelu(conv, output, bias, z);
 
-        using var cudnn = CudnnHandle.Create();
-        cudnn.SetStream(gpu.Stream.Handle);
-        using var xDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, input);
-        using var wDesc = FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, 10, 6, 3, 3);
-        using var convDesc = ConvolutionDescriptor.Create2d(geometry, Fma);
-        using var yDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, output);
+        using var setup = ConvolutionSetup.Create(gpu, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, input, new TensorDims(10, 6, 3, 3), geometry, output);
         using var biasDesc = TensorDescriptor.Nchw(Float, 1, 10, 1, 1);
         using var relu = ActivationDescriptor.Create(cudnnActivationMode_t.CUDNN_ACTIVATION_RELU);
-        var plan = ConvolutionPlan.CreateByHeuristic(cudnn, xDesc, wDesc, convDesc, yDesc,
-            new ConvolutionPlanOptions { FusedActivation = cudnnActivationMode_t.CUDNN_ACTIVATION_RELU });
+        var plan = setup.Heuristic(new ConvolutionPlanOptions { FusedActivation = cudnnActivationMode_t.CUDNN_ACTIVATION_RELU });
 
         using var dx = gpu.Upload(x);
         using var dw = gpu.Upload(filter);
@@ -165,16 +144,10 @@ public class CudnnGpuTests
         for (var i = 0; i < expected.Length; i++)
             expected[i] += bias[i / (output.H * output.W) % output.C];
 
-        using var cudnn = CudnnHandle.Create();
-        cudnn.SetStream(gpu.Stream.Handle);
-        using var xDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, input);
-        using var wDesc = FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, 5, 4, 3, 3);
-        using var convDesc = ConvolutionDescriptor.Create2d(geometry, Fma);
-        using var yDesc = TensorDescriptor.Create4d(cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, Float, output);
+        using var setup = ConvolutionSetup.Create(gpu, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW, input, new TensorDims(5, 4, 3, 3), geometry, output);
         using var biasDesc = TensorDescriptor.Nchw(Float, 1, 5, 1, 1);
         using var identity = ActivationDescriptor.Create(cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY);
-        var plan = ConvolutionPlan.CreateByHeuristic(cudnn, xDesc, wDesc, convDesc, yDesc,
-            new ConvolutionPlanOptions { FusedActivation = cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY });
+        var plan = setup.Heuristic(new ConvolutionPlanOptions { FusedActivation = cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY });
         Assert.Equal(cudnnConvolutionFwdAlgo_t.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, plan.Algorithm);
 
         using var dx = gpu.Upload(x);
@@ -267,5 +240,28 @@ public class CudnnGpuTests
         var e = Assert.Throws<CudaException>(() => FilterDescriptor.Create4d(Float, cudnnTensorFormat_t.CUDNN_TENSOR_NCHW_VECT_C, 8, 4, 3, 3));
         Assert.Equal((NativeLibraryNames.Cudnn, "cudnnSetFilter4dDescriptor"), (e.Library, e.Api));
         Assert.StartsWith("CUDNN_STATUS_", e.StatusName, StringComparison.Ordinal);
+    }
+
+    /// <summary>A cuDNN handle on the session's stream and the four descriptors of one FP32 convolution (FMA math) in one format.</summary>
+    private sealed record ConvolutionSetup(CudnnHandle Cudnn, TensorDescriptor X, FilterDescriptor W, ConvolutionDescriptor Convolution, TensorDescriptor Y) : IDisposable
+    {
+        public static ConvolutionSetup Create(GpuTestSession gpu, cudnnTensorFormat_t format, TensorDims input, TensorDims filter, Convolution2dGeometry geometry, TensorDims output)
+        {
+            var cudnn = CudnnHandle.Create();
+            cudnn.SetStream(gpu.Stream.Handle);
+            return new(cudnn, TensorDescriptor.Create4d(format, Float, input), FilterDescriptor.Create4d(Float, format, filter.N, filter.C, filter.H, filter.W),
+                ConvolutionDescriptor.Create2d(geometry, Fma), TensorDescriptor.Create4d(format, Float, output));
+        }
+
+        public ConvolutionPlan Heuristic(ConvolutionPlanOptions? options = null) => ConvolutionPlan.CreateByHeuristic(Cudnn, X, W, Convolution, Y, options);
+
+        public void Dispose()
+        {
+            Y.Dispose();
+            Convolution.Dispose();
+            W.Dispose();
+            X.Dispose();
+            Cudnn.Dispose();
+        }
     }
 }
