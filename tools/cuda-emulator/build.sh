@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds the emulated CUDA device: kernels/*.cu (and the test kernels) compiled for the CPU with
+# shim/cuda_cpu.h, the block runtime and the emulated driver, linked into one libcuda.so.1 per flavour:
+#   plain   -O2
+#   asan    AddressSanitizer + UndefinedBehaviorSanitizer (load with LD_PRELOAD=$(g++ -print-file-name=libasan.so))
+#   tsan    ThreadSanitizer                               (load with LD_PRELOAD=$(g++ -print-file-name=libtsan.so))
+# Usage: bash tools/cuda-emulator/build.sh [plain|asan|tsan|all] (default plain). Output:
+# build/cuda-emulator/<flavour>/libcuda.so.1 (set CUDAGENRE_CUDA_LIB_PATH to that folder).
+# Installs g++ with apt when it is missing. Every kernel file is assembled exactly as KernelSources.Combine
+# assembles it for NVRTC (precision.cuh's text, a newline, the file's text, with #line directives).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+flavours=${1:-plain}
+[ "$flavours" = all ] && flavours="plain asan tsan"
+
+if ! command -v g++ >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends g++ >/dev/null
+fi
+
+# Kernel sources: the product's kernels, then the test kernels (tests that launch kernels of their own).
+kernel_files=("$root"/kernels/*.cu)
+[ -d "$root/tests/CudaGenre.Cuda.Tests/TestKernels" ] && kernel_files+=("$root"/tests/CudaGenre.Cuda.Tests/TestKernels/*.cu)
+
+common=(-std=c++17 -g -fPIC -pthread -ffp-contract=off -fno-strict-aliasing -Wall -Wno-unused-function -Wno-unknown-pragmas
+        -I"$here/shim" -I"$here/src")
+for flavour in $flavours; do
+  case "$flavour" in
+    plain) flags=(-O2) ;;
+    asan)  flags=(-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all) ;;
+    tsan)  flags=(-O1 -fno-omit-frame-pointer -fsanitize=thread) ;;
+    *) echo "build.sh: unknown flavour '$flavour' (plain, asan, tsan, all)" >&2; exit 2 ;;
+  esac
+  out="$root/build/cuda-emulator/$flavour"
+  gen="$out/gen"
+  rm -rf "$out"; mkdir -p "$gen"
+  objects=()
+  for cu in "${kernel_files[@]}"; do
+    name=$(basename "$cu" .cu)
+    tu="$gen/$name.cpp"
+    {
+      echo '#include "cuda_cpu.h"'
+      printf '#line 1 "precision.cuh"\n'; cat "$root/kernels/precision.cuh"; printf '\n'
+      printf '#line 1 "%s"\n' "$(basename "$cu")"; cat "$cu"; printf '\n'
+    } > "$tu.body"
+    # The entry points, from the preprocessed text (entry macros expanded): every extern "C" function.
+    entries=$(g++ "${common[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -E -P -x c++ "$tu.body" \
+      | grep -oE 'extern "C" +void +[A-Za-z_][A-Za-z0-9_]* *\(' | sed -E 's/.*void +([A-Za-z0-9_]+).*/\1/' | sort -u)
+    { cat "$tu.body"; for e in $entries; do echo "CG_EMU_REGISTER($e)"; done; } > "$tu"
+    rm "$tu.body"
+    g++ "${common[@]}" "${flags[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -c "$tu" -o "$gen/$name.o" &
+    objects+=("$gen/$name.o")
+  done
+  for src in "$here"/src/*.cpp; do
+    g++ "${common[@]}" "${flags[@]}" -c "$src" -o "$gen/$(basename "$src" .cpp).o" &
+    objects+=("$gen/$(basename "$src" .cpp).o")
+  done
+  wait_all() { local rc=0; for job in $(jobs -p); do wait "$job" || rc=1; done; return $rc; }
+  wait_all || { echo "build.sh: compiling the $flavour emulator failed" >&2; exit 1; }
+  g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined-version -o "$out/libcuda.so.1" "${objects[@]}" \
+    $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
+  echo "built $out/libcuda.so.1 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
+done
