@@ -18,6 +18,13 @@
 //   cg_from_float<cg_bf16>(f)  round to nearest even, overflow → ±inf, NaN stays NaN
 //                              sm_80 and later: PTX cvt.rn.bf16.f32;
 //                              older targets: the same rounding in integer arithmetic.
+//
+// The inline PTX goes through one macro, CG_PTX_CVT, so that the CPU build of these kernels
+// (tools/cuda-emulator) can define it as a bit-exact emulation; NVRTC sees the same asm statement.
+
+#ifndef CG_PTX_CVT
+#define CG_PTX_CVT(op, out_c, out, in_c, in) asm(op " %0, %1;" : out_c(out) : in_c(in))
+#endif
 
 struct __align__(2) cg_half
 {
@@ -37,7 +44,7 @@ __device__ __forceinline__ float cg_to_float(float x)
 __device__ __forceinline__ float cg_to_float(cg_half x)
 {
     float f;
-    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(x.bits));
+    CG_PTX_CVT("cvt.f32.f16", "=f", f, "h", x.bits);
     return f;
 }
 
@@ -59,7 +66,7 @@ template <>
 __device__ __forceinline__ cg_half cg_from_float<cg_half>(float x)
 {
     cg_half h;
-    asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h.bits) : "f"(x));
+    CG_PTX_CVT("cvt.rn.f16.f32", "=h", h.bits, "f", x);
     return h;
 }
 
@@ -68,7 +75,7 @@ __device__ __forceinline__ cg_bf16 cg_from_float<cg_bf16>(float x)
 {
     cg_bf16 b;
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-    asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(b.bits) : "f"(x));
+    CG_PTX_CVT("cvt.rn.bf16.f32", "=h", b.bits, "f", x);
 #else
     // Round to nearest even on the dropped 16 bits; a NaN becomes a quiet NaN with the same sign.
     const unsigned int u = __float_as_uint(x);
