@@ -11,6 +11,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
+source "$here/kernel-tu.sh"
 flavours=${1:-plain}
 [ "$flavours" = all ] && flavours="plain asan tsan"
 
@@ -27,12 +28,8 @@ kernel_files=("$root"/kernels/*.cu)
 common=(-std=c++17 -g -fPIC -pthread -ffp-contract=off -fno-strict-aliasing -Wall -Wno-unused-function -Wno-unknown-pragmas
         -I"$here/shim" -I"$here/src")
 for flavour in $flavours; do
-  case "$flavour" in
-    plain) flags=(-O2) ;;
-    asan)  flags=(-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all) ;;
-    tsan)  flags=(-O1 -fno-omit-frame-pointer -fsanitize=thread) ;;
-    *) echo "build.sh: unknown flavour '$flavour' (plain, asan, tsan, all)" >&2; exit 2 ;;
-  esac
+  cg_emu_flavour "$flavour" || exit 2
+  flags=("${cg_emu_flavour_flags[@]}")
   out="$root/build/cuda-emulator/$flavour"
   gen="$out/gen"
   rm -rf "$out"; mkdir -p "$gen"
@@ -40,17 +37,9 @@ for flavour in $flavours; do
   for cu in "${kernel_files[@]}"; do
     name=$(basename "$cu" .cu)
     tu="$gen/$name.cpp"
-    {
-      echo '#include "cuda_cpu.h"'
-      printf '#line 1 "precision.cuh"\n'; cat "$root/kernels/precision.cuh"; printf '\n'
-      printf '#line 1 "%s"\n' "$(basename "$cu")"; cat "$cu"; printf '\n'
-    } > "$tu.body"
-    # The entry points, from the preprocessed text (entry macros expanded): every extern "C" function.
-    entries=$(g++ "${common[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -E -P -x c++ "$tu.body" \
-      | grep -oE 'extern "C" +void +[A-Za-z_][A-Za-z0-9_]* *\(' | sed -E 's/.*void +([A-Za-z0-9_]+).*/\1/' | sort -u)
-    { cat "$tu.body"; for e in $entries; do echo "CG_EMU_REGISTER($e)"; done; } > "$tu"
-    rm "$tu.body"
-    g++ "${common[@]}" "${flags[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -c "$tu" -o "$gen/$name.o" &
+    cg_emu_kernel_tu "$cu" "$tu" "$root/kernels/precision.cuh" "${common[@]}"
+    { g++ "${common[@]}" "${flags[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -c "$tu" -o "$gen/$name.o" &&
+      cg_emu_shared_sections "$gen/$name.o"; } &
     objects+=("$gen/$name.o")
   done
   for src in "$here"/src/*.cpp; do
@@ -59,6 +48,9 @@ for flavour in $flavours; do
   done
   wait_all() { local rc=0; for job in $(jobs -p); do wait "$job" || rc=1; done; return $rc; }
   wait_all || { echo "build.sh: compiling the $flavour emulator failed" >&2; exit 1; }
+  # One registry for all files (find_kernel by name): an entry point defined twice is a build error.
+  duplicates=$(grep -ho 'CG_EMU_REGISTER([A-Za-z0-9_]*)' "$gen"/*.cpp | sort | uniq -d)
+  [ -z "$duplicates" ] || { echo "build.sh: entry points defined in two kernel files: $duplicates" >&2; exit 1; }
   g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined-version -o "$out/libcuda.so.1" "${objects[@]}" \
     $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
   echo "built $out/libcuda.so.1 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
