@@ -6,14 +6,8 @@ namespace CudaGenre.Cuda.Tests.Nvrtc;
 
 public class NvrtcProgramTests
 {
-    internal const string Saxpy = """
-        extern "C" __global__ void saxpy(float a, const float* x, float* y, int n)
-        {
-            const int i = blockIdx.x * blockDim.x + threadIdx.x;
-            if (i < n)
-                y[i] = a * x[i] + y[i];
-        }
-        """;
+    /// <summary>TestKernels/saxpy.cu (embedded): also compiled into the emulated device's CPU build.</summary>
+    internal static readonly string Saxpy = TestKernelSource.Read("saxpy.cu");
 
     [Fact]
     public void Version_AndArchitectures_AreReadFromTheLibrary()
