@@ -25,8 +25,7 @@ fi
 kernel_files=("$root"/kernels/*.cu)
 [ -d "$root/tests/CudaGenre.Cuda.Tests/TestKernels" ] && kernel_files+=("$root"/tests/CudaGenre.Cuda.Tests/TestKernels/*.cu)
 
-common=(-std=c++17 -g -fPIC -pthread -ffp-contract=off -fno-strict-aliasing -Wall -Wno-unused-function -Wno-unknown-pragmas
-        -I"$here/shim" -I"$here/src")
+common=("${cg_emu_common[@]}")
 for flavour in $flavours; do
   cg_emu_flavour "$flavour" || exit 2
   flags=("${cg_emu_flavour_flags[@]}")
@@ -38,7 +37,7 @@ for flavour in $flavours; do
     name=$(basename "$cu" .cu)
     tu="$gen/$name.cpp"
     cg_emu_kernel_tu "$cu" "$tu" "$root/kernels/precision.cuh" "${common[@]}"
-    { g++ "${common[@]}" "${flags[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -c "$tu" -o "$gen/$name.o" &&
+    { g++ "${common[@]}" "${cg_emu_kernel_flags[@]}" "${flags[@]}" -DCG_EMU_FILE="\"$(basename "$cu")\"" -c "$tu" -o "$gen/$name.o" &&
       cg_emu_shared_sections "$gen/$name.o"; } &
     objects+=("$gen/$name.o")
   done

@@ -18,9 +18,18 @@ cg_emu_kernel_tu() {
   rm "$tu.body"
 }
 
-# Moves the __shared__ arrays of template and inline kernel functions into the section "cg_shared". g++ ignores
-# __shared__'s section attribute on such statics (vague linkage: each has its own COMDAT section .bss._ZZ…), and
-# in a kernel object every function-local static is a __shared__ array (device code has no other statics).
+# The g++ options of every object of the emulator (kernels, runtime, driver, selftest).
+cg_emu_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cg_emu_common=(-std=c++17 -g -fPIC -pthread -ffp-contract=off -fno-strict-aliasing -Wall -Wno-unused-function -Wno-unknown-pragmas
+               -I"$cg_emu_dir/shim" -I"$cg_emu_dir/src")
+
+# Options for kernel objects only: each static in a section of its own (.bss.<mangled name>), so that
+# cg_emu_shared_sections can find the __shared__ arrays.
+cg_emu_kernel_flags=(-fdata-sections)
+
+# Moves the __shared__ arrays of a kernel object into the section "cg_shared": in a kernel object every
+# function-local static (mangled _ZZ…) is a __shared__ array, device code has no other statics. (g++ ignores a
+# section attribute on the statics of templates and inline functions, so __shared__ cannot name the section.)
 # Usage: cg_emu_shared_sections <kernel.o>
 cg_emu_shared_sections() {
   local args=() section

@@ -14,9 +14,10 @@
 #define __forceinline__ inline
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
-// One copy per variable, shared by the threads of the running block (blocks run one at a time), in a section
-// that the runtime fills with 0xFF bytes (NaN in float, cg_half, cg_bf16) before every block.
-#define __shared__ static __attribute__((section("cg_shared")))
+// One copy per variable, shared by the threads of the running block (blocks run one at a time). build.sh
+// moves every function-local static of a kernel object into the section "cg_shared" (see kernel-tu.sh), which
+// the runtime fills with 0xFF bytes (NaN in float, cg_half, cg_bf16) before every block.
+#define __shared__ static
 
 #define threadIdx (static_cast<const uint3&>(::cg_emu::builtin_thread_idx))
 #define blockIdx (static_cast<const uint3&>(::cg_emu::builtin_block_idx))

@@ -205,8 +205,8 @@ auto ptx_cvt(In in)
 }
 
 // ---- Registration of a CPU-compiled entry point (CG_EMU_REGISTER in cuda_cpu.h).
-// The module's __shared__ storage: every __shared__ variable is placed in the ELF section "cg_shared", which the
-// linker brackets with these symbols (weak: a module without __shared__ has no section).
+// The module's __shared__ storage: every __shared__ variable is in the ELF section "cg_shared", which the linker
+// brackets with these symbols (weak: a module without __shared__ has no section).
 extern "C" unsigned char __start_cg_shared[] __attribute__((weak, visibility("hidden")));
 extern "C" unsigned char __stop_cg_shared[] __attribute__((weak, visibility("hidden")));
 

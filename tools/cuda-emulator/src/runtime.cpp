@@ -13,6 +13,9 @@
 #include "cuda_cpu_device.h"
 
 #include <pthread.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <condition_variable>
 #include <cstdio>
@@ -37,6 +40,36 @@ struct Registered
     const Kernel* kernel;
     SharedSection shared;
 };
+
+struct Span
+{
+    unsigned char* begin;
+    std::size_t size;
+};
+
+// The bytes of a module's __shared__ section that belong to variables. Under AddressSanitizer the section also
+// holds the poisoned red zones it puts after each variable; they must stay poisoned (and unwritten) so that an
+// out-of-bounds __shared__ access is reported.
+std::vector<Span> variable_spans(SharedSection shared)
+{
+    std::vector<Span> spans;
+#if defined(__SANITIZE_ADDRESS__)
+    for (unsigned char* p = shared.begin; p < shared.end;)
+    {
+        unsigned char* start = p;
+        while (p < shared.end && __asan_address_is_poisoned(p) == 0)
+            ++p;
+        if (p > start)
+            spans.push_back({start, static_cast<std::size_t>(p - start)});
+        while (p < shared.end && __asan_address_is_poisoned(p) != 0)
+            ++p;
+    }
+#else
+    if (shared.begin != shared.end)
+        spans.push_back({shared.begin, static_cast<std::size_t>(shared.end - shared.begin)});
+#endif
+    return spans;
+}
 
 // Filled by the static registrars of the kernel files, before any launch (load time).
 std::vector<Registered>& registry()
@@ -93,6 +126,7 @@ public:
     std::uint64_t shuffle(const char* file, int line, unsigned mask, std::uint64_t value, int lane_mask, int width);
 
 private:
+    const std::vector<Span>& shared_spans(const Kernel& kernel);
     void grow_pool(unsigned threads);
     static void* worker_main(void* arg);
     void worker(unsigned tid);
@@ -103,7 +137,8 @@ private:
     std::string thread_name(unsigned tid) const;
     unsigned current_tid() const;
 
-    std::mutex grid_mutex_; // one grid at a time, whichever host thread launches it
+    std::mutex grid_mutex_; // one grid at a time, whichever host thread launches it; guards spans_
+    std::vector<std::pair<unsigned char*, std::vector<Span>>> spans_; // per module's section, found once
 
     std::mutex mutex_; // guards everything below
     std::condition_variable block_done_;
@@ -150,6 +185,19 @@ std::string Device::thread_name(unsigned tid) const
 {
     return "thread (" + std::to_string(tid % block_.x) + "," + std::to_string(tid / block_.x % block_.y) + "," +
            std::to_string(tid / (block_.x * block_.y)) + ")";
+}
+
+const std::vector<Span>& Device::shared_spans(const Kernel& kernel)
+{
+    SharedSection shared{nullptr, nullptr};
+    for (const Registered& r : registry())
+        if (r.kernel == &kernel)
+            shared = r.shared;
+    for (const auto& [begin, spans] : spans_)
+        if (begin == shared.begin)
+            return spans;
+    spans_.emplace_back(shared.begin, variable_spans(shared));
+    return spans_.back().second;
 }
 
 void Device::grow_pool(unsigned threads)
@@ -417,12 +465,8 @@ std::string Device::run_grid(const Kernel& kernel, Dim3 grid, Dim3 block, void* 
     if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
         return name + ": grid " + dims(grid) + " is invalid (each dimension ≥ 1; x < 2^31, y, z ≤ 65535)";
 
-    SharedSection shared{nullptr, nullptr};
-    for (const Registered& r : registry())
-        if (r.kernel == &kernel)
-            shared = r.shared;
-
     std::lock_guard<std::mutex> one_grid(grid_mutex_);
+    const std::vector<Span>& shared = shared_spans(kernel);
     grow_pool(static_cast<unsigned>(threads));
     for (unsigned z = 0; z < grid.z; ++z)
         for (unsigned y = 0; y < grid.y; ++y)
@@ -430,8 +474,8 @@ std::string Device::run_grid(const Kernel& kernel, Dim3 grid, Dim3 block, void* 
             {
                 // Every pool thread is idle here, so the poison is ordered before the block's accesses by the
                 // mutex that starts them.
-                if (shared.begin != shared.end)
-                    std::memset(shared.begin, 0xff, static_cast<std::size_t>(shared.end - shared.begin));
+                for (const Span& span : shared)
+                    std::memset(span.begin, 0xff, span.size);
                 std::unique_lock<std::mutex> lock(mutex_);
                 kernel_ = &kernel;
                 args_ = args;
