@@ -20,7 +20,7 @@ int failures = 0;
 
 int run_victim(const std::string& name)
 {
-    std::vector<float> x(64, 1.0f), y(64, 0.0f);
+    std::vector<float> x(64, 1.0f), y(256, 0.0f);
     std::string error;
     if (name == "read_past_end")
         error = launch("read_past_end", {1, 1, 1}, {65, 1, 1}, static_cast<const float*>(x.data()), y.data(), 64);
