@@ -47,6 +47,21 @@ public static class Requirements
         return context;
     }
 
+    /// <summary>The name the emulated CUDA device (tools/cuda-emulator) reports; only test support looks at it.</summary>
+    public const string EmulatedDeviceName = "CudaGenre emulated device (CPU)";
+
+    /// <summary>
+    /// For a test that only a real GPU can answer (it measures time or hardware limits): the shared context as
+    /// <see cref="Gpu"/> gives it, but skipped on the emulated device, saying why.
+    /// </summary>
+    public static CudaContext RealGpu(string why, params string[] libraries)
+    {
+        var context = Gpu(libraries);
+        if (context.Device.Name == EmulatedDeviceName)
+            Assert.Skip($"needs a real GPU: {why} (the device is the emulated one, {EmulatedDeviceName}, whose kernels run on the CPU)");
+        return context;
+    }
+
     /// <summary>Whether a flag variable is set to 1.</summary>
     public static bool IsRequired(string variable) => Environment.GetEnvironmentVariable(variable) == "1";
 
