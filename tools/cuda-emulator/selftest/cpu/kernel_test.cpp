@@ -83,9 +83,12 @@ bool same_bits(const std::vector<typename S::Bits>& got, const std::vector<typen
         const float g = S::load(got[i]), w = S::load(want[i]);
         const bool same = std::isnan(g) ? std::isnan(w) : __builtin_bit_cast(std::uint32_t, g) == __builtin_bit_cast(std::uint32_t, w);
         if (!same)
-            return check(false, what + ": y[" + std::to_string(i) + "] = " + std::to_string(g) + " (bits " +
-                                    std::to_string(__builtin_bit_cast(std::uint32_t, g)) + "), reference " + std::to_string(w) +
-                                    " (bits " + std::to_string(__builtin_bit_cast(std::uint32_t, w)) + ")");
+        {
+            char text[160];
+            std::snprintf(text, sizeof text, ": y[%zu] = %.9g (0x%08x), reference %.9g (0x%08x)", i, g,
+                          __builtin_bit_cast(std::uint32_t, g), w, __builtin_bit_cast(std::uint32_t, w));
+            return check(false, what + text);
+        }
     }
     return true;
 }
