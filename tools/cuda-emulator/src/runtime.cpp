@@ -48,8 +48,8 @@ struct Span
 };
 
 // The bytes of a module's __shared__ section that belong to variables. Under AddressSanitizer the section also
-// holds the poisoned red zones it puts after each variable; they must stay poisoned (and unwritten) so that an
-// out-of-bounds __shared__ access is reported.
+// holds the poisoned red zones g++ puts after the arrays of non-template functions; they must stay poisoned
+// (and unwritten) so that an out-of-bounds access to those arrays is reported.
 std::vector<Span> variable_spans(SharedSection shared)
 {
     std::vector<Span> spans;
