@@ -63,7 +63,6 @@ struct Allocation
 };
 
 constexpr std::size_t kRedZone = 256;              // bytes before every allocation (and at least this after)
-constexpr unsigned char kRedByte = 0xFD;           // red zone contents
 constexpr unsigned char kFreedByte = 0xDD;         // freed (quarantined) memory contents
 constexpr std::size_t kTotalMemory = 2ull << 30;   // cuDeviceTotalMem: 2 GiB
 constexpr std::size_t kReserved = 32ull << 20;     // left out of cuMemGetInfo's total, as a driver reserves some

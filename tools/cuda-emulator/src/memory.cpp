@@ -37,19 +37,35 @@ void evict_quarantine()
     }
 }
 
-// Checks (and restores) `n` bytes at `p` that should all be `byte`; returns the first and last offsets that differ.
-bool scan(unsigned char* p, std::size_t n, unsigned char byte, std::size_t& first, std::size_t& last)
+// The red-zone contents: the 32-bit word kRedWord at every 4-byte aligned address (a float near 1.0, an fp16
+// pair of a subnormal and 1.875), so that a kernel adding to or scaling a stray element changes the bytes. A uniform
+// byte such as 0xFD would read as a huge float (-4.2e37) that `y[i] += a * x[i]` leaves bit-identical.
+constexpr std::uint32_t kRedWord = 0x3F8000A5u;
+unsigned char red_byte(const unsigned char* at) { return (unsigned char)(kRedWord >> (8 * (reinterpret_cast<std::uintptr_t>(at) % 4))); }
+
+void fill_red(unsigned char* p, std::size_t n)
+{
+    for (std::size_t i = 0; i < n; ++i)
+        p[i] = red_byte(p + i);
+}
+
+// Checks (and restores) `n` bytes at `p` that should all hold `byte` (0: the red-zone pattern); returns the first and
+// last offsets that differ.
+bool scan(unsigned char* p, std::size_t n, int byte, std::size_t& first, std::size_t& last)
 {
     bool dirty = false;
     for (std::size_t i = 0; i < n; ++i)
-        if (p[i] != byte)
+    {
+        unsigned char want = byte ? (unsigned char)byte : red_byte(p + i);
+        if (p[i] != want)
         {
             if (!dirty)
                 first = i;
             last = i;
             dirty = true;
-            p[i] = byte;
+            p[i] = want;
         }
+    }
     return dirty;
 }
 } // namespace
@@ -93,8 +109,8 @@ std::uintptr_t allocate(std::size_t bytes, bool host, Result& status)
         status = kOutOfMemory;
         return 0;
     }
-    std::memset(block, kRedByte, kRedZone);
-    std::memset(block + kRedZone + bytes, kRedByte, block_size - kRedZone - bytes);
+    fill_red(block, kRedZone);
+    fill_red(block + kRedZone + bytes, block_size - kRedZone - bytes);
     // Fresh device memory holds garbage on a GPU; make it a recognisable one (0xCD), never zeros by luck.
     std::memset(block + kRedZone, 0xCD, bytes);
     auto* a = new Allocation{g_next_id++, host, true, reinterpret_cast<std::uintptr_t>(block + kRedZone), bytes, block, block_size, {}};
@@ -198,13 +214,13 @@ std::string check_red_zones(const std::string& who)
     {
         if (a->live)
         {
-            if (scan(a->block, kRedZone, kRedByte, first, last))
+            if (scan(a->block, kRedZone, 0, first, last))
             {
                 o << (o.tellp() ? "; " : "") << who << " wrote " << kRedZone - first << " bytes before the start of " << a->describe();
                 a->note("red zone before it overwritten by " + who);
             }
             std::size_t tail = a->block_size - kRedZone - a->size;
-            if (scan(reinterpret_cast<unsigned char*>(a->base + a->size), tail, kRedByte, first, last))
+            if (scan(reinterpret_cast<unsigned char*>(a->base + a->size), tail, 0, first, last))
             {
                 o << (o.tellp() ? "; " : "") << who << " wrote " << last + 1 << " bytes past the end of " << a->describe()
                   << " (first stray byte at offset " << a->size + first << ")";
