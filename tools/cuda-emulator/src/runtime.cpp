@@ -131,7 +131,7 @@ private:
     static void* worker_main(void* arg);
     void worker(unsigned tid);
     void thread_exited(unsigned tid);
-    [[noreturn]] void fail_and_abort(const std::string& message);
+    [[noreturn]] void fail_and_unwind(const std::string& message);
     void fail(const std::string& message);
     std::string deadlock() const;
     std::string thread_name(unsigned tid) const;
@@ -271,7 +271,7 @@ void Device::fail(const std::string& message)
             slots_[t]->wake.notify_one();
 }
 
-void Device::fail_and_abort(const std::string& message)
+void Device::fail_and_unwind(const std::string& message)
 {
     fail(message);
     throw BlockAborted{};
@@ -336,11 +336,11 @@ void Device::syncthreads(const char* file, int line)
     std::unique_lock<std::mutex> lock(mutex_);
     if (failed_)
         throw BlockAborted{};
-    const std::string here = thread_name(tid) + " reached __syncthreads at " + site(file, line);
+    auto here = [&] { return thread_name(tid) + " reached __syncthreads at " + site(file, line); }; // only on failure
     if (first_exited_ != kNone)
-        fail_and_abort(here + " after " + thread_name(first_exited_) + " returned");
+        fail_and_unwind(here() + " after " + thread_name(first_exited_) + " returned");
     if (at_barrier_ > 0 && !same_site(file, line, barrier_file_, barrier_line_))
-        fail_and_abort(here + " while " + thread_name(barrier_first_) + " waits at " + site(barrier_file_, barrier_line_));
+        fail_and_unwind(here() + " while " + thread_name(barrier_first_) + " waits at " + site(barrier_file_, barrier_line_));
     Slot& slot = *slots_[tid];
     if (at_barrier_ == 0)
     {
@@ -369,7 +369,7 @@ void Device::syncthreads(const char* file, int line)
         return;
     }
     if (++blocked_ == live_)
-        fail_and_abort(deadlock());
+        fail_and_unwind(deadlock());
     const std::uint64_t generation = barriers_done_;
     slot.wake.wait(lock, [&] { return barriers_done_ != generation || failed_; });
     if (barriers_done_ == generation)
@@ -385,21 +385,22 @@ std::uint64_t Device::shuffle(const char* file, int line, unsigned mask, std::ui
     const unsigned lane = tid % 32, warp = tid - lane;
     const unsigned lanes = threads_ - warp < 32 ? threads_ - warp : 32; // a last, partial warp has fewer
     const unsigned present = lanes == 32 ? ~0u : (1u << lanes) - 1;
-    const std::string here = thread_name(tid) + " reached __shfl_xor_sync at " + site(file, line) + " (mask " + hex_mask(mask) + ")";
+    auto here = [&] // only on failure
+    { return thread_name(tid) + " reached __shfl_xor_sync at " + site(file, line) + " (mask " + hex_mask(mask) + ")"; };
     if (width < 1 || width > 32 || (width & (width - 1)) != 0)
-        fail_and_abort(here + " with width " + std::to_string(width) + ", not a power of two ≤ 32");
+        fail_and_unwind(here() + " with width " + std::to_string(width) + ", not a power of two ≤ 32");
     if ((mask >> lane & 1u) == 0)
-        fail_and_abort(here + ", a mask without its own lane " + std::to_string(lane));
+        fail_and_unwind(here() + ", a mask without its own lane " + std::to_string(lane));
     // PTX shfl.sync.bfly: the source lane is lane ^ lane_mask unless that is past the end of this lane's
     // segment of `width` lanes, in which case the lane reads its own value.
     const unsigned segment = 32u - static_cast<unsigned>(width);
     const unsigned source_lane = lane ^ static_cast<unsigned>(lane_mask);
     const unsigned source = source_lane <= ((lane & segment) | (31u & ~segment)) ? source_lane : lane;
     if ((present >> source & 1u) == 0)
-        fail_and_abort(here + " reads lane " + std::to_string(source) + ", which does not exist in a block of " +
+        fail_and_unwind(here() + " reads lane " + std::to_string(source) + ", which does not exist in a block of " +
                        std::to_string(threads_) + " threads");
     if ((mask >> source & 1u) == 0)
-        fail_and_abort(here + " reads lane " + std::to_string(source) + ", which is not in the mask");
+        fail_and_unwind(here() + " reads lane " + std::to_string(source) + ", which is not in the mask");
     const unsigned members = mask & present;
     unsigned arrived = 1;
     for (unsigned l = 0; l < lanes; ++l)
@@ -408,11 +409,11 @@ std::uint64_t Device::shuffle(const char* file, int line, unsigned mask, std::ui
             continue;
         const Slot& o = *slots_[warp + l];
         if (o.exited)
-            fail_and_abort(here + " after " + thread_name(warp + l) + ", which the mask names, returned");
+            fail_and_unwind(here() + " after " + thread_name(warp + l) + ", which the mask names, returned");
         if (o.wait == Wait::shuffle)
         {
             if (!same_site(file, line, o.file, o.line) || o.mask != mask)
-                fail_and_abort(here + " while " + thread_name(warp + l) + " waits at __shfl_xor_sync at " + site(o.file, o.line) +
+                fail_and_unwind(here() + " while " + thread_name(warp + l) + " waits at __shfl_xor_sync at " + site(o.file, o.line) +
                                " (mask " + hex_mask(o.mask) + ")");
             ++arrived;
         }
@@ -444,7 +445,7 @@ std::uint64_t Device::shuffle(const char* file, int line, unsigned mask, std::ui
         return slot.result;
     }
     if (++blocked_ == live_)
-        fail_and_abort(deadlock());
+        fail_and_unwind(deadlock());
     const std::uint64_t done = slot.shuffles_done;
     slot.wake.wait(lock, [&] { return slot.shuffles_done != done || failed_; });
     if (slot.shuffles_done == done)
