@@ -96,7 +96,7 @@ public sealed class BindingComparer(IReadOnlyDictionary<string, CDeclarations> h
         var c = native.Shape;
         var m = ManagedBindings.ShapeOf(managedType);
         if (!Compatible(c, m, ManagedBindings.Terminal(managedType)))
-            _mismatches.Add($"{where}: C# {spelling} is a {m}, the header's {native.Spelling} is a {c}");
+            _mismatches.Add($"{where}: C# {spelling} ({m}), header {native.Spelling} ({c})");
     }
 
     private static bool Compatible(Shape c, Shape m, Type managedTerminal)
