@@ -30,6 +30,7 @@ public sealed record CTypeChain(IReadOnlyList<string> Links)
             for (var i = 0; i < Links.Count; i++)
             {
                 var link = Links[i];
+                // Arrays occur only in struct fields (a parameter's array has decayed to a pointer); see FieldSize.
                 if (link == "*" || link.StartsWith('['))
                 {
                     pointers++;
