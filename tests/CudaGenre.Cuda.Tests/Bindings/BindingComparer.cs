@@ -62,7 +62,7 @@ public sealed class BindingComparer(IReadOnlyDictionary<string, CDeclarations> h
                 return;
             var versions = c.DeclaredFunctions.Where(f => f.StartsWith(name + "_v", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
             _mismatches.Add($"{where}: the header declares no such function" +
-                (versions.Count > 0 ? $" (its macros map the name to {string.Join(" / ", versions)})" : ""));
+                (versions.Count > 0 ? $" (it declares {string.Join(" and ", versions)} instead)" : ""));
             return;
         }
         NotAllowListed(name, c);
