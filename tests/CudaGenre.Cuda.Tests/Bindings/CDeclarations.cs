@@ -65,7 +65,7 @@ public sealed record CTypeChain(IReadOnlyList<string> Links)
                 if (link.StartsWith('['))
                     count *= int.Parse(link[1..^1], System.Globalization.CultureInfo.InvariantCulture);
                 else if (!link.StartsWith("typedef ", StringComparison.Ordinal))
-                    return Terminal(link).Size < 0 ? -1 : count * Terminal(link).Size;
+                    return Terminal(link).Size is var size && size < 0 ? -1 : count * size;
             }
             throw new InvalidDataException($"type chain without a terminal: {string.Join(" > ", Links)}");
         }
