@@ -1,6 +1,6 @@
 """Reduces castxml's XML of cudnn.h to the declaration manifest the binding conformance test reads: the
 declarations that the C# bindings in BINDINGS_DIR name (LibraryImport methods, enums, structs), in full, and
-the names of all other cuDNN functions, so that the test can tell a misspelt binding from a stale manifest.
+the names of every cuDNN function, so that the test can tell a misspelt binding from a stale manifest.
 
 A type is written as the chain castxml resolves it through, outermost first, const and elaborations left out:
 "typedef NAME", "*" (pointer), "[N]" (array of N), then one terminal: "NAME/BYTES" (a C fundamental type),
