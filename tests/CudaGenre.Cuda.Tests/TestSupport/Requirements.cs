@@ -6,14 +6,21 @@ using CudaGenre.Cuda.Nvrtc;
 namespace CudaGenre.Cuda.Tests.TestSupport;
 
 /// <summary>
-/// What a test needs from the machine: the one gate for NVRTC and for the GPU. Where it is missing the test
-/// is skipped, saying why; with CUDAGENRE_REQUIRE_NVRTC=1 (CI) or CUDAGENRE_REQUIRE_GPU=1 (tools/gpu-check.sh
-/// on the GPU machine) it fails instead, so that a machine that should have it cannot pass by skipping.
+/// What a test needs from the machine: the one gate for NVRTC, the CUDA headers and the GPU. Where it is missing
+/// the test is skipped, saying why; with CUDAGENRE_REQUIRE_NVRTC=1 or CUDAGENRE_REQUIRE_HEADERS=1 (CI) or
+/// CUDAGENRE_REQUIRE_GPU=1 (tools/gpu-check.sh on the GPU machine) it fails instead, so that a machine that
+/// should have it cannot pass by skipping.
 /// </summary>
 public static class Requirements
 {
     /// <summary>Set to 1 where NVRTC must be there (CI).</summary>
     public const string RequireNvrtcVariable = "CUDAGENRE_REQUIRE_NVRTC";
+
+    /// <summary>Set to 1 where the castxml XML of the CUDA headers must be there (CI).</summary>
+    public const string RequireHeadersVariable = "CUDAGENRE_REQUIRE_HEADERS";
+
+    /// <summary>The folder with castxml's XML of the CUDA 11.8 headers, as tools/bindings/install-headers.sh prints it.</summary>
+    public const string HeadersXmlVariable = "CUDAGENRE_CUDA_HEADERS_XML";
 
     /// <summary>Set to 1 where a device and every CUDA library must be there (the GPU check).</summary>
     public const string RequireGpuVariable = "CUDAGENRE_REQUIRE_GPU";
@@ -25,6 +32,23 @@ public static class Requirements
     {
         if (!NvrtcCompiler.IsAvailable(out var reason))
             Unavailable(RequireNvrtcVariable, reason!);
+    }
+
+    /// <summary>
+    /// The folder holding <paramref name="files"/> (castxml XML of the CUDA headers): $CUDAGENRE_CUDA_HEADERS_XML, else
+    /// build/cuda-headers/xml in the checkout, where tools/bindings/install-headers.sh puts it. Skips saying why
+    /// (or fails, under CUDAGENRE_REQUIRE_HEADERS=1) when the folder or a file is missing.
+    /// </summary>
+    public static string CudaHeadersXml(params string[] files)
+    {
+        var folder = Environment.GetEnvironmentVariable(HeadersXmlVariable) is { Length: > 0 } set ? set
+            : Repository.Root is { } root ? Path.Combine(root, "build", "cuda-headers", "xml") : null;
+        if (folder is null)
+            Unavailable(RequireHeadersVariable, $"{HeadersXmlVariable} is not set and this is not a checkout; run tools/bindings/install-headers.sh");
+        var missing = files.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
+        if (missing.Count > 0)
+            Unavailable(RequireHeadersVariable, $"{string.Join(", ", missing)} not in {folder} ({HeadersXmlVariable}); run tools/bindings/install-headers.sh");
+        return folder;
     }
 
     /// <summary>
