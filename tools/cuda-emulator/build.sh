@@ -31,6 +31,10 @@ for flavour in $flavours; do
   flags=("${cg_emu_flavour_flags[@]}")
   out="$root/build/cuda-emulator/$flavour"
   gen="$out/gen"
+  # One build of a flavour at a time (two builds in one tree would delete each other's objects).
+  mkdir -p "$root/build/cuda-emulator"
+  exec 9>"$root/build/cuda-emulator/.$flavour.lock"
+  flock 9
   rm -rf "$out"; mkdir -p "$gen"
   objects=()
   for cu in "${kernel_files[@]}"; do
@@ -53,4 +57,5 @@ for flavour in $flavours; do
   g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined-version -o "$out/libcuda.so.1" "${objects[@]}" \
     $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
   echo "built $out/libcuda.so.1 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
+  exec 9>&-
 done
