@@ -9,12 +9,7 @@ if ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so\.11\.2'; then
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-sources=/etc/apt/sources.list.d/debian.sources
-if [ -f "$sources" ] && ! grep -q 'non-free' "$sources"; then
-  $sudo sed -i 's/^Components: main$/Components: main contrib non-free non-free-firmware/' "$sources"
-elif [ -f /etc/apt/sources.list ] && ! grep -q 'non-free' /etc/apt/sources.list; then
-  $sudo sed -i -E 's/^(deb .* main)$/\1 contrib non-free non-free-firmware/' /etc/apt/sources.list
-fi
+bash "$(dirname "${BASH_SOURCE[0]}")/enable-non-free.sh"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends libnvrtc11.2 libnvrtc-builtins11.8 >/dev/null

@@ -14,15 +14,6 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 
-enable_non_free() {
-  local sources=/etc/apt/sources.list.d/debian.sources
-  if [ -f "$sources" ] && ! grep -q 'non-free' "$sources"; then
-    $sudo sed -i 's/^Components: main$/Components: main contrib non-free non-free-firmware/' "$sources"
-  elif [ -f /etc/apt/sources.list ] && ! grep -q 'non-free' /etc/apt/sources.list; then
-    $sudo sed -i -E 's/^(deb .* main)$/\1 contrib non-free non-free-firmware/' /etc/apt/sources.list
-  fi
-}
-
 updated=0
 apt_update() { [ "$updated" -eq 1 ] || { $sudo apt-get update -qq; updated=1; }; }
 
@@ -35,7 +26,7 @@ fi
 # interrupted extraction is redone.
 stamp=$cache/nvidia-cuda-dev.version
 if [ ! -s "$stamp" ] || [ ! -f "$include/cuda.h" ]; then
-  enable_non_free
+  bash "$repo/tools/enable-non-free.sh"
   apt_update
   download=$(mktemp -d)
   trap 'rm -rf "$download"' EXIT
