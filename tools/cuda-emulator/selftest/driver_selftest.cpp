@@ -253,7 +253,7 @@ int main(int argc, char** argv)
     expect_status(cuLaunchKernel(f, 4, 1, 1, 256, 1, 1, 0, s1, params, nullptr), 0, "the launch itself is accepted");
     r = cuStreamSynchronize(s1);
     expect_status(r, 700, "a write past the end: CUDA_ERROR_ILLEGAL_ADDRESS at the synchronize");
-    expect(text(r).find("wrote 4 bytes past the end of allocation") != std::string::npos, ("the text says what: " + text(r)).c_str());
+    expect(text(r).find("wrote past the end of allocation") != std::string::npos, ("the text says what: " + text(r)).c_str());
     expect_status(cuMemsetD32Async(d, 0, n, s1), 700, "sticky");
 
     std::printf("%s: %d driver checks, %d failures\n", failures ? "FAILED" : "OK", checks, failures);

@@ -37,10 +37,11 @@ void evict_quarantine()
     }
 }
 
-// The red-zone contents: the 32-bit word kRedWord at every 4-byte aligned address (a float near 1.0, an fp16
-// pair of a subnormal and 1.875), so that a kernel adding to or scaling a stray element changes the bytes. A uniform
+// The red-zone contents: the 32-bit word kRedWord at every 4-byte aligned address (bytes A5 5A 5A 3F: a float
+// near 0.853, fp16 halves of ordinary magnitude), so that a kernel adding to or scaling a stray element changes the
+// bytes, and common values (0, 1.0f, 0xFF…) differ from it in most bytes. A uniform
 // byte such as 0xFD would read as a huge float (-4.2e37) that `y[i] += a * x[i]` leaves bit-identical.
-constexpr std::uint32_t kRedWord = 0x3F8000A5u;
+constexpr std::uint32_t kRedWord = 0x3F5A5AA5u;
 unsigned char red_byte(const unsigned char* at) { return (unsigned char)(kRedWord >> (8 * (reinterpret_cast<std::uintptr_t>(at) % 4))); }
 
 void fill_red(unsigned char* p, std::size_t n)
@@ -216,14 +217,15 @@ std::string check_red_zones(const std::string& who)
         {
             if (scan(a->block, kRedZone, 0, first, last))
             {
-                o << (o.tellp() ? "; " : "") << who << " wrote " << kRedZone - first << " bytes before the start of " << a->describe();
+                o << (o.tellp() ? "; " : "") << who << " wrote before the start of " << a->describe() << " (up to " << kRedZone - first
+                  << " bytes before it)";
                 a->note("red zone before it overwritten by " + who);
             }
             std::size_t tail = a->block_size - kRedZone - a->size;
             if (scan(reinterpret_cast<unsigned char*>(a->base + a->size), tail, 0, first, last))
             {
-                o << (o.tellp() ? "; " : "") << who << " wrote " << last + 1 << " bytes past the end of " << a->describe()
-                  << " (first stray byte at offset " << a->size + first << ")";
+                o << (o.tellp() ? "; " : "") << who << " wrote past the end of " << a->describe() << ": changed bytes at offsets "
+                  << a->size + first << ".." << a->size + last << " (up to " << last + 1 << " bytes beyond its end)";
                 a->note("red zone after it overwritten by " + who);
             }
         }
