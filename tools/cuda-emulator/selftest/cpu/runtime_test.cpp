@@ -3,6 +3,8 @@
 // kernel makes the launch fail with a message naming its file:line; invalid blocks are refused.
 #include "selftest.h"
 
+#include <thread>
+
 namespace selftest
 {
 namespace
@@ -57,6 +59,26 @@ void test_correct_kernels()
     check(hy[3] == 120.0f && hy[40] == 32 * 16 + 120.0f && hy[20] == -1.0f, "half_warp_sums: 16-lane sums");
 }
 
+// Grids launched from several host threads at once run one after another, each with its own results.
+void test_concurrent_launches()
+{
+    std::vector<std::vector<float>> sums(3, std::vector<float>(2, -1.0f));
+    std::vector<std::string> errors(sums.size());
+    std::vector<std::thread> hosts;
+    for (std::size_t h = 0; h < sums.size(); ++h)
+        hosts.emplace_back([&, h] {
+            for (int i = 0; i < 4 && errors[h].empty(); ++i)
+                errors[h] = launch("block_sum_2d", {2, 1, 1}, {8, 4, 2}, sums[h].data());
+        });
+    for (std::thread& host : hosts)
+        host.join();
+    bool ok = true;
+    for (std::size_t h = 0; h < sums.size(); ++h)
+        ok = ok && errors[h].empty() && sums[h] == std::vector<float>(2, 2016.0f);
+    if (check(ok, "launches from 3 host threads at once"))
+        std::printf("  ok   3 host threads × 4 launches at once: serialized, each with its own results\n");
+}
+
 void test_shared_poison()
 {
     for (const char* kernel : {"shared_poison", "shared_poison_template"})
@@ -87,7 +109,7 @@ void test_wrong_kernels()
     expect_error(launch("barrier_deadlock", {1, 1, 1}, {64, 1, 1}, y.data()),
                  {"deadlock", "31 threads from thread (0,0,0) at __shfl_xor_sync (mask 0xffffffff) barriers.cu:46",
                   "33 threads from thread (", "at __syncthreads barriers.cu:47"});
-    expect_error(launch("shuffle_missing_lane", {1, 1, 1}, {64, 1, 1}, y.data()),
+    expect_error(launch("shuffle_missing_lane", {1, 1, 1}, {32, 1, 1}, y.data()),
                  {"kernel shuffle_missing_lane block (0,0,0): thread (", "(7,0,0)", "__shfl_xor_sync at shuffles.cu:37"});
     // The runtime recovers: the next launch runs normally.
     std::vector<float> sums(1);
@@ -102,6 +124,7 @@ void test_wrong_kernels()
 void test_runtime()
 {
     test_correct_kernels();
+    test_concurrent_launches();
     test_shared_poison();
     test_wrong_kernels();
 }
