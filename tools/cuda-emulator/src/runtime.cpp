@@ -354,18 +354,17 @@ void Device::syncthreads(const char* file, int line)
     if (++at_barrier_ == live_)
     {
         for (unsigned t = 0; t < threads_; ++t)
-        {
-            Slot& s = *slots_[t];
-            if (s.wait == Wait::barrier)
-            {
-                s.wait = Wait::none;
-                if (t != tid)
-                    s.wake.notify_one();
-            }
-        }
+            if (slots_[t]->wait == Wait::barrier)
+                slots_[t]->wait = Wait::none;
         blocked_ -= at_barrier_ - 1;
         at_barrier_ = 0;
         ++barriers_done_;
+        // Woken after the unlock, so that they do not wake only to wait for the mutex.
+        const unsigned threads = threads_;
+        lock.unlock();
+        for (unsigned t = 0; t < threads; ++t)
+            if (t != tid)
+                slots_[t]->wake.notify_one();
         return;
     }
     if (++blocked_ == live_)
@@ -432,17 +431,18 @@ std::uint64_t Device::shuffle(const char* file, int line, unsigned mask, std::ui
             if ((members >> l & 1u) != 0)
                 slots_[warp + l]->result = slots_[slots_[warp + l]->source]->value;
         for (unsigned l = 0; l < lanes; ++l)
-        {
-            Slot& s = *slots_[warp + l];
-            if ((members >> l & 1u) == 0)
-                continue;
-            s.wait = Wait::none;
-            ++s.shuffles_done;
-            if (warp + l != tid)
-                s.wake.notify_one();
-        }
+            if ((members >> l & 1u) != 0)
+            {
+                slots_[warp + l]->wait = Wait::none;
+                ++slots_[warp + l]->shuffles_done;
+            }
         blocked_ -= arrived - 1;
-        return slot.result;
+        const std::uint64_t result = slot.result;
+        lock.unlock();
+        for (unsigned l = 0; l < lanes; ++l)
+            if ((members >> l & 1u) != 0 && warp + l != tid)
+                slots_[warp + l]->wake.notify_one();
+        return result;
     }
     if (++blocked_ == live_)
         fail_and_unwind(deadlock());
@@ -494,8 +494,11 @@ std::string Device::run_grid(const Kernel& kernel, Dim3 grid, Dim3 block, void* 
                     s.wait = Wait::none;
                     s.exited = false;
                     ++s.job;
-                    s.wake.notify_one();
                 }
+                lock.unlock();
+                for (unsigned t = 0; t < threads; ++t)
+                    slots_[t]->wake.notify_one();
+                lock.lock();
                 block_done_.wait(lock, [&] { return finished_ == threads_; });
                 if (failed_)
                     return name + " block " + dims(block_idx_) + ": " + error_;
