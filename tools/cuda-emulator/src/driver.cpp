@@ -19,7 +19,10 @@
 
 namespace cg_emu
 {
-std::recursive_mutex g_lock;
+// Global state is leaked on purpose: at process exit, static destructors run while other threads (the .NET
+// finalizer, test threads) may still call in (ThreadSanitizer saw exactly that race on g_events). After exit
+// begins, entry points return CUDA_ERROR_DEINITIALIZED, as the real driver does when shutting down.
+std::recursive_mutex& g_lock = *new std::recursive_mutex();
 
 namespace
 {
@@ -33,6 +36,16 @@ constexpr unsigned kMaxSharedOptin = 227 * 1024;
 constexpr int kDefaultRegisters = 32; // NUM_REGS for a kernel loaded from PTX (no real JIT to ask)
 
 bool g_initialized = false;
+bool g_exiting = false; // set under g_lock by a static destructor at process exit
+
+struct ExitFlag
+{
+    ~ExitFlag()
+    {
+        std::lock_guard<std::recursive_mutex> lock(g_lock);
+        g_exiting = true;
+    }
+} g_exit_flag;
 
 // ---- errors: names, texts, and the detail behind the last failure ---------------------------------------
 struct ErrorText
@@ -154,8 +167,8 @@ const ErrorText* error_text(int code)
 thread_local int t_detail_code = 0;
 thread_local std::string t_detail;
 int g_sticky = 0; // a failure while running work: every later call that needs the context returns it
-std::string g_sticky_detail;
-std::deque<std::string> g_texts; // texts handed out by cuGetErrorString (kept: the caller may hold the pointer)
+std::string& g_sticky_detail = *new std::string();
+std::deque<std::string>& g_texts = *new std::deque<std::string>(); // texts handed out by cuGetErrorString (kept: the caller may hold the pointer)
 
 Result fail(Result code, const std::string& detail)
 {
@@ -273,15 +286,15 @@ struct Context
     int retains = 0;
 };
 
-Context g_primary;
+Context& g_primary = *new Context();
 thread_local Context* t_current = nullptr;
-Stream g_legacy_stream;
-std::set<Stream*> g_streams; // created streams (not the legacy one)
-std::set<Event*> g_events;
-std::set<Module*> g_modules;
-std::set<Function*> g_functions;
-std::set<Graph*> g_graphs;
-std::set<GraphExec*> g_execs;
+Stream& g_legacy_stream = *new Stream();
+std::set<Stream*>& g_streams = *new std::set<Stream*>(); // created streams (not the legacy one)
+std::set<Event*>& g_events = *new std::set<Event*>();
+std::set<Module*>& g_modules = *new std::set<Module*>();
+std::set<Function*>& g_functions = *new std::set<Function*>();
+std::set<Graph*>& g_graphs = *new std::set<Graph*>();
+std::set<GraphExec*>& g_execs = *new std::set<GraphExec*>();
 std::uint64_t g_seq = 0;
 std::uint64_t g_launches = 0;
 int g_module_count = 0;
@@ -308,6 +321,8 @@ Result ready(bool need_context = true)
 {
     t_detail_code = 0;
     t_detail.clear();
+    if (g_exiting)
+        return kDeinitialized;
     if (!g_initialized)
         return kNotInitialized;
     if (need_context && !t_current)

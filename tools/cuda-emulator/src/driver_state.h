@@ -45,7 +45,7 @@ enum Result : int
     kUnknown = 999,
 };
 
-extern std::recursive_mutex g_lock;
+extern std::recursive_mutex& g_lock;
 
 // ---- memory (memory.cpp) -------------------------------------------------------------------------------
 struct Allocation

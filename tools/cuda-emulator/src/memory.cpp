@@ -5,6 +5,17 @@
 // blocks have been freed after them, so a late use finds a recorded, freed block instead of someone else's.
 #include "driver_state.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+// ASan flavour: red zones and freed blocks are poisoned, so a kernel's (or anyone's) read or write there is an
+// AddressSanitizer error with its stack (file:line of the kernel). The driver unpoisons around its own scans.
+#define CG_POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define CG_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define CG_POISON(p, n) ((void)(p), (void)(n))
+#define CG_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -14,8 +25,8 @@ namespace cg_emu
 {
 namespace
 {
-std::map<std::uintptr_t, Allocation*> g_allocations; // by base: live and quarantined
-std::deque<Allocation*> g_quarantine;
+std::map<std::uintptr_t, Allocation*>& g_allocations = *new std::map<std::uintptr_t, Allocation*>(); // by base: live and quarantined (leaked: see driver.cpp)
+std::deque<Allocation*>& g_quarantine = *new std::deque<Allocation*>();
 std::size_t g_quarantine_bytes = 0;
 std::size_t g_device_in_use = 0;
 std::uint64_t g_next_id = 1;
@@ -32,6 +43,7 @@ void evict_quarantine()
         g_quarantine.pop_front();
         g_quarantine_bytes -= a->size;
         g_allocations.erase(a->base);
+        CG_UNPOISON(a->block, a->block_size);
         std::free(a->block);
         delete a;
     }
@@ -114,6 +126,8 @@ std::uintptr_t allocate(std::size_t bytes, bool host, Result& status)
     fill_red(block + kRedZone + bytes, block_size - kRedZone - bytes);
     // Fresh device memory holds garbage on a GPU; make it a recognisable one (0xCD), never zeros by luck.
     std::memset(block + kRedZone, 0xCD, bytes);
+    CG_POISON(block, kRedZone);
+    CG_POISON(block + kRedZone + bytes, block_size - kRedZone - bytes);
     auto* a = new Allocation{g_next_id++, host, true, reinterpret_cast<std::uintptr_t>(block + kRedZone), bytes, block, block_size, {}};
     a->note(std::string(host ? "allocated by cuMemAllocHost" : "allocated by cuMemAlloc"));
     g_allocations[a->base] = a;
@@ -147,6 +161,7 @@ Result release(std::uintptr_t base, bool host, std::string& detail)
     a->live = false;
     a->note(host ? "freed by cuMemFreeHost" : "freed by cuMemFree");
     std::memset(reinterpret_cast<void*>(a->base), kFreedByte, a->size);
+    CG_POISON(reinterpret_cast<void*>(a->base), a->size);
     if (!host)
         g_device_in_use -= a->size;
     g_quarantine.push_back(a);
@@ -215,6 +230,8 @@ std::string check_red_zones(const std::string& who)
     {
         if (a->live)
         {
+            CG_UNPOISON(a->block, kRedZone);
+            CG_UNPOISON(reinterpret_cast<unsigned char*>(a->base + a->size), a->block_size - kRedZone - a->size);
             if (scan(a->block, kRedZone, 0, first, last))
             {
                 o << (o.tellp() ? "; " : "") << who << " wrote before the start of " << a->describe() << " (up to " << kRedZone - first
@@ -228,6 +245,8 @@ std::string check_red_zones(const std::string& who)
                   << a->size + first << ".." << a->size + last << " (up to " << last + 1 << " bytes beyond its end)";
                 a->note("red zone after it overwritten by " + who);
             }
+            CG_POISON(a->block, kRedZone);
+            CG_POISON(reinterpret_cast<unsigned char*>(a->base + a->size), a->block_size - kRedZone - a->size);
         }
     }
     // Recently freed blocks (the last 64): a write after free.
@@ -237,6 +256,7 @@ std::string check_red_zones(const std::string& who)
         Allocation* a = *it;
         // its first and last 4 KiB (a whole scan of large blocks after every launch would cost too much)
         auto* p = reinterpret_cast<unsigned char*>(a->base);
+        CG_UNPOISON(p, a->size);
         std::size_t head = std::min<std::size_t>(a->size, 4096), tail = std::min<std::size_t>(a->size - head, 4096);
         bool dirty = scan(p, head, kFreedByte, first, last);
         std::size_t f2 = 0, l2 = 0;
@@ -253,6 +273,7 @@ std::string check_red_zones(const std::string& who)
               << " after it was freed";
             a->note("written after free by " + who);
         }
+        CG_POISON(p, a->size);
     }
     return o.str();
 }
