@@ -237,6 +237,17 @@ int main(int argc, char** argv)
     std::memcpy(&first, back.data(), 4);
     expect(first == 2.0f, "saxpy ran: y = 2·1 + 0");
 
+    // An entry point of the image without a CPU build: found, but its launch is CUDA_ERROR_NOT_SUPPORTED.
+    void* other = nullptr;
+    void* g = nullptr;
+    cuModuleLoadDataEx(&other, ".version 7.8\n.target sm_90\n.address_size 64\n.visible .entry no_cpu_build(.param .u32 n)\n{\nret;\n}\n", 0, nullptr, nullptr);
+    expect_status(cuModuleGetFunction(&g, other, "no_cpu_build"), 0, "an entry without a CPU build is found");
+    int one = 1;
+    void* one_param[] = {&one};
+    r = cuLaunchKernel(g, 1, 1, 1, 32, 1, 1, 0, s1, one_param, nullptr);
+    expect_status(r, 801, "its launch: CUDA_ERROR_NOT_SUPPORTED");
+    expect(text(r).find("no CPU build") != std::string::npos, ("the text says why: " + text(r)).c_str());
+
     // Use after free: named with the allocation's history.
     cuMemFree_v2(x);
     r = cuLaunchKernel(f, 4, 1, 1, 256, 1, 1, 0, s1, params, nullptr);
