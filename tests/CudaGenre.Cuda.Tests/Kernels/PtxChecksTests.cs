@@ -8,10 +8,18 @@ namespace CudaGenre.Cuda.Tests.Kernels;
 
 /// <summary>
 /// Static checks of the PTX that NVRTC makes of every kernel file, for compute_80 and compute_90, against the launchers
-/// (<c>Kernels/Launchers</c>): each launcher passes exactly the entry point's parameters (count, order, widths). No GPU is needed.
+/// (<c>Kernels/Launchers</c>): each launcher passes exactly the entry point's parameters (count, order, widths); the bit-exact kernels have no FMA the
+/// compiler contracted on its own. No GPU is needed.
 /// </summary>
 public class PtxChecksTests
 {
+    /// <summary>
+    /// The kernels that kernels/README.md ("GPU vs twin") does not call bit-exact, and how many multiply-adds NVRTC's
+    /// default <c>--fmad=true</c> contracts in each: softmax inside <c>expf</c> (covered by its error budget);
+    /// global_avgpool nchw has a tolerance for its summation order and is not checked.
+    /// </summary>
+    private static readonly (string Prefix, int? Contracted)[] NotBitExact = [("softmax_", 7), ("global_avgpool_nchw_", null)];
+
     private static readonly ConcurrentDictionary<(string File, int Architecture, bool Fmad), Lazy<IReadOnlyList<PtxEntry>>> Compiled = new();
 
     public static TheoryData<string, int> KernelFilesAndArchitectures()
@@ -48,6 +56,30 @@ public class PtxChecksTests
             problems.Add($"{launch.EntryPoint} [compute_{architecture}]: {detail}; launcher [{string.Join(", ", passed)}], PTX [{string.Join(", ", entry.Parameters.Select(p => $"{p.Type} {p.Bytes}"))}]");
         }
         Assert.True(problems.Count == 0, $"launcher arguments differ from the PTX .param lists:\n{string.Join('\n', problems)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelFilesAndArchitectures))]
+    public void BitExactKernels_HaveNoContractedFma_OnlyTheirExplicitFmaf(string file, int architecture)
+    {
+        var contracting = EntriesOf(file, architecture, fmad: true);
+        var exact = EntriesOf(file, architecture, fmad: false).ToDictionary(e => e.Name);
+        var problems = new List<string>();
+        foreach (var entry in contracting)
+        {
+            var contracted = entry.Fmas - exact[entry.Name].Fmas;
+            var exception = NotBitExact.FirstOrDefault(n => entry.Name.StartsWith(n.Prefix, StringComparison.Ordinal));
+            if (exception.Prefix is not null && exception.Contracted is null)
+                continue;
+            var allowed = exception.Contracted ?? 0;
+            if (contracted != allowed)
+            {
+                problems.Add($"{entry.Name} [compute_{architecture}]: {entry.Fmas} fma with --fmad=true, {exact[entry.Name].Fmas} with --fmad=false: " +
+                    $"the compiler contracted {contracted} multiply-adds, {allowed} expected" +
+                    (exception.Prefix is null ? " (a bit-exact kernel must write every FMA as fmaf, kernels/README.md)" : " (the known exception, kernels/README.md error budget)"));
+            }
+        }
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
     /// <summary>The reader must itself be right, or the checks above prove nothing.</summary>
