@@ -9,10 +9,13 @@ namespace CudaGenre.Cuda.Tests.Kernels;
 /// <summary>
 /// Static checks of the PTX that NVRTC makes of every kernel file, for compute_80 and compute_90, against the launchers
 /// (<c>Kernels/Launchers</c>): each launcher passes exactly the entry point's parameters (count, order, widths); the bit-exact kernels have no FMA the
-/// compiler contracted on its own. No GPU is needed.
+/// compiler contracted on its own; static shared memory stays within 48 KiB. No GPU is needed.
 /// </summary>
 public class PtxChecksTests
 {
+    /// <summary>Static shared memory a block may have without opting in (<c>cudaFuncAttributeMaxDynamicSharedMemorySize</c> is for dynamic only).</summary>
+    private const long SharedLimit = 48 * 1024;
+
     /// <summary>
     /// The kernels that kernels/README.md ("GPU vs twin") does not call bit-exact, and how many multiply-adds NVRTC's
     /// default <c>--fmad=true</c> contracts in each: softmax inside <c>expf</c> (covered by its error budget);
@@ -80,6 +83,16 @@ public class PtxChecksTests
             }
         }
         Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelFilesAndArchitectures))]
+    public void EveryEntryPoint_HasAtMost48KiBOfStaticSharedMemory(string file, int architecture)
+    {
+        var over = EntriesOf(file, architecture, fmad: true).Where(e => e.SharedBytes > SharedLimit)
+            .Select(e => $"{e.Name} [compute_{architecture}]: {e.SharedBytes} bytes of static shared memory ({string.Join(", ", e.SharedArrays)}), above the {SharedLimit} a block may have")
+            .ToList();
+        Assert.True(over.Count == 0, string.Join('\n', over));
     }
 
     /// <summary>The reader must itself be right, or the checks above prove nothing.</summary>
