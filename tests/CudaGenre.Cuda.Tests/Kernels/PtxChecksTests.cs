@@ -8,8 +8,9 @@ namespace CudaGenre.Cuda.Tests.Kernels;
 
 /// <summary>
 /// Static checks of the PTX that NVRTC makes of every kernel file, for compute_80 and compute_90, against the launchers
-/// (<c>Kernels/Launchers</c>): each launcher passes exactly the entry point's parameters (count, order, widths); the bit-exact kernels have no FMA the
-/// compiler contracted on its own; static shared memory stays within 48 KiB. No GPU is needed.
+/// (<c>Kernels/Launchers</c>) and the rules of kernels/README.md: each launcher passes exactly the entry point's
+/// parameters (count, order, widths); the bit-exact kernels have no FMA the compiler contracted on its own; static shared
+/// memory stays within 48 KiB; no launcher's block exceeds <c>__launch_bounds__</c>. No GPU is needed.
 /// </summary>
 public class PtxChecksTests
 {
@@ -22,6 +23,12 @@ public class PtxChecksTests
     /// global_avgpool nchw has a tolerance for its summation order and is not checked.
     /// </summary>
     private static readonly (string Prefix, int? Contracted)[] NotBitExact = [("softmax_", 7), ("global_avgpool_nchw_", null)];
+
+    /// <summary>The entry points whose block kernels/README.md fixes at 256 (their thread roles assume it).</summary>
+    private static readonly string[] FixedBlock = ["separable3x3_nhwc_", "depthwise3x3tile_nhwc_"];
+
+    /// <summary>The entry points that take one warp per row or plane: their block must be a multiple of 32.</summary>
+    private static readonly string[] WarpPerRow = ["softmax_", "global_avgpool_nchw_"];
 
     private static readonly ConcurrentDictionary<(string File, int Architecture, bool Fmad), Lazy<IReadOnlyList<PtxEntry>>> Compiled = new();
 
@@ -93,6 +100,27 @@ public class PtxChecksTests
             .Select(e => $"{e.Name} [compute_{architecture}]: {e.SharedBytes} bytes of static shared memory ({string.Join(", ", e.SharedArrays)}), above the {SharedLimit} a block may have")
             .ToList();
         Assert.True(over.Count == 0, string.Join('\n', over));
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelFilesAndArchitectures))]
+    public void EveryLauncherBlock_FitsTheLaunchBounds_AndTheFixedBlocksAre256(string file, int architecture)
+    {
+        var entries = EntriesOf(file, architecture, fmad: true).ToDictionary(e => e.Name);
+        var problems = new List<string>();
+        foreach (var launch in EveryLaunch().Where(l => l.File == file))
+        {
+            var entry = entries[launch.EntryPoint];
+            var block = launch.Block.X * launch.Block.Y * launch.Block.Z;
+            var where = $"{launch.EntryPoint} [compute_{architecture}]";
+            if (entry.MaxThreads is { } max && block > max)
+                problems.Add($"{where}: the launcher's block is {block} threads, above its __launch_bounds__ (.maxntid {max})");
+            if (FixedBlock.Any(p => launch.EntryPoint.StartsWith(p, StringComparison.Ordinal)) && (block != 256 || entry.MaxThreads != 256))
+                problems.Add($"{where}: kernels/README.md says the block must be 256; the launcher's is {block}, .maxntid {entry.MaxThreads?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "absent"}");
+            if (WarpPerRow.Any(p => launch.EntryPoint.StartsWith(p, StringComparison.Ordinal)) && block % 32 != 0)
+                problems.Add($"{where}: one warp per row needs a block that is a multiple of 32; the launcher's is {block}");
+        }
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
 
     /// <summary>The reader must itself be right, or the checks above prove nothing.</summary>
