@@ -22,6 +22,14 @@ public sealed class KernelArguments
 
     internal int OffsetOf(int index) => _offsets[index];
 
+    /// <summary>The size in bytes of argument <paramref name="index"/>, as the kernel's parameter must have it.</summary>
+    public int SizeOf(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return _sizes[index];
+    }
+
     /// <summary>Appends a value: an <c>int</c>, <c>float</c>, a device address (<c>ulong</c>) or any unmanaged struct laid out as the kernel's parameter.</summary>
     public unsafe KernelArguments Add<T>(T value) where T : unmanaged
     {

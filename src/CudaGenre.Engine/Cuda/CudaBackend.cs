@@ -3,6 +3,7 @@ using CudaGenre.Cuda;
 using CudaGenre.Cuda.Dnn;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
+using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Nvrtc;
 using CudaGenre.Engine.Graph;
 
@@ -229,7 +230,7 @@ internal sealed class CudaBackend : IModelBackend
         filterBuffer.CopyFrom(filters.ToArray(), stream);
         floatBuffer.CopyFrom(floats.ToArray(), stream);
         stream.Synchronize();
-        Log($"CUDA: {Device}, {Storage.Suffix} filters {filters.Count >> 20} MiB and FP32 head and biases {floats.Count * 4L >> 20} MiB on the device; kernels {string.Join(", ", KernelFiles)} loaded.");
+        Log($"CUDA: {Device}, {Storage.Element.Suffix()} filters {filters.Count >> 20} MiB and FP32 head and biases {floats.Count * 4L >> 20} MiB on the device; kernels {string.Join(", ", KernelFiles)} loaded.");
         return (filterBuffer, floatBuffer);
     }
 

@@ -3,6 +3,7 @@ using CudaGenre.Cuda;
 using CudaGenre.Cuda.Blas;
 using CudaGenre.Cuda.Dnn;
 using CudaGenre.Cuda.Driver;
+using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Cuda;
@@ -17,8 +18,6 @@ namespace CudaGenre.Engine.Cuda;
 /// </summary>
 internal sealed class CudaPlan : IExecutionPlan
 {
-    private const uint Block = 256;
-
     private readonly CudaBackend _backend;
     private readonly CudaStorage _storage;
     private readonly CudaStream _stream;
@@ -108,8 +107,8 @@ internal sealed class CudaPlan : IExecutionPlan
 
             var inputDims = Dims(input);
             _inputAddress = At(Core.Models.ModelGraph.InputName);
-            AddLaunch("input NCHW FP32 → NHWC", "convert.cu", $"input_nhwc_{_storage.Suffix}", input.ElementCount,
-                a => a.Add(FloatAt(ArenaPlan.NchwInputName)).Add(At(Core.Models.ModelGraph.InputName)).Add(inputDims.N).Add(inputDims.C).Add(inputDims.H * inputDims.W));
+            AddLaunch("input NCHW FP32 → NHWC", ConvertKernels.Input(KernelLayout.Nhwc, _storage.Element, FloatAt(ArenaPlan.NchwInputName),
+                At(Core.Models.ModelGraph.InputName), inputDims.N, inputDims.C, inputDims.H * inputDims.W));
             for (var index = 0; index < graph.Steps.Count; index++)
             {
                 var step = graph.Steps[index];
@@ -136,8 +135,7 @@ internal sealed class CudaPlan : IExecutionPlan
                         if (!floatOffsets.ContainsKey(linear.Input) && !_widened.Contains(linear.Input))
                         {
                             var count = shapes[linear.Input].ElementCount;
-                            AddLaunch($"{linear.Module} features → FP32", "convert.cu", $"widen_{_storage.Suffix}", count,
-                                a => a.Add(At(linear.Input)).Add(FloatAt(linear.Input + "#f32")).Add(count));
+                            AddLaunch($"{linear.Module} features → FP32", ConvertKernels.Widen(_storage.Element, At(linear.Input), FloatAt(linear.Input + "#f32"), count));
                             _widened.Add(linear.Input);
                         }
                         needs.Add(AddLinear(linear, LinearInput(linear.Input), FloatAt(linear.Output)));
@@ -146,8 +144,8 @@ internal sealed class CudaPlan : IExecutionPlan
                         AddMaxPool(pool, Dims(x), At(pool.Input), At(pool.Output));
                         break;
                     case GlobalAvgPoolStep:
-                        AddLaunch(step.Module, "pooling.cu", $"global_avgpool_nhwc_{_storage.Suffix}", (long)x[0] * x[1],
-                            a => a.Add(At(step.Input)).Add(At(step.Output)).Add((int)x[0]).Add((int)x[1]).Add((int)(x[2] * x[3])));
+                        AddLaunch(step.Module, PoolingKernels.GlobalAvgPool(KernelLayout.Nhwc, _storage.Element, At(step.Input), At(step.Output),
+                            (int)x[0], (int)x[1], (int)(x[2] * x[3])));
                         break;
                     case FlattenStep:
                         // PyTorch flattens in C, H, W order: NHWC → NCHW (a copy when H = W = 1).
@@ -321,14 +319,13 @@ internal sealed class CudaPlan : IExecutionPlan
         private readonly List<IDisposable> _buffers = [];
         private readonly CudaPlan _plan;
         private readonly CudaKernel _kernel;
-        private readonly KernelArguments _arguments = new();
+        private readonly PreparedLaunch _launch;
         private readonly Core.Imaging.PreprocessSettings _settings;
 
         public ResizeTables(CudaPlan plan, int width, int height)
         {
             (_plan, Width, Height) = (plan, width, height);
             _settings = plan._backend.Graph.Source.Spec.ToPreprocessSettings();
-            _kernel = plan._backend.Kernel("preprocess.cu", $"preprocess_nhwc_{plan._storage.Suffix}");
             try
             {
                 var context = plan._backend.Context;
@@ -345,12 +342,11 @@ internal sealed class CudaPlan : IExecutionPlan
                 var (hFirst, hCount, hWeights) = (Upload(across.FirstTaps), Upload(across.TapCounts), Upload(across.Weights));
                 var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
                 var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
-                // Arguments 0 (pixels), 18 (output) and 19 (images) change per call; Enqueue sets them.
-                _arguments.Add(0UL).Add((long)width * 3).Add((long)width * height * 3).Add(3)
-                    .Add(hFirst.Pointer).Add(hCount.Pointer).Add(hWeights.Pointer).Add(across.MaxTaps)
-                    .Add(vFirst.Pointer).Add(vCount.Pointer).Add(vWeights.Pointer).Add(down.MaxTaps)
-                    .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
-                    .Add(0UL).Add(1).Add(_settings.Height).Add(_settings.Width);
+                // The pixels, the output and the image count change per call; Enqueue retargets them.
+                _launch = PreprocessKernels.Launch(KernelLayout.Nhwc, plan._storage.Element, src: 0, rowPitch: (long)width * 3, imageStride: (long)width * height * 3, pixelBytes: 3,
+                    hFirst.Pointer, hCount.Pointer, hWeights.Pointer, across.MaxTaps, vFirst.Pointer, vCount.Pointer, vWeights.Pointer, down.MaxTaps,
+                    scale[0], scale[1], scale[2], offset[0], offset[1], offset[2], y: 0, nBatch: 1, _settings.Height, _settings.Width);
+                _kernel = plan._backend.Kernel(_launch.File, _launch.EntryPoint);
             }
             catch
             {
@@ -366,10 +362,8 @@ internal sealed class CudaPlan : IExecutionPlan
         /// <summary>Queues the preprocessing of <paramref name="images"/> consecutive images of this size at <paramref name="pixels"/> into <paramref name="output"/>.</summary>
         public void Enqueue(ulong pixels, int images, ulong output)
         {
-            _arguments.Set(0, pixels);
-            _arguments.Set(18, output);
-            _arguments.Set(19, images);
-            _kernel.Launch(Dim3.BlocksFor((long)images * _settings.Height * _settings.Width, Block), Block, _plan._stream, _arguments);
+            var grid = PreprocessKernels.Retarget(_launch, pixels, output, images, _settings.Height, _settings.Width);
+            _kernel.Launch(grid, _launch.Block, _plan._stream, _launch.Arguments);
         }
 
         public void Dispose()
@@ -522,23 +516,20 @@ internal sealed class CudaPlan : IExecutionPlan
         var bias = _backend.BiasOf(conv);
         var stride = conv.Conv.Stride.Height;
         var candidates = new List<(string Name, Action Run)>();
-        Action Ours(string entry, long threads) => Launch("depthwise_conv3x3.cu", entry, threads,
-            a => a.Add(input).Add(weight).Add(bias).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W)
-                .Add(stride).Add(conv.ReluInput ? 1 : 0).Add(conv.Relu ? 1 : 0));
-        var plain = $"depthwise3x3_nhwc_{_storage.Suffix}";
-        candidates.Add((plain, Ours(plain, y.ElementCount)));
+        void Ours(DepthwiseVariant variant)
+        {
+            var launch = DepthwiseConv3x3Kernels.Launch(variant, KernelLayout.Nhwc, _storage.Element, input, weight, bias, output,
+                x.N, x.C, x.H, x.W, stride, conv.ReluInput, conv.Relu);
+            candidates.Add((launch.EntryPoint, Launch(launch)));
+        }
+        Ours(DepthwiseVariant.Plain);
         if (stride <= 2)
         {
-            var strip = $"depthwise3x3w4_nhwc_{_storage.Suffix}";
-            candidates.Add((strip, Ours(strip, (long)y.N * y.H * ((y.W + 3) / 4) * y.C)));
+            Ours(DepthwiseVariant.Strip);
             // Every arena tensor starts at a multiple of 16 elements, so 4 channels are one aligned vector when C is a multiple of 4.
             if (x.C % 4 == 0)
-            {
-                var vector = $"depthwise3x3v4_nhwc_{_storage.Suffix}";
-                candidates.Add((vector, Ours(vector, (long)y.N * y.H * ((y.W + 3) / 4) * (y.C / 4))));
-            }
-            var tile = $"depthwise3x3tile_nhwc_{_storage.Suffix}";
-            candidates.Add((tile, Ours(tile, (long)y.N * ((y.H + 3) / 4) * ((y.W + 7) / 8) * ((y.C + 31) / 32) * Block)));
+                Ours(DepthwiseVariant.Vector);
+            Ours(DepthwiseVariant.Tile);
         }
         if (search is null)
         {
@@ -645,13 +636,11 @@ internal sealed class CudaPlan : IExecutionPlan
         ulong input, ulong between, ulong residual, ulong output, bool apart, DeviceBuffer<byte>? search)
     {
         var stride = depthwise.Conv.Stride.Height;
-        var entry = $"separable3x3_nhwc_{_storage.Suffix}";
-        var tiles = ((((long)y.N * y.H * y.W) + 63) / 64) * ((y.C + 63) / 64);
-        var fused = Launch("separable_conv3x3.cu", entry, tiles * Block,
-            a => a.Add(input).Add(_backend.WeightOf(depthwise)).Add(_backend.BiasOf(depthwise))
-                .Add(_backend.WeightOf(pointwise)).Add(_backend.BiasOf(pointwise)).Add(residual).Add(output)
-                .Add(x.N).Add(x.C).Add(x.H).Add(x.W).Add(y.C).Add(stride)
-                .Add(depthwise.ReluInput ? 1 : 0).Add(depthwise.Relu ? 1 : 0).Add(pointwise.Relu ? 1 : 0));
+        var launch = SeparableConv3x3Kernels.Launch(_storage.Element, input, _backend.WeightOf(depthwise), _backend.BiasOf(depthwise),
+            _backend.WeightOf(pointwise), _backend.BiasOf(pointwise), residual, output, x.N, x.C, x.H, x.W, y.C, stride,
+            depthwise.ReluInput, depthwise.Relu, pointwise.Relu);
+        var entry = launch.EntryPoint;
+        var fused = Launch(launch);
         var fusedName = $"{depthwise.Module} + {pointwise.Module} {entry}{(residual != 0 ? " +residual" : "")}{(pointwise.Relu ? " +ReLU" : "")}";
         var module = $"{depthwise.Module} + {pointwise.Module}";
         var shape = $"{x.N}×{x.C}×{x.H}×{x.W} → {y.C}";
@@ -774,30 +763,24 @@ internal sealed class CudaPlan : IExecutionPlan
     private void AddMaxPool(MaxPoolStep pool, TensorDims x, ulong input, ulong output)
     {
         var p = pool.Pool;
-        var outH = (x.H + 2 * p.Padding.Height - p.Kernel.Height) / p.Stride.Height + 1;
-        var outW = (x.W + 2 * p.Padding.Width - p.Kernel.Width) / p.Stride.Width + 1;
-        AddLaunch($"{pool.Module} maxpool2d", "pooling.cu", $"maxpool2d_nhwc_{_storage.Suffix}", (long)x.N * x.C * outH * outW,
-            a => a.Add(input).Add(output).Add(x.N).Add(x.C).Add(x.H).Add(x.W).Add(p.Kernel.Height).Add(p.Stride.Height).Add(p.Padding.Height));
+        AddLaunch($"{pool.Module} maxpool2d", PoolingKernels.MaxPool2d(KernelLayout.Nhwc, _storage.Element, input, output,
+            x.N, x.C, x.H, x.W, p.Kernel.Height, p.Stride.Height, p.Padding.Height));
     }
 
     private void AddBiasAct(string name, TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
         _steps.Add((name, BiasAct(dims, input, shift, residual, relu, output)));
 
     private Action BiasAct(TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
-        Launch("bias_act.cu", $"bias_act_nhwc_{_storage.Suffix}", dims.ElementCount,
-            a => a.Add(input).Add(0UL).Add(shift).Add(residual).Add(output).Add(dims.N).Add(dims.C).Add(dims.H * dims.W).Add(relu ? 1 : 0));
+        Launch(BiasActKernels.Launch(KernelLayout.Nhwc, _storage.Element, input, scale: 0, shift, residual, output, dims.N, dims.C, dims.H * dims.W, relu));
 
-    /// <summary>A kernel launch with its arguments fixed now, one thread per item (the kernels grid-stride).</summary>
-    private void AddLaunch(string name, string file, string entry, long items, Action<KernelArguments> arguments) =>
-        _steps.Add(($"{name} {entry}", Launch(file, entry, items, arguments)));
+    /// <summary>A kernel launch as a step, its arguments fixed now.</summary>
+    private void AddLaunch(string name, PreparedLaunch launch) => _steps.Add(($"{name} {launch.EntryPoint}", Launch(launch)));
 
-    private Action Launch(string file, string entry, long items, Action<KernelArguments> arguments)
+    /// <summary>The launch, replayable: the kernel is looked up now, so a run allocates nothing.</summary>
+    private Action Launch(PreparedLaunch launch)
     {
-        var kernel = _backend.Kernel(file, entry);
-        var args = new KernelArguments();
-        arguments(args);
-        var grid = Dim3.BlocksFor(items, Block);
-        return () => kernel.Launch(grid, Block, _stream, args);
+        var kernel = _backend.Kernel(launch.File, launch.EntryPoint);
+        return () => launch.Enqueue(kernel, _stream);
     }
 
     /// <returns>The workspace this matrix multiply needs.</returns>

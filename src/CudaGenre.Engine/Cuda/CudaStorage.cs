@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using CudaGenre.Core.Tensors;
 using CudaGenre.Cuda.Dnn;
+using CudaGenre.Cuda.Kernels.Launchers;
 
 namespace CudaGenre.Engine.Cuda;
 
@@ -8,18 +9,18 @@ namespace CudaGenre.Engine.Cuda;
 /// How activations and convolution filters are stored on the device for a session's precision, and the cuDNN
 /// settings that go with it. Sums are FP32 in every precision; the classifier head and the logits stay FP32.
 /// </summary>
-/// <param name="Suffix">The kernels' precision suffix: f32, f16 or bf16.</param>
+/// <param name="Element">The kernels' storage type (their entry points' precision suffix).</param>
 /// <param name="Bytes">Bytes per element.</param>
 /// <param name="DataType">cuDNN's name for the storage type.</param>
 /// <param name="MathType">FMA only (exact FP32), tensor cores allowed (TF32), or tensor cores (16-bit).</param>
-internal sealed record CudaStorage(string Suffix, int Bytes, cudnnDataType_t DataType, cudnnMathType_t MathType)
+internal sealed record CudaStorage(KernelStorage Element, int Bytes, cudnnDataType_t DataType, cudnnMathType_t MathType)
 {
     public static CudaStorage For(Precision precision) => precision switch
     {
-        Precision.Fp32 => new("f32", 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_FMA_MATH),
-        Precision.Tf32 => new("f32", 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_DEFAULT_MATH),
-        Precision.Fp16 => new("f16", 2, cudnnDataType_t.CUDNN_DATA_HALF, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
-        Precision.Bf16 => new("bf16", 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
+        Precision.Fp32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_FMA_MATH),
+        Precision.Tf32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_DEFAULT_MATH),
+        Precision.Fp16 => new(KernelStorage.F16, 2, cudnnDataType_t.CUDNN_DATA_HALF, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
+        Precision.Bf16 => new(KernelStorage.BF16, 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision"),
     };
 

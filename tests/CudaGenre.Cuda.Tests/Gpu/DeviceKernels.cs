@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
+using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Nvrtc;
 using CudaGenre.Cuda.Tests.TestSupport;
 using CudaGenre.Cuda.Tests.Twins;
@@ -50,9 +51,6 @@ internal static class DeviceKernels
 /// </summary>
 internal sealed class KernelLaunch : IDisposable
 {
-    /// <summary>The block size <c>kernels/README.md</c> documents for every entry point.</summary>
-    public const uint Block = 256;
-
     private readonly List<IDisposable> _buffers = [];
 
     public KernelLaunch(CudaContext context)
@@ -64,12 +62,6 @@ internal sealed class KernelLaunch : IDisposable
     public CudaContext Context { get; }
 
     public CudaStream Stream { get; }
-
-    /// <summary>Blocks of <see cref="Block"/> threads for one thread per item.</summary>
-    public static uint GridFor(long items) => Dim3.BlocksFor(items, Block).X;
-
-    /// <summary>Blocks of <see cref="Block"/> threads for one warp per item.</summary>
-    public static uint WarpGridFor(long items) => Dim3.BlocksFor(items, Block / 32).X;
 
     /// <summary>Uploads <paramref name="values"/> encoded as <paramref name="type"/> (little-endian bytes).</summary>
     public DeviceBuffer<byte> Tensor(StorageType type, float[] values) => Upload(Storage.Encode(type, values));
@@ -92,11 +84,16 @@ internal sealed class KernelLaunch : IDisposable
         return buffer;
     }
 
-    /// <summary>Launches with a 1-D grid and waits, so a launch error surfaces here.</summary>
-    public void Run(CudaKernel kernel, uint grid, uint block, KernelArguments arguments)
+    /// <summary>
+    /// Launches as the launcher prepared it, on <paramref name="grid"/> blocks instead where given (a tiny grid makes the
+    /// grid-stride loops go round), and waits, so a launch error surfaces here. Returns the grid used.
+    /// </summary>
+    public uint Run(PreparedLaunch launch, uint? grid = null)
     {
-        kernel.Launch(grid, block, Stream, arguments);
+        var blocks = grid ?? launch.Grid.X;
+        DeviceKernels.Get(Context, launch.File, launch.EntryPoint).Launch(blocks, launch.Block, Stream, launch.Arguments);
         Stream.Synchronize();
+        return blocks;
     }
 
     /// <summary>The buffer's elements decoded from <paramref name="type"/>.</summary>
@@ -116,12 +113,20 @@ internal sealed class KernelLaunch : IDisposable
     }
 }
 
-internal static class KernelArgumentsExtensions
+internal static class LauncherArguments
 {
-    /// <summary>Appends a buffer's address, or a null pointer for null.</summary>
-    public static KernelArguments AddOrNull<T>(this KernelArguments arguments, DeviceBuffer<T>? buffer) where T : unmanaged =>
-        arguments.Add(buffer?.Pointer ?? 0UL);
+    /// <summary>A buffer's address, or the null pointer (the kernels' "none") for null.</summary>
+    public static ulong PointerOrNull<T>(this DeviceBuffer<T>? buffer) where T : unmanaged => buffer?.Pointer ?? 0UL;
 
-    /// <summary>Appends a flag as the kernels take it: an int, 1 or 0 (a C# bool would be one byte).</summary>
-    public static KernelArguments AddFlag(this KernelArguments arguments, bool flag) => arguments.Add(flag ? 1 : 0);
+    /// <summary>The launchers' name for a twin's storage type.</summary>
+    public static KernelStorage ToKernel(this StorageType type) => type switch
+    {
+        StorageType.F32 => KernelStorage.F32,
+        StorageType.F16 => KernelStorage.F16,
+        StorageType.BF16 => KernelStorage.BF16,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown storage type"),
+    };
+
+    /// <summary>The launchers' name for a twin's layout.</summary>
+    public static KernelLayout ToKernel(this Layout layout) => layout == Layout.Nhwc ? KernelLayout.Nhwc : KernelLayout.Nchw;
 }

@@ -2,6 +2,7 @@ using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
+using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Tests.TestSupport;
 using CudaGenre.Cuda.Tests.Twins;
 
@@ -194,44 +195,43 @@ public class KernelTwinTests
     [Theory]
     [MemberData(nameof(DepthwiseData))]
     public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type) =>
-        CheckDepthwise("depthwise3x3", name, layout, type);
+        CheckDepthwise(DepthwiseVariant.Plain, name, layout, type);
 
     /// <summary>The register-strip variant must give the plain kernel's results bit for bit (the same twin).</summary>
     [Theory]
     [MemberData(nameof(DepthwiseW4Data))]
     public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise("depthwise3x3w4", name, Layout.Nhwc, type);
+        CheckDepthwise(DepthwiseVariant.Strip, name, Layout.Nhwc, type);
 
     /// <summary>The vector variant (4 channels per load) must give the plain kernel's results bit for bit (the same twin).</summary>
     [Theory]
     [MemberData(nameof(DepthwiseV4Data))]
     public void Depthwise3x3V4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise("depthwise3x3v4", name, Layout.Nhwc, type);
+        CheckDepthwise(DepthwiseVariant.Vector, name, Layout.Nhwc, type);
 
     /// <summary>The shared-memory tile variant must give the plain kernel's results bit for bit (the same twin), also for C off 32.</summary>
     [Theory]
     [MemberData(nameof(DepthwiseW4Data))]
     [MemberData(nameof(DepthwiseV4Data))]
     public void Depthwise3x3Tile_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise("depthwise3x3tile", name, Layout.Nhwc, type);
+        CheckDepthwise(DepthwiseVariant.Tile, name, Layout.Nhwc, type);
 
-    private static void CheckDepthwise(string prefix, string name, Layout layout, StorageType type)
+    private static void CheckDepthwise(DepthwiseVariant variant, string name, Layout layout, StorageType type)
     {
         var c = DepthwiseCases.Concat(DepthwiseV4Cases).Single(d => d.Name == name);
         var context = Gpu();
-        var seed = Seed(prefix, name, layout, type);
+        var seed = Seed(DepthwiseConv3x3Kernels.Operation(variant), name, layout, type);
         var x = TwinTestData.Uniform(seed, c.N * c.C * c.H * c.W);
         var w = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
         var bias = c.Bias ? TwinTestData.Uniform(seed + 2, c.C, -0.5f, 0.5f) : null;
         var expected = DepthwiseConv3x3Twin.Run(layout, type, x, w, bias, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
 
-        var entry = Entry(prefix, layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
-        run.Run(DeviceKernels.Get(context, "depthwise_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(run.Tensor(type, w)).AddOrNull(run.Floats(bias)).Add(dy)
-            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluOut));
+        var launch = DepthwiseConv3x3Kernels.Launch(variant, layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, run.Tensor(type, w).Pointer,
+            run.Floats(bias).PointerOrNull(), dy.Pointer, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
     }
 
@@ -251,16 +251,15 @@ public class KernelTwinTests
         var residual = c.Residual == Residual.None ? null : TwinTestData.Uniform(seed + 5, c.N * outH * outW * c.K);
         var expected = SeparableConv3x3Twin.Run(type, x, dw, dwBias, pw, pwBias, residual, c.N, c.C, c.H, c.W, c.K, c.Stride, c.ReluIn, c.ReluMid, c.ReluOut);
 
-        var entry = Entry("separable3x3", Layout.Nhwc, type);
         using var run = new KernelLaunch(context);
         var dResidual = residual is null ? null : run.Tensor(type, residual);
         var dy = c.Residual == Residual.InPlace ? dResidual! : run.Output(type, expected.Length);
-        var tiles = (((long)c.N * outH * outW) + 63) / 64 * ((c.K + 63) / 64);
-        var grid = c.Grid ?? (uint)tiles;
-        run.Run(DeviceKernels.Get(context, "separable_conv3x3.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(run.Tensor(type, dw)).AddOrNull(run.Floats(dwBias))
-            .Add(run.Tensor(type, pw)).AddOrNull(run.Floats(pwBias)).AddOrNull(dResidual).Add(dy)
-            .Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.K).Add(c.Stride).AddFlag(c.ReluIn).AddFlag(c.ReluMid).AddFlag(c.ReluOut));
+        var launch = SeparableConv3x3Kernels.Launch(type.ToKernel(), run.Tensor(type, x).Pointer, run.Tensor(type, dw).Pointer, run.Floats(dwBias).PointerOrNull(),
+            run.Tensor(type, pw).Pointer, run.Floats(pwBias).PointerOrNull(), dResidual.PointerOrNull(), dy.Pointer,
+            c.N, c.C, c.H, c.W, c.K, c.Stride, c.ReluIn, c.ReluMid, c.ReluOut);
+        var entry = launch.EntryPoint;
+        var tiles = launch.Grid.X; // one block per tile
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.H}×{c.W}×{c.C} → {c.K}, stride {c.Stride}, {tiles} tiles, grid {grid}", expected, run.Download(type, dy));
     }
 
@@ -272,12 +271,11 @@ public class KernelTwinTests
         var context = Gpu();
         var x = TwinTestData.Uniform(Seed("input", name, layout, type), c.N * c.C * c.Spatial, -3f, 3f);
         var expected = ConvertTwin.Input(layout, type, x, c.N, c.C, c.Spatial);
-        var entry = Entry("input", layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, x.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
-        run.Run(DeviceKernels.Get(context, "convert.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Upload(x)).Add(dy).Add(c.N).Add(c.C).Add(c.Spatial));
+        var launch = ConvertKernels.Input(layout.ToKernel(), type.ToKernel(), run.Upload(x).Pointer, dy.Pointer, c.N, c.C, c.Spatial);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.Spatial}, grid {grid}", expected, run.Download(type, dy));
     }
 
@@ -289,12 +287,11 @@ public class KernelTwinTests
         var context = Gpu();
         var x = TwinTestData.Uniform(Seed("widen", name, null, type), c.N * c.C * c.Spatial, -3f, 3f);
         var expected = ConvertTwin.Widen(type, x);
-        var entry = Entry("widen", null, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(StorageType.F32, x.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
-        run.Run(DeviceKernels.Get(context, "convert.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(dy).Add((long)x.Length));
+        var launch = ConvertKernels.Widen(type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, x.Length);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {x.Length} elements, grid {grid}", expected, run.Download(StorageType.F32, dy));
     }
 
@@ -311,7 +308,6 @@ public class KernelTwinTests
         var residual = c.Residual ? TwinTestData.Uniform(seed + 3, x.Length) : null;
         var expected = BiasActTwin.Run(layout, type, x, scale, shift, residual, c.N, c.C, c.Spatial, c.Relu);
 
-        var entry = Entry("bias_act", layout, type);
         using var run = new KernelLaunch(context);
         var dx = run.Tensor(type, x);
         var dResidual = residual is null ? null : run.Tensor(type, residual);
@@ -321,10 +317,10 @@ public class KernelTwinTests
             InPlace.OnResidual => dResidual!,
             _ => run.Output(type, x.Length),
         };
-        var grid = c.Grid ?? KernelLaunch.GridFor(x.Length);
-        run.Run(DeviceKernels.Get(context, "bias_act.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(dx).AddOrNull(run.Floats(scale)).AddOrNull(run.Floats(shift)).AddOrNull(dResidual).Add(dy)
-            .Add(c.N).Add(c.C).Add(c.Spatial).AddFlag(c.Relu));
+        var launch = BiasActKernels.Launch(layout.ToKernel(), type.ToKernel(), dx.Pointer, run.Floats(scale).PointerOrNull(), run.Floats(shift).PointerOrNull(),
+            dResidual.PointerOrNull(), dy.Pointer, c.N, c.C, c.Spatial, c.Relu);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.Spatial}, grid {grid}", expected, run.Download(type, dy));
     }
 
@@ -343,12 +339,11 @@ public class KernelTwinTests
         if (c.NaNs > 0)
             Assert.Contains(expected, float.IsNaN); // else the case would not test NaN propagation
 
-        var entry = Entry("maxpool2d", layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor(expected.Length);
-        run.Run(DeviceKernels.Get(context, "pooling.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(dy).Add(c.N).Add(c.C).Add(c.H).Add(c.W).Add(c.Kernel).Add(c.Stride).Add(c.Pad));
+        var launch = PoolingKernels.MaxPool2d(layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, c.H, c.W, c.Kernel, c.Stride, c.Pad);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
     }
 
@@ -363,13 +358,12 @@ public class KernelTwinTests
         var x = TwinTestData.Uniform(seed, c.N * c.C * spatial);
         var expected = PoolingTwin.GlobalAvgPool(layout, type, x, c.N, c.C, spatial);
 
-        var entry = Entry("global_avgpool", layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        // NHWC: one thread per (n, c); NCHW: one warp per (n, c).
-        var grid = c.Grid ?? (layout == Layout.Nhwc ? KernelLaunch.GridFor(expected.Length) : KernelLaunch.WarpGridFor(expected.Length));
-        run.Run(DeviceKernels.Get(context, "pooling.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(dy).Add(c.N).Add(c.C).Add(spatial));
+        // NHWC: one thread per (n, c); NCHW: one warp per (n, c) (the launcher's grid rule).
+        var launch = PoolingKernels.GlobalAvgPool(layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, spatial);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         var actual = run.Download(type, dy);
         var what = $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}";
         if (layout == Layout.Nhwc)
@@ -402,12 +396,11 @@ public class KernelTwinTests
             x[(c.NanRow * c.Classes) + (c.Classes / 2)] = float.NaN;
         var expected = SoftmaxTwin.Run(type, x, c.Rows, c.Classes);
 
-        var entry = Entry("softmax", null, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(StorageType.F32, expected.Length);
-        var grid = c.Grid ?? KernelLaunch.WarpGridFor(c.Rows);
-        run.Run(DeviceKernels.Get(context, "softmax.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Tensor(type, x)).Add(dy).Add(c.Rows).Add(c.Classes));
+        var launch = SoftmaxKernels.Launch(type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.Rows, c.Classes);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
 
         // expf: CUDA ≤ 2 ulp, the CPU's ≤ 1 ulp, in each numerator and in every term of the sum; the sums' orders
         // differ (sequential against 32 lane sums and a shuffle tree): (classes + classes/32 + 5)·2⁻²⁴; two divisions.
@@ -433,16 +426,14 @@ public class KernelTwinTests
         var expected = PreprocessTwin.Run(layout, type, src, c.InWidth, c.InHeight, rowPitch, imageStride, c.PixelBytes,
             horizontal, vertical, scale, offset, c.N);
 
-        var entry = Entry("preprocess", layout, type);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var grid = c.Grid ?? KernelLaunch.GridFor((long)c.N * c.OutHeight * c.OutWidth);
-        run.Run(DeviceKernels.Get(context, "preprocess.cu", entry), grid, KernelLaunch.Block, new KernelArguments()
-            .Add(run.Upload(src)).Add(rowPitch).Add(imageStride).Add(c.PixelBytes)
-            .Add(run.Upload(horizontal.First)).Add(run.Upload(horizontal.Count)).Add(run.Upload(horizontal.Weights)).Add(horizontal.MaxTaps)
-            .Add(run.Upload(vertical.First)).Add(run.Upload(vertical.Count)).Add(run.Upload(vertical.Weights)).Add(vertical.MaxTaps)
-            .Add(scale[0]).Add(scale[1]).Add(scale[2]).Add(offset[0]).Add(offset[1]).Add(offset[2])
-            .Add(dy).Add(c.N).Add(c.OutHeight).Add(c.OutWidth));
+        var launch = PreprocessKernels.Launch(layout.ToKernel(), type.ToKernel(), run.Upload(src).Pointer, rowPitch, imageStride, c.PixelBytes,
+            run.Upload(horizontal.First).Pointer, run.Upload(horizontal.Count).Pointer, run.Upload(horizontal.Weights).Pointer, horizontal.MaxTaps,
+            run.Upload(vertical.First).Pointer, run.Upload(vertical.Count).Pointer, run.Upload(vertical.Weights).Pointer, vertical.MaxTaps,
+            scale[0], scale[1], scale[2], offset[0], offset[1], offset[2], dy.Pointer, c.N, c.OutHeight, c.OutWidth);
+        var entry = launch.EntryPoint;
+        var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.InWidth}×{c.InHeight}×{c.PixelBytes} → {c.OutWidth}×{c.OutHeight}, grid {grid}",
             expected, run.Download(type, dy));
     }
