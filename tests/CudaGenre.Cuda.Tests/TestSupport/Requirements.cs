@@ -25,6 +25,12 @@ public static class Requirements
     /// <summary>Set to 1 where a device and every CUDA library must be there (the GPU check).</summary>
     public const string RequireGpuVariable = "CUDAGENRE_REQUIRE_GPU";
 
+    /// <summary>
+    /// Set to 1 where a device must be there but libraries the device's machine lacks may still skip the tests
+    /// that need them (CI, with the emulated device of tools/cuda-emulator: it has a driver, not cuDNN or cuBLAS).
+    /// </summary>
+    public const string RequireDeviceVariable = "CUDAGENRE_REQUIRE_DEVICE";
+
     private static readonly Lazy<(CudaContext? Context, string? Why)> SharedGpu = new(OpenGpu);
 
     /// <summary>Skips (or fails, under CUDAGENRE_REQUIRE_NVRTC=1) when NVRTC cannot be loaded.</summary>
@@ -54,14 +60,15 @@ public static class Requirements
     /// <summary>
     /// The primary context of device 0, shared by all GPU tests (never disposed: the process ends with it),
     /// after checking that every library in <paramref name="libraries"/> (logical names, <see cref="NativeLibraryNames"/>)
-    /// can be found. Skips with the reason (or fails, under CUDAGENRE_REQUIRE_GPU=1). Every test class that calls
+    /// can be found. Skips with the reason (or fails, under CUDAGENRE_REQUIRE_GPU=1; a missing device also fails under
+    /// CUDAGENRE_REQUIRE_DEVICE=1). Every test class that calls
     /// this belongs in the <see cref="GpuUsers"/> collection.
     /// </summary>
     public static CudaContext Gpu(params string[] libraries)
     {
         var (context, why) = SharedGpu.Value;
         if (context is null)
-            Unavailable(RequireGpuVariable, $"no CUDA device: {why}");
+            Unavailable(IsRequired(RequireDeviceVariable) ? RequireDeviceVariable : RequireGpuVariable, $"no CUDA device: {why}");
         foreach (var library in libraries)
         {
             var probe = NativeLibraries.Probe(library);
