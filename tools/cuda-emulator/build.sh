@@ -5,7 +5,8 @@
 #   asan    AddressSanitizer + UndefinedBehaviorSanitizer (load with LD_PRELOAD=$(g++ -print-file-name=libasan.so))
 #   tsan    ThreadSanitizer                               (load with LD_PRELOAD=$(g++ -print-file-name=libtsan.so))
 # Usage: bash tools/cuda-emulator/build.sh [plain|asan|tsan|all] (default plain). Output:
-# build/cuda-emulator/<flavour>/libcuda.so.1 (set CUDAGENRE_CUDA_LIB_PATH to that folder).
+# build/cuda-emulator/<flavour>/libcuda.so.1 and the emulated cuDNN libcudnn.so.9 (cudnn/cudnn.cpp) beside it
+# (set CUDAGENRE_CUDA_LIB_PATH to that folder).
 # Installs g++ with apt when it is missing. Every kernel file is assembled exactly as KernelSources.Combine
 # assembles it for NVRTC (precision.cuh's text, a newline, the file's text, with #line directives).
 set -euo pipefail
@@ -57,5 +58,10 @@ for flavour in $flavours; do
   g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined-version -o "$out/libcuda.so.1" "${objects[@]}" \
     $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
   echo "built $out/libcuda.so.1 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
+  # The emulated CUDA libraries beside it, linked against this flavour's libcuda.so.1 (found through $ORIGIN).
+  g++ "${common[@]}" "${flags[@]}" -fvisibility=hidden -c "$here/cudnn/cudnn.cpp" -o "$gen/cudnn.o"
+  g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcudnn.so.9 -o "$out/libcudnn.so.9" "$gen/cudnn.o" -L"$out" -l:libcuda.so.1 \
+    -Wl,-rpath,'$ORIGIN' $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
+  echo "built $out/libcudnn.so.9 ($flavour)"
   exec 9>&-
 done
