@@ -67,6 +67,8 @@ public sealed class CudaBackendTests : IDisposable
     public void Fp32_MatchesTheCpuBackend(string arch, string head)
     {
         Gpu.Require();
+        if (arch == "xception")
+            Gpu.RequireXception();
         var path = WriteRandom(arch, head, Gpu.InputSize(arch, null));
         using var cuda = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
@@ -109,6 +111,7 @@ public sealed class CudaBackendTests : IDisposable
     public void EveryDepthwiseStep_IsMeasuredAgainstCudnn_AndEverySeparablePairAgainstTheFusedKernel()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var size = Gpu.InputSize("xception", (149, 149))!.Value;
         var path = WriteRandom("xception", "linear", size);
         WithCache(Path.Combine(_folder, "measure-cache"), () =>
@@ -142,6 +145,7 @@ public sealed class CudaBackendTests : IDisposable
     public void FusedSeparableKernel_GivesTheTwoStepLogits(Precision precision, double tolerance)
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var path = WriteRandom("xception", "dense", Gpu.InputSize("xception", (149, 149)));
         var lines = new List<string>();
         using var fused = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Fused, Log = lines.Add });
@@ -164,6 +168,7 @@ public sealed class CudaBackendTests : IDisposable
     public void EveryDepthwiseCandidate_ForcedInTurn_GivesTheCpuLogits()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var path = WriteRandom("xception", "linear", Gpu.InputSize("xception", (149, 149)));
         using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
         var input = Inputs(3 * cpu.InputLength, 95);
@@ -204,6 +209,7 @@ public sealed class CudaBackendTests : IDisposable
     public void ASecondSession_ReusesTheMeasuredChoices_AndGivesTheSameLogits()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var cache = Path.Combine(_folder, "cache");
         WithCache(cache, () =>
         {
@@ -271,6 +277,7 @@ public sealed class CudaBackendTests : IDisposable
     public void ConcurrentCallers_GetTheSequentialResults()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var path = WriteRandom("xception", "linear", (71, 71));
         using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         var inputs = Enumerable.Range(0, 8).Select(i => Inputs(2 * session.InputLength, (ulong)(50 + i))).ToArray();
@@ -290,6 +297,7 @@ public sealed class CudaBackendTests : IDisposable
     public void TwoSessionsOnOneGpu_RunConcurrently_AndEachGivesItsSequentialResults()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         using var first = InferenceSession.Open(WriteRandom("resnet18", "linear", Gpu.InputSize("resnet18", (96, 96))), new SessionOptions { Backend = Backend.Cuda });
         using var second = InferenceSession.Open(WriteRandom("xception", "dense", (71, 71)), new SessionOptions { Backend = Backend.Cuda, Precision = Precision.Fp16 });
         var sessions = new[] { first, second };
@@ -319,6 +327,8 @@ public sealed class CudaBackendTests : IDisposable
         Gpu.Require();
         foreach (var (arch, size) in new[] { ("resnet50", ((int, int)?)null), ("xception", (149, 149)), ("cnn", null) })
         {
+            if (arch == "xception" && !Gpu.RunsXception)
+                continue;
             var path = WriteRandom(arch, "dense", Gpu.InputSize(arch, size));
             using var reduced = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision });
             using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
