@@ -584,6 +584,8 @@ static int set_tensor(const char* api, TensorDesc* t, int dtype, int format, int
 CG_API int cudnnSetTensor4dDescriptor(void* d, int format, int dtype, int n, int c, int h, int w)
 {
     const char* api = "cudnnSetTensor4dDescriptor";
+    if ((format == NCHW || format == NHWC) && n > 0 && c > 0 && h > 0 && w > 0 && static_cast<long long>(n) * c * h * w > (1LL << 31) - 1)
+        return fail(BAD_PARAM, std::string(api) + ": more than 2^31-1 elements");
     if (format == NCHW) return set_tensor(api, tensor(d), dtype, format, n, c, h, w, c * h * w, h * w, w, 1);
     if (format == NHWC) return set_tensor(api, tensor(d), dtype, format, n, c, h, w, h * w * c, 1, w * c, c);
     if (format == NCHW_VECT_C)

@@ -464,6 +464,7 @@ void lists_and_refusals()
     void* t;
     cudnnCreateTensorDescriptor(&t);
     expect_status(cudnnSetTensor4dDescriptor(t, NCHW, FLOAT, 1, 0, 4, 4), BAD_PARAM, "tensor with C = 0");
+    expect_status(cudnnSetTensor4dDescriptor(t, NHWC, FLOAT, 1, 65536, 65536, 2), BAD_PARAM, "tensor of 2^33 elements", "2^31");
     expect_status(cudnnSetTensor4dDescriptorEx(t, FLOAT, 1, 2, 3, 4, 24, 12, 4, -1), BAD_PARAM, "tensor with a negative stride");
     size_t bytes = 0;
     cudnnSetTensor4dDescriptorEx(t, FLOAT, 2, 3, 4, 5, 100, 20, 5, 1);
