@@ -1001,7 +1001,7 @@ AlgoPerf perf_of(const ConvProblem& p, int algo)
     std::string why;
     r.status = workspace_for(p, algo, bytes, why);
     r.memory = r.status == SUCCESS ? bytes : 0;
-    r.time = r.status == SUCCESS ? 0.0f : -1.0f;
+    r.time = -1.0f; // the heuristic measures nothing (a real get_v7 reports −1 too); FindEx fills in its times
     r.determinism = 1;
     r.mathType = p.cd.math;
     return r;

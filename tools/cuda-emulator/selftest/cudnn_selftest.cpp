@@ -437,7 +437,8 @@ void lists_and_refusals()
     expect_status(cudnnGetConvolutionForwardAlgorithm_v7(cudnn, d.x, d.w, d.conv, d.y, 8, &returned, a), SUCCESS, "get_v7");
     cudnnGetConvolutionForwardAlgorithm_v7(cudnn, d.x, d.w, d.conv, d.y, 8, &returned, b);
     expect(returned == 8 && std::memcmp(a, b, sizeof a) == 0, "get_v7 is deterministic");
-    expect(a[0].algo == PRECOMP && a[0].status == 0 && a[0].mathType == FMA && a[0].determinism == 1, "get_v7 first: IMPLICIT_PRECOMP_GEMM, FMA");
+    expect(a[0].algo == PRECOMP && a[0].status == 0 && a[0].mathType == FMA && a[0].determinism == 1 && a[0].time == -1.0f,
+           "get_v7 first: IMPLICIT_PRECOMP_GEMM, FMA, deterministic, time −1 (nothing measured)");
     expect(a[4].status == NOT_SUPPORTED, "get_v7: FFT is listed NOT_SUPPORTED");
     size_t ws;
     expect_status(cudnnGetConvolutionForwardWorkspaceSize(cudnn, d.x, d.w, d.conv, d.y, FFT, &ws), NOT_SUPPORTED, "workspace of FFT", "not emulated");
