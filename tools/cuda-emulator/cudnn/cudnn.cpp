@@ -584,6 +584,8 @@ static int set_tensor(const char* api, TensorDesc* t, int dtype, int format, int
 CG_API int cudnnSetTensor4dDescriptor(void* d, int format, int dtype, int n, int c, int h, int w)
 {
     const char* api = "cudnnSetTensor4dDescriptor";
+    if ((format == NCHW || format == NHWC) && n > 0 && c > 0 && h > 0 && w > 0 && static_cast<long long>(n) * c * h * w > (1LL << 31) - 1)
+        return fail(BAD_PARAM, std::string(api) + ": more than 2^31-1 elements");
     if (format == NCHW) return set_tensor(api, tensor(d), dtype, format, n, c, h, w, c * h * w, h * w, w, 1);
     if (format == NHWC) return set_tensor(api, tensor(d), dtype, format, n, c, h, w, h * w * c, 1, w * c, c);
     if (format == NCHW_VECT_C)
@@ -999,7 +1001,7 @@ AlgoPerf perf_of(const ConvProblem& p, int algo)
     std::string why;
     r.status = workspace_for(p, algo, bytes, why);
     r.memory = r.status == SUCCESS ? bytes : 0;
-    r.time = r.status == SUCCESS ? 0.0f : -1.0f;
+    r.time = -1.0f; // the heuristic measures nothing (a real get_v7 reports −1 too); FindEx fills in its times
     r.determinism = 1;
     r.mathType = p.cd.math;
     return r;
