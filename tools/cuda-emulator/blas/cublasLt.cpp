@@ -578,7 +578,7 @@ LT_API int cublasLtMatmulAlgoGetHeuristic(void* handle, void* desc, void* a, voi
     const Pref& pr = *static_cast<Pref*>(pref);
     std::uint32_t pref_align = std::min(std::min(pr.align_a, pr.align_b), std::min(pr.align_c, pr.align_d));
     double tiles = std::ceil(p.g.m / 64.0) * std::ceil(p.g.n / 64.0) * p.g.batch;
-    float waves = (float)(tiles / 132.0);
+    float waves = (float)(tiles / 4.0); // the emulated device has 4 SMs (cuDeviceGetAttribute)
     std::vector<AlgoInfo> found;
     std::string why;
     std::size_t ws = split_k_workspace(p);
