@@ -400,15 +400,8 @@ internal sealed class CudaPlan : IExecutionPlan
         CudaGraph? recorded = null;
         try
         {
-            _stream.BeginCapture();
-            try
-            {
-                Enqueue();
-            }
-            finally
-            {
-                recorded = _stream.EndCapture();
-            }
+            // CudaGraph.Capture ends a capture that failed without hiding the exception that explains why.
+            recorded = CudaGraph.Capture(_stream, _ => Enqueue());
             _graph = recorded.Instantiate();
         }
         catch (CudaException e)

@@ -31,7 +31,11 @@ public class InfoCommandTests
 
         // The facts the report must agree with, found here independently of the report.
         var nvrtcOnDisk = new[] { "/lib/x86_64-linux-gnu/libnvrtc.so.11.2", "/usr/lib/x86_64-linux-gnu/libnvrtc.so.11.2" }.Any(File.Exists);
-        var driverOnDisk = new[] { "/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1" }.Any(File.Exists);
+        // A driver in a folder of CUDAGENRE_CUDA_LIB_PATH comes first (CI: the emulated device, tools/cuda-emulator).
+        var driverInPathVariable = (Environment.GetEnvironmentVariable("CUDAGENRE_CUDA_LIB_PATH") ?? "")
+            .Split(':', StringSplitOptions.RemoveEmptyEntries).Select(folder => Path.Combine(folder, "libcuda.so.1")).FirstOrDefault(File.Exists);
+        var driverOnDisk = driverInPathVariable is not null ||
+            new[] { "/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/lib/x86_64-linux-gnu/libcuda.so.1", "/usr/local/nvidia/lib64/libcuda.so.1" }.Any(File.Exists);
         if (Environment.GetEnvironmentVariable("CUDAGENRE_REQUIRE_NVRTC") == "1")
             Assert.True(nvrtcOnDisk, "CUDAGENRE_REQUIRE_NVRTC=1 but Debian's libnvrtc.so.11.2 is not installed (tools/install-nvrtc.sh)");
 
@@ -48,6 +52,11 @@ public class InfoCommandTests
             Assert.True(driverLine > 0, text);
             Assert.Contains(lines[(driverLine + 1)..], l => l.Contains("libcuda.so.1 (system loader): not loaded: cannot open shared object file", StringComparison.Ordinal));
             Assert.Contains(lines[(driverLine + 1)..], l => l.Contains("To get it: libcuda.so.1 comes with the NVIDIA driver", StringComparison.Ordinal));
+        }
+        if (driverInPathVariable is not null)
+        {
+            Assert.Contains(lines, l => l.StartsWith("CUDA driver: CUDA ", StringComparison.Ordinal) && l.Contains($"({driverInPathVariable}", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("Devices: ", StringComparison.Ordinal) && !l.StartsWith("Devices: none", StringComparison.Ordinal));
         }
         foreach (var name in new[] { "CUDA driver", "NVRTC", "cuBLASLt", "cuBLAS", "cuDNN" })
             Assert.Single(lines, l => l.StartsWith($"  {name} ", StringComparison.Ordinal));
