@@ -20,6 +20,9 @@
 #                                     # setting, and PyTorch's on the same GPU (see bench() below)
 #
 # With the device tool: publish here, then run `bash tools/gpu-check.sh run` there with carry [".gpu"].
+# On the emulated device (tools/cuda-emulator), to show the script works end to end before a GPU runs it:
+#   CUDAGENRE_CUDA_LIB_PATH=$PWD/build/cuda-emulator/plain CUDAGENRE_GPU_CHECK_LABEL=EMULATED bash tools/gpu-check.sh run
+# (a CUDAGENRE_CUDA_LIB_PATH set beforehand is searched first; the label goes into the file names and the header).
 # Output goes to $OUT when set (the device tool brings it back), else to benchmarks/results/:
 # gpu-check-<date>.txt (everything printed) and gpu-check-<date>.tsv (the table's raw figures).
 set -euo pipefail
@@ -196,24 +199,26 @@ run() {
   local stamp; stamp=$(date -u +%Y-%m-%dT%H%MZ)
   mkdir -p "$out"
   out=$(cd "$out" && pwd)
-  local log="$out/gpu-check-$stamp.txt"
+  local label=${CUDAGENRE_GPU_CHECK_LABEL:+$CUDAGENRE_GPU_CHECK_LABEL-}
+  local log="$out/gpu-check-$label$stamp.txt"
   rm -rf /tmp/gpu-check && mkdir -p /tmp/gpu-check
   tar -C /tmp/gpu-check -xJf .gpu/gpu-check.tar.xz
   local bin=/tmp/gpu-check/publish
-  export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=$(find_cuda_libs)
+  export CUDAGENRE_CUDA_LIB_PATH; CUDAGENRE_CUDA_LIB_PATH=${CUDAGENRE_CUDA_LIB_PATH:+$CUDAGENRE_CUDA_LIB_PATH:}$(find_cuda_libs)
   # Where the machine has an NVIDIA GPU, a GPU test that cannot run fails instead of skipping.
   local gpus=0
   if command -v nvidia-smi >/dev/null; then gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true); fi
   if [ "$gpus" -gt 0 ]; then export CUDAGENRE_REQUIRE_GPU=${CUDAGENRE_REQUIRE_GPU:-1}; fi
   export CUDAGENRE_REQUIRE_NVRTC=${CUDAGENRE_REQUIRE_NVRTC:-1} DOTNET_gcServer=0
   # Every test that compares a GPU result records its figures here; the table below is made from them.
-  export CUDAGENRE_GPU_REPORT="$out/gpu-check-$stamp.tsv"
+  export CUDAGENRE_GPU_REPORT="$out/gpu-check-$label$stamp.tsv"
   : > "$CUDAGENRE_GPU_REPORT"
   local tests_status=0
   {
-    echo "# GPU check"
-    echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-    echo "commit: $(cat "$bin/COMMIT")"
+    echo "# GPU check${CUDAGENRE_GPU_CHECK_LABEL:+ ($CUDAGENRE_GPU_CHECK_LABEL)}"
+    echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "commit:  $(cat "$bin/COMMIT")"
+    echo "machine: $(uname -n), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
     echo "GPUs:   $gpus (nvidia-smi)"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || echo "nvidia-smi: not available"
     echo "CUDAGENRE_CUDA_LIB_PATH=$CUDAGENRE_CUDA_LIB_PATH"

@@ -63,6 +63,13 @@ public sealed record SessionOptions
     /// </summary>
     internal SeparablePath Separable { get; init; } = SeparablePath.Fastest;
 
+    /// <summary>
+    /// CUDA backend: the depthwise candidate every depthwise step runs (a kernel's entry point, or
+    /// <see cref="Cuda.CudaPlan.CudnnDepthwise"/>) instead of the measured fastest, where it applies to the step.
+    /// Tests force each in turn: a candidate that only wins on some GPU must still be right on every one.
+    /// </summary>
+    internal string? Depthwise { get; init; }
+
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }
 }

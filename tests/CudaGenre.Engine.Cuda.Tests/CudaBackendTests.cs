@@ -1,10 +1,7 @@
-using System.Diagnostics;
-using System.Diagnostics.CodeAnalysis;
 using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
 using CudaGenre.Cuda;
-using CudaGenre.Cuda.Driver;
 using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Cuda.Tests;
@@ -70,7 +67,9 @@ public sealed class CudaBackendTests : IDisposable
     public void Fp32_MatchesTheCpuBackend(string arch, string head)
     {
         Gpu.Require();
-        var path = WriteRandom(arch, head, size: null);
+        if (arch == "xception")
+            Gpu.RequireXception();
+        var path = WriteRandom(arch, head, Gpu.InputSize(arch, null));
         using var cuda = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
         Assert.Equal(Backend.Cuda, cuda.Backend);
@@ -90,7 +89,7 @@ public sealed class CudaBackendTests : IDisposable
     public void GraphReplay_GivesTheEagerLogits_AndRunAllocatesNothing()
     {
         Gpu.Require();
-        var path = WriteRandom("resnet18", "dense", (96, 96));
+        var path = WriteRandom("resnet18", "dense", Gpu.InputSize("resnet18", (96, 96)));
         using var eager = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, UseCudaGraphs = false });
         using var graphs = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, UseCudaGraphs = true });
         var input = Inputs(3 * eager.InputLength, 41);
@@ -112,13 +111,15 @@ public sealed class CudaBackendTests : IDisposable
     public void EveryDepthwiseStep_IsMeasuredAgainstCudnn_AndEverySeparablePairAgainstTheFusedKernel()
     {
         Gpu.Require();
-        var path = WriteRandom("xception", "linear", (149, 149));
+        Gpu.RequireXception();
+        var size = Gpu.InputSize("xception", (149, 149))!.Value;
+        var path = WriteRandom("xception", "linear", size);
         WithCache(Path.Combine(_folder, "measure-cache"), () =>
         {
             using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
             session.Run(Inputs(2 * session.InputLength, 70), 2); // the first run captures the graph
             var lines = session.DescribePlan(2);
-            var depthwiseSteps = ModelGraph.Build(ModelSpec.Default(Architecture.Xception) with { InputHeight = 149, InputWidth = 149 })
+            var depthwiseSteps = ModelGraph.Build(ModelSpec.Default(Architecture.Xception) with { InputHeight = size.Height, InputWidth = size.Width })
                 .Nodes.OfType<Conv2dNode>().Count(c => c.IsDepthwise);
             var choices = lines.Where(l => l.StartsWith("depthwise ", StringComparison.Ordinal)).ToList();
             var pairs = lines.Where(l => l.StartsWith("separable ", StringComparison.Ordinal)).ToList();
@@ -144,7 +145,8 @@ public sealed class CudaBackendTests : IDisposable
     public void FusedSeparableKernel_GivesTheTwoStepLogits(Precision precision, double tolerance)
     {
         Gpu.Require();
-        var path = WriteRandom("xception", "dense", (149, 149));
+        Gpu.RequireXception();
+        var path = WriteRandom("xception", "dense", Gpu.InputSize("xception", (149, 149)));
         var lines = new List<string>();
         using var fused = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Fused, Log = lines.Add });
         using var split = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Split });
@@ -156,6 +158,31 @@ public sealed class CudaBackendTests : IDisposable
         Assert.True(error <= tolerance, $"fused vs two steps, {precision}: relative L2 {error:E2}; {string.Join("; ", lines)}");
         Assert.Contains(plan, l => l.Contains("separable3x3_nhwc_", StringComparison.Ordinal) && l.Contains(" → separable3x3", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, l => l.StartsWith("separable ", StringComparison.Ordinal) && l.Contains("depthwise, then", StringComparison.Ordinal) && !l.Contains("output over input", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Each depthwise candidate the plan measures (our four kernels and cuDNN's grouped convolution), forced on every
+    /// depthwise step of Xception in turn: the CPU backend's logits, whichever of them wins on a given GPU.
+    /// </summary>
+    [Fact]
+    public void EveryDepthwiseCandidate_ForcedInTurn_GivesTheCpuLogits()
+    {
+        Gpu.Require();
+        Gpu.RequireXception();
+        var path = WriteRandom("xception", "linear", Gpu.InputSize("xception", (149, 149)));
+        using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
+        var input = Inputs(3 * cpu.InputLength, 95);
+        var expected = cpu.Run(input, 3);
+        foreach (var candidate in new[] { "depthwise3x3_nhwc_f32", "depthwise3x3w4_nhwc_f32", "depthwise3x3v4_nhwc_f32", "depthwise3x3tile_nhwc_f32", CudaPlan.CudnnDepthwise })
+        {
+            using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Separable = SeparablePath.Split, Depthwise = candidate, UseCudaGraphs = false });
+            var actual = session.Run(input, 3);
+            var error = ModelChecks.RelativeL2(actual, expected);
+            Assert.True(error <= 1e-4, $"depthwise forced to {candidate}: CUDA vs CPU relative L2 {error:E2}");
+            for (var n = 0; n < 3; n++)
+                Assert.Equal(Classification.ArgMax(expected.AsSpan(n * 10, 10)), Classification.ArgMax(actual.AsSpan(n * 10, 10)));
+            Assert.Contains(session.DescribePlan(3), l => l.StartsWith("depthwise ", StringComparison.Ordinal) && l.Contains($"→ {candidate} (", StringComparison.Ordinal) && l.Contains("forced", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
@@ -182,6 +209,7 @@ public sealed class CudaBackendTests : IDisposable
     public void ASecondSession_ReusesTheMeasuredChoices_AndGivesTheSameLogits()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var cache = Path.Combine(_folder, "cache");
         WithCache(cache, () =>
         {
@@ -223,7 +251,7 @@ public sealed class CudaBackendTests : IDisposable
     public void ClassifyImage_PreprocessesOnTheGpu_ExactlyAsTheCpuDoes()
     {
         Gpu.Require();
-        var path = WriteRandom("resnet18", "linear", (112, 112));
+        var path = WriteRandom("resnet18", "linear", Gpu.InputSize("resnet18", (112, 112)));
         using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         var preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
         foreach (var (width, height, seed) in new[] { (432, 288, 1UL), (97, 61, 2UL), (432, 288, 3UL) })
@@ -249,6 +277,7 @@ public sealed class CudaBackendTests : IDisposable
     public void ConcurrentCallers_GetTheSequentialResults()
     {
         Gpu.Require();
+        Gpu.RequireXception();
         var path = WriteRandom("xception", "linear", (71, 71));
         using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda });
         var inputs = Enumerable.Range(0, 8).Select(i => Inputs(2 * session.InputLength, (ulong)(50 + i))).ToArray();
@@ -268,7 +297,8 @@ public sealed class CudaBackendTests : IDisposable
     public void TwoSessionsOnOneGpu_RunConcurrently_AndEachGivesItsSequentialResults()
     {
         Gpu.Require();
-        using var first = InferenceSession.Open(WriteRandom("resnet18", "linear", (96, 96)), new SessionOptions { Backend = Backend.Cuda });
+        Gpu.RequireXception();
+        using var first = InferenceSession.Open(WriteRandom("resnet18", "linear", Gpu.InputSize("resnet18", (96, 96))), new SessionOptions { Backend = Backend.Cuda });
         using var second = InferenceSession.Open(WriteRandom("xception", "dense", (71, 71)), new SessionOptions { Backend = Backend.Cuda, Precision = Precision.Fp16 });
         var sessions = new[] { first, second };
         var inputs = Enumerable.Range(0, 8).Select(i => Inputs(2 * sessions[i % 2].InputLength, (ulong)(110 + i))).ToArray();
@@ -297,19 +327,21 @@ public sealed class CudaBackendTests : IDisposable
         Gpu.Require();
         foreach (var (arch, size) in new[] { ("resnet50", ((int, int)?)null), ("xception", (149, 149)), ("cnn", null) })
         {
-            var path = WriteRandom(arch, "dense", size);
+            if (arch == "xception" && !Gpu.RunsXception)
+                continue;
+            var path = WriteRandom(arch, "dense", Gpu.InputSize(arch, size));
             using var reduced = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision });
             using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
             Assert.Equal(precision, reduced.Precision);
-            const int Batch = 16;
-            var input = Inputs(Batch * cpu.InputLength, 60);
-            var expected = cpu.Run(input, Batch);
-            var actual = reduced.Run(input, Batch);
+            var batch = Gpu.IsEmulated ? 3 : 16;
+            var input = Inputs(batch * cpu.InputLength, 60);
+            var expected = cpu.Run(input, batch);
+            var actual = reduced.Run(input, batch);
             Assert.All(actual, v => Assert.True(float.IsFinite(v), $"{arch} {precision}: a logit is {v}"));
             var error = ModelChecks.RelativeL2(actual, expected);
-            var agree = Enumerable.Range(0, Batch).Count(n => Classification.ArgMax(actual.AsSpan(n * 10, 10)) == Classification.ArgMax(expected.AsSpan(n * 10, 10)));
-            Assert.True(error < tolerance, $"{arch} {precision} vs FP32: relative L2 {error:E2} (limit {tolerance:E0}), same top-1 {agree}/{Batch}");
-            Assert.True(agree >= Batch - 2, $"{arch} {precision} vs FP32: same top-1 only {agree}/{Batch} (relative L2 {error:E2})");
+            var agree = Enumerable.Range(0, batch).Count(n => Classification.ArgMax(actual.AsSpan(n * 10, 10)) == Classification.ArgMax(expected.AsSpan(n * 10, 10)));
+            Assert.True(error < tolerance, $"{arch} {precision} vs FP32: relative L2 {error:E2} (limit {tolerance:E0}), same top-1 {agree}/{batch}");
+            Assert.True(agree >= batch - 2, $"{arch} {precision} vs FP32: same top-1 only {agree}/{batch} (relative L2 {error:E2})");
         }
     }
 
@@ -330,50 +362,6 @@ public sealed class CudaBackendTests : IDisposable
         var path = Path.Combine(_folder, $"{arch}-{head}-{spec.InputHeight}x{spec.InputWidth}.safetensors");
         RandomWeights.WriteModel(path, spec, seed: 17);
         return path;
-    }
-}
-
-/// <summary>The GPU gate of the engine's tests (the same rule as the CUDA tests' <c>Requirements.Gpu</c>).</summary>
-internal static class Gpu
-{
-    public const string RequireVariable = "CUDAGENRE_REQUIRE_GPU";
-
-    private static readonly Lazy<string?> Problem = new(() =>
-    {
-        if (!CudaDriver.TryInitialize(out var reason))
-            return reason;
-        try
-        {
-            if (CudaDevice.Count == 0)
-                return "the driver reports no device";
-        }
-        catch (CudaException e)
-        {
-            return e.Message;
-        }
-        foreach (var library in new[] { NativeLibraryNames.Cudnn, NativeLibraryNames.CublasLt, NativeLibraryNames.Nvrtc })
-        {
-            if (!NativeLibraries.Probe(library).Found)
-                return $"{library} was not found";
-        }
-        return null;
-    });
-
-    public static bool IsUsable([NotNullWhen(false)] out string? problem)
-    {
-        problem = Problem.Value;
-        return problem is null;
-    }
-
-    /// <summary>Skips with the reason where there is no usable GPU; fails instead under CUDAGENRE_REQUIRE_GPU=1.</summary>
-    public static void Require()
-    {
-        if (IsUsable(out var problem))
-            return;
-        if (Environment.GetEnvironmentVariable(RequireVariable) == "1")
-            Assert.Fail($"no usable GPU: {problem} ({RequireVariable}=1 makes this a failure instead of a skip)");
-        Assert.Skip($"no usable GPU: {problem}");
-        throw new UnreachableException();
     }
 }
 

@@ -4,8 +4,11 @@
 #   plain   -O2
 #   asan    AddressSanitizer + UndefinedBehaviorSanitizer (load with LD_PRELOAD=$(g++ -print-file-name=libasan.so))
 #   tsan    ThreadSanitizer                               (load with LD_PRELOAD=$(g++ -print-file-name=libtsan.so))
+# Beside it, in every flavour, the emulated cuBLASLt and cuBLAS (blas/*.cpp): libcublasLt.so.12 and libcublas.so.12,
+# linked against that flavour's libcuda.so.1 (found through $ORIGIN).
 # Usage: bash tools/cuda-emulator/build.sh [plain|asan|tsan|all] (default plain). Output:
-# build/cuda-emulator/<flavour>/libcuda.so.1 (set CUDAGENRE_CUDA_LIB_PATH to that folder).
+# build/cuda-emulator/<flavour>/libcuda.so.1 and beside it the emulated cuDNN libcudnn.so.9 (cudnn/cudnn.cpp),
+# libcublasLt.so.12 and libcublas.so.12 (set CUDAGENRE_CUDA_LIB_PATH to that folder).
 # Installs g++ with apt when it is missing. Every kernel file is assembled exactly as KernelSources.Combine
 # assembles it for NVRTC (precision.cuh's text, a newline, the file's text, with #line directives).
 set -euo pipefail
@@ -49,6 +52,10 @@ for flavour in $flavours; do
     g++ "${common[@]}" "${flags[@]}" -c "$src" -o "$gen/$(basename "$src" .cpp).o" &
     objects+=("$gen/$(basename "$src" .cpp).o")
   done
+  # The emulated libraries: compiled beside the driver, linked after it.
+  for lib in cublasLt cublas; do
+    g++ "${common[@]}" "${flags[@]}" -fvisibility=hidden -I"$here/blas" -c "$here/blas/$lib.cpp" -o "$gen/blas_$lib.o" &
+  done
   wait_all() { local rc=0; for job in $(jobs -p); do wait "$job" || rc=1; done; return $rc; }
   wait_all || { echo "build.sh: compiling the $flavour emulator failed" >&2; exit 1; }
   # One registry for all files (find_kernel by name): an entry point defined twice is a build error.
@@ -56,6 +63,14 @@ for flavour in $flavours; do
   [ -z "$duplicates" ] || { echo "build.sh: entry points defined in two kernel files: $duplicates" >&2; exit 1; }
   g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcuda.so.1 -Wl,--no-undefined-version -o "$out/libcuda.so.1" "${objects[@]}" \
     $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
-  echo "built $out/libcuda.so.1 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
+  # The emulated CUDA libraries beside it, linked against this flavour's libcuda.so.1 (found through $ORIGIN).
+  g++ "${common[@]}" "${flags[@]}" -fvisibility=hidden -c "$here/cudnn/cudnn.cpp" -o "$gen/cudnn.o"
+  g++ "${flags[@]}" -shared -pthread -Wl,-soname,libcudnn.so.9 -o "$out/libcudnn.so.9" "$gen/cudnn.o" -L"$out" -l:libcuda.so.1 \
+    -Wl,-rpath,'$ORIGIN' $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
+  for lib in cublasLt cublas; do
+    g++ "${flags[@]}" -shared -pthread -Wl,-soname,lib$lib.so.12 -o "$out/lib$lib.so.12" "$gen/blas_$lib.o" -L"$out" -l:libcuda.so.1 \
+      -Wl,-rpath,'$ORIGIN' $( [ "$flavour" = plain ] && echo -Wl,--no-undefined )
+  done
+  echo "built $out/libcuda.so.1, libcudnn.so.9, libcublasLt.so.12, libcublas.so.12 ($flavour, $(ls "$gen"/*.o | wc -l) objects)"
   exec 9>&-
 done

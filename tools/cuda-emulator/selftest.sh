@@ -17,6 +17,6 @@ files=("$root"/kernels/*.cu)
 # The driver's rules through its C entry points (deferred streams, capture refusals, memory checks, launches):
 # against the plain build (built here when missing).
 [ -f "$root/build/cuda-emulator/plain/libcuda.so.1" ] || bash "$here/build.sh" plain
-g++ -std=c++17 -O1 -g -Wall "$here/selftest/driver_selftest.cpp" -ldl -o "$out/driver_selftest"
+g++ -std=c++17 -O1 -g -Wall -I"$here/src" "$here/selftest/driver_selftest.cpp" -ldl -o "$out/driver_selftest"
 "$out/driver_selftest" "$root/build/cuda-emulator/plain/libcuda.so.1" 2> "$out/driver_selftest.stderr" \
   || { cat "$out/driver_selftest.stderr" >&2; exit 1; }

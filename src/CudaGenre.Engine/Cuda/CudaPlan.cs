@@ -18,6 +18,9 @@ namespace CudaGenre.Engine.Cuda;
 /// </summary>
 internal sealed class CudaPlan : IExecutionPlan
 {
+    /// <summary>The depthwise candidate that is cuDNN's grouped convolution (the others are named by their entry points).</summary>
+    internal const string CudnnDepthwise = "cuDNN grouped convolution";
+
     private readonly CudaBackend _backend;
     private readonly CudaStorage _storage;
     private readonly CudaStream _stream;
@@ -524,6 +527,13 @@ internal sealed class CudaPlan : IExecutionPlan
                 Ours(DepthwiseVariant.Vector);
             Ours(DepthwiseVariant.Tile);
         }
+        var forced = _backend.Options.Depthwise;
+        if (forced is not null && candidates.FindIndex(c => c.Name == forced) is >= 0 and var chosen)
+        {
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], forced, "forced"));
+            _steps.Add(($"{conv.Module} {forced}", candidates[chosen].Run));
+            return 0;
+        }
         if (search is null)
         {
             _steps.Add(($"{conv.Module} {candidates[^1].Name}", candidates[^1].Run));
@@ -537,7 +547,9 @@ internal sealed class CudaPlan : IExecutionPlan
         var convDesc = Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), _storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
         var yDesc = Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
         var key = $"depthwise {xDesc} stride {stride}, ReLU in {conv.ReluInput}, ReLU out {conv.Relu}, {_storage.MathType}";
-        var saved = _backend.Choices.TryGet(key, out var savedChoice) ? savedChoice : null;
+        // A forced cuDNN candidate ignores what an earlier run measured, and is not saved for later runs.
+        var forceCudnn = forced == CudnnDepthwise;
+        var saved = !forceCudnn && _backend.Choices.TryGet(key, out var savedChoice) ? savedChoice : null;
 
         ConvolutionPlan? plan = null;
         string cudnnNote;
@@ -576,27 +588,33 @@ internal sealed class CudaPlan : IExecutionPlan
             plan!.Forward(source, weight, output, workspace(), bytes());
             epilogue();
         };
-        const string Cudnn = "cuDNN grouped convolution";
         if (known is not null)
         {
-            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], Cudnn, $"{cudnnNote}, measured in an earlier run"));
-            _steps.Add(($"{conv.Module} {Cudnn} {plan!.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], CudnnDepthwise, $"{cudnnNote}, measured in an earlier run"));
+            _steps.Add(($"{conv.Module} {CudnnDepthwise} {plan!.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
+            return plan.WorkspaceBytes;
+        }
+
+        if (forceCudnn && plan is not null)
+        {
+            _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, [], CudnnDepthwise, $"{cudnnNote}, forced"));
+            _steps.Add(($"{conv.Module} {CudnnDepthwise} {plan.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
             return plan.WorkspaceBytes;
         }
 
         var times = candidates.Select(c => (c.Name, Ms: TimeOnStream(c.Name, c.Run))).ToList();
         if (plan is not null)
-            times.Add((Cudnn, TimeOnStream(Cudnn, CudnnWith(() => search.Pointer, () => (ulong)search.SizeInBytes))));
+            times.Add((CudnnDepthwise, TimeOnStream(CudnnDepthwise, CudnnWith(() => search.Pointer, () => (ulong)search.SizeInBytes))));
         var best = times.MinBy(t => t.Ms).Name;
         _depthwiseChoices.Add(new DepthwiseChoice(conv.Module, $"{x}", stride, times, best, cudnnNote));
-        if (best != Cudnn)
+        if (best != CudnnDepthwise)
         {
             _backend.Choices.Set(key, best);
             _steps.Add(($"{conv.Module} {best}", candidates.Single(c => c.Name == best).Run));
             return 0;
         }
         _backend.Choices.Set(key, $"cudnn|{plan!.Algorithm}|{plan.MathType}");
-        _steps.Add(($"{conv.Module} {Cudnn} {plan.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
+        _steps.Add(($"{conv.Module} {CudnnDepthwise} {plan.Algorithm}", CudnnWith(() => _workspacePointer, () => _workspaceBytes)));
         return plan.WorkspaceBytes;
     }
 

@@ -29,8 +29,8 @@ internal sealed record DemoOptions
     public int Threads { get; init; }
 }
 
-/// <summary>What the demo found: the trainer's run, and the engine's verdict on the same test images and reference inputs.</summary>
-internal sealed record DemoResult(RunResult Training, SplitEvaluation Engine, ReferenceComparison Reference, int SamePredictions);
+/// <summary>What the demo found: the synthetic data set's folder, the trainer's run, and the engine's verdict on the same test images and reference inputs.</summary>
+internal sealed record DemoResult(string Data, RunResult Training, SplitEvaluation Engine, ReferenceComparison Reference, int SamePredictions);
 
 /// <summary>
 /// The main job on built-in data, with nothing to download: synthesize a GTZAN-like data set, train the CNN on
@@ -82,7 +82,7 @@ internal static class DemoRun
         log.Log(string.Create(CultureInfo.InvariantCulture,
             $"Engine vs trainer logits on the {reference.Count} reference inputs: relative L2 error {reference.RelativeL2Error:0.00E+00}, same top-1 {reference.Top1Agreements}/{reference.Count}: {(reference.Passes() ? "verified" : "NOT verified")}."));
         log.Log($"Wrote {engineFolder}/report.json and confusion.png. Try: cudagenre classify {modelPath} {Path.Combine(data, test[0].File)}");
-        return new DemoResult(training, engine, reference, same);
+        return new DemoResult(data, training, engine, reference, same);
     }
 
     /// <summary>Generates the data set once into a folder named by its options; a later demo with the same options reuses it.</summary>

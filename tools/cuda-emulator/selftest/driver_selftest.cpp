@@ -2,7 +2,11 @@
 // deferred streams, pageable staging, legacy-stream ordering, capture refusals and invalidation, graphs,
 // memory checks with allocation histories, module loading and launch checks, sticky errors.
 // Usage: driver_selftest <path to libcuda.so.1 of the emulator>   (run by tools/cuda-emulator/selftest.sh)
+#include "device_services.h"
+
 #include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -93,6 +97,41 @@ int main(int argc, char** argv)
         cuGetErrorString(r, &s);
         return std::string(s ? s : "");
     };
+
+    // device_services.h (the driver's side of the emulated libraries): C++ functions, found by their mangled names.
+    auto check_device_ranges = reinterpret_cast<std::string (*)(const std::vector<cg_emu::DeviceRange>&)>(
+        dlsym(lib, "_ZN6cg_emu19check_device_rangesB5cxx11ERKSt6vectorINS_11DeviceRangeESaIS1_EE"));
+    auto enqueue_library_work = reinterpret_cast<int (*)(void*, const std::string&, std::vector<cg_emu::DeviceRange>, cg_emu::LibraryWork)>(
+        dlsym(lib, "_ZN6cg_emu20enqueue_library_workEPvRKNSt7__cxx1112basic_stringIcSt11char_traitsIcESaIcEEESt6vectorINS_11DeviceRangeESaISA_EESt8functionIFS6_vEE"));
+    expect(check_device_ranges && enqueue_library_work, "check_device_ranges and enqueue_library_work are exported");
+    if (failures)
+        return 1;
+    // A library's failing work becomes a sticky CUDA_ERROR_LAUNCH_FAILED with its text: in a child process, as
+    // a sticky error ends the context.
+    std::fflush(stdout);
+    pid_t child = fork();
+    if (child == 0)
+    {
+        cuInit(0);
+        void* c;
+        cuDevicePrimaryCtxRetain(&c, 0);
+        cuCtxSetCurrent(c);
+        CUdeviceptr buf;
+        cuMemAlloc_v2(&buf, 64);
+        int q = enqueue_library_work(nullptr, "fakeLibCall (call #1)", {{buf, 64, "fakeLibCall x"}}, [] { return std::string("unsupported fake"); });
+        CUresult r = cuCtxSynchronize();
+        const char* t = nullptr;
+        cuGetErrorString(r, &t);
+        bool ok = q == 0 && r == 719 && t && std::string(t).find("fakeLibCall (call #1): unsupported fake") != std::string::npos &&
+                  cuMemsetD32Async(buf, 0, 16, nullptr) == 719;
+        if (!ok)
+            std::printf("FAIL: failing library work: queued %d, synchronize %d, text '%s'\n", q, r, t ? t : "");
+        std::fflush(stdout);
+        _exit(ok ? 0 : 1);
+    }
+    int child_status = 0;
+    waitpid(child, &child_status, 0);
+    expect(WIFEXITED(child_status) && WEXITSTATUS(child_status) == 0, "failing library work: sticky CUDA_ERROR_LAUNCH_FAILED with the library's text");
 
     expect_status(cuMemAlloc_v2(nullptr, 4), 3, "a call before cuInit is CUDA_ERROR_NOT_INITIALIZED");
     expect_status(cuInit(0), 0, "cuInit");
@@ -255,6 +294,42 @@ int main(int argc, char** argv)
     expect(text(r).find("freed memory") != std::string::npos && text(r).find("freed by cuMemFree") != std::string::npos,
            ("the text names the freed allocation and its history: " + text(r)).c_str());
     expect_status(cuMemFree_v2(x), 1, "a double free");
+
+    // Library work (device_services.h): ranges checked at the call, work deferred to the stream, recorded by a
+    // capture and replayed by a graph, ranges re-checked at replay, red zones checked after it runs.
+    {
+        CUdeviceptr lb;
+        cuMemAlloc_v2(&lb, 64);
+        expect(check_device_ranges({{lb, 64, "whole"}, {0, 0, "empty null"}}).empty(), "check_device_ranges: inside one allocation");
+        std::string why = check_device_ranges({{lb + 32, 40, "fakeLib y"}});
+        expect(why.find("fakeLib y") != std::string::npos && why.find("past the end") != std::string::npos, ("check_device_ranges names the range: " + why).c_str());
+        int runs = 0;
+        auto work = [&runs, lb] { ++runs; std::memset(reinterpret_cast<void*>(lb), 0x11, 64); return std::string(); };
+        expect_status(enqueue_library_work(s1, "fakeLib (call #1)", {{lb, 72, "fakeLib y"}}, work), 1, "a range past the end: refused at the call");
+        expect_status(enqueue_library_work(s1, "fakeLib (call #2)", {{lb, 64, "fakeLib y"}}, work), 0, "queued");
+        expect(runs == 0, "library work is deferred until the stream is synchronized");
+        cuStreamSynchronize(s1);
+        expect(runs == 1, "it ran at the synchronize");
+        expect_status(enqueue_library_work(reinterpret_cast<void*>(0x1234), "fakeLib", {}, work), 400, "an invalid stream");
+        expect_status(cuStreamBeginCapture_v2(s2, 0), 0, "capture");
+        expect_status(enqueue_library_work(s2, "fakeLib (call #3)", {{lb, 64, "fakeLib y"}}, work), 0, "recorded");
+        void *lg = nullptr, *le = nullptr;
+        expect_status(cuStreamEndCapture(s2, &lg), 0, "end capture");
+        expect(runs == 1, "a captured call does not run");
+        cuGraphInstantiateWithFlags(&le, lg, 0);
+        cuGraphLaunch(le, s2);
+        cuGraphLaunch(le, s2);
+        cuStreamSynchronize(s2);
+        expect(runs == 3, "the graph replays the library work");
+        expect_status(cuStreamBeginCapture_v2(s2, 0), 0, "capture again");
+        expect_status(enqueue_library_work(nullptr, "fakeLib on the legacy stream", {}, work), 906, "library work on the legacy stream during a capture: refused as a launch");
+        void* dead = nullptr;
+        expect_status(cuStreamEndCapture(s2, &dead), 901, "that capture is invalidated");
+        cuMemFree_v2(lb);
+        expect_status(cuGraphLaunch(le, s2), 1, "a graph whose library work uses freed memory is refused");
+        cuGraphExecDestroy(le);
+        cuGraphDestroy(lg);
+    }
 
     // A write past the end: sticky CUDA_ERROR_ILLEGAL_ADDRESS at the next synchronize (last: it ends the context).
     CUdeviceptr small;

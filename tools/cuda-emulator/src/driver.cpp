@@ -4,6 +4,7 @@
 // it, events, modules from PTX or CUBIN, checked kernel launches run by run_grid (emulator.h), and stream
 // capture into graphs. The rules and the documentation each rests on: tools/cuda-emulator/README.md,
 // "The emulated driver". One global lock (g_lock) serializes every entry point, work included.
+#include "device_services.h"
 #include "driver_state.h"
 
 #include <algorithm>
@@ -213,6 +214,7 @@ enum class OpKind
     copy,
     memset,
     event_record,
+    library, // work queued by an emulated library (device_services.h: enqueue_library_work)
 };
 
 struct Event;
@@ -237,6 +239,9 @@ struct Op
     int width = 1;
     // event record
     Event* event = nullptr;
+    // library work: shared by every copy of the op (a graph replays the same function)
+    std::shared_ptr<LibraryWork> work;
+    std::vector<DeviceRange> ranges;
     // scheduling
     std::uint64_t seq = 0;
     std::vector<std::pair<struct Stream*, std::uint64_t>> deps;
@@ -361,6 +366,30 @@ void execute(Op& op)
             for (std::size_t i = 0; i < op.bytes / 4; ++i)
                 std::memcpy(static_cast<unsigned char*>(op.dst) + 4 * i, &op.value, 4);
         break;
+    case OpKind::library: {
+        // The ranges again (a graph replayed after a buffer was freed), the work, then the red zones, as for a kernel.
+        std::string why = check_device_ranges(op.ranges);
+        if (!why.empty())
+        {
+            set_sticky(kLaunchFailed, op.what + ": " + why);
+            break;
+        }
+        std::string error;
+        try
+        {
+            error = (*op.work)();
+        }
+        catch (const std::exception& e)
+        {
+            error = std::string("the library's work threw: ") + e.what();
+        }
+        std::string stray = check_red_zones(op.what);
+        if (!stray.empty())
+            set_sticky(kIllegalAddress, stray);
+        else if (!error.empty())
+            set_sticky(kLaunchFailed, op.what + ": " + error);
+        break;
+    }
     case OpKind::event_record:
         if (g_events.count(op.event) && op.event->seq == op.seq)
         {
@@ -646,6 +675,12 @@ std::string stale_pointer(const Op& op)
             if (p && (!a || !a->live))
                 return op.what + ": pointer argument " + std::to_string(i) + " " + (a ? "points into freed memory: " + a->describe() : "is not inside any allocation");
         }
+    }
+    else if (op.kind == OpKind::library)
+    {
+        std::string why = check_device_ranges(op.ranges);
+        if (!why.empty())
+            return op.what + ": " + why;
     }
     else if (op.kind == OpKind::copy || op.kind == OpKind::memset)
     {
@@ -1584,6 +1619,50 @@ CG_API CUresult cuGraphLaunch(void* hGraphExec, void* hStream)
     }
     return kSuccess;
 }
+
+// ---- device services for the emulated libraries (device_services.h) -------------------------------------
+namespace cg_emu
+{
+std::string check_device_ranges(const std::vector<DeviceRange>& ranges)
+{
+    Lock lock(g_lock);
+    std::string why;
+    for (const DeviceRange& r : ranges)
+    {
+        if (r.bytes == 0 && r.address == 0)
+            continue;
+        why = check_range(static_cast<std::uintptr_t>(r.address), r.bytes, false, r.what ? r.what : "a library operand");
+        if (!why.empty())
+            return why;
+    }
+    return "";
+}
+
+int enqueue_library_work(void* stream, const std::string& what, std::vector<DeviceRange> ranges, LibraryWork work)
+{
+    Lock lock(g_lock);
+    if (Result r = ready())
+        return r;
+    Result status = kSuccess;
+    Stream* s = stream_of(stream, status);
+    if (!s)
+        return status;
+    if (!work)
+        return fail(kInvalidValue, what + ": no work");
+    std::string why = check_device_ranges(ranges);
+    if (!why.empty())
+        return fail(kInvalidValue, what + ": " + why);
+    Op op;
+    op.kind = OpKind::library;
+    op.what = what;
+    op.work = std::make_shared<LibraryWork>(std::move(work));
+    op.ranges = std::move(ranges);
+    for (const DeviceRange& r : op.ranges)
+        if (r.address)
+            note_use(static_cast<std::uintptr_t>(r.address), std::string(r.what ? r.what : "operand") + " of " + what);
+    return enqueue(s, std::move(op));
+}
+} // namespace cg_emu
 
 CG_API CUresult cuGraphExecDestroy(void* hGraphExec)
 {
