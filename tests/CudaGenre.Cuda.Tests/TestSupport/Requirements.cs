@@ -27,7 +27,7 @@ public static class Requirements
 
     /// <summary>
     /// Set to 1 where a device must be there but libraries the device's machine lacks may still skip the tests
-    /// that need them (CI, with the emulated device of tools/cuda-emulator: it has a driver, not cuDNN or cuBLAS).
+    /// that need them (CI, with the emulated device of tools/cuda-emulator; a library it lacks skips its tests, saying so).
     /// </summary>
     public const string RequireDeviceVariable = "CUDAGENRE_REQUIRE_DEVICE";
 
