@@ -32,19 +32,8 @@ public class PtxChecksTests
 
     private static readonly ConcurrentDictionary<(string File, int Architecture, bool Fmad), Lazy<IReadOnlyList<PtxEntry>>> Compiled = new();
 
-    public static TheoryData<string, int> KernelFilesAndArchitectures()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var name in KernelSources.Names)
-        {
-            data.Add(name, 80);
-            data.Add(name, 90);
-        }
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(KernelFilesAndArchitectures))]
+    [MemberData(nameof(KernelCompilerTests.KernelFilesAndArchitectures), MemberType = typeof(KernelCompilerTests))]
     public void EveryEntryPoint_HasALauncher_ThatPassesItsParameters_InOrder_WithTheirWidths(string file, int architecture)
     {
         var entries = EntriesOf(file, architecture, fmad: true);
@@ -69,7 +58,7 @@ public class PtxChecksTests
     }
 
     [Theory]
-    [MemberData(nameof(KernelFilesAndArchitectures))]
+    [MemberData(nameof(KernelCompilerTests.KernelFilesAndArchitectures), MemberType = typeof(KernelCompilerTests))]
     public void BitExactKernels_HaveNoContractedFma_OnlyTheirExplicitFmaf(string file, int architecture)
     {
         var contracting = EntriesOf(file, architecture, fmad: true);
@@ -93,7 +82,7 @@ public class PtxChecksTests
     }
 
     [Theory]
-    [MemberData(nameof(KernelFilesAndArchitectures))]
+    [MemberData(nameof(KernelCompilerTests.KernelFilesAndArchitectures), MemberType = typeof(KernelCompilerTests))]
     public void EveryEntryPoint_HasAtMost48KiBOfStaticSharedMemory(string file, int architecture)
     {
         var over = EntriesOf(file, architecture, fmad: true).Where(e => e.SharedBytes > SharedLimit)
@@ -103,7 +92,7 @@ public class PtxChecksTests
     }
 
     [Theory]
-    [MemberData(nameof(KernelFilesAndArchitectures))]
+    [MemberData(nameof(KernelCompilerTests.KernelFilesAndArchitectures), MemberType = typeof(KernelCompilerTests))]
     public void EveryLauncherBlock_FitsTheLaunchBounds_AndTheFixedBlocksAre256(string file, int architecture)
     {
         var entries = EntriesOf(file, architecture, fmad: true).ToDictionary(e => e.Name);
