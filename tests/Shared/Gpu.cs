@@ -59,22 +59,6 @@ internal static class Gpu
         _ => (32, 32),
     };
 
-    public const string EmulatedXceptionVariable = "CUDAGENRE_EMULATED_XCEPTION";
-
-    /// <summary>
-    /// Whether a test may run Xception here: on the emulated device one Xception session takes minutes (each
-    /// depthwise and separable candidate is timed, every block of every launch runs on the CPU), past CI's budget,
-    /// so there it runs only under CUDAGENRE_EMULATED_XCEPTION=1.
-    /// </summary>
-    public static bool RunsXception => !IsEmulated || Environment.GetEnvironmentVariable(EmulatedXceptionVariable) == "1";
-
-    /// <summary>Skips a test built on Xception where <see cref="RunsXception"/> is false, saying why.</summary>
-    public static void RequireXception()
-    {
-        if (!RunsXception)
-            Assert.Skip($"Xception on the emulated device takes minutes per session, past CI's budget ({EmulatedXceptionVariable}=1 runs it)");
-    }
-
     /// <summary>Skips with the reason where there is no usable GPU; fails instead under CUDAGENRE_REQUIRE_GPU=1.</summary>
     public static void Require()
     {

@@ -738,10 +738,15 @@ internal sealed class CudaPlan : IExecutionPlan
         return plan;
     }
 
+    /// <summary>What timing one candidate may cost: enough for 3 rounds of 10 calls of a kernel of a few µs.</summary>
+    private const double TimingBudgetMs = 5;
+
     /// <summary>
-    /// Milliseconds per call of candidate <paramref name="name"/> on this plan's stream: best of 3 rounds of 10, after 2
-    /// untimed calls. A candidate that fails to launch here (too many registers for this device, say) is logged and
-    /// timed as +∞, so another one runs; a fault that breaks the context still ends the plan, with its error.
+    /// Milliseconds per call of candidate <paramref name="name"/> on this plan's stream: an untimed call, a timed
+    /// one, then the best of up to 3 rounds of up to 10 calls, as many as fit <see cref="TimingBudgetMs"/> by the
+    /// timed call (at least one round of one), so that planning a large batch stays bounded. A candidate that fails
+    /// to launch here (too many registers for this device, say) is logged and timed as +∞, so another one runs; a
+    /// fault that breaks the context still ends the plan, with its error.
     /// </summary>
     private double TimeOnStream(string name, Action work)
     {
@@ -757,18 +762,28 @@ internal sealed class CudaPlan : IExecutionPlan
             _backend.Log($"CUDA: the candidate '{name}' cannot run here ({e.Message}); another one is used.");
             return double.PositiveInfinity;
         }
-        work();
-        var best = double.MaxValue;
-        for (var round = 0; round < 3; round++)
+        var best = Timed(1);
+        var (rounds, calls) = TimingRounds(best, TimingBudgetMs);
+        for (var round = 0; round < rounds; round++)
+            best = Math.Min(best, Timed(calls));
+        return best;
+
+        double Timed(int count)
         {
             start.Record(_stream);
-            for (var i = 0; i < 10; i++)
+            for (var i = 0; i < count; i++)
                 work();
             end.Record(_stream);
             end.Synchronize();
-            best = Math.Min(best, CudaEvent.ElapsedMilliseconds(start, end) / 10.0);
+            return CudaEvent.ElapsedMilliseconds(start, end) / count;
         }
-        return best;
+    }
+
+    /// <summary>Rounds and calls per round that time a candidate of <paramref name="callMs"/> within <paramref name="budgetMs"/>: 3 × 10 at most, 1 × 1 at least.</summary>
+    internal static (int Rounds, int Calls) TimingRounds(double callMs, double budgetMs)
+    {
+        var fits = callMs > 0 ? budgetMs / callMs : double.PositiveInfinity;
+        return fits >= 30 ? (3, 10) : fits >= 3 ? (3, (int)(fits / 3)) : (1, 1);
     }
 
     private void AddMaxPool(MaxPoolStep pool, TensorDims x, ulong input, ulong output)

@@ -38,7 +38,7 @@ const Kernel* find_kernel(const char* name);
 int kernel_count();
 const Kernel* kernel_at(int index);
 
-// Runs a whole grid on the CPU: blocks one after another, one OS thread per CUDA thread of a block,
+// Runs a whole grid on the CPU: blocks one after another, each CUDA thread of a block a fiber,
 // __shared__ poisoned at the start of every block. Returns "" on success, else a message naming the kernel,
 // the block and the file:line (barrier reached at different sites, a thread returning while others wait at
 // a barrier, a warp shuffle with lanes missing, a deadlock, a block larger than the runtime allows).
