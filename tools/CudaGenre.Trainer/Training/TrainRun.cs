@@ -121,6 +121,13 @@ internal static class TrainRun
         foreach (var problem in dataset.Problems)
             log.Log($"skipped {problem}");
         log.Log($"Data set {dataset.Root}: {dataset.Items.Count} images, {dataset.Problems.Count} skipped.");
+        var duplicates = DuplicateReport.Find(dataset);
+        if (duplicates.Groups.Count > 0)
+        {
+            log.Log($"{duplicates.Groups.Count} group(s) of identical images ({duplicates.RedundantFiles} redundant copies, {duplicates.ConflictingGroups.Count()} with different labels); each group is kept in one part of the split.");
+            foreach (var g in duplicates.ConflictingGroups)
+                log.Log($"  identical images with different labels, kept together: {string.Join(", ", g.Items.Select(i => i.File))}");
+        }
         SplitManifest split;
         if (options.Split is not null)
         {
@@ -129,10 +136,12 @@ internal static class TrainRun
             var missing = split.Entries.FirstOrDefault(e => !files.Contains(e.File));
             if (missing is not null)
                 throw new DataFileException(options.Split, $"lists '{missing.File}', which is not a usable image of {dataset.Root}");
+            foreach (var g in split.GroupsSplitApart(duplicates))
+                log.Log($"Warning: this split puts identical images in different parts: {string.Join(", ", g.Items.Select(i => i.File))}.");
         }
         else
         {
-            split = SplitManifest.Create(dataset.Items, options.SplitSeed);
+            split = SplitManifest.Create(dataset.Items, duplicates, options.SplitSeed);
         }
 
         log.Log($"Split {split.ShortHash}: {split.Part(SplitPart.Train).Count()} train / {split.Part(SplitPart.Validation).Count()} validation / {split.Part(SplitPart.Test).Count()} test.");
