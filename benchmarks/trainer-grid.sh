@@ -95,9 +95,14 @@ case $command in
       echo "The grid is already running (pid $pid); see $runs/grid.log." >&2
       exit 1
     fi
+    # It runs from copies of this script and the list in the runs folder: bash reads a script while running
+    # it, so editing (or checking out) the work tree must not change what a running grid executes.
+    cp "${BASH_SOURCE[0]}" "$runs/grid-runner.sh"
+    cp "$list" "$runs/grid-list.txt"
+    export CUDAGENRE_GTZAN=$gtzan CUDAGENRE_TRAINER=$trainer CUDAGENRE_RUNS=$runs GRID_THREADS=$threads
     # setsid: its own process group, so `stop` ends the grid and its current run together; nice 19 keeps it
     # from taking the cores from foreground work.
-    setsid nohup nice -n 19 "$0" run "$list" >>"$runs/grid.log" 2>&1 </dev/null &
+    setsid nohup nice -n 19 bash "$runs/grid-runner.sh" run "$runs/grid-list.txt" >>"$runs/grid.log" 2>&1 </dev/null &
     echo $! >"$pidfile"
     echo "Started the grid (pid $!, process group $!): log $runs/grid.log, runs in $runs."
     ;;
