@@ -149,7 +149,16 @@ public class DuplicateSplitTests
         var grouped = SplitManifest.Create(ds.Items, report, 42);
         Assert.Single(plain.GroupsSplitApart(report)); // the old split let one pair cross into validation
         Assert.Empty(grouped.GroupsSplitApart(report));
-        Assert.NotEqual(plain.Hash, grouped.Hash);
+        // Hashes from split_reference.py (next to this file), an independent Python implementation of the
+        // documented algorithm: with duplicates b1791aa0…, and without them a0ca1da9…, the split of the
+        // 2026-11-24 trainer runs (their config.json). The duplicate-aware split moves pop00071 (the copy of
+        // validation's pop00067) from train to validation and pop00021 from validation to train; test is unchanged.
+        Assert.Equal("b1791aa0d2776ad62a7ae8d15e5a15e3304f56947f33d111c3f0bdfe4312af32", grouped.Hash);
+        Assert.Equal("a0ca1da9a79b1ef153fa7059d01b793640ecc352b35df592949009cd8a4b485c", plain.Hash);
+        var moved = plain.Entries.Zip(grouped.Entries).Where(p => p.First.Split != p.Second.Split).Select(p => (p.First.File, p.First.Split, p.Second.Split));
+        Assert.Equal(
+            [("images_original/pop/pop00021.png", SplitPart.Validation, SplitPart.Train), ("images_original/pop/pop00071.png", SplitPart.Train, SplitPart.Validation)],
+            moved);
     }
 
     private static string MakeData(TempFolder temp, int perGenre, ulong seed)
