@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using CudaGenre.Core;
 using CudaGenre.Core.Models;
 using CudaGenre.Trainer.Cli;
+using CudaGenre.Trainer.Models;
 using CudaGenre.Trainer.Training;
 using static TorchSharp.torch;
 
@@ -106,6 +107,30 @@ public sealed class CheckpointTests : IClassFixture<TrainRunTests.TinySynth>
         Assert.Equal(1e-3, new TrainingSettings().LearningRateAt(30));
         Assert.Throws<ArgumentException>(() => (step with { StepGamma = 0 }).Validate());
         Assert.Throws<ArgumentException>(() => TrainingSettings.ParseSchedule("linear"));
+    }
+
+    [Fact]
+    public void The_optimizer_uses_the_scheduled_rate()
+    {
+        // A step schedule that multiplies the rate by 1e-12 after epoch 1: epoch 2 must then barely move the
+        // weights (an Adam step is about lr in size), while at a constant rate it moves them clearly. The
+        // checkpoints hold the weights after each epoch (not the best epoch's).
+        static double Change(TrainingSettings settings)
+        {
+            var graph = ModelGraph.Build(ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputHeight = 16, InputWidth = 24, CnnWidths = [8, 16, 16] });
+            manual_seed(3);
+            using var model = new GraphModule(graph);
+            var train = TinyData.Make(2, 16, 24, seed: 1);
+            var weights = new List<float[]>();
+            new TrainingLoop(model, graph.IsHead, settings, 10, new RecordingObserver()).Run(
+                train, train, CancellationToken.None, saveCheckpoint: c => weights.Add(c.Model["classifier.weight"].data<float>().ToArray()));
+            Assert.Equal(2, weights.Count);
+            return weights[0].Zip(weights[1]).Max(p => Math.Abs(p.First - p.Second));
+        }
+
+        var constant = new TrainingSettings { Epochs = 2, BatchSize = 5, LearningRate = 1e-2, Seed = 1 };
+        Assert.True(Change(constant) > 1e-3, "a constant rate moves the weights");
+        Assert.True(Change(constant with { Schedule = LearningRateSchedule.Step, StepEpochs = 1, StepGamma = 1e-12 }) < 1e-7, "a rate of 1e-14 barely moves them");
     }
 
     [Fact]
