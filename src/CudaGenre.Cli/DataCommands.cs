@@ -24,7 +24,7 @@ internal static class DataCommands
         var dir = new Argument<string>("dir") { Description = "A GTZAN root (holding images_original/ or genres_original/) or a folder of genre folders." };
         var audio = new Option<bool>("--audio") { Description = "Inspect the audio clips (genres_original/*.wav, genres/*.au) instead of the images." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON instead of tables." };
-        var command = new Command("info", "Count files per genre, list their formats, and report every unreadable file by name (each file is decoded).")
+        var command = new Command("info", "Count files per genre, list their formats, report every unreadable file by name (each file is decoded), and list exact duplicates (files of identical content, by SHA-256).")
         {
             dir, audio, json,
         };
@@ -37,7 +37,7 @@ internal static class DataCommands
             var ds = quiet
                 ? GtzanDataset.Open(root, kind, verify: true)
                 : CliRunner.WithProgress($"Reading {listed.Items.Count} files", listed.Items.Count, p => GtzanDataset.Open(root, kind, verify: true, p));
-            var summary = DatasetSummary.Of(ds);
+            var summary = DatasetSummary.Of(ds, DuplicateReport.Find(ds));
             if (quiet)
                 Console.WriteLine(JsonSerializer.Serialize(summary, CliJsonContext.Default.DatasetSummary));
             else
@@ -56,7 +56,7 @@ internal static class DataCommands
         var test = new Option<double>("--test") { Description = "Fraction for the test.", DefaultValueFactory = _ => 0.1 };
         var audio = new Option<bool>("--audio") { Description = "Split the audio clips instead of the images." };
         var output = new Option<string>("--out", "-o") { Description = "Where to write the manifest (JSON).", DefaultValueFactory = _ => "split.json" };
-        var command = new Command("split", "Make a stratified, seeded train/validation/test split and save it as a manifest (JSON: file, label, split) with its hash.")
+        var command = new Command("split", "Make a stratified, seeded train/validation/test split and save it as a manifest (JSON: file, label, split) with its hash. Files of identical content (SHA-256) are kept in one part.")
         {
             dir, seed, train, validation, test, audio, output,
         };
@@ -65,10 +65,13 @@ internal static class DataCommands
             var kind = parse.GetValue(audio) ? MediaKind.Audio : MediaKind.Image;
             var ds = GtzanDataset.Open(parse.GetValue(dir)!, kind);
             var fractions = new SplitFractions(parse.GetValue(train), parse.GetValue(validation), parse.GetValue(test));
-            var manifest = SplitManifest.Create(ds.Items, parse.GetValue(seed), fractions);
+            var duplicates = DuplicateReport.Find(ds);
+            var manifest = SplitManifest.Create(ds.Items, duplicates, parse.GetValue(seed), fractions);
             var path = Path.GetFullPath(parse.GetValue(output)!);
             manifest.Save(path);
             PrintSplit(manifest);
+            if (duplicates.Groups.Count > 0)
+                AnsiConsole.MarkupLineInterpolated($"{duplicates.Groups.Count} group(s) of identical files ({duplicates.RedundantFiles} redundant copies) were each kept in one part; `cudagenre data info` lists them.");
             AnsiConsole.MarkupLineInterpolated($"Wrote [bold]{path}[/] (split {manifest.ShortHash}, seed {manifest.Seed}). File names were not decoded; run `cudagenre data info` to check the files.");
             return 0;
         }));
@@ -83,6 +86,7 @@ internal static class DataCommands
             table.AddRow(g.Genre, g.Files.ToString(), string.Join(", ", g.Formats.Select(f => $"{f.Key} ×{f.Value}")));
         table.AddRow("[bold]total[/]", $"[bold]{s.Total}[/]", "");
         AnsiConsole.Write(table);
+        PrintDuplicates(s);
         if (s.Problems.Count == 0)
         {
             AnsiConsole.MarkupLine("[green]No problems found:[/] every file decoded.");
@@ -91,6 +95,24 @@ internal static class DataCommands
         AnsiConsole.MarkupLineInterpolated($"[yellow]{s.Problems.Count} problem(s); these were skipped:[/]");
         foreach (var p in s.Problems)
             AnsiConsole.MarkupLineInterpolated($"  [yellow]{p.File}[/]: {p.Problem}");
+    }
+
+    private static void PrintDuplicates(DatasetSummary s)
+    {
+        if (s.Duplicates is null)
+            return;
+        if (s.Duplicates.Groups.Count == 0)
+        {
+            AnsiConsole.MarkupLine("[green]No duplicates:[/] every file's content (SHA-256) is unique.");
+            return;
+        }
+        var d = s.Duplicates;
+        AnsiConsole.MarkupLineInterpolated($"[yellow]{d.Groups.Count} group(s) of identical files[/] (same SHA-256): {d.Files} files, {d.Redundant} redundant copies; {d.LabelConflicts} group(s) with different labels. `data split` and `train` keep each group in one part.");
+        foreach (var g in d.Groups)
+        {
+            var note = g.LabelsDiffer ? "  [red]different labels[/]" : "";
+            AnsiConsole.MarkupLine($"  {Markup.Escape(string.Join(" = ", g.Files))}  ({Markup.Escape(g.Sha256[..12])}…){note}");
+        }
     }
 
     public static void PrintSplit(SplitManifest manifest)
@@ -114,9 +136,9 @@ internal static class DataCommands
 }
 
 /// <summary>The machine-readable form of <c>data info</c>.</summary>
-internal sealed record DatasetSummary(string Root, string Folder, string Kind, int Total, IReadOnlyList<GenreSummary> Genres, IReadOnlyList<DatasetProblem> Problems)
+internal sealed record DatasetSummary(string Root, string Folder, string Kind, int Total, IReadOnlyList<GenreSummary> Genres, IReadOnlyList<DatasetProblem> Problems, DuplicateSummary? Duplicates = null)
 {
-    public static DatasetSummary Of(GtzanDataset ds)
+    public static DatasetSummary Of(GtzanDataset ds, DuplicateReport? duplicates = null)
     {
         var genres = Core.Genres.Names.Select((name, label) =>
         {
@@ -124,9 +146,21 @@ internal sealed record DatasetSummary(string Root, string Folder, string Kind, i
             var formats = items.GroupBy(i => i.Format ?? "?").OrderByDescending(g => g.Count()).ToDictionary(g => g.Key, g => g.Count());
             return new GenreSummary(name, items.Count, formats);
         }).ToList();
-        return new(ds.Root, ds.Folder, ds.Kind.ToString().ToLowerInvariant(), ds.Items.Count, genres, ds.Problems);
+        return new(ds.Root, ds.Folder, ds.Kind.ToString().ToLowerInvariant(), ds.Items.Count, genres, ds.Problems, duplicates is null ? null : DuplicateSummary.Of(duplicates));
     }
 }
+
+/// <summary>The duplicates part of <c>data info</c>: every group of identical files.</summary>
+internal sealed record DuplicateSummary(int Files, int Redundant, int LabelConflicts, IReadOnlyList<DuplicateGroupSummary> Groups)
+{
+    public static DuplicateSummary Of(DuplicateReport report) => new(
+        report.Groups.Sum(g => g.Items.Count),
+        report.RedundantFiles,
+        report.ConflictingGroups.Count(),
+        [.. report.Groups.Select(g => new DuplicateGroupSummary(g.Sha256, [.. g.Items.Select(i => i.File)], [.. g.Items.Select(i => i.Genre)], g.LabelsDiffer))]);
+}
+
+internal sealed record DuplicateGroupSummary(string Sha256, IReadOnlyList<string> Files, IReadOnlyList<string> Genres, bool LabelsDiffer);
 
 internal sealed record GenreSummary(string Genre, int Files, IReadOnlyDictionary<string, int> Formats);
 

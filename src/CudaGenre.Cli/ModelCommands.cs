@@ -82,7 +82,7 @@ internal static class ModelCommands
             var quiet = parse.GetValue(json);
             using var session = engine.Open(modelPath, parse, quiet);
             var ds = GtzanDataset.Open(parse.GetValue(data)!, MediaKind.Image);
-            var splitManifest = parse.GetValue(manifest) is { } manifestPath ? SplitManifest.Load(manifestPath) : SplitManifest.Create(ds.Items, parse.GetValue(seed));
+            var splitManifest = parse.GetValue(manifest) is { } manifestPath ? SplitManifest.Load(manifestPath) : SplitManifest.Create(ds, parse.GetValue(seed));
             var part = parse.GetValue(split)!.ToLowerInvariant();
             var entries = part switch
             {

@@ -64,7 +64,7 @@ internal static class SynthCommand
         SplitManifest? split = null;
         if (writeSplit)
         {
-            split = SplitManifest.Create(ds.Items, options.Seed);
+            split = SplitManifest.Create(ds, options.Seed);
             var path = Path.Combine(outputDir, "split.json");
             split.Save(path);
             DataCommands.PrintSplit(split);

@@ -39,6 +39,12 @@ public sealed record SplitEntry(string File, int Label, SplitPart Split);
 /// half away from zero; at least 1 each when n ≥ 3 and the fraction is positive), taken in shuffled
 /// order; the rest go to train. Each genre is thus split in the same proportions (stratified), and
 /// adding a genre's files does not move another genre's.
+/// <para>Exact duplicates (<see cref="DuplicateReport"/>, same file content) stay together: within a genre,
+/// the copies of a group form one unit at the place of the first copy in shuffled order, and each unit goes
+/// to test if all of it still fits in the test quota, else to validation if it fits there, else to train.
+/// A group whose copies have different labels is placed by the lowest label; the other genres put their
+/// copies on the same side (counted against their quotas first). With no duplicates this is exactly the
+/// rule above, so a data set without copies splits as before.</para>
 /// </remarks>
 public sealed class SplitManifest
 {
@@ -80,12 +86,30 @@ public sealed class SplitManifest
         return counts;
     }
 
-    /// <summary>Splits <paramref name="items"/> (see the remarks for the exact algorithm).</summary>
+    /// <summary>Splits <paramref name="items"/> (see the remarks for the exact algorithm), with no duplicate groups.</summary>
     public static SplitManifest Create(IEnumerable<DatasetItem> items, ulong seed = 42, SplitFractions? fractions = null)
+        => Create(items, DuplicateReport.None, seed, fractions);
+
+    /// <summary>Splits the items of <paramref name="dataset"/>, keeping files of identical content (found by hashing every file) on one side.</summary>
+    public static SplitManifest Create(GtzanDataset dataset, ulong seed = 42, SplitFractions? fractions = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        return Create(dataset.Items, DuplicateReport.Find(dataset), seed, fractions);
+    }
+
+    /// <summary>
+    /// Splits <paramref name="items"/> (see the remarks for the exact algorithm), keeping every group of
+    /// <paramref name="duplicates"/> in one part.
+    /// </summary>
+    public static SplitManifest Create(IEnumerable<DatasetItem> items, DuplicateReport duplicates, ulong seed = 42, SplitFractions? fractions = null)
     {
         ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(duplicates);
         fractions ??= SplitFractions.Default;
         var entries = new List<SplitEntry>();
+        // A group that spans genres (copies with different labels) is placed by the first genre, in label
+        // order, that holds one of its files; later genres put their copies on the same side.
+        var placed = new Dictionary<int, SplitPart>();
         foreach (var genre in items.GroupBy(i => i.Label).OrderBy(g => g.Key))
         {
             var files = genre.Select(i => i.File).Order(StringComparer.Ordinal).ToArray();
@@ -97,14 +121,67 @@ public sealed class SplitManifest
             var validation = PartSize(files.Length, fractions.Validation);
             if (test + validation > files.Length)
                 throw new ArgumentException($"Genre '{Genres.NameOf(genre.Key)}' has {files.Length} files: too few for the requested split.", nameof(items));
-            for (var i = 0; i < files.Length; i++)
+
+            // Units in shuffled order: a file alone, or all of this genre's files of one duplicate group
+            // (at the place of its first member). With no duplicates every unit is one file and this is
+            // exactly "the first `test` files to test, the next `validation` to validation".
+            var units = new List<(int Group, List<string> Files)>();
+            var unitOfGroup = new Dictionary<int, int>();
+            foreach (var file in files)
             {
-                var part = i < test ? SplitPart.Test : i < test + validation ? SplitPart.Validation : SplitPart.Train;
-                entries.Add(new(files[i], genre.Key, part));
+                var group = duplicates.GroupOf(file);
+                if (group >= 0 && unitOfGroup.TryGetValue(group, out var u))
+                {
+                    units[u].Files.Add(file);
+                    continue;
+                }
+                if (group >= 0)
+                    unitOfGroup[group] = units.Count;
+                units.Add((group, [file]));
+            }
+
+            // Copies already placed by an earlier genre count against this genre's quotas first.
+            int inTest = 0, inValidation = 0;
+            foreach (var (group, unitFiles) in units)
+            {
+                if (group >= 0 && placed.TryGetValue(group, out var earlier))
+                {
+                    inTest += earlier == SplitPart.Test ? unitFiles.Count : 0;
+                    inValidation += earlier == SplitPart.Validation ? unitFiles.Count : 0;
+                }
+            }
+            foreach (var (group, unitFiles) in units)
+            {
+                SplitPart part;
+                if (group >= 0 && placed.TryGetValue(group, out var earlier))
+                {
+                    part = earlier;
+                }
+                else
+                {
+                    // A unit goes to the first part that still has room for all of it.
+                    part = inTest + unitFiles.Count <= test ? SplitPart.Test
+                        : inValidation + unitFiles.Count <= validation ? SplitPart.Validation
+                        : SplitPart.Train;
+                    inTest += part == SplitPart.Test ? unitFiles.Count : 0;
+                    inValidation += part == SplitPart.Validation ? unitFiles.Count : 0;
+                    if (group >= 0)
+                        placed[group] = part;
+                }
+                foreach (var file in unitFiles)
+                    entries.Add(new(file, genre.Key, part));
             }
         }
         entries.Sort((a, b) => string.CompareOrdinal(a.File, b.File));
         return new SplitManifest(seed, fractions, entries);
+    }
+
+    /// <summary>The duplicate groups of <paramref name="duplicates"/> whose files this split puts in more than one part (files not in the split are ignored).</summary>
+    public IReadOnlyList<DuplicateGroup> GroupsSplitApart(DuplicateReport duplicates)
+    {
+        ArgumentNullException.ThrowIfNull(duplicates);
+        var partOf = Entries.ToDictionary(e => e.File, e => e.Split, StringComparer.Ordinal);
+        return [.. duplicates.Groups.Where(g => g.Items.Select(i => partOf.TryGetValue(i.File, out var p) ? (SplitPart?)p : null).OfType<SplitPart>().Distinct().Count() > 1)];
     }
 
     /// <summary>Writes the manifest as indented JSON (atomically).</summary>

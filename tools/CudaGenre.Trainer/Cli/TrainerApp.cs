@@ -20,6 +20,7 @@ internal static class TrainerApp
         root.Subcommands.Add(CreateTrain());
         root.Subcommands.Add(ExportRandomCommand.Create());
         root.Subcommands.Add(ConvertResNet18Command.Create());
+        root.Subcommands.Add(GridSummaryCommand.Create());
         return root;
     }
 
@@ -41,7 +42,11 @@ internal static class TrainerApp
         var augment = new Option<bool>("--augment") { Description = "Augment training images: random time crop (80-100 % of the width), 2 time and 2 frequency masks (each up to 10 %)." };
         var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the classifier head (backbone weights and BatchNorm statistics fixed). Use with --pretrained." };
         var pretrained = new Option<string?>("--pretrained") { Description = "Start from these weights (safetensors, torchvision/timm names, e.g. resnet18_imagenet.safetensors from convert-resnet18); the classifier is replaced." };
-        var patience = new Option<int>("--patience") { Description = "Stop when validation balanced accuracy has not improved for this many epochs (0 = never).", DefaultValueFactory = _ => 0 };
+        var patience = new Option<int>("--patience") { Description = "Early stopping: stop when validation balanced accuracy has not improved for this many epochs (0 = never).", DefaultValueFactory = _ => 0 };
+        var schedule = new Option<string>("--lr-schedule") { Description = "Learning-rate schedule, per epoch: constant, cosine (to 0 at the last epoch) or step (× --lr-step-gamma every --lr-step-epochs).", DefaultValueFactory = _ => "constant" };
+        var stepEpochs = new Option<int>("--lr-step-epochs") { Description = "Step schedule: epochs between decays.", DefaultValueFactory = _ => 10 };
+        var stepGamma = new Option<double>("--lr-step-gamma") { Description = "Step schedule: factor at each decay.", DefaultValueFactory = _ => 0.1 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint (written after every epoch), exactly as if it had not stopped. Give only --resume RUN (and optionally --threads), or the run's full original command line, which is then checked against the run's config.json." };
         var output = new Option<string?>("--out", "-o") { Description = "Run folder. Default: runs/<arch>-<head>-<UTC time>." };
         var threads = new Option<int>("--threads") { Description = "libtorch threads (torch.set_num_threads); 0 = one per core.", DefaultValueFactory = _ => 0 };
         var referenceLimit = new Option<int>("--reference-limit") { Description = "Most test inputs stored in reference.safetensors (all if fewer; else a seeded subset; at least 64).", DefaultValueFactory = _ => 256 };
@@ -52,14 +57,28 @@ internal static class TrainerApp
             and still writes everything from the best checkpoint so far.
             """)
         {
-            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, output, threads, referenceLimit,
+            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
         };
+        // The options that say what a run computes (everything but --resume, --out and --threads).
+        Option[] runDefining = [data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
         command.SetAction(parse => CommandRunner.Run(token =>
         {
             var architecture = ParseArchitecture(parse.GetValue(arch)!);
             var classifier = ParseHead(parse.GetValue(head)!);
             var size = parse.GetValue(inputSize) is { } text ? CommandRunner.ParseInputSize(text) : ((int, int)?)null;
-            var outDir = parse.GetValue(output)
+            var resumeDir = parse.GetValue(resume);
+            if (resumeDir is not null && parse.GetValue(output) is { } o && Path.GetFullPath(o) != Path.GetFullPath(resumeDir))
+                throw new ArgumentException($"--out {o} and --resume {resumeDir} name different folders; --resume continues the run in its own folder.");
+            if (resumeDir is not null && !runDefining.Any(opt => parse.GetResult(opt) is { Implicit: false }))
+            {
+                // Only the folder: everything comes from its config.json.
+                var stored = RunOptionsJson.Read(Path.GetFullPath(resumeDir), parse.GetValue(threads));
+                stored.Training.Validate();
+                TrainRun.Execute(stored, token, resume: true);
+                return 0;
+            }
+
+            var outDir = resumeDir ?? parse.GetValue(output)
                 ?? Path.Combine("runs", $"{architecture.Name()}-{classifier.Name()}-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
             var options = new RunOptions
             {
@@ -85,10 +104,22 @@ internal static class TrainerApp
                     FreezeBackbone = parse.GetValue(freeze),
                     Augmentation = parse.GetValue(augment) ? Augmentation.Default : Augmentation.None,
                     Patience = parse.GetValue(patience),
+                    Schedule = TrainingSettings.ParseSchedule(parse.GetValue(schedule)!),
+                    StepEpochs = parse.GetValue(stepEpochs),
+                    StepGamma = parse.GetValue(stepGamma),
                 },
             };
             options.Training.Validate();
-            TrainRun.Execute(options, token);
+            if (resumeDir is not null)
+            {
+                // A full command line with --resume (what the grid runner gives): it must be the run's own.
+                var stored = RunOptionsJson.Read(Path.GetFullPath(resumeDir), options.Threads);
+                var differences = RunOptionsJson.Differences(RunOptionsJson.ToJson(stored), RunOptionsJson.ToJson(options));
+                if (differences.Count > 0)
+                    throw new ArgumentException($"The command line does not match the run being resumed ({Path.GetFullPath(resumeDir)}/config.json): {string.Join("; ", differences)}. Give only --resume RUN to continue it as it was started.");
+            }
+
+            TrainRun.Execute(options, token, resume: resumeDir is not null);
             return 0;
         }));
         return command;

@@ -36,26 +36,36 @@ internal static class TrainRun
     /// <param name="cancellation">Ctrl+C.</param>
     /// <param name="interactive">Progress bars (true) or plain lines (false); null: bars when the console is a terminal.</param>
     /// <param name="watcher">Also told of every step and epoch (tests use it to cancel at a chosen step).</param>
-    public static RunResult Execute(RunOptions options, CancellationToken cancellation, bool? interactive = null, ITrainingObserver? watcher = null)
+    /// <param name="resume">Continue the run in <c>options.Output</c> from its checkpoint (the options must be the run's own).</param>
+    public static RunResult Execute(RunOptions options, CancellationToken cancellation, bool? interactive = null, ITrainingObserver? watcher = null, bool resume = false)
     {
         var folder = Path.GetFullPath(options.Output);
+        var checkpointPath = Path.Combine(folder, Checkpoint.FileName);
+        var fingerprint = RunOptionsJson.Fingerprint(options);
+        using var checkpoint = resume ? OpenCheckpoint(folder, checkpointPath, fingerprint) : null;
+        if (!resume && File.Exists(checkpointPath))
+            throw new ArgumentException($"{folder} holds the checkpoint of an earlier run: continue it with `train --resume {folder}`, or choose another --out.");
         Directory.CreateDirectory(folder);
         using var log = new RunLog(Path.Combine(folder, "train.log"), interactive);
         var started = DateTime.UtcNow;
         Torch.Configure(options.Threads);
-        log.Log($"{TrainerInfo.Version} — run folder {folder}");
+        log.Log($"{TrainerInfo.Version} — run folder {folder}{(resume ? $" — resuming after epoch {checkpoint!.Epoch}" : "")}");
         log.Log($"libtorch {Torch.Describe()}");
 
         var (dataset, split) = OpenData(options, log, cancellation);
+        if (checkpoint is not null && checkpoint.SplitHash != split.Hash)
+            throw new DataFileException(checkpointPath, $"was trained on split {checkpoint.SplitHash[..Math.Min(12, checkpoint.SplitHash.Length)]}…, but the data now splits as {split.ShortHash}…: the data set changed, so the run cannot continue");
         split.Save(Path.Combine(folder, "split.json"));
         var spec = MakeSpec(options, split, log);
         var graph = ModelGraph.Build(spec);
-        WriteConfig(folder, options, spec, dataset, split, started);
+        if (!resume)
+            WriteConfig(folder, options, spec, dataset, split, started);
 
         // Weights (and dropout) are drawn from libtorch's generator: seed it right before the model is built.
+        // A resumed run then overwrites weights and generator state from the checkpoint.
         manual_seed(unchecked((long)options.Training.Seed));
         using var model = new GraphModule(graph);
-        if (options.Pretrained is not null)
+        if (options.Pretrained is not null && !resume)
         {
             var file = SafetensorsFile.Read(options.Pretrained);
             var copied = StateDict.LoadInto(model, graph, file, skipHead: true);
@@ -73,7 +83,15 @@ internal static class TrainRun
         log.Log(string.Create(CultureInfo.InvariantCulture, $"Loaded {train.Count} train, {validation.Count} validation, {test.Count} test images at {settings.Width}×{settings.Height} in {clock.Elapsed.TotalSeconds:0.0} s."));
 
         var loop = new TrainingLoop(model, graph.IsHead, options.Training, spec.ClassCount, watcher is null ? log : new BothObservers(log, watcher));
-        var outcome = log.WithProgress(() => loop.Run(train, validation, cancellation));
+        void SaveCheckpoint(Checkpoint c)
+        {
+            c.OptionsFingerprint = fingerprint;
+            c.SplitHash = split.Hash;
+            c.Save(checkpointPath);
+            WriteProgress(folder, options, c);
+        }
+
+        var outcome = log.WithProgress(() => loop.Run(train, validation, cancellation, checkpoint, SaveCheckpoint));
         log.Log(string.Create(CultureInfo.InvariantCulture, $"Best epoch {outcome.Best.Epoch}: validation balanced accuracy {outcome.Best.ValidationBalancedAccuracy:0.000}. Mean training time per epoch {outcome.SecondsPerEpoch:0.0} s."));
 
         // The model now holds the best checkpoint, in eval mode.
@@ -94,6 +112,40 @@ internal static class TrainRun
         if (outcome.Cancelled)
             log.Log("The run was cancelled; every file above comes from the best checkpoint reached before the cancel.");
         return new RunResult(folder, outcome, testEval, interval);
+    }
+
+    private static Checkpoint OpenCheckpoint(string folder, string checkpointPath, string fingerprint)
+    {
+        if (!File.Exists(Path.Combine(folder, "config.json")))
+            throw new DataFileException(folder, "not a run folder: it has no config.json");
+        if (!File.Exists(checkpointPath))
+            throw new DataFileException(folder, $"has no {Checkpoint.FileName}: no epoch of this run finished. Start it again without --resume (same --out).");
+        var checkpoint = Checkpoint.Load(checkpointPath);
+        if (checkpoint.OptionsFingerprint != fingerprint)
+        {
+            checkpoint.Dispose();
+            throw new DataFileException(checkpointPath, "was written for other options than the ones given now (config.json's options block was edited, or the checkpoint is from another run)");
+        }
+        return checkpoint;
+    }
+
+    /// <summary>progress.json: where an unfinished run stands (the grid summary reads it).</summary>
+    private static void WriteProgress(string folder, RunOptions options, Checkpoint c)
+    {
+        var best = c.Epochs[c.BestEpoch - 1];
+        var progress = new JsonObject
+        {
+            ["format"] = "cudagenre-progress/1",
+            ["updated"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture),
+            ["epoch"] = c.Epoch,
+            ["epochs"] = options.Training.Epochs,
+            ["stoppedEarly"] = c.StoppedEarly,
+            ["bestEpoch"] = c.BestEpoch,
+            ["bestValidationBalancedAccuracy"] = best.ValidationBalancedAccuracy,
+            ["secondsPerEpoch"] = c.TrainSeconds.Count > 0 ? c.TrainSeconds.Average() : null,
+            ["curves"] = MetricsJson.ToJson(c.Epochs),
+        };
+        AtomicFile.WriteText(Path.Combine(folder, "progress.json"), progress.ToJsonString(JsonOptions.Indented));
     }
 
     private static (GtzanDataset Dataset, SplitManifest Split) OpenData(RunOptions options, RunLog log, CancellationToken cancellation)
@@ -121,6 +173,13 @@ internal static class TrainRun
         foreach (var problem in dataset.Problems)
             log.Log($"skipped {problem}");
         log.Log($"Data set {dataset.Root}: {dataset.Items.Count} images, {dataset.Problems.Count} skipped.");
+        var duplicates = DuplicateReport.Find(dataset);
+        if (duplicates.Groups.Count > 0)
+        {
+            log.Log($"{duplicates.Groups.Count} group(s) of identical images ({duplicates.RedundantFiles} redundant copies, {duplicates.ConflictingGroups.Count()} with different labels); each group is kept in one part of the split.");
+            foreach (var g in duplicates.ConflictingGroups)
+                log.Log($"  identical images with different labels, kept together: {string.Join(", ", g.Items.Select(i => i.File))}");
+        }
         SplitManifest split;
         if (options.Split is not null)
         {
@@ -129,10 +188,12 @@ internal static class TrainRun
             var missing = split.Entries.FirstOrDefault(e => !files.Contains(e.File));
             if (missing is not null)
                 throw new DataFileException(options.Split, $"lists '{missing.File}', which is not a usable image of {dataset.Root}");
+            foreach (var g in split.GroupsSplitApart(duplicates))
+                log.Log($"Warning: this split puts identical images in different parts: {string.Join(", ", g.Items.Select(i => i.File))}.");
         }
         else
         {
-            split = SplitManifest.Create(dataset.Items, options.SplitSeed);
+            split = SplitManifest.Create(dataset.Items, duplicates, options.SplitSeed);
         }
 
         log.Log($"Split {split.ShortHash}: {split.Part(SplitPart.Train).Count()} train / {split.Part(SplitPart.Validation).Count()} validation / {split.Part(SplitPart.Test).Count()} test.");
@@ -183,6 +244,10 @@ internal static class TrainRun
             ["weightDecay"] = t.WeightDecay,
             ["seed"] = t.Seed,
             ["patience"] = t.Patience,
+            ["earlyStopping"] = t.Patience > 0 ? $"on validation balanced accuracy, patience {t.Patience} epochs" : "none",
+            ["lrSchedule"] = t.ScheduleName,
+            ["lrStepEpochs"] = t.Schedule == LearningRateSchedule.Step ? t.StepEpochs : null,
+            ["lrStepGamma"] = t.Schedule == LearningRateSchedule.Step ? t.StepGamma : null,
             ["freezeBackbone"] = t.FreezeBackbone,
             ["augmentation"] = JsonSerializer.SerializeToNode(new
             {
@@ -198,6 +263,8 @@ internal static class TrainRun
             ["cores"] = Environment.ProcessorCount,
             ["referenceLimit"] = options.ReferenceLimit,
             ["spec"] = JsonNode.Parse(spec.ToJson()),
+            // What `train --resume` rebuilds the run from (its hash is in every checkpoint).
+            ["options"] = RunOptionsJson.ToJson(options),
         };
         AtomicFile.WriteText(Path.Combine(folder, "config.json"), config.ToJsonString(JsonOptions.Indented));
     }

@@ -78,7 +78,12 @@ internal sealed class TrainingLoop
     /// the best epoch's weights, in eval mode. A cancel stops after the current step; if no epoch finished
     /// by then, the weights so far are validated and count as a partial epoch, so there is always a best.
     /// </summary>
-    public TrainingOutcome Run(SpectrogramSet train, SpectrogramSet validation, CancellationToken cancellation)
+    /// <param name="train">Training set.</param>
+    /// <param name="validation">Validation set.</param>
+    /// <param name="cancellation">Ctrl+C.</param>
+    /// <param name="resume">A checkpoint to continue from (after its epoch), or null to start at epoch 1.</param>
+    /// <param name="saveCheckpoint">Called after every finished epoch with the state to continue from; the loop disposes it afterwards.</param>
+    public TrainingOutcome Run(SpectrogramSet train, SpectrogramSet validation, CancellationToken cancellation, Checkpoint? resume = null, Action<Checkpoint>? saveCheckpoint = null)
     {
         var parameters = new List<Parameter>();
         foreach (var (name, parameter) in _model.named_parameters())
@@ -101,10 +106,33 @@ internal sealed class TrainingLoop
         var batchSize = _settings.BatchSize;
         var batchBuffer = new float[batchSize * train.InputLength];
         var order = new int[train.Count];
+        var firstEpoch = 1;
+        if (resume is not null)
+        {
+            // Weights, Adam's moments and step counts, the generator and the curves: after this the loop
+            // is where an uninterrupted run would be at the start of epoch resume.Epoch + 1.
+            LoadState(resume.Model);
+            using (var reader = new BinaryReader(new MemoryStream(resume.Optimizer)))
+                optimizer.load_state_dict(reader);
+            set_rng_state(tensor(resume.RandomState));
+            epochs.AddRange(resume.Epochs);
+            trainSeconds.AddRange(resume.TrainSeconds);
+            best = resume.Epochs[resume.BestEpoch - 1];
+            bestState = Clone(resume.Best);
+            stoppedEarly = resume.StoppedEarly;
+            firstEpoch = resume.StoppedEarly ? int.MaxValue : resume.Epoch + 1;
+            _observer.Log($"Resumed after epoch {resume.Epoch} (best so far: epoch {best.Epoch}, validation balanced accuracy {best.ValidationBalancedAccuracy:0.000}){(resume.StoppedEarly ? "; its patience had run out, so no epoch is left" : "")}.");
+        }
+
         try
         {
-            for (var epoch = 1; epoch <= _settings.Epochs; epoch++)
+            for (var epoch = firstEpoch; epoch <= _settings.Epochs; epoch++)
             {
+                var rate = _settings.LearningRateAt(epoch);
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = rate;
+                if (_settings.Schedule != LearningRateSchedule.Constant)
+                    _observer.Log($"epoch {epoch}: learning rate {rate:G4} ({_settings.ScheduleName} schedule)");
                 // One stream per epoch: a run resumed at epoch k would see the same order as an uninterrupted one.
                 var random = new SeededRandom(SeededRandom.Mix(_settings.Seed, 0x7472_6169_6e, (ulong)epoch));
                 for (var i = 0; i < order.Length; i++)
@@ -176,9 +204,15 @@ internal sealed class TrainingLoop
                     break;
                 }
 
-                if (_settings.Patience > 0 && epoch - best!.Epoch >= _settings.Patience)
+                stoppedEarly = _settings.Patience > 0 && epoch - best!.Epoch >= _settings.Patience;
+                if (saveCheckpoint is not null)
                 {
-                    stoppedEarly = true;
+                    using var checkpoint = MakeCheckpoint(optimizer, epochs, best!, bestState!, trainSeconds, stoppedEarly);
+                    saveCheckpoint(checkpoint);
+                }
+
+                if (stoppedEarly)
+                {
                     _observer.Log($"No better validation balanced accuracy for {_settings.Patience} epochs: stopping after epoch {epoch}.");
                     break;
                 }
@@ -249,6 +283,51 @@ internal sealed class TrainingLoop
         }
     }
 
+    private Checkpoint MakeCheckpoint(Adam optimizer, List<EpochMetrics> epochs, EpochMetrics best, Dictionary<string, Tensor> bestState, List<double> trainSeconds, bool stoppedEarly)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
+            optimizer.save_state_dict(writer);
+        using var random = get_rng_state();
+        var model = CopyState();
+        return new Checkpoint
+        {
+            OptionsFingerprint = "",
+            SplitHash = "",
+            Epoch = epochs[^1].Epoch,
+            Epochs = [.. epochs],
+            BestEpoch = best.Epoch,
+            TrainSeconds = [.. trainSeconds],
+            StoppedEarly = stoppedEarly,
+            Model = model,
+            // The best state stays the loop's; the checkpoint only borrows it (Checkpoint.Dispose frees Model).
+            Best = new BorrowedState(bestState),
+            Optimizer = buffer.ToArray(),
+            RandomState = random.data<byte>().ToArray(),
+        };
+    }
+
+    private void LoadState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, value) in _model.state_dict())
+        {
+            if (!state.TryGetValue(name, out var saved))
+                throw new InvalidDataException($"The checkpoint has no tensor '{name}': it is from another model.");
+            if (!saved.shape.SequenceEqual(value.shape) || saved.dtype != value.dtype)
+                throw new InvalidDataException($"The checkpoint's '{name}' is {saved.dtype} [{string.Join(", ", saved.shape)}]; the model's is {value.dtype} [{string.Join(", ", value.shape)}].");
+            value.copy_(saved);
+        }
+    }
+
+    private static Dictionary<string, Tensor> Clone(IReadOnlyDictionary<string, Tensor> state)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, value) in state)
+            copy[name] = value.detach().clone().DetachFromDisposeScope();
+        return copy;
+    }
+
     private Dictionary<string, Tensor> CopyState()
     {
         var copy = new Dictionary<string, Tensor>();
@@ -264,4 +343,24 @@ internal sealed class TrainingLoop
         foreach (var t in state.Values)
             t.Dispose();
     }
+}
+
+/// <summary>A read-only view of tensors someone else owns (Checkpoint.Dispose must not free them).</summary>
+internal sealed class BorrowedState(Dictionary<string, Tensor> inner) : IReadOnlyDictionary<string, Tensor>
+{
+    public Tensor this[string key] => inner[key];
+
+    public IEnumerable<string> Keys => inner.Keys;
+
+    public IEnumerable<Tensor> Values => inner.Values;
+
+    public int Count => inner.Count;
+
+    public bool ContainsKey(string key) => inner.ContainsKey(key);
+
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Tensor value) => inner.TryGetValue(key, out value);
+
+    public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => inner.GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => inner.GetEnumerator();
 }

@@ -2,6 +2,19 @@ using CudaGenre.Trainer.Data;
 
 namespace CudaGenre.Trainer.Training;
 
+/// <summary>How the learning rate changes from epoch to epoch.</summary>
+internal enum LearningRateSchedule
+{
+    /// <summary>The same rate throughout.</summary>
+    Constant,
+
+    /// <summary>Cosine decay from the rate at epoch 1 towards 0 at the end of the last epoch (per epoch, no warm-up).</summary>
+    Cosine,
+
+    /// <summary>Multiplied by <see cref="TrainingSettings.StepGamma"/> every <see cref="TrainingSettings.StepEpochs"/> epochs.</summary>
+    Step,
+}
+
 /// <summary>The optimization settings of one run (all have CLI options; the defaults are the CLI's).</summary>
 internal sealed record TrainingSettings
 {
@@ -29,6 +42,39 @@ internal sealed record TrainingSettings
     /// <summary>Validate every epoch; stop early when balanced accuracy has not improved for this many epochs (0 = never, the default).</summary>
     public int Patience { get; init; }
 
+    /// <summary>The learning-rate schedule (default constant).</summary>
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
+    /// <summary>Step schedule: epochs between decays (default 10).</summary>
+    public int StepEpochs { get; init; } = 10;
+
+    /// <summary>Step schedule: the factor applied at each decay (default 0.1).</summary>
+    public double StepGamma { get; init; } = 0.1;
+
+    /// <summary>
+    /// The learning rate of epoch <paramref name="epoch"/> (from 1). A pure function of the epoch, so a resumed
+    /// run needs no scheduler state. Cosine: lr · ½(1 + cos(π (epoch − 1) / epochs)), as PyTorch's
+    /// CosineAnnealingLR with T_max = epochs and eta_min = 0 stepped once per epoch.
+    /// </summary>
+    public double LearningRateAt(int epoch) => Schedule switch
+    {
+        LearningRateSchedule.Cosine => LearningRate * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / Epochs)),
+        LearningRateSchedule.Step => LearningRate * Math.Pow(StepGamma, (epoch - 1) / StepEpochs),
+        _ => LearningRate,
+    };
+
+    /// <summary>The schedule's name as the CLI and config.json write it.</summary>
+    public string ScheduleName => Schedule.ToString().ToLowerInvariant();
+
+    /// <summary>Parses a schedule name (constant, cosine, step).</summary>
+    public static LearningRateSchedule ParseSchedule(string name) => name.ToLowerInvariant() switch
+    {
+        "constant" or "none" => LearningRateSchedule.Constant,
+        "cosine" => LearningRateSchedule.Cosine,
+        "step" => LearningRateSchedule.Step,
+        _ => throw new ArgumentException($"--lr-schedule '{name}' is not a schedule (known: constant, cosine, step)."),
+    };
+
     /// <summary>Checks the values, naming the first bad one.</summary>
     public void Validate()
     {
@@ -42,5 +88,9 @@ internal sealed record TrainingSettings
             throw new ArgumentException($"--weight-decay must be zero or positive (got {WeightDecay}).");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be zero or positive (got {Patience}).");
+        if (StepEpochs < 1)
+            throw new ArgumentException($"--lr-step-epochs must be at least 1 (got {StepEpochs}).");
+        if (!(StepGamma > 0 && StepGamma <= 1))
+            throw new ArgumentException($"--lr-step-gamma must be in (0, 1] (got {StepGamma}).");
     }
 }

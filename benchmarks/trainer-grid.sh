@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# The training grid: runs every line of a grid list (default benchmarks/trainer-grid.txt) one after
+# another, skipping finished runs and resuming unfinished ones from their checkpoints, and keeps a
+# summary table up to date. Run folders live outside the work tree, so they outlive a checkout.
+#
+#   benchmarks/trainer-grid.sh start [LIST]   start in the background (setsid nohup nice -n 19); returns at once
+#   benchmarks/trainer-grid.sh run [LIST]     the same in the foreground
+#   benchmarks/trainer-grid.sh status         the grid's process, the current run and its last log lines
+#   benchmarks/trainer-grid.sh summary [LIST] print (and write $RUNS/grid-summary.md) the table
+#   benchmarks/trainer-grid.sh stop           stop the grid and its current run (it resumes on the next start)
+#
+# Environment:
+#   CUDAGENRE_RUNS     run folders (default ~/cudagenre-runs)
+#   CUDAGENRE_GTZAN    the GTZAN root (default ../shared/data/gtzan next to the repository)
+#   CUDAGENRE_TRAINER  the trainer executable (default ~/cudagenre-trainer-bin/cudagenre-train: a published
+#                      copy, so that rebuilding the work tree does not change the binary under a running grid)
+#   GRID_THREADS       libtorch threads per run (default 2)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+command=${1:-status}
+list=$(realpath "${2:-$here/trainer-grid.txt}")
+runs=${CUDAGENRE_RUNS:-$HOME/cudagenre-runs}
+gtzan=${CUDAGENRE_GTZAN:-$(realpath -m "$repo/../shared/data/gtzan")}
+trainer=${CUDAGENRE_TRAINER:-$HOME/cudagenre-trainer-bin/cudagenre-train}
+threads=${GRID_THREADS:-2}
+pidfile=$runs/grid.pid
+mkdir -p "$runs"
+
+log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) $*"; }
+
+running_pid() {
+  [[ -f $pidfile ]] || return 1
+  local pid
+  pid=$(cat "$pidfile")
+  kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+summary() {
+  "$trainer" grid-summary "$list" --runs "$runs" --out "$runs/grid-summary.md"
+}
+
+# Lines of the list as "name<TAB>options", comments and blank lines dropped.
+entries() {
+  sed -e 's/#.*//' -e 's/^[[:space:]]*//' -e '/^$/d' "$list" | while read -r name rest; do
+    printf '%s\t%s\n' "$name" "$rest"
+  done
+}
+
+finished() { [[ -f $1/metrics.json ]] && grep -q '"cancelled": false' "$1/metrics.json"; }
+
+run_grid() {
+  [[ -x $trainer ]] || { echo "error: no trainer at $trainer (publish it: dotnet publish tools/CudaGenre.Trainer -c Release -o ~/cudagenre-trainer-bin)" >&2; exit 1; }
+  [[ -d $gtzan ]] || { echo "error: no GTZAN data at $gtzan (set CUDAGENRE_GTZAN)" >&2; exit 1; }
+  log "grid $list: runs in $runs, trainer $trainer, data $gtzan, $threads threads, pid $$"
+  if grep -q '@RUNS@/resnet18_imagenet.safetensors' "$list" && [[ ! -f $runs/resnet18_imagenet.safetensors ]]; then
+    log "converting the ImageNet ResNet18 to $runs/resnet18_imagenet.safetensors"
+    "$trainer" convert-resnet18 --out "$runs/resnet18_imagenet.safetensors" --threads "$threads"
+  fi
+  local failed=0
+  while IFS=$'\t' read -r name rest; do
+    local folder=$runs/$name
+    rest=${rest//@DATA@/$gtzan}
+    rest=${rest//@RUNS@/$runs}
+    local -a options
+    read -ra options <<<"$rest"
+    if finished "$folder"; then
+      log "$name: finished, skipped"
+      continue
+    fi
+    local rc=0
+    if [[ -f $folder/checkpoint.bin ]]; then
+      log "$name: resuming from its checkpoint"
+      "$trainer" train "${options[@]}" --threads "$threads" --resume "$folder" </dev/null || rc=$?
+    else
+      log "$name: starting"
+      "$trainer" train "${options[@]}" --threads "$threads" --out "$folder" </dev/null || rc=$?
+    fi
+    if ((rc != 0)); then
+      log "$name: the trainer exited with $rc; going on with the next run"
+      failed=$((failed + 1))
+    else
+      log "$name: done"
+    fi
+    summary >/dev/null || true
+  done < <(entries)
+  summary || true
+  log "grid finished ($failed run(s) failed)"
+}
+
+case $command in
+  start)
+    if pid=$(running_pid); then
+      echo "The grid is already running (pid $pid); see $runs/grid.log." >&2
+      exit 1
+    fi
+    # It runs from copies of this script and the list in the runs folder: bash reads a script while running
+    # it, so editing (or checking out) the work tree must not change what a running grid executes.
+    cp "${BASH_SOURCE[0]}" "$runs/grid-runner.sh"
+    cp "$list" "$runs/grid-list.txt"
+    export CUDAGENRE_GTZAN=$gtzan CUDAGENRE_TRAINER=$trainer CUDAGENRE_RUNS=$runs GRID_THREADS=$threads
+    # setsid: its own process group, so `stop` ends the grid and its current run together; nice 19 keeps it
+    # from taking the cores from foreground work.
+    setsid nohup nice -n 19 bash "$runs/grid-runner.sh" run "$runs/grid-list.txt" >>"$runs/grid.log" 2>&1 </dev/null &
+    echo $! >"$pidfile"
+    echo "Started the grid (pid $!, process group $!): log $runs/grid.log, runs in $runs."
+    ;;
+  run)
+    run_grid
+    ;;
+  status)
+    if pid=$(running_pid); then echo "grid running: pid $pid"; else echo "grid not running"; fi
+    current=$(ls -t "$runs"/*/train.log 2>/dev/null | head -1 || true)
+    if [[ -n $current ]]; then
+      echo "latest run log: $current"
+      tail -n 5 "$current"
+    fi
+    ;;
+  summary)
+    summary
+    ;;
+  stop)
+    if pid=$(running_pid); then
+      kill -TERM -- "-$pid"
+      echo "Stopped the grid (process group $pid); start it again to resume."
+    else
+      echo "The grid is not running."
+    fi
+    ;;
+  *)
+    echo "usage: $0 start|run|status|summary|stop [LIST]" >&2
+    exit 2
+    ;;
+esac
