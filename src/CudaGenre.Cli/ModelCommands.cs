@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CudaGenre.Core;
 using CudaGenre.Core.Audio;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Imaging;
@@ -39,7 +40,7 @@ internal static class ModelCommands
             var results = new List<ClassifiedFile>();
             foreach (var chunk in files.Chunk(Math.Max(1, parse.GetValue(batch))))
             {
-                var classified = session.Classify([.. chunk.Select(LoadImage)]);
+                var classified = session.Classify([.. chunk.Select(f => LoadImage(f, InputLimits.Default))]);
                 for (var i = 0; i < chunk.Length; i++)
                     results.Add(new ClassifiedFile(chunk[i], classified[i].Label, [.. classified[i].Top(parse.GetValue(top)).Select(t => new GenreProbability(t.Label, t.Probability))]));
             }
@@ -178,7 +179,8 @@ internal static class ModelCommands
     private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>Images are read as they are; audio becomes the GTZAN-style mel-spectrogram image first.</summary>
-    private static RgbImage LoadImage(string path) => IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path)) : ImageFile.Read(path);
+    private static RgbImage LoadImage(string path, InputLimits limits) =>
+        IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path, limits), limits: limits, name: path) : ImageFile.Read(path, limits);
 
     /// <summary>The balanced accuracy the trainer recorded for this split in metrics.json beside the model, if any.</summary>
     private static double? TrainerFigure(string modelPath, string part)
