@@ -40,7 +40,7 @@ internal static class ModelCommands
             var results = new List<ClassifiedFile>();
             foreach (var chunk in files.Chunk(Math.Max(1, parse.GetValue(batch))))
             {
-                var classified = session.Classify([.. chunk.Select(f => LoadImage(f, InputLimits.Default))]);
+                var classified = session.Classify([.. chunk.Select(f => LoadImage(f, engine.Limits(parse)))]);
                 for (var i = 0; i < chunk.Length; i++)
                     results.Add(new ClassifiedFile(chunk[i], classified[i].Label, [.. classified[i].Top(parse.GetValue(top)).Select(t => new GenreProbability(t.Label, t.Probability))]));
             }
