@@ -27,8 +27,15 @@ public sealed class InferenceSession : IDisposable
     private readonly FusedGraph _graph;
     private readonly IModelBackend _backend;
     private readonly SessionOptions _options;
-    private readonly Dictionary<int, Stack<IExecutionPlan>> _idle = [];
-    private readonly List<IExecutionPlan> _all = [];
+    // Idle plans, at most SessionOptions.MaxIdlePlans, each with the time it was last returned (least recently used
+    // goes first). Plain arrays, so that renting and returning allocate nothing.
+    private readonly IExecutionPlan?[] _idle;
+    private readonly long[] _idleSince;
+    private readonly Lock _lock = new();
+    private long _clock;
+    private int _inFlight;
+    private int _livePlans;
+    private bool _backendDisposed;
     // Made on first use: a model whose input is not an RGB image can still be opened and run.
     private readonly Lazy<ImagePreprocessor> _preprocessor;
     private readonly InputLimits _limits;
@@ -38,6 +45,12 @@ public sealed class InferenceSession : IDisposable
     {
         _options = options;
         _limits = (options.Limits ?? InputLimits.Default).Validate();
+        if (options.MaxIdlePlans < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxIdlePlans must be at least 1; got {options.MaxIdlePlans}.");
+        }
+        _idle = new IExecutionPlan?[options.MaxIdlePlans];
+        _idleSince = new long[options.MaxIdlePlans];
         if (options.Threads < 1 || options.Threads > _limits.MaxThreads)
         {
             throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be between 1 and {_limits.MaxThreads} (InputLimits.MaxThreads); got {options.Threads}.");
@@ -306,32 +319,89 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
+    /// <summary>Plans made and not yet disposed (idle or in use): at most MaxIdlePlans + the calls in flight.</summary>
+    internal int LivePlans => Volatile.Read(ref _livePlans);
+
+    /// <summary>
+    /// An idle plan for <paramref name="batchSize"/>, or a new one. Counts the call as in flight, so that
+    /// <see cref="Dispose"/> leaves its plan (and the backend it uses) alone until it is returned.
+    /// </summary>
     private IExecutionPlan Rent(int batchSize)
     {
-        lock (_idle)
+        lock (_lock)
         {
-            if (_idle.TryGetValue(batchSize, out var stack) && stack.Count > 0)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+            for (var i = 0; i < _idle.Length; i++)
             {
-                return stack.Pop();
+                if (_idle[i] is { } idle && idle.BatchSize == batchSize)
+                {
+                    _idle[i] = null;
+                    return idle;
+                }
             }
         }
-        var plan = _backend.CreatePlan(batchSize);
-        lock (_idle)
+        try
         {
-            _all.Add(plan);
+            var plan = _backend.CreatePlan(batchSize);
+            Interlocked.Increment(ref _livePlans);
+            return plan;
         }
-        return plan;
+        catch
+        {
+            Release(null);
+            throw;
+        }
     }
 
-    private void Return(IExecutionPlan plan)
+    /// <summary>
+    /// Puts the plan back among the idle ones; when they are full, the least recently used idle plan is disposed
+    /// (memory and threads stay bounded however the batch sizes vary). After <see cref="Dispose"/> the plan is
+    /// disposed instead, and the last call in flight disposes the backend.
+    /// </summary>
+    private void Return(IExecutionPlan plan) => Release(plan);
+
+    private void Release(IExecutionPlan? plan)
     {
-        lock (_idle)
+        IExecutionPlan? evicted = null;
+        var disposeBackend = false;
+        lock (_lock)
         {
-            if (!_idle.TryGetValue(plan.BatchSize, out var stack))
+            _inFlight--;
+            if (_disposed)
             {
-                _idle[plan.BatchSize] = stack = new Stack<IExecutionPlan>();
+                evicted = plan;
+                disposeBackend = _inFlight == 0 && !_backendDisposed;
+                _backendDisposed |= disposeBackend;
             }
-            stack.Push(plan);
+            else if (plan is not null)
+            {
+                var slot = -1;
+                for (var i = 0; i < _idle.Length; i++)
+                {
+                    if (_idle[i] is null)
+                    {
+                        slot = i;
+                        break;
+                    }
+                    if (slot < 0 || _idleSince[i] < _idleSince[slot])
+                    {
+                        slot = i;
+                    }
+                }
+                evicted = _idle[slot];
+                _idle[slot] = plan;
+                _idleSince[slot] = ++_clock;
+            }
+        }
+        if (evicted is not null)
+        {
+            evicted.Dispose();
+            Interlocked.Decrement(ref _livePlans);
+        }
+        if (disposeBackend)
+        {
+            _backend.Dispose();
         }
     }
 
@@ -348,23 +418,41 @@ public sealed class InferenceSession : IDisposable
         return (Backend.Cpu, Precision.Fp32, new CpuBackend(graph, options.Threads));
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Releases the plans and the backend. Safe while other threads are in <c>Run</c>: those calls finish with their
+    /// plan, which is disposed when they return (the last one disposes the backend); calls that start afterwards throw
+    /// <see cref="ObjectDisposedException"/>. Nothing waits, so nothing can hang.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        var idle = new List<IExecutionPlan>();
+        bool disposeBackend;
+        lock (_lock)
         {
-            return;
-        }
-        _disposed = true;
-        lock (_idle)
-        {
-            foreach (var plan in _all)
+            if (_disposed)
             {
-                plan.Dispose();
+                return;
             }
-            _all.Clear();
-            _idle.Clear();
+            _disposed = true;
+            for (var i = 0; i < _idle.Length; i++)
+            {
+                if (_idle[i] is { } plan)
+                {
+                    idle.Add(plan);
+                    _idle[i] = null;
+                }
+            }
+            disposeBackend = _inFlight == 0;
+            _backendDisposed = disposeBackend;
         }
-        _backend.Dispose();
+        foreach (var plan in idle)
+        {
+            plan.Dispose();
+            Interlocked.Decrement(ref _livePlans);
+        }
+        if (disposeBackend)
+        {
+            _backend.Dispose();
+        }
     }
 }

@@ -86,6 +86,13 @@ public sealed record SessionOptions
     /// </summary>
     public bool AllowNonFiniteWeights { get; init; }
 
+    /// <summary>
+    /// How many idle execution plans (one batch size each, with its arena and its worker threads or CUDA stream) a
+    /// session keeps for reuse; when a plan comes back and they are full, the least recently used one is released.
+    /// So a service whose batch sizes vary holds at most this many plans plus one per call in flight. Default 4.
+    /// </summary>
+    public int MaxIdlePlans { get; init; } = 4;
+
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }
 }
