@@ -159,6 +159,9 @@ internal static class ModelCommands
             var referencePath = parse.GetValue(reference) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, "reference.safetensors");
             using var session = engine.Open(modelPath, parse, quiet: false);
             var bundle = ReferenceBundle.Read(referencePath);
+            bundle.CheckBelongsTo(referencePath, modelPath, session.Spec);
+            if (bundle.ModelSha256 is null)
+                AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {referencePath} records no model_sha256, so only its spec could be checked against the model.");
             var result = ReferenceComparison.Run(session, bundle);
             var limit = parse.GetValue(tolerance);
             var reduced = session.Precision != Precision.Fp32;

@@ -191,6 +191,48 @@ public class ModelCommandTests
         Assert.Equal(0, Invoke("evaluate", model, "--data", data, "--split", "all", "--out", report, "--backend", "cpu"));
     }
 
+    /// <summary>Issue #15: class names come from the model file and were read as terminal markup by the table printer.</summary>
+    [Fact]
+    public void Classify_PrintsClassNamesFromTheModel_AsText_NotMarkup()
+    {
+        using var temp = new TempFolder();
+        string[] names = ["[/]", "[red]", "[link=http://example.com]x[/]", "[[", "]]", "[bold", "a[/]b", "[blink]", "[#ff0000]", "[/link]"];
+        var spec = ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputHeight = 24, InputWidth = 32, ClassNames = names };
+        var model = temp.File("markup.safetensors");
+        RandomWeights.WriteModel(model, spec, 19);
+        var image = new RgbImage(40, 30);
+        new SeededRandom(20).NextBytes(image.Pixels);
+        var png = temp.File("x.png");
+        ImageFile.WritePng(png, image);
+        using var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        Assert.Contains(session.Classify(image).Label, names);
+
+        Assert.Equal(0, Invoke("classify", model, png, "--backend", "cpu", "--top", "10"));
+    }
+
+    /// <summary>Issue #15: verify compared a bundle of another model as long as the sizes matched.</summary>
+    [Fact]
+    public void Verify_RefusesABundleOfAnotherModelFile()
+    {
+        using var temp = new TempFolder();
+        var model = WriteRandomCnn(temp);
+        var spec = ModelFile.Read(model).Spec;
+        var random = new SeededRandom(14);
+        var inputs = new float[2 * spec.InputChannels * spec.InputHeight * spec.InputWidth];
+        for (var i = 0; i < inputs.Length; i++)
+            inputs[i] = (float)(random.NextDouble() * 2 - 1);
+        float[] logits;
+        using (var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 }))
+            logits = session.Run(inputs, 2);
+        var right = temp.File("right.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1], logits, ModelFile.ComputeSha256(model)).Write(right);
+        Assert.Equal(0, Invoke("verify", model, "--reference", right, "--backend", "cpu"));
+
+        var wrong = temp.File("wrong.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1], logits, new string('a', 64)).Write(wrong);
+        Assert.Equal(1, Invoke("verify", model, "--reference", wrong, "--backend", "cpu"));
+    }
+
     [Fact]
     public void Bench_MeasuresEverySetting_AndWritesTheFigures()
     {
