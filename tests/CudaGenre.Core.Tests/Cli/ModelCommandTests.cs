@@ -196,7 +196,8 @@ public class ModelCommandTests
     public void Classify_PrintsClassNamesFromTheModel_AsText_NotMarkup()
     {
         using var temp = new TempFolder();
-        string[] names = ["[/]", "[red]", "[link=http://example.com]x[/]", "[[", "]]", "[bold", "a[/]b", "[blink]", "[#ff0000]", "[/link]"];
+        // Each name closes a tag it never opened: read as markup, whichever class wins, the table cannot be printed.
+        string[] names = ["[/]", "a[/]", "[/]b[red]", "x[/][link=http://example.com]", "[/][[", "]][/]", "[/][bold", "[/]c", "[/][blink]", "[/][#ff0000]"];
         var spec = ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputHeight = 24, InputWidth = 32, ClassNames = names };
         var model = temp.File("markup.safetensors");
         RandomWeights.WriteModel(model, spec, 19);
