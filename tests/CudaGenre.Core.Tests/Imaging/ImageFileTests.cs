@@ -182,4 +182,23 @@ public class ImageFileTests
         }
         Assert.False(ImageHeader.TryReadSize([0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 0x4A, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], out _, out _)); // JPEG: SkiaSharp reads its size
     }
+
+    [Fact]
+    public void Read_AFileLargerThanAnyImageWithinTheLimits_IsRefusedBeforeItIsRead()
+    {
+        using var temp = new TempFolder();
+        var image = new RgbImage(40, 30);
+        new SeededRandom(12).NextBytes(image.Pixels);
+        var path = temp.File("padded.png");
+        ImageFile.WritePng(path, image);
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+            stream.SetLength(64L << 20); // 64 MiB, sparse: a valid PNG followed by zeros
+        var limits = new InputLimits { MaxImagePixels = 1000 }; // at most 4000 bytes of pixels + 1 MiB of headers
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var e = Assert.Throws<DataFileException>(() => ImageFile.Read(path, limits));
+
+        Assert.Contains($"the file is {64L << 20} bytes, more than an image within the limits can be ({4000 + (1 << 20)} bytes", e.Message, StringComparison.Ordinal);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 8 << 20, "the file was read before its length was checked");
+    }
 }
