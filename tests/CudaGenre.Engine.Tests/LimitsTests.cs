@@ -83,4 +83,19 @@ public sealed class LimitsTests : IDisposable
         Assert.Equal(4 * session.ClassCount, session.Run(input, 4).Length);
         Assert.Throws<ArgumentException>(() => InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Limits = new InputLimits { MaxBatchSize = 0 } }));
     }
+
+    [Fact]
+    public void ABatchOfImagesWhoseInputsDoNotFitAnArray_IsAClearError_NotAnOverflow()
+    {
+        // 716 images × 3×1000×1000 floats = 2,148,000,000: as an int product it wrapped negative (OverflowException, exit 2).
+        var path = WriteCnn(1000, 1000, "wide.safetensors", seed: 12);
+        using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        var image = new Core.Imaging.RgbImage(30, 20);
+        new SeededRandom(13).NextBytes(image.Pixels);
+        var images = Enumerable.Repeat(image, 716).ToArray();
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => session.Classify(images));
+
+        Assert.Contains("the inputs of 716 images (floats) is 2148000000", e.Message, StringComparison.Ordinal);
+    }
 }
