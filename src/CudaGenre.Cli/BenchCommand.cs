@@ -123,10 +123,10 @@ internal static class BenchCommand
     private static BenchRow Time(InferenceSession session, int batch, bool graphs, TimeSpan duration)
     {
         var random = new SeededRandom(7);
-        var input = new float[batch * session.InputLength];
+        var input = new float[Core.SizeMath.ToArrayLength(Core.SizeMath.Multiply(batch, session.InputLength), $"the inputs of a batch of {batch} (floats)")];
         for (var i = 0; i < input.Length; i++)
             input[i] = (float)(random.NextDouble() * 2 - 1);
-        var logits = new float[batch * session.ClassCount];
+        var logits = new float[Core.SizeMath.Multiply(batch, session.ClassCount)];
         for (var i = 0; i < 5; i++)
             session.Run(input, batch, logits);
         var times = new List<double>();

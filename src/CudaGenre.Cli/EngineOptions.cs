@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CudaGenre.Core;
 using CudaGenre.Engine;
 using Spectre.Console;
 
@@ -25,20 +26,57 @@ internal sealed class EngineOptions
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
 
-    /// <summary>Adds the three options to <paramref name="command"/>.</summary>
+    public Option<bool> AllowNonFiniteWeights { get; } = new("--allow-non-finite-weights")
+    {
+        Description = "Open a model even if a weight is NaN or infinite (logits that are not finite are still an error).",
+    };
+
+    public Option<long> MaxImagePixels { get; } = new("--max-image-pixels")
+    {
+        Description = "Largest image decoded, in pixels (width and height are limited to 16384 each).",
+        DefaultValueFactory = _ => InputLimits.Default.MaxImagePixels,
+    };
+
+    public Option<double> MaxAudioSeconds { get; } = new("--max-audio-seconds")
+    {
+        Description = "Longest audio clip read, in seconds.",
+        DefaultValueFactory = _ => InputLimits.Default.MaxAudioSeconds,
+    };
+
+    public Option<int> MaxBatchSize { get; } = new("--max-batch-size")
+    {
+        Description = "Largest batch one forward pass may take.",
+        DefaultValueFactory = _ => InputLimits.Default.MaxBatchSize,
+    };
+
+    /// <summary>Adds the engine options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
         command.Options.Add(Backend);
         command.Options.Add(Precision);
         command.Options.Add(Threads);
+        command.Options.Add(AllowNonFiniteWeights);
+        command.Options.Add(MaxImagePixels);
+        command.Options.Add(MaxAudioSeconds);
+        command.Options.Add(MaxBatchSize);
     }
+
+    /// <summary>The limits the options give (every other limit at its default).</summary>
+    public InputLimits Limits(ParseResult parse) => new InputLimits
+    {
+        MaxImagePixels = parse.GetValue(MaxImagePixels),
+        MaxAudioSeconds = parse.GetValue(MaxAudioSeconds),
+        MaxBatchSize = parse.GetValue(MaxBatchSize),
+    }.Validate();
 
     /// <summary>Opens the model with the options given; the session's notices go to the console unless <paramref name="quiet"/>.</summary>
     public InferenceSession Open(string path, ParseResult parse, bool quiet) => InferenceSession.Open(path, new SessionOptions
     {
         Backend = ParseBackend(parse.GetValue(Backend)!),
         Precision = ParsePrecision(parse.GetValue(Precision)!),
-        Threads = Math.Max(1, parse.GetValue(Threads)),
+        Threads = parse.GetValue(Threads),
+        Limits = Limits(parse),
+        AllowNonFiniteWeights = parse.GetValue(AllowNonFiniteWeights),
         Log = quiet ? null : line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]"),
     });
 

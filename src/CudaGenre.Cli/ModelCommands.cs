@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CudaGenre.Core;
 using CudaGenre.Core.Audio;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Imaging;
@@ -26,36 +27,38 @@ internal static class ModelCommands
         var top = new Option<int>("--top") { Description = "How many genres to list per file.", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
         var batch = new Option<int>("--batch-size") { Description = "Files per forward pass (on CUDA the images are resized and normalized on the GPU).", DefaultValueFactory = _ => 16 };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first file that cannot be read (default: report it, go on, and exit with 1 at the end)." };
         var engine = new EngineOptions();
-        var command = new Command("classify", "Classify spectrogram images or audio clips with a trained model: the genre and the most probable alternatives.")
+        var command = new Command("classify", "Classify spectrogram images or audio clips with a trained model: the genre and the most probable alternatives. A file that cannot be read is reported with its reason and the others are still classified; the exit code is then 1.")
         {
-            model, input, top, json, batch,
+            model, input, top, json, batch, failFast,
         };
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
         {
             using var session = engine.Open(parse.GetValue(model)!, parse, parse.GetValue(json));
             var files = InputFiles(parse.GetValue(input)!);
-            var results = new List<ClassifiedFile>();
-            foreach (var chunk in files.Chunk(Math.Max(1, parse.GetValue(batch))))
-            {
-                var classified = session.Classify([.. chunk.Select(LoadImage)]);
-                for (var i = 0; i < chunk.Length; i++)
-                    results.Add(new ClassifiedFile(chunk[i], classified[i].Label, [.. classified[i].Top(parse.GetValue(top)).Select(t => new GenreProbability(t.Label, t.Probability))]));
-            }
+            var limits = engine.Limits(parse);
+            var results = ClassifyFiles(session, files, parse.GetValue(batch), parse.GetValue(top), limits, parse.GetValue(failFast));
+            var failed = results.Count(r => r.Error is not null);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(results, ModelJsonContext.Default.ListClassifiedFile));
-                return 0;
+                return failed > 0 ? 1 : 0;
             }
             var table = new Table().AddColumn("file").AddColumn("genre").AddColumn("top");
-            foreach (var r in results)
+            foreach (var r in results.Where(r => r.Error is null))
             {
-                table.AddRow(Markup.Escape(Path.GetFileName(r.File)), $"[bold]{r.Genre}[/]",
+                // Class names come from the model file: escaped, so a name like "[red]" is text, not markup.
+                table.AddRow(Markup.Escape(Path.GetFileName(r.File)), $"[bold]{Markup.Escape(r.Genre!)}[/]",
                     Markup.Escape(string.Join(", ", r.Top.Select(t => $"{t.Genre} {t.Probability:P1}"))));
             }
-            AnsiConsole.Write(table);
-            return 0;
+            if (results.Count > failed)
+                AnsiConsole.Write(table);
+            foreach (var r in results.Where(r => r.Error is not null))
+                AnsiConsole.MarkupLineInterpolated($"[red]failed:[/] {r.File}: {r.Error}");
+            AnsiConsole.MarkupLineInterpolated($"{results.Count - failed} of {results.Count} files classified, {failed} failed.");
+            return failed > 0 ? 1 : 0;
         }));
         return command;
     }
@@ -70,10 +73,11 @@ internal static class ModelCommands
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the report (JSON) and the confusion matrix (PNG); default: evaluation-<split> beside the model." };
         var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 16 };
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first image that cannot be read (default: report it, evaluate the others, and exit with 1 at the end)." };
         var engine = new EngineOptions();
-        var command = new Command("evaluate", "Evaluate a model on a split of a data set: balanced accuracy, per-class table, confusion matrix, and a comparison with the trainer's recorded figures.")
+        var command = new Command("evaluate", "Evaluate a model on a split of a data set: balanced accuracy, per-class table, confusion matrix, and a comparison with the trainer's recorded figures. Without --manifest the split is made as the trainer made it: from the images that decode. An image that cannot be read is reported and left out; the exit code is then 1.")
         {
-            model, data, split, seed, manifest, output, batch, json,
+            model, data, split, seed, manifest, output, batch, json, failFast,
         };
         engine.AddTo(command);
         command.SetAction(parse => CliRunner.Run(() =>
@@ -81,8 +85,9 @@ internal static class ModelCommands
             var modelPath = Path.GetFullPath(parse.GetValue(model)!);
             var quiet = parse.GetValue(json);
             using var session = engine.Open(modelPath, parse, quiet);
-            var ds = GtzanDataset.Open(parse.GetValue(data)!, MediaKind.Image);
-            var splitManifest = parse.GetValue(manifest) is { } manifestPath ? SplitManifest.Load(manifestPath) : SplitManifest.Create(ds, parse.GetValue(seed));
+            var (ds, splitManifest, undecodable) = OpenForEvaluation(parse.GetValue(data)!, parse.GetValue(manifest), parse.GetValue(seed));
+            if (parse.GetValue(failFast) && undecodable.Count > 0)
+                throw new Core.DataFileException(Path.Combine(ds.Root, undecodable[0].File), undecodable[0].Problem);
             var part = parse.GetValue(split)!.ToLowerInvariant();
             var entries = part switch
             {
@@ -99,22 +104,28 @@ internal static class ModelCommands
 
             var batchSize = parse.GetValue(batch);
             var clock = Stopwatch.StartNew();
+            var limits = engine.Limits(parse);
             var result = quiet
-                ? SplitEvaluation.Run(session, ds.Root, entries, batchSize)
-                : CliRunner.WithProgress($"Classifying {entries.Count} images", entries.Count, p => SplitEvaluation.Run(session, ds.Root, entries, batchSize, p));
+                ? SplitEvaluation.Run(session, ds.Root, entries, batchSize, failFast: parse.GetValue(failFast), limits: limits)
+                : CliRunner.WithProgress($"Classifying {entries.Count} images", entries.Count, p => SplitEvaluation.Run(session, ds.Root, entries, batchSize, p, failFast: parse.GetValue(failFast), limits: limits));
+            // Every file that could not be used: those the split left out (as the trainer did) and those that failed now.
+            var problems = undecodable.Concat(result.Failures).ToList();
             var matrix = result.Matrix;
             var report = ClassificationReport.From(matrix);
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, $"evaluation-{part}"));
             report.Save(Path.Combine(folder, "report.json"));
-            ConfusionMatrixPlot.SavePng(matrix, Path.Combine(folder, "confusion.png"), $"{session.Spec.Describe()} — {part} ({entries.Count} images, engine {session.Backend})");
+            ConfusionMatrixPlot.SavePng(matrix, Path.Combine(folder, "confusion.png"), $"{session.Spec.Describe()} — {part} ({result.Evaluated.Count} images, engine {session.Backend})");
 
+            var exit = problems.Count > 0 ? 1 : 0;
             if (quiet)
             {
                 Console.WriteLine(report.ToJson());
-                return 0;
+                foreach (var p in problems)
+                    Console.Error.WriteLine($"failed: {p.File}: {p.Problem}");
+                return exit;
             }
             AnsiConsole.WriteLine(report.ToText());
-            AnsiConsole.MarkupLineInterpolated($"[bold]balanced accuracy {report.BalancedAccuracy:P2}[/] on {entries.Count} {part} images (split {splitManifest.ShortHash}); engine {session.Backend} {session.Precision}, {result.EngineTime.TotalMilliseconds / Math.Max(1, entries.Count):F1} ms per image in the engine, {clock.Elapsed.TotalSeconds:F1} s in all.");
+            AnsiConsole.MarkupLineInterpolated($"[bold]balanced accuracy {report.BalancedAccuracy:P2}[/] on {result.Evaluated.Count} {part} images (split {splitManifest.ShortHash}); engine {session.Backend} {session.Precision}, {result.EngineTime.TotalMilliseconds / Math.Max(1, result.Evaluated.Count):F1} ms per image in the engine, {clock.Elapsed.TotalSeconds:F1} s in all.");
             if (TrainerFigure(modelPath, part) is { } recorded)
             {
                 var same = Math.Abs(recorded - report.BalancedAccuracy) < 1e-9;
@@ -122,7 +133,11 @@ internal static class ModelCommands
                 AnsiConsole.MarkupLine($"trainer recorded {recorded:P2} on the {Markup.Escape(part)} split: {verdict}.");
             }
             AnsiConsole.MarkupLineInterpolated($"Wrote {folder}/report.json and confusion.png.");
-            return 0;
+            foreach (var p in problems)
+                AnsiConsole.MarkupLineInterpolated($"[red]failed:[/] {p.File}: {p.Problem}");
+            if (problems.Count > 0)
+                AnsiConsole.MarkupLineInterpolated($"{result.Evaluated.Count} images evaluated, {problems.Count} could not be read and are left out.");
+            return exit;
         }));
         return command;
     }
@@ -144,6 +159,9 @@ internal static class ModelCommands
             var referencePath = parse.GetValue(reference) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, "reference.safetensors");
             using var session = engine.Open(modelPath, parse, quiet: false);
             var bundle = ReferenceBundle.Read(referencePath);
+            bundle.CheckBelongsTo(referencePath, modelPath, session.Spec);
+            if (bundle.ModelSha256 is null)
+                AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {referencePath} records no model_sha256, so only its spec could be checked against the model.");
             var result = ReferenceComparison.Run(session, bundle);
             var limit = parse.GetValue(tolerance);
             var reduced = session.Precision != Precision.Fp32;
@@ -156,6 +174,62 @@ internal static class ModelCommands
             return passed ? 0 : 1;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The data set and split that <c>evaluate</c> uses. Without a manifest the split is made as the trainer makes it:
+    /// from the images that decode (verify), the unreadable ones left out first, so one bad file does not shift every
+    /// genre's shuffle. Also returns the images that did not decode (not the folders and files that are not images
+    /// at all, which the data set only notes).
+    /// </summary>
+    internal static (GtzanDataset Data, SplitManifest Split, List<DatasetProblem> Undecodable) OpenForEvaluation(string root, string? manifestPath, ulong seed)
+    {
+        var ds = GtzanDataset.Open(root, MediaKind.Image, verify: manifestPath is null);
+        var layout = GtzanDataset.Open(ds.Root, MediaKind.Image).Problems.Select(p => p.File).ToHashSet(StringComparer.Ordinal);
+        var undecodable = ds.Problems.Where(p => !layout.Contains(p.File)).ToList();
+        var split = manifestPath is not null ? SplitManifest.Load(manifestPath) : SplitManifest.Create(ds, seed);
+        return (ds, split, undecodable);
+    }
+
+    /// <summary>
+    /// Classifies <paramref name="files"/> in batches. A file that cannot be read (<see cref="Core.DataFileException"/>:
+    /// corrupt, truncated, over a limit, unreadable) gets an entry with its reason and the others go on, unless
+    /// <paramref name="failFast"/>, which rethrows the first.
+    /// </summary>
+    internal static List<ClassifiedFile> ClassifyFiles(InferenceSession session, IReadOnlyList<string> files, int batchSize, int top, InputLimits limits, bool failFast)
+    {
+        var results = new List<ClassifiedFile>(files.Count);
+        foreach (var chunk in files.Chunk(Math.Max(1, batchSize)))
+        {
+            var images = new List<RgbImage>(chunk.Length);
+            var names = new List<string>(chunk.Length);
+            var entries = new ClassifiedFile?[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                try
+                {
+                    images.Add(LoadImage(chunk[i], limits));
+                    names.Add(chunk[i]);
+                }
+                catch (Core.DataFileException e) when (!failFast)
+                {
+                    entries[i] = new ClassifiedFile(chunk[i], null, [], e.Problem);
+                }
+            }
+            var classified = images.Count > 0 ? session.Classify(images) : [];
+            var next = 0;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (entries[i] is { } failure)
+                {
+                    results.Add(failure);
+                    continue;
+                }
+                var c = classified[next++];
+                results.Add(new ClassifiedFile(chunk[i], c.Label, [.. c.Top(top).Select(t => new GenreProbability(t.Label, t.Probability))]));
+            }
+        }
+        return results;
     }
 
     private static List<string> InputFiles(string input)
@@ -178,7 +252,8 @@ internal static class ModelCommands
     private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
     /// <summary>Images are read as they are; audio becomes the GTZAN-style mel-spectrogram image first.</summary>
-    private static RgbImage LoadImage(string path) => IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path)) : ImageFile.Read(path);
+    private static RgbImage LoadImage(string path, InputLimits limits) =>
+        IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path, limits), limits: limits, name: path) : ImageFile.Read(path, limits);
 
     /// <summary>The balanced accuracy the trainer recorded for this split in metrics.json beside the model, if any.</summary>
     private static double? TrainerFigure(string modelPath, string part)
@@ -221,8 +296,9 @@ internal static class ModelCommands
 
 internal sealed record GenreProbability(string Genre, float Probability);
 
-internal sealed record ClassifiedFile(string File, string Genre, IReadOnlyList<GenreProbability> Top);
+/// <summary>One file's result: its genre and top classes, or <paramref name="Error"/> (the reason it could not be read) and no genre.</summary>
+internal sealed record ClassifiedFile(string File, string? Genre, IReadOnlyList<GenreProbability> Top, string? Error = null);
 
-[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(List<ClassifiedFile>))]
 internal sealed partial class ModelJsonContext : JsonSerializerContext;

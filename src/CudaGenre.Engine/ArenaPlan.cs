@@ -92,14 +92,14 @@ public sealed class ArenaPlan
                 {
                     break; // fits in the gap below tensor j
                 }
-                candidate = Math.Max(candidate, offsets[j] + RoundUp(tensors[j].Length));
+                candidate = Math.Max(candidate, Core.SizeMath.Add(offsets[j], RoundUp(tensors[j].Length)));
             }
             offsets[i] = candidate;
             placed.Add(i);
-            arena = Math.Max(arena, candidate + size);
+            arena = Math.Max(arena, Core.SizeMath.Add(candidate, size));
         }
         return new ArenaPlan(offsets, arena);
     }
 
-    private static long RoundUp(long length) => (length + Alignment - 1) / Alignment * Alignment;
+    private static long RoundUp(long length) => checked((length + Alignment - 1) / Alignment * Alignment);
 }

@@ -1,3 +1,4 @@
+using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
 using CudaGenre.Engine.Cpu;
@@ -26,24 +27,50 @@ public sealed class InferenceSession : IDisposable
     private readonly FusedGraph _graph;
     private readonly IModelBackend _backend;
     private readonly SessionOptions _options;
-    private readonly Dictionary<int, Stack<IExecutionPlan>> _idle = [];
-    private readonly List<IExecutionPlan> _all = [];
+    // Idle plans, at most SessionOptions.MaxIdlePlans, each with the time it was last returned (least recently used
+    // goes first). Plain arrays, so that renting and returning allocate nothing.
+    private readonly IExecutionPlan?[] _idle;
+    private readonly long[] _idleSince;
+    private readonly Lock _lock = new();
+    private long _clock;
+    private int _inFlight;
+    private int _livePlans;
+    private bool _backendDisposed;
     // Made on first use: a model whose input is not an RGB image can still be opened and run.
     private readonly Lazy<ImagePreprocessor> _preprocessor;
+    private readonly InputLimits _limits;
     private bool _disposed;
 
-    private InferenceSession(ModelGraph graph, Func<string, float[]> weights, SessionOptions options)
+    private InferenceSession(ModelGraph graph, Func<string, float[]> weights, SessionOptions options, string source)
     {
         _options = options;
-        if (options.Threads < 1)
+        _limits = (options.Limits ?? InputLimits.Default).Validate();
+        if (options.MaxIdlePlans < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be at least 1; got {options.Threads}.");
+            throw new ArgumentOutOfRangeException(nameof(options), $"MaxIdlePlans must be at least 1; got {options.MaxIdlePlans}.");
         }
+        _idle = new IExecutionPlan?[options.MaxIdlePlans];
+        _idleSince = new long[options.MaxIdlePlans];
+        if (options.Threads < 1 || options.Threads > _limits.MaxThreads)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"Threads must be between 1 and {_limits.MaxThreads} (InputLimits.MaxThreads); got {options.Threads}.");
+        }
+        var spec = graph.Spec;
+        var inputLength = SizeMath.Product(spec.InputChannels, spec.InputHeight, spec.InputWidth);
+        if (inputLength > _limits.MaxModelInputLength)
+        {
+            throw new DataFileException(source, $"the model's input is {spec.InputChannels}×{spec.InputHeight}×{spec.InputWidth} = {inputLength} floats per item, over the limit of {_limits.MaxModelInputLength} (InputLimits.MaxModelInputLength)");
+        }
+        InputLength = (int)inputLength;
         if (options.Backend == Backend.Cpu && options.Precision != Precision.Fp32)
         {
             throw new NotSupportedException($"The CPU backend computes in FP32 only; {options.Precision} needs the CUDA backend.");
         }
         Spec = graph.Spec;
+        if (!options.AllowNonFiniteWeights)
+        {
+            CheckWeights(graph, weights, source);
+        }
         _graph = GraphOptimizer.Optimize(graph, weights);
         (Backend, Precision, _backend) = options.Backend switch
         {
@@ -65,7 +92,7 @@ public sealed class InferenceSession : IDisposable
     public Precision Precision { get; }
 
     /// <summary>Floats per input item: C·H·W, NCHW order, normalized as <see cref="Spec"/> says.</summary>
-    public int InputLength => Spec.InputChannels * Spec.InputHeight * Spec.InputWidth;
+    public int InputLength { get; }
 
     /// <summary>Number of classes (logits per item).</summary>
     public int ClassCount => Spec.ClassCount;
@@ -78,14 +105,14 @@ public sealed class InferenceSession : IDisposable
     public static InferenceSession Open(string path, SessionOptions? options = null)
     {
         var file = ModelFile.Read(path);
-        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions());
+        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions(), path);
     }
 
     /// <summary>Creates a session from an already opened model file.</summary>
     public static InferenceSession Create(ModelFile file, SessionOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(file);
-        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions());
+        return new InferenceSession(file.Graph, file.Weights.ToSingleArray, options ?? new SessionOptions(), file.Path);
     }
 
     /// <summary>
@@ -93,11 +120,11 @@ public sealed class InferenceSession : IDisposable
     /// batchSize × <see cref="InputLength"/> floats (NCHW), <paramref name="logits"/> receives
     /// batchSize × <see cref="ClassCount"/> floats.
     /// </summary>
-    /// <exception cref="ArgumentException">Wrong lengths, or an input value that is NaN or infinite.</exception>
+    /// <exception cref="ArgumentException">Wrong lengths, a batch size over <see cref="InputLimits.MaxBatchSize"/>, or an input value that is NaN or infinite.</exception>
     public void Run(ReadOnlySpan<float> inputs, int batchSize, Span<float> logits)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckBatchSize(batchSize);
         if (inputs.Length != (long)batchSize * InputLength)
         {
             throw new ArgumentException($"inputs has {inputs.Length} floats; a batch of {batchSize} needs {batchSize} × {Spec.InputChannels}×{Spec.InputHeight}×{Spec.InputWidth} = {(long)batchSize * InputLength}.", nameof(inputs));
@@ -121,12 +148,14 @@ public sealed class InferenceSession : IDisposable
         {
             Return(plan);
         }
+        CheckLogits(logits);
     }
 
     /// <summary>Runs the model and returns the logits (batchSize × <see cref="ClassCount"/>).</summary>
     public float[] Run(ReadOnlySpan<float> inputs, int batchSize)
     {
-        var logits = new float[batchSize * ClassCount];
+        CheckBatchSize(batchSize);
+        var logits = new float[SizeMath.Multiply(batchSize, ClassCount)];
         Run(inputs, batchSize, logits);
         return logits;
     }
@@ -148,7 +177,8 @@ public sealed class InferenceSession : IDisposable
     public Classification[] Classify(IReadOnlyList<RgbImage> images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        var logits = new float[images.Count * ClassCount];
+        CheckBatchSize(Math.Max(1, images.Count));
+        var logits = new float[SizeMath.Multiply(images.Count, ClassCount)];
         Run(images, logits);
         return [.. Enumerable.Range(0, images.Count).Select(i => ToClassification(logits[(i * ClassCount)..((i + 1) * ClassCount)]))];
     }
@@ -166,6 +196,7 @@ public sealed class InferenceSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (images.Count == 0)
             throw new ArgumentException("no images were given.", nameof(images));
+        CheckBatchSize(images.Count);
         for (var i = 0; i < images.Count; i++)
         {
             if (images[i] is null)
@@ -176,9 +207,9 @@ public sealed class InferenceSession : IDisposable
         var preprocessor = _preprocessor.Value; // also says why where the model does not take RGB images
         if (Backend != Backend.Cuda)
         {
-            var inputs = new float[images.Count * InputLength];
+            var inputs = new float[SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, InputLength), $"the inputs of {images.Count} images (floats)")];
             for (var i = 0; i < images.Count; i++)
-                preprocessor.Process(images[i], inputs.AsSpan(i * InputLength, InputLength));
+                preprocessor.Process(images[i], inputs.AsSpan(checked(i * InputLength), InputLength));
             Run(inputs, images.Count, logits);
             return;
         }
@@ -191,6 +222,7 @@ public sealed class InferenceSession : IDisposable
         {
             Return(plan);
         }
+        CheckLogits(logits);
     }
 
     private Classification ToClassification(float[] logits)
@@ -208,7 +240,7 @@ public sealed class InferenceSession : IDisposable
     public IReadOnlyList<string> DescribePlan(int batchSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckBatchSize(batchSize);
         var plan = Rent(batchSize);
         try
         {
@@ -228,11 +260,12 @@ public sealed class InferenceSession : IDisposable
     public void WarmUp(int batchSize = 1)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        CheckBatchSize(batchSize);
         var plan = Rent(batchSize);
         try
         {
-            plan.Run(new float[batchSize * InputLength], new float[batchSize * ClassCount]);
+            plan.Run(new float[SizeMath.ToArrayLength(SizeMath.Multiply(batchSize, InputLength), $"the inputs of a batch of {batchSize} (floats)")],
+                new float[SizeMath.Multiply(batchSize, ClassCount)]);
         }
         finally
         {
@@ -240,32 +273,135 @@ public sealed class InferenceSession : IDisposable
         }
     }
 
-    private IExecutionPlan Rent(int batchSize)
+    /// <summary>
+    /// Every float weight finite, every BatchNorm variance ≥ 0 (a negative one makes the folded weights NaN): a NaN
+    /// weight otherwise turns into NaN logits, and an argmax over NaN is a confident wrong genre.
+    /// </summary>
+    private static void CheckWeights(ModelGraph graph, Func<string, float[]> weights, string source)
     {
-        lock (_idle)
+        foreach (var entry in graph.StateDict)
         {
-            if (_idle.TryGetValue(batchSize, out var stack) && stack.Count > 0)
+            if (entry.Role == StateRole.NumBatchesTracked)
             {
-                return stack.Pop();
+                continue;
+            }
+            var values = weights(entry.Name);
+            var bad = values.AsSpan().IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+            if (bad >= 0)
+            {
+                throw new DataFileException(source, $"tensor '{entry.Name}' holds a non-finite value ({values[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}) at index {bad}: the model cannot give meaningful results (SessionOptions.AllowNonFiniteWeights opts out of this check)");
+            }
+            if (entry.Role == StateRole.RunningVar && values.AsSpan().IndexOfAnyInRange(float.MinValue, -float.Epsilon) is var negative and >= 0)
+            {
+                throw new DataFileException(source, $"tensor '{entry.Name}' holds a negative variance ({values[negative].ToString(System.Globalization.CultureInfo.InvariantCulture)}) at index {negative}: the model cannot give meaningful results (SessionOptions.AllowNonFiniteWeights opts out of this check)");
             }
         }
-        var plan = _backend.CreatePlan(batchSize);
-        lock (_idle)
-        {
-            _all.Add(plan);
-        }
-        return plan;
     }
 
-    private void Return(IExecutionPlan plan)
+    /// <summary>Logits that are not finite are an error, never a genre.</summary>
+    private void CheckLogits(ReadOnlySpan<float> logits)
     {
-        lock (_idle)
+        var bad = logits.IndexOfAnyExceptInRange(float.MinValue, float.MaxValue);
+        if (bad >= 0)
         {
-            if (!_idle.TryGetValue(plan.BatchSize, out var stack))
+            var (item, index) = (bad / ClassCount, bad % ClassCount);
+            throw new InvalidOperationException($"the model produced a non-finite logit ({logits[bad].ToString(System.Globalization.CultureInfo.InvariantCulture)}) for item {item}, class {index} ('{Spec.ClassNames[index]}'): its weights or activations overflow float32 on this input, so no genre can be given.");
+        }
+    }
+
+    /// <summary>1 ≤ batch size ≤ <see cref="InputLimits.MaxBatchSize"/>, before any plan or buffer is made for it.</summary>
+    private void CheckBatchSize(int batchSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (batchSize > _limits.MaxBatchSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"batch size {batchSize} is over the limit of {_limits.MaxBatchSize} (InputLimits.MaxBatchSize).");
+        }
+    }
+
+    /// <summary>Plans made and not yet disposed (idle or in use): at most MaxIdlePlans + the calls in flight.</summary>
+    internal int LivePlans => Volatile.Read(ref _livePlans);
+
+    /// <summary>
+    /// An idle plan for <paramref name="batchSize"/>, or a new one. Counts the call as in flight, so that
+    /// <see cref="Dispose"/> leaves its plan (and the backend it uses) alone until it is returned.
+    /// </summary>
+    private IExecutionPlan Rent(int batchSize)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _inFlight++;
+            for (var i = 0; i < _idle.Length; i++)
             {
-                _idle[plan.BatchSize] = stack = new Stack<IExecutionPlan>();
+                if (_idle[i] is { } idle && idle.BatchSize == batchSize)
+                {
+                    _idle[i] = null;
+                    return idle;
+                }
             }
-            stack.Push(plan);
+        }
+        try
+        {
+            var plan = _backend.CreatePlan(batchSize);
+            Interlocked.Increment(ref _livePlans);
+            return plan;
+        }
+        catch
+        {
+            Release(null);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Puts the plan back among the idle ones; when they are full, the least recently used idle plan is disposed
+    /// (memory and threads stay bounded however the batch sizes vary). After <see cref="Dispose"/> the plan is
+    /// disposed instead, and the last call in flight disposes the backend.
+    /// </summary>
+    private void Return(IExecutionPlan plan) => Release(plan);
+
+    private void Release(IExecutionPlan? plan)
+    {
+        IExecutionPlan? evicted = null;
+        var disposeBackend = false;
+        lock (_lock)
+        {
+            _inFlight--;
+            if (_disposed)
+            {
+                evicted = plan;
+                disposeBackend = _inFlight == 0 && !_backendDisposed;
+                _backendDisposed |= disposeBackend;
+            }
+            else if (plan is not null)
+            {
+                var slot = -1;
+                for (var i = 0; i < _idle.Length; i++)
+                {
+                    if (_idle[i] is null)
+                    {
+                        slot = i;
+                        break;
+                    }
+                    if (slot < 0 || _idleSince[i] < _idleSince[slot])
+                    {
+                        slot = i;
+                    }
+                }
+                evicted = _idle[slot];
+                _idle[slot] = plan;
+                _idleSince[slot] = ++_clock;
+            }
+        }
+        if (evicted is not null)
+        {
+            evicted.Dispose();
+            Interlocked.Decrement(ref _livePlans);
+        }
+        if (disposeBackend)
+        {
+            _backend.Dispose();
         }
     }
 
@@ -282,23 +418,41 @@ public sealed class InferenceSession : IDisposable
         return (Backend.Cpu, Precision.Fp32, new CpuBackend(graph, options.Threads));
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Releases the plans and the backend. Safe while other threads are in <c>Run</c>: those calls finish with their
+    /// plan, which is disposed when they return (the last one disposes the backend); calls that start afterwards throw
+    /// <see cref="ObjectDisposedException"/>. Nothing waits, so nothing can hang.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        var idle = new List<IExecutionPlan>();
+        bool disposeBackend;
+        lock (_lock)
         {
-            return;
-        }
-        _disposed = true;
-        lock (_idle)
-        {
-            foreach (var plan in _all)
+            if (_disposed)
             {
-                plan.Dispose();
+                return;
             }
-            _all.Clear();
-            _idle.Clear();
+            _disposed = true;
+            for (var i = 0; i < _idle.Length; i++)
+            {
+                if (_idle[i] is { } plan)
+                {
+                    idle.Add(plan);
+                    _idle[i] = null;
+                }
+            }
+            disposeBackend = _inFlight == 0;
+            _backendDisposed = disposeBackend;
         }
-        _backend.Dispose();
+        foreach (var plan in idle)
+        {
+            plan.Dispose();
+            Interlocked.Decrement(ref _livePlans);
+        }
+        if (disposeBackend)
+        {
+            _backend.Dispose();
+        }
     }
 }

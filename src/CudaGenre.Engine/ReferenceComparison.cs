@@ -18,17 +18,14 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
     public const double Fp32Tolerance = 1e-4;
 
     /// <summary>Runs every input of the bundle through the session and compares.</summary>
-    /// <exception cref="ArgumentException">The bundle was made for another input size or class count.</exception>
+    /// <exception cref="ArgumentException">The bundle was made for another model (architecture, input size, normalization or classes differ).</exception>
     public static ReferenceComparison Run(InferenceSession session, ReferenceBundle bundle, int batchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(bundle);
-        var (model, reference) = (session.Spec, bundle.Spec);
-        if ((reference.InputChannels, reference.InputHeight, reference.InputWidth, reference.ClassCount) != (model.InputChannels, model.InputHeight, model.InputWidth, model.ClassCount))
+        if (bundle.SpecDifference(session.Spec) is { } difference)
         {
-            throw new ArgumentException(
-                $"The reference bundle holds {reference.InputChannels}×{reference.InputHeight}×{reference.InputWidth} inputs and {reference.ClassCount} classes; " +
-                $"the model takes {model.InputChannels}×{model.InputHeight}×{model.InputWidth} and has {model.ClassCount}: they belong to different models.");
+            throw new ArgumentException($"The reference bundle belongs to another model: {difference}.");
         }
 
         var classes = session.ClassCount;

@@ -1,3 +1,5 @@
+using CudaGenre.Core;
+
 namespace CudaGenre.Engine;
 
 /// <summary>Where a session runs.</summary>
@@ -69,6 +71,27 @@ public sealed record SessionOptions
     /// Tests force each in turn: a candidate that only wins on some GPU must still be right on every one.
     /// </summary>
     internal string? Depthwise { get; init; }
+
+    /// <summary>
+    /// Limits checked before anything is allocated: the model's input size (C·H·W per item), the batch size of a
+    /// <c>Run</c>, the CPU threads, and, for <c>Classify</c> callers that decode files, image and audio sizes.
+    /// Default <see cref="InputLimits.Default"/>.
+    /// </summary>
+    public InputLimits Limits { get; init; } = InputLimits.Default;
+
+    /// <summary>
+    /// Skip the check, made when a session opens, that every weight is finite and every BatchNorm variance is not
+    /// negative. Default false: a NaN or infinite weight is an error naming the tensor. Set it only for a model you
+    /// know to be usable anyway; logits that are not finite remain an error in every case.
+    /// </summary>
+    public bool AllowNonFiniteWeights { get; init; }
+
+    /// <summary>
+    /// How many idle execution plans (one batch size each, with its arena and its worker threads or CUDA stream) a
+    /// session keeps for reuse; when a plan comes back and they are full, the least recently used one is released.
+    /// So a service whose batch sizes vary holds at most this many plans plus one per call in flight. Default 4.
+    /// </summary>
+    public int MaxIdlePlans { get; init; } = 4;
 
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }

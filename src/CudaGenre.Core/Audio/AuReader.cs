@@ -31,8 +31,7 @@ internal static class AuReader
             throw reader.Fail($"invalid AU header: {channels} channels");
         if (sampleRate == 0)
             throw reader.Fail("invalid AU header: sample rate 0 Hz");
-        if (sampleRate > int.MaxValue)
-            throw reader.Fail($"invalid AU header: sample rate {sampleRate} Hz");
+        reader.Limits.CheckSampleRate(reader.Name, sampleRate);
 
         var format = encoding switch
         {
@@ -53,7 +52,7 @@ internal static class AuReader
             throw reader.Fail($"truncated: the AU header puts the data at byte {dataOffset}, but the file ends at byte {HeaderSize + available}");
 
         long? declared = dataSize == UnknownSize ? null : dataSize;
-        var samples = reader.ReadMonoFrames(declared, format, bigEndian: true, (int)channels, "the AU header");
+        var samples = reader.ReadMonoFrames(declared, format, bigEndian: true, (int)channels, "the AU header", (int)sampleRate);
         return new AudioClip(samples, (int)sampleRate);
     }
 

@@ -4,8 +4,11 @@ namespace CudaGenre.Core.Audio;
 /// A seekable stream holding one audio file, with the checks every container reader needs: exact reads that
 /// name what was cut off, and the sample data read against the size its header declares.
 /// </summary>
-internal sealed class AudioByteReader(Stream stream, string name)
+internal sealed class AudioByteReader(Stream stream, string name, InputLimits limits)
 {
+    /// <summary>What the file may declare (sample rate, duration).</summary>
+    public InputLimits Limits { get; } = limits;
+
     /// <summary>Bytes decoded per block: large enough to be fast, small enough to stay in cache.</summary>
     private const int BlockBytes = 1 << 16;
 
@@ -55,7 +58,8 @@ internal sealed class AudioByteReader(Stream stream, string name)
     /// <param name="bigEndian">Byte order of multi-byte samples.</param>
     /// <param name="channels">Interleaved channels per frame (≥ 1).</param>
     /// <param name="what">How the error messages name the data ("the data chunk").</param>
-    public float[] ReadMonoFrames(long? dataBytes, SampleFormat format, bool bigEndian, int channels, string what)
+    /// <param name="sampleRate">Frames per second, for the duration limit (checked before the samples are allocated).</param>
+    public float[] ReadMonoFrames(long? dataBytes, SampleFormat format, bool bigEndian, int channels, string what, int sampleRate)
     {
         var remaining = Remaining;
         var size = dataBytes ?? remaining;
@@ -66,6 +70,7 @@ internal sealed class AudioByteReader(Stream stream, string name)
         var frames = size / frameBytes;
         if (frames == 0)
             throw Fail($"no audio: {what} holds {size} bytes, less than one {frameBytes}-byte frame");
+        Limits.CheckAudioLength(Name, frames, sampleRate);
         if (frames > Array.MaxLength)
             throw Fail($"too long: {frames} frames, more than the {Array.MaxLength} one clip can hold");
 

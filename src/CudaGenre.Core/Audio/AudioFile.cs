@@ -27,12 +27,13 @@ public static class AudioFile
     /// <summary>Reads the WAV or AU file at <paramref name="path"/> as a mono clip at the file's own sample rate.</summary>
     /// <param name="path">The file; its extension is not looked at.</param>
     /// <exception cref="DataFileException">The file is empty, truncated, not WAV/AU, or uses an unsupported encoding.</exception>
+    /// <param name="limits">Sample-rate range and longest duration (default <see cref="InputLimits.Default"/>), checked from the header before the samples are allocated.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    public static AudioClip Read(string path)
+    public static AudioClip Read(string path, InputLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return Read(stream, path);
+        return Read(stream, path, limits);
     }
 
     /// <summary>
@@ -41,8 +42,9 @@ public static class AudioFile
     /// </summary>
     /// <param name="stream">The file's bytes.</param>
     /// <param name="nameForErrors">What to call the file in error messages (usually its path).</param>
-    /// <exception cref="DataFileException">The data is empty, truncated, not WAV/AU, or uses an unsupported encoding.</exception>
-    public static AudioClip Read(Stream stream, string nameForErrors)
+    /// <param name="limits">Sample-rate range and longest duration (default <see cref="InputLimits.Default"/>).</param>
+    /// <exception cref="DataFileException">The data is empty, truncated, not WAV/AU, uses an unsupported encoding, or declares a sample rate or duration outside the limits.</exception>
+    public static AudioClip Read(Stream stream, string nameForErrors, InputLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(nameForErrors);
@@ -55,7 +57,7 @@ public static class AudioFile
             stream = copy;
         }
 
-        var reader = new AudioByteReader(stream, nameForErrors);
+        var reader = new AudioByteReader(stream, nameForErrors, limits ?? InputLimits.Default);
         if (reader.Remaining == 0)
             throw reader.Fail("empty file (0 bytes)");
 

@@ -14,8 +14,16 @@ public static class AudioFrontEnd
     /// <param name="width">Image width in pixels (time). Default 432.</param>
     /// <param name="height">Image height in pixels (mel bands, lowest at the bottom). Default 288.</param>
     /// <param name="settings">Analysis parameters; null means librosa's defaults (<see cref="MelSpectrogramSettings.Default"/>).</param>
-    public static RgbImage ToImage(AudioClip clip, int width = 432, int height = 288, MelSpectrogramSettings? settings = null)
+    /// <param name="limits">The clip's sample rate and duration are checked against these first (default <see cref="InputLimits.Default"/>):
+    /// the resampler's time and memory grow with the ratio of the rates.</param>
+    /// <param name="name">What to call the clip in errors (its file).</param>
+    /// <exception cref="DataFileException">The clip's sample rate or duration is outside the limits.</exception>
+    public static RgbImage ToImage(AudioClip clip, int width = 432, int height = 288, MelSpectrogramSettings? settings = null, InputLimits? limits = null, string name = "the clip")
     {
+        ArgumentNullException.ThrowIfNull(clip);
+        limits ??= InputLimits.Default;
+        limits.CheckSampleRate(name, clip.SampleRate);
+        limits.CheckAudioLength(name, clip.Samples.LongLength, clip.SampleRate);
         var s = settings ?? MelSpectrogramSettings.Default;
         var spectrogram = MelSpectrogram.Compute(clip, s);
         return SpectrogramRenderer.Render(spectrogram, width, height, s.TopDb ?? 80);

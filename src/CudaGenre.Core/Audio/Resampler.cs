@@ -22,6 +22,7 @@ namespace CudaGenre.Core.Audio;
 public static class Resampler
 {
     private const int MaxPhases = 4096;
+    private const int MaxTaps = 1 << 16;
     private const double PassbandEdge = 0.90;
     private const double StopbandEdge = 1.00;
     private const double StopbandAttenuationDb = 90;
@@ -95,10 +96,13 @@ public static class Resampler
         var beta = 0.1102 * (StopbandAttenuationDb - 8.7);
         // Kaiser's length estimate, N = (A − 7.95) / (2.285 · Δω), in input samples; rounded up to even.
         var length = (StopbandAttenuationDb - 7.95) / (2.285 * 2 * Math.PI * transition);
+        // The filter grows with the ratio of the rates (2 million taps from 400 MHz); refuse before the table is built.
+        if (!(length <= MaxTaps))
+            throw new ArgumentException($"resampling from {down} to {up} needs a filter of {length:F0} taps, more than the {MaxTaps} supported: the input's sample rate is too high for the target rate.");
         taps = 2 * (int)Math.Ceiling(length / 2);
         var half = taps / 2;
 
-        var table = new float[phases * taps];
+        var table = new float[SizeMath.ToArrayLength(SizeMath.Multiply(phases, taps), $"the resampling filter from {down} to {up} (coefficients)")];
         var i0Beta = BesselI0(beta);
         var row = new double[taps];
         for (var p = 0; p < phases; p++)

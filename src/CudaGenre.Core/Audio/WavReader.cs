@@ -59,7 +59,7 @@ internal static class WavReader
                 if (format is not { } f)
                     throw reader.Fail("invalid WAV: the data chunk comes before the fmt chunk");
                 long? declared = size == UnknownSize ? null : size;
-                var samples = reader.ReadMonoFrames(declared, f.Sample, bigEndian: false, f.Channels, "the data chunk");
+                var samples = reader.ReadMonoFrames(declared, f.Sample, bigEndian: false, f.Channels, "the data chunk", f.SampleRate);
                 return new AudioClip(samples, f.SampleRate);
             }
             else
@@ -104,8 +104,7 @@ internal static class WavReader
             throw reader.Fail("invalid fmt chunk: zero channels");
         if (sampleRate == 0)
             throw reader.Fail("invalid fmt chunk: sample rate 0 Hz");
-        if (sampleRate > int.MaxValue)
-            throw reader.Fail($"invalid fmt chunk: sample rate {sampleRate} Hz");
+        reader.Limits.CheckSampleRate(reader.Name, sampleRate);
 
         var sample = (effectiveTag, bits) switch
         {

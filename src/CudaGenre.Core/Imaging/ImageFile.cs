@@ -15,27 +15,48 @@ public static class ImageFile
     private static ReadOnlySpan<byte> PngEnd => [0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
 
     /// <summary>Decodes the image at <paramref name="path"/>.</summary>
-    /// <exception cref="DataFileException">The file is missing, empty, not an image, truncated or corrupt.</exception>
-    public static RgbImage Read(string path)
+    /// <param name="path">The file.</param>
+    /// <param name="limits">Size limits (default <see cref="InputLimits.Default"/>), checked from the header before any pixel memory is allocated.</param>
+    /// <exception cref="DataFileException">The file is missing, empty, too large, not an image, truncated or corrupt, or declares a size over a limit.</exception>
+    public static RgbImage Read(string path, InputLimits? limits = null)
     {
+        limits ??= InputLimits.Default;
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // An encoded image is never larger than its pixels uncompressed (plus headers), so a bigger file is not worth reading.
+            var cap = SizeMath.Add(SizeMath.Multiply(limits.MaxImagePixels, 4), 1 << 20);
+            if (stream.Length > cap)
+                throw new DataFileException(path, $"the file is {stream.Length} bytes, more than an image within the limits can be ({cap} bytes for InputLimits.MaxImagePixels = {limits.MaxImagePixels})");
+            bytes = new byte[stream.Length];
+            stream.ReadExactly(bytes);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not DataFileException)
         {
             throw new DataFileException(path, $"cannot be read ({e.Message})", e);
         }
-        return Decode(bytes, path);
+        return Decode(bytes, path, limits);
     }
 
-    /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> names it in errors.</summary>
-    /// <exception cref="DataFileException">The bytes are empty, not an image, truncated or corrupt.</exception>
-    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name)
+    /// <summary>
+    /// Decodes an encoded image held in memory; <paramref name="name"/> names it in errors. A pure function of the
+    /// bytes: it returns the image or throws <see cref="DataFileException"/>, whatever the bytes are.
+    /// </summary>
+    /// <param name="encoded">The file's bytes.</param>
+    /// <param name="name">What to call it in errors (usually its path).</param>
+    /// <param name="limits">Size limits (default <see cref="InputLimits.Default"/>). The size the file declares is
+    /// checked against them before it reaches the decoder (PNG, GIF and BMP headers are read here; JPEG and WebP sizes
+    /// come from SkiaSharp's header parse) and before any pixel memory is allocated.</param>
+    /// <exception cref="DataFileException">The bytes are empty, not an image, truncated or corrupt, or declare a size over a limit.</exception>
+    public static RgbImage Decode(ReadOnlySpan<byte> encoded, string name, InputLimits? limits = null)
     {
+        limits ??= InputLimits.Default;
         if (encoded.IsEmpty)
             throw new DataFileException(name, "the file is empty");
+        // SkiaSharp computes a decoded size in 32 bits; a crafted header can make it wrap. Check the size ourselves first.
+        if (ImageHeader.TryReadSize(encoded, out var declaredWidth, out var declaredHeight))
+            limits.CheckImageSize(name, declaredWidth, declaredHeight);
         // libpng decodes a PNG cut inside its last chunk without complaint (all pixels may be there,
         // only checksums and IEND missing), so a cut file would pass; check the end marker ourselves.
         if (encoded.StartsWith(PngSignature) && encoded.LastIndexOf(PngEnd) < 0)
@@ -46,10 +67,14 @@ public static class ImageFile
             throw new DataFileException(name, $"not a readable image ({Describe(opened)}; starts with {Signature(encoded)})");
 
         var (width, height) = (codec.Info.Width, codec.Info.Height);
-        if (width <= 0 || height <= 0)
-            throw new DataFileException(name, $"the image declares an empty size {width}×{height}");
+        limits.CheckImageSize(name, width, height);
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var rgba = new byte[info.BytesSize];
+        // Not info.BytesSize: that is an int product, which wraps (65536×16385×4 gives 262144), and the decoder then
+        // writes past the buffer. Checked 64-bit arithmetic, and a size one array can hold, whatever the limits say.
+        var decodedBytes = SizeMath.Product(width, height, 4);
+        if (decodedBytes > Array.MaxLength)
+            throw new DataFileException(name, $"the image is {width}×{height} pixels: decoded, that is {decodedBytes} bytes, more than one buffer can hold ({Array.MaxLength})");
+        var rgba = new byte[decodedBytes];
         SKCodecResult result;
         unsafe
         {
@@ -77,7 +102,7 @@ public static class ImageFile
     public static void WritePng(string path, RgbImage image)
     {
         var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var rgba = new byte[info.BytesSize];
+        var rgba = new byte[SizeMath.ToArrayLength(SizeMath.Product(image.Width, image.Height, 4), $"{path}: the RGBA buffer (bytes)")];
         var rgb = image.Pixels;
         for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
         {

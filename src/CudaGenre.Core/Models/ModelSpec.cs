@@ -243,6 +243,8 @@ public sealed record ModelSpec
     public override int GetHashCode() => HashCode.Combine(Architecture, Head, InputChannels, InputHeight, InputWidth, ClassNames.Count, TrainerVersion, SplitHash);
 }
 
+// A misspelled field ("inputHieght") is an error, not a silent default.
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 internal sealed class ModelSpecDocument
 {
     public string? Architecture { get; set; }

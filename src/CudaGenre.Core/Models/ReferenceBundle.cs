@@ -109,6 +109,45 @@ public sealed class ReferenceBundle
     /// <summary>The logits of input <paramref name="index"/>.</summary>
     public ReadOnlySpan<float> LogitsOf(int index) => _logits.AsSpan(checked(index * Spec.ClassCount), Spec.ClassCount);
 
+    /// <summary>
+    /// Checks that this bundle was made for the model at <paramref name="modelPath"/>: its <c>model_sha256</c> (when the
+    /// bundle has one) is the file's SHA-256, and its spec agrees with <paramref name="spec"/> on everything that shapes
+    /// the logits (architecture, head, input size, mean and std, class names).
+    /// </summary>
+    /// <param name="bundlePath">The bundle's file, named in the error.</param>
+    /// <param name="modelPath">The model file.</param>
+    /// <param name="spec">The model's spec.</param>
+    /// <exception cref="DataFileException">The bundle belongs to another model; the message says what differs.</exception>
+    public void CheckBelongsTo(string bundlePath, string modelPath, ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (ModelSha256 is { } recorded)
+        {
+            var actual = ModelFile.ComputeSha256(modelPath);
+            if (!string.Equals(recorded, actual, StringComparison.OrdinalIgnoreCase))
+                throw new DataFileException(bundlePath, $"was made from another model file: its model_sha256 is {recorded}, but {modelPath} has SHA-256 {actual}");
+        }
+        if (SpecDifference(spec) is { } difference)
+            throw new DataFileException(bundlePath, $"was made for another model: {difference}");
+    }
+
+    /// <summary>What differs between this bundle's spec and <paramref name="spec"/> in what shapes the logits, or null.</summary>
+    public string? SpecDifference(ModelSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var r = Spec;
+        static string List<T>(IEnumerable<T> values) => $"[{string.Join(", ", values)}]";
+        if ((r.Architecture, r.Head) != (spec.Architecture, spec.Head))
+            return $"its architecture is {r.Describe()}, the model's is {spec.Describe()}";
+        if ((r.InputChannels, r.InputHeight, r.InputWidth) != (spec.InputChannels, spec.InputHeight, spec.InputWidth))
+            return $"its inputs are {r.InputChannels}×{r.InputHeight}×{r.InputWidth}, the model takes {spec.InputChannels}×{spec.InputHeight}×{spec.InputWidth}";
+        if (!r.Mean.SequenceEqual(spec.Mean) || !r.Std.SequenceEqual(spec.Std))
+            return $"its inputs were normalized with mean {List(r.Mean)} and std {List(r.Std)}, the model's are {List(spec.Mean)} and {List(spec.Std)}";
+        if (!r.ClassNames.SequenceEqual(spec.ClassNames, StringComparer.Ordinal))
+            return $"its classes are {List(r.ClassNames)}, the model's are {List(spec.ClassNames)}";
+        return null;
+    }
+
     /// <summary>Writes the bundle atomically as safetensors.</summary>
     public void Write(string path)
     {

@@ -73,6 +73,22 @@ public sealed class SafetensorsFile
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
             if (stream.Length > Array.MaxLength)
                 throw new DataFileException(path, $"is {stream.Length} bytes; files of 2 GB and more are not supported");
+            // The header alone first, checked against the file's length (every tensor inside it, nothing after the last),
+            // so that a foreign or damaged file of nearly 2 GB is refused without reading it whole.
+            var prefix = new byte[Math.Min(8, stream.Length)];
+            stream.ReadExactly(prefix);
+            if (prefix.Length == 8)
+            {
+                var headerLength = BitConverter.ToUInt64(prefix, 0);
+                if (headerLength <= MaxHeaderLength && (long)headerLength <= stream.Length - 8)
+                {
+                    var head = new byte[8 + (int)headerLength];
+                    prefix.CopyTo(head, 0);
+                    stream.ReadExactly(head.AsSpan(8));
+                    ParseHeader(head, stream.Length, path);
+                }
+            }
+            stream.Position = 0;
             bytes = GC.AllocateUninitializedArray<byte>((int)stream.Length);
             stream.ReadExactly(bytes);
         }
@@ -91,15 +107,25 @@ public sealed class SafetensorsFile
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(path);
+        var (dataStart, entries, metadata) = ParseHeader(bytes, bytes.Length, path);
+        return new SafetensorsFile(path, bytes, dataStart, entries, metadata);
+    }
+
+    /// <summary>
+    /// Parses the header held at the start of <paramref name="bytes"/> (at least the 8-byte length and the header) and
+    /// checks it against a file of <paramref name="fileLength"/> bytes: every tensor inside, no byte after the last.
+    /// </summary>
+    private static (int DataStart, List<SafetensorsEntry> Entries, Dictionary<string, string> Metadata) ParseHeader(byte[] bytes, long fileLength, string path)
+    {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Tensor data is little-endian; this reader needs a little-endian machine.");
-        if (bytes.Length < 8)
-            throw new DataFileException(path, $"too short for a safetensors file: {bytes.Length} bytes, but the header length alone takes 8");
+        if (fileLength < 8)
+            throw new DataFileException(path, $"too short for a safetensors file: {fileLength} bytes, but the header length alone takes 8");
         var headerLength = BitConverter.ToUInt64(bytes, 0);
         if (headerLength > MaxHeaderLength)
             throw new DataFileException(path, $"header length {headerLength} is absurd (over {MaxHeaderLength} bytes): not a safetensors file");
-        if ((long)headerLength > bytes.Length - 8)
-            throw new DataFileException(path, $"the header length says {headerLength} bytes, but only {bytes.Length - 8} follow it: truncated or not a safetensors file");
+        if ((long)headerLength > fileLength - 8)
+            throw new DataFileException(path, $"the header length says {headerLength} bytes, but only {fileLength - 8} follow it: truncated or not a safetensors file");
         var dataStart = 8 + (int)headerLength;
         var header = bytes.AsMemory(8, (int)headerLength);
         if (!Utf8.IsValid(header.Span))
@@ -128,8 +154,8 @@ public sealed class SafetensorsFile
             throw new DataFileException(path, $"the header is not valid JSON ({e.Message})", e);
         }
 
-        CheckLayout(path, entries, bytes.Length - dataStart);
-        return new SafetensorsFile(path, bytes, dataStart, entries, metadata);
+        CheckLayout(path, entries, fileLength - dataStart);
+        return (dataStart, entries, metadata);
     }
 
     private static void ReadMetadata(string path, JsonElement value, Dictionary<string, string> metadata)

@@ -20,12 +20,19 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     public CpuPlan(FusedGraph graph, CpuWeights weights, int batchSize, int threads)
     {
         BatchSize = batchSize;
-        _workers = new CpuWorkers(threads);
-        var scratch = new WorkerScratch(_workers.Count);
         var shapes = graph.InferShapes(batchSize);
         var inputName = Core.Models.ModelGraph.InputName;
         var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
+        // The arena is one .NET array: its length must be an array length, never a wrapped int (batch 3453 of the
+        // CNN needs 3.4 G floats, which (int) turned into a small array that the kernels wrote past).
+        if (plan.Length > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
+                $"a batch of {batchSize} needs a CPU activation arena of {plan.Length} floats ({plan.Length * 4.0 / (1L << 30):F1} GiB), more than one array can hold ({Array.MaxLength} floats): use a smaller batch.");
+        }
         _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
+        _workers = new CpuWorkers(threads);
+        var scratch = new WorkerScratch(_workers.Count);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         float* Pointer(string value) => arena + offsets[value];
         ArenaFloats = plan.Length;

@@ -24,6 +24,9 @@ internal sealed class CpuWorkers : IDisposable
     // A semaphore, not ManualResetEventSlim: the latter creates its lock object lazily, the first time a
     // wait really blocks, which showed up as a 24-byte allocation in a later Run under load.
     private readonly SemaphoreSlim _done = new(0);
+    // Held for the whole of a Run, and by Dispose: Dispose waits for the Run in flight to finish, so a worker is never
+    // told to stop in the middle of one (it used to leave without signalling, and the caller waited forever).
+    private readonly Lock _runLock = new();
     private IParallelWork? _work;
     private int _count;
     private int _next;
@@ -53,7 +56,15 @@ internal sealed class CpuWorkers : IDisposable
     /// <summary>Runs items 0..count-1 of <paramref name="work"/> and returns when all are done; rethrows the first failure.</summary>
     public void Run(IParallelWork work, int count)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_runLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RunLocked(work, count);
+        }
+    }
+
+    private void RunLocked(IParallelWork work, int count)
+    {
         if (count <= 0)
         {
             return;
@@ -122,11 +133,14 @@ internal sealed class CpuWorkers : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (_disposed)
+        lock (_runLock)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
         }
-        _disposed = true;
         foreach (var wake in _wake)
         {
             wake.Release();

@@ -67,9 +67,9 @@ internal sealed class CudaPlan : IExecutionPlan
             var graph = backend.Graph;
             var shapes = graph.InferShapes(batchSize);
             var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
-            _arena = context.Allocate<byte>(Math.Max(plan.Length, 1) * _storage.Bytes);
+            _arena = context.Allocate<byte>(Core.SizeMath.Multiply(Math.Max(plan.Length, 1), _storage.Bytes));
             _arena.EnqueueFillBytes(0, _stream); // finite values for the timing runs made while planning
-            ulong At(string value) => _arena.PointerAt(offsets[value] * _storage.Bytes);
+            ulong At(string value) => _arena.PointerAt(Core.SizeMath.Multiply(offsets[value], _storage.Bytes));
             // Room for the ReLU'd input of a depthwise step that cuDNN runs (it has no ReLU prologue).
             var scratch = graph.Steps.OfType<FusedConv>().Where(c => c.Conv.IsDepthwise && c.ReluInput).Select(c => shapes[c.Input].ElementCount).DefaultIfEmpty(0).Max();
             _scratch = backend.Options.MeasureConvolutionAlgorithms && scratch > 0 ? context.Allocate<byte>(scratch * _storage.Bytes) : null;

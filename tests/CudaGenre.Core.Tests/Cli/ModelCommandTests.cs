@@ -112,6 +112,128 @@ public class ModelCommandTests
             Assert.Equal(1, Invoke("verify", model, "--backend", "cuda"));
     }
 
+    /// <summary>Issue #15: one bad file lost the whole folder. Each is reported with its reason, the rest are classified, exit code 1.</summary>
+    [Fact]
+    public void Classify_AFolderWithBadFiles_ReportsEach_ClassifiesTheRest_AndExits1_OrStopsWithFailFast()
+    {
+        using var temp = new TempFolder();
+        var data = temp.File("data");
+        Assert.Equal(0, Invoke("data", "synth", "--out", data, "--count-per-genre", "1", "--seconds", "1", "--size", "96x64", "--seed", "6"));
+        var folder = Path.Combine(data, "images_original");
+        var good = Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        var random = new SeededRandom(12);
+        var garbage = new byte[300];
+        random.NextBytes(garbage);
+        var png = File.ReadAllBytes(good[0]);
+        var bad = new Dictionary<string, (byte[] Bytes, string Reason)>
+        {
+            [Path.Combine(folder, "blues", "aa-cut.png")] = (png[..(png.Length / 2)], "truncated"),
+            [Path.Combine(folder, "jazz", "huge.png")] = (Imaging.HandMadePng.WithDeclaredSize(png, 65536, 16385), "width 65536 is over the limit of 16384"),
+            [Path.Combine(folder, "rock", "noise.wav")] = (garbage, "not a WAV or AU file"),
+        };
+        foreach (var (path, (bytes, _)) in bad)
+            File.WriteAllBytes(path, bytes);
+        var model = WriteRandomCnn(temp);
+        using var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+
+        var (rc, stdout) = Capture("classify", model, folder, "--json", "--backend", "cpu", "--batch-size", "4");
+
+        Assert.Equal(1, rc);
+        var entries = JsonDocument.Parse(stdout).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("file").GetString()!);
+        Assert.Equal(good.Count + bad.Count, entries.Count);
+        foreach (var file in good)
+            Assert.Equal(session.Classify(ImageFile.Read(file)).Label, entries[Path.GetFullPath(file)].GetProperty("genre").GetString());
+        foreach (var (path, (_, reason)) in bad)
+        {
+            Assert.False(entries[path].TryGetProperty("genre", out _));
+            Assert.Contains(reason, entries[path].GetProperty("error").GetString(), StringComparison.Ordinal);
+        }
+
+        var (failFast, output) = Capture("classify", model, folder, "--json", "--backend", "cpu", "--fail-fast");
+        Assert.Equal(1, failFast);
+        Assert.DoesNotContain("genre", output, StringComparison.Ordinal);
+        Assert.Equal(0, Invoke("classify", model, good[0], "--backend", "cpu"));
+    }
+
+    /// <summary>
+    /// Issue #15: evaluate stopped at the first unreadable image, and without a manifest it split the folder with that
+    /// image in it, which is not the split the trainer made (the trainer leaves unreadable images out first).
+    /// </summary>
+    [Fact]
+    public void Evaluate_WithAnUnreadableImage_SplitsAsTheTrainerDid_EvaluatesTheRest_AndExits1()
+    {
+        using var temp = new TempFolder();
+        var data = temp.File("data");
+        Assert.Equal(0, Invoke("data", "synth", "--out", data, "--count-per-genre", "4", "--seconds", "1", "--size", "96x64", "--seed", "8"));
+        var metal = Path.Combine(data, "images_original", "metal");
+        var corrupt = new byte[400];
+        new SeededRandom(13).NextBytes(corrupt);
+        File.WriteAllBytes(Path.Combine(metal, "metal.00000a.png"), corrupt);
+        var trainers = SplitManifest.Create(GtzanDataset.Open(data, MediaKind.Image, verify: true), 42);
+
+        var (ds, split, undecodable) = ModelCommands.OpenForEvaluation(data, null, 42);
+
+        Assert.Equal(trainers.Hash, split.Hash);
+        Assert.Equal("images_original/metal/metal.00000a.png", Assert.Single(undecodable).File);
+
+        // With a manifest that lists the bad image, it is reported and the others are evaluated.
+        var all = SplitManifest.Create(GtzanDataset.Open(data, MediaKind.Image).Items, 42);
+        var manifest = temp.File("split.json");
+        all.Save(manifest);
+        var model = WriteRandomCnn(temp);
+        var report = temp.File("report");
+        Assert.Equal(1, Invoke("evaluate", model, "--data", data, "--manifest", manifest, "--split", "all", "--out", report, "--backend", "cpu", "--batch-size", "3"));
+        using var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        var expected = SplitEvaluation.Run(session, ds.Root, [.. all.Entries.Where(e => !e.File.EndsWith("00000a.png", StringComparison.Ordinal))], cancellation: TestContext.Current.CancellationToken);
+        Assert.Equal(expected.BalancedAccuracy, ClassificationReport.Load(Path.Combine(report, "report.json")).BalancedAccuracy, 12);
+        Assert.Equal(1, Invoke("evaluate", model, "--data", data, "--split", "all", "--out", report, "--backend", "cpu", "--fail-fast"));
+        File.Delete(Path.Combine(metal, "metal.00000a.png"));
+        Assert.Equal(0, Invoke("evaluate", model, "--data", data, "--split", "all", "--out", report, "--backend", "cpu"));
+    }
+
+    /// <summary>Issue #15: class names come from the model file and were read as terminal markup by the table printer.</summary>
+    [Fact]
+    public void Classify_PrintsClassNamesFromTheModel_AsText_NotMarkup()
+    {
+        using var temp = new TempFolder();
+        // Each name closes a tag it never opened: read as markup, whichever class wins, the table cannot be printed.
+        string[] names = ["[/]", "a[/]", "[/]b[red]", "x[/][link=http://example.com]", "[/][[", "]][/]", "[/][bold", "[/]c", "[/][blink]", "[/][#ff0000]"];
+        var spec = ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputHeight = 24, InputWidth = 32, ClassNames = names };
+        var model = temp.File("markup.safetensors");
+        RandomWeights.WriteModel(model, spec, 19);
+        var image = new RgbImage(40, 30);
+        new SeededRandom(20).NextBytes(image.Pixels);
+        var png = temp.File("x.png");
+        ImageFile.WritePng(png, image);
+        using var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 });
+        Assert.Contains(session.Classify(image).Label, names);
+
+        Assert.Equal(0, Invoke("classify", model, png, "--backend", "cpu", "--top", "10"));
+    }
+
+    /// <summary>Issue #15: verify compared a bundle of another model as long as the sizes matched.</summary>
+    [Fact]
+    public void Verify_RefusesABundleOfAnotherModelFile()
+    {
+        using var temp = new TempFolder();
+        var model = WriteRandomCnn(temp);
+        var spec = ModelFile.Read(model).Spec;
+        var random = new SeededRandom(14);
+        var inputs = new float[2 * spec.InputChannels * spec.InputHeight * spec.InputWidth];
+        for (var i = 0; i < inputs.Length; i++)
+            inputs[i] = (float)(random.NextDouble() * 2 - 1);
+        float[] logits;
+        using (var session = InferenceSession.Open(model, new SessionOptions { Backend = Backend.Cpu, Threads = 1 }))
+            logits = session.Run(inputs, 2);
+        var right = temp.File("right.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1], logits, ModelFile.ComputeSha256(model)).Write(right);
+        Assert.Equal(0, Invoke("verify", model, "--reference", right, "--backend", "cpu"));
+
+        var wrong = temp.File("wrong.safetensors");
+        new ReferenceBundle(spec, "random", [], inputs, [0, 1], logits, new string('a', 64)).Write(wrong);
+        Assert.Equal(1, Invoke("verify", model, "--reference", wrong, "--backend", "cpu"));
+    }
+
     [Fact]
     public void Bench_MeasuresEverySetting_AndWritesTheFigures()
     {

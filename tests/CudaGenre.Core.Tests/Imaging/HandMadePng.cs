@@ -16,6 +16,19 @@ public static class HandMadePng
     /// <summary>An 8-bit palette PNG (colour type 3); <paramref name="indices"/> is row-major.</summary>
     public static byte[] Palette(int width, int height, byte[] indices, byte[] paletteRgb) => Build(width, height, 3, indices, 1, paletteRgb);
 
+    /// <summary>
+    /// <paramref name="png"/> with the width and height in its IHDR replaced (and the chunk's CRC recomputed), the
+    /// way a crafted file declares a size its data does not have.
+    /// </summary>
+    public static byte[] WithDeclaredSize(byte[] png, uint width, uint height)
+    {
+        var copy = (byte[])png.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(16), width);
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(20), height);
+        BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(29), Crc32(copy[12..29]));
+        return copy;
+    }
+
     private static byte[] Build(int width, int height, byte colourType, byte[] pixels, int bytesPerPixel, byte[]? palette)
     {
         using var png = new MemoryStream();
