@@ -54,6 +54,9 @@ run_grid() {
   [[ -x $trainer ]] || { echo "error: no trainer at $trainer (publish it: dotnet publish tools/CudaGenre.Trainer -c Release -o ~/cudagenre-trainer-bin)" >&2; exit 1; }
   [[ -d $gtzan ]] || { echo "error: no GTZAN data at $gtzan (set CUDAGENRE_GTZAN)" >&2; exit 1; }
   log "grid $list: runs in $runs, trainer $trainer, data $gtzan, $threads threads, pid $$"
+  # setsid gives the grid an autogroup of its own, and with autogroups (Linux's default) the scheduler shares the
+  # CPU between groups first, so nice 19 alone still took half the machine; the group's own nice applies.
+  if [[ -w /proc/self/autogroup ]]; then echo 19 > /proc/self/autogroup 2>/dev/null || true; fi
   if grep -q '@RUNS@/resnet18_imagenet.safetensors' "$list" && [[ ! -f $runs/resnet18_imagenet.safetensors ]]; then
     log "converting the ImageNet ResNet18 to $runs/resnet18_imagenet.safetensors"
     "$trainer" convert-resnet18 --out "$runs/resnet18_imagenet.safetensors" --threads "$threads"

@@ -54,6 +54,31 @@ public sealed class TrainedModelTests(TrainedDemo demo) : IClassFixture<TrainedD
         var reference = ReferenceComparison.Run(session, ReferenceBundle.Read(Path.Combine(run, "reference.safetensors")));
         Assert.True(reference.Passes(), $"{backend}: relative L2 error {reference.RelativeL2Error:E2}, same top-1 {reference.Top1Agreements}/{reference.Count}");
     }
+
+    /// <summary>
+    /// The command line on the trained model, on each backend (CUDA where a GPU or the emulated device is usable):
+    /// <c>cudagenre verify</c> passes against the trainer's reference logits, and <c>cudagenre evaluate</c> on the
+    /// trainer's split writes the balanced accuracy the trainer recorded.
+    /// </summary>
+    [Theory]
+    [InlineData(Backend.Cpu)]
+    [InlineData(Backend.Cuda)]
+    public void VerifyAndEvaluate_ReproduceTheTrainer(Backend backend)
+    {
+        if (backend == Backend.Cuda)
+            Gpu.Require();
+        var result = demo.Result;
+        var run = result.Training.Folder;
+        var model = Path.Combine(run, "model.safetensors");
+        var name = backend.ToString().ToLowerInvariant();
+        Assert.Equal(0, Cli.CliApp.Create().Parse(["verify", model, "--backend", name]).Invoke());
+        var report = Path.Combine(demo.Folder, $"cli-evaluate-{name}");
+        Assert.Equal(0, Cli.CliApp.Create().Parse(["evaluate", model, "--data", result.Data, "--manifest", Path.Combine(run, "split.json"),
+            "--backend", name, "--out", report, "--batch-size", "5"]).Invoke());
+        var recorded = (double)JsonNode.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")))!["test"]!["balancedAccuracy"]!;
+        var written = (double)JsonNode.Parse(File.ReadAllText(Path.Combine(report, "report.json")))!["balancedAccuracy"]!;
+        Assert.Equal(recorded, written, 12);
+    }
 }
 
 /// <summary>The demo's trained run, made once for the tests that read it (training is the slow part).</summary>
