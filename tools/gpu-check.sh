@@ -105,7 +105,7 @@ accuracy() {
     echo "# GPU accuracy check: trained runs, every precision"
     echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(cat "$bin/COMMIT")"
-    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1 || true
+    gpu_query name,driver_version
     for run in /tmp/gpu-check/trained/runs/*/; do
       local name; name=$(basename "$run")
       echo; echo "## $name"
@@ -121,6 +121,15 @@ accuracy() {
     echo; echo "accuracy check: $failures command(s) failed"
   } 2>&1 | tee "$out/gpu-accuracy-$stamp.txt"
   echo "saved to $out/gpu-accuracy-$stamp.txt"
+}
+
+# The GPUs' FIELDS as nvidia-smi reports them, or a line saying there is no nvidia-smi (the emulated device).
+gpu_query() {
+  if command -v nvidia-smi >/dev/null; then
+    nvidia-smi --query-gpu="$1" --format=csv,noheader 2>&1 || true
+  else
+    echo "nvidia-smi: not available"
+  fi
 }
 
 unpack() {
@@ -220,7 +229,7 @@ run() {
     echo "commit:  $(cat "$bin/COMMIT")"
     echo "machine: $(uname -n), $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
     echo "GPUs:   $gpus (nvidia-smi)"
-    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || echo "nvidia-smi: not available"
+    gpu_query name,driver_version,memory.total
     echo "CUDAGENRE_CUDA_LIB_PATH=$CUDAGENRE_CUDA_LIB_PATH"
     echo "CUDAGENRE_REQUIRE_GPU=${CUDAGENRE_REQUIRE_GPU:-0} CUDAGENRE_REQUIRE_NVRTC=$CUDAGENRE_REQUIRE_NVRTC"
     echo
@@ -268,7 +277,7 @@ bench() {
     echo "# GPU benchmark: $part $model"
     echo "date:   $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "commit: $(cat "$bin/COMMIT")"
-    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1 || true
+    gpu_query name,driver_version,memory.total,clocks.max.sm
     case "$part" in
       engine)
         # Session-open time across a restart: a process with empty disk caches (kernels compiled, algorithms
