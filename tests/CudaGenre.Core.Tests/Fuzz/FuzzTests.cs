@@ -13,12 +13,12 @@ public sealed class FuzzTests(ITestOutputHelper output)
     /// <summary>Mutated cases per target in CI, sized to 20–60 s per target on the 2-core CI machine.</summary>
     public static readonly IReadOnlyDictionary<string, long> CiIterations = new Dictionary<string, long>
     {
-        ["safetensors"] = 2_000_000,
-        ["model"] = 1_000_000,
-        ["image"] = 2_000_000,
-        ["audio"] = 1_300_000,
-        ["frontend"] = 8_000,
-        ["spec"] = 1_000_000,
+        ["safetensors"] = 3_000_000,
+        ["model"] = 2_000_000,
+        ["image"] = 4_000_000,
+        ["audio"] = 2_600_000,
+        ["frontend"] = 10_000,
+        ["spec"] = 1_600_000,
     };
 
     /// <summary>The CI run's fixed PCG stream and seed (reproducible: the same cases every run).</summary>
