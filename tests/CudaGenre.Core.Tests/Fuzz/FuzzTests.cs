@@ -80,7 +80,8 @@ public sealed class FuzzTests(ITestOutputHelper output)
                 {
                     var caseSeed = pcg.ToString(state);
                     output.WriteLine($"case {i} failed (CsCheck seed {caseSeed}, replay with CUDAGENRE_FUZZ_SEED={caseSeed}): {e.Message}");
-                    gen.Sample(Assert1, seed: caseSeed, iter: 1, threads: 1, print: FuzzHarness.Describe);
+                    // Sample runs the failing seed first, then keeps sampling to find and shrink to a smaller failing input.
+                    gen.Sample(Assert1, seed: caseSeed, iter: 50_000, threads: 1, print: FuzzHarness.Describe);
                     throw;
                 }
             }
