@@ -24,7 +24,7 @@ trap 'rm -f "$counts"' EXIT
 } >"$result"
 set +e
 CUDAGENRE_FUZZ_SECONDS=$seconds CUDAGENRE_FUZZ_REPORT=$counts \
-  "$exe" --filter-method '*Target_survives_its_corpus_and_mutations' 2>&1 | tail -n 40 | tee "$counts.log"
+  "$exe" -method '*Target_survives_its_corpus_and_mutations' 2>&1 | tail -n 40 | tee "$counts.log"
 status=${PIPESTATUS[0]}
 set -e
 {
