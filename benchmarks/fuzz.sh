@@ -32,7 +32,7 @@ set -e
   cat "$counts"
   echo
   echo "## test run (exit $status)"
-  grep -E 'failed|succeeded|total|error|Seed|seed' "$counts.log" || true
+  grep -iE 'Total:|\[FAIL\]|seed' "$counts.log" || true
 } >>"$result"
 rm -f "$counts.log"
 echo "wrote $result (exit $status)"
