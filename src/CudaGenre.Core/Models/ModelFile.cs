@@ -46,9 +46,19 @@ public sealed class ModelFile
 
     /// <summary>Reads a CudaGenre model file and checks its format, spec and weights.</summary>
     /// <exception cref="DataFileException">Unreadable, not safetensors, not a CudaGenre model (foreign or missing <c>format</c>), invalid spec, or weights that do not fit it.</exception>
-    public static ModelFile Read(string path)
+    public static ModelFile Read(string path) => FromSafetensors(SafetensorsFile.Read(path), path);
+
+    /// <summary>
+    /// Checks a CudaGenre model file held in memory, as <see cref="Read"/> does a file: a pure function of the bytes
+    /// (for fuzzing). The buffer is used as is (not copied) and must not change afterwards.
+    /// </summary>
+    /// <param name="bytes">The whole file.</param>
+    /// <param name="name">What to call it in errors (usually its path).</param>
+    /// <exception cref="DataFileException">Not safetensors, not a CudaGenre model, invalid spec, or weights that do not fit it.</exception>
+    public static ModelFile Parse(byte[] bytes, string name) => FromSafetensors(SafetensorsFile.Parse(bytes, name), name);
+
+    private static ModelFile FromSafetensors(SafetensorsFile file, string path)
     {
-        var file = SafetensorsFile.Read(path);
         if (!file.Metadata.TryGetValue(FormatKey, out var format))
             throw new DataFileException(path, $"not a CudaGenre model file: the safetensors metadata has no '{FormatKey}' key (a plain PyTorch state_dict can be loaded with ModelFile.ReadWithSpec and an explicit spec)");
         if (format != FormatTag)

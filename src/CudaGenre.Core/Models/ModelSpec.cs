@@ -203,6 +203,9 @@ public sealed record ModelSpec
             throw new ArgumentException("Invalid model spec: the JSON is null.", nameof(json));
         if (!ArchitectureNames.TryParseArchitecture(doc.Architecture, out var architecture))
             throw new ArgumentException($"Invalid model spec: unknown architecture '{doc.Architecture}' (known: {ArchitectureNames.AllArchitectures}).", nameof(json));
+        // ToJson writes cnnWidths only for the CNN; accepting it elsewhere made a spec that does not survive ToJson/FromJson.
+        if (architecture != Architecture.Cnn && doc.CnnWidths is not null)
+            throw new ArgumentException($"Invalid model spec: cnnWidths applies only to the CNN, not to '{doc.Architecture}'.", nameof(json));
         var head = ClassifierHead.Linear;
         if (doc.Head is not null && !ArchitectureNames.TryParseHead(doc.Head, out head))
             throw new ArgumentException($"Invalid model spec: unknown head '{doc.Head}' (known: {ArchitectureNames.AllHeads}).", nameof(json));
