@@ -40,10 +40,16 @@ public static class RandomWeights
     /// <summary>Writes a model file of <paramref name="spec"/> with seeded random weights; returns the weights.</summary>
     public static Dictionary<string, float[]> WriteModel(string path, ModelSpec spec, ulong seed)
     {
-        var graph = ModelGraph.Build(spec);
-        var weights = Create(graph, seed);
+        var weights = Create(ModelGraph.Build(spec), seed);
+        WriteModel(path, spec, weights);
+        return weights;
+    }
+
+    /// <summary>Writes a model file of <paramref name="spec"/> with the given <paramref name="weights"/> (one per state-dict entry; the BatchNorm step counters are written as 100).</summary>
+    public static void WriteModel(string path, ModelSpec spec, IReadOnlyDictionary<string, float[]> weights)
+    {
         var writer = new SafetensorsWriter();
-        foreach (var entry in graph.StateDict)
+        foreach (var entry in ModelGraph.Build(spec).StateDict)
         {
             if (entry.Role == StateRole.NumBatchesTracked)
                 writer.Add(entry.Name, TensorShape.Scalar, [100L]);
@@ -51,6 +57,5 @@ public static class RandomWeights
                 writer.Add(entry.Name, entry.Shape, weights[entry.Name]);
         }
         ModelFile.Write(path, spec, writer);
-        return weights;
     }
 }
