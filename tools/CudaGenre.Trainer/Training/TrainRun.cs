@@ -271,19 +271,7 @@ internal static class TrainRun
 
     private static void WriteMetrics(string folder, ModelSpec spec, TrainingOutcome outcome, Evaluation validation, Evaluation test, ConfidenceInterval balanced, ConfidenceInterval accuracy)
     {
-        var epochs = new JsonArray();
-        foreach (var e in outcome.Epochs)
-        {
-            epochs.Add(new JsonObject
-            {
-                ["epoch"] = e.Epoch,
-                ["trainLoss"] = e.TrainLoss,
-                ["trainAccuracy"] = e.TrainAccuracy,
-                ["validationLoss"] = e.ValidationLoss,
-                ["validationAccuracy"] = e.ValidationAccuracy,
-                ["validationBalancedAccuracy"] = e.ValidationBalancedAccuracy,
-            });
-        }
+        var epochs = MetricsJson.ToJson(outcome.Epochs);
 
         var testNode = JsonNode.Parse(ClassificationReport.From(test.Matrix).ToJson())!.AsObject();
         testNode["loss"] = test.Loss;
