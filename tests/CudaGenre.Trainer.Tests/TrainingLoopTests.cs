@@ -119,12 +119,30 @@ public sealed class TrainingLoopTests
         Assert.Contains("--batch-size", Assert.Throws<ArgumentException>(() => new TrainingSettings { BatchSize = 0 }.Validate()).Message, StringComparison.Ordinal);
     }
 
-    private static Dictionary<string, double[]> TrainWeights(ulong seed)
+    [Fact]
+    public void Mixup_and_label_smoothing_train_reproducibly_and_change_the_weights()
+    {
+        var a = TrainWeights(seed: 11, mixupAlpha: 0.4, labelSmoothing: 0.1);
+        var b = TrainWeights(seed: 11, mixupAlpha: 0.4, labelSmoothing: 0.1);
+        var plain = TrainWeights(seed: 11);
+        var smoothingOnly = TrainWeights(seed: 11, labelSmoothing: 0.1);
+        foreach (var name in a.Keys)
+        {
+            Assert.True(a[name].SequenceEqual(b[name]), $"{name} differs between two mixup runs with one seed");
+            Assert.All(a[name], v => Assert.True(double.IsFinite(v)));
+        }
+
+        Assert.Contains(a.Keys, name => !a[name].SequenceEqual(plain[name]));
+        Assert.Contains(a.Keys, name => !a[name].SequenceEqual(smoothingOnly[name]));
+        Assert.Contains(a.Keys, name => !smoothingOnly[name].SequenceEqual(plain[name]));
+    }
+
+    private static Dictionary<string, double[]> TrainWeights(ulong seed, double mixupAlpha = 0, double labelSmoothing = 0)
     {
         var graph = TinyCnn(ClassifierHead.Dense);
         manual_seed((long)seed);
         using var model = new GraphModule(graph);
-        var settings = new TrainingSettings { Epochs = 2, BatchSize = 8, Seed = seed, Augmentation = CudaGenre.Trainer.Data.Augmentation.Default };
+        var settings = new TrainingSettings { Epochs = 2, BatchSize = 8, Seed = seed, Augmentation = CudaGenre.Trainer.Data.Augmentation.Default, MixupAlpha = mixupAlpha, LabelSmoothing = labelSmoothing };
         new TrainingLoop(model, graph.IsHead, settings, 10, new RecordingObserver()).Run(TinyData.Make(3, Height, Width, 1), TinyData.Make(1, Height, Width, 2), CancellationToken.None);
         return Snapshot(model);
     }

@@ -40,6 +40,8 @@ internal static class TrainerApp
         var inputSize = new Option<string?>("--input-size") { Description = "Model input HEIGHTxWIDTH (or one number). Default: the architecture's (cnn 144x216, resnet 224, xception 299)." };
         var weightDecay = new Option<double>("--weight-decay") { Description = "Adam weight decay (L2).", DefaultValueFactory = _ => 0 };
         var augment = new Option<bool>("--augment") { Description = "Augment training images: random time crop (80-100 % of the width), 2 time and 2 frequency masks (each up to 10 %)." };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing ε of the training loss, in [0, 1): the target is (1 − ε)·one-hot + ε/10.", DefaultValueFactory = _ => 0 };
+        var mixup = new Option<double>("--mixup") { Description = "Mixup α: each training batch is mixed with a shuffled copy of itself by λ ~ Beta(α, α), and the loss weighted alike (0 = off; 0.2-0.4 is usual).", DefaultValueFactory = _ => 0 };
         var freeze = new Option<bool>("--freeze-backbone") { Description = "Train only the classifier head (backbone weights and BatchNorm statistics fixed). Use with --pretrained." };
         var pretrained = new Option<string?>("--pretrained") { Description = "Start from these weights (safetensors, torchvision/timm names, e.g. resnet18_imagenet.safetensors from convert-resnet18); the classifier is replaced." };
         var patience = new Option<int>("--patience") { Description = "Early stopping: stop when validation balanced accuracy has not improved for this many epochs (0 = never).", DefaultValueFactory = _ => 0 };
@@ -57,10 +59,10 @@ internal static class TrainerApp
             and still writes everything from the best checkpoint so far.
             """)
         {
-            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
+            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
         };
         // The options that say what a run computes (everything but --resume, --out and --threads).
-        Option[] runDefining = [data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
+        Option[] runDefining = [data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
         command.SetAction(parse => CommandRunner.Run(token =>
         {
             var architecture = ParseArchitecture(parse.GetValue(arch)!);
@@ -103,6 +105,8 @@ internal static class TrainerApp
                     Seed = parse.GetValue(seed),
                     FreezeBackbone = parse.GetValue(freeze),
                     Augmentation = parse.GetValue(augment) ? Augmentation.Default : Augmentation.None,
+                    LabelSmoothing = parse.GetValue(smoothing),
+                    MixupAlpha = parse.GetValue(mixup),
                     Patience = parse.GetValue(patience),
                     Schedule = TrainingSettings.ParseSchedule(parse.GetValue(schedule)!),
                     StepEpochs = parse.GetValue(stepEpochs),

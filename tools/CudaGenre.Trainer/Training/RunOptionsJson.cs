@@ -19,7 +19,7 @@ internal static class RunOptionsJson
     public static JsonObject ToJson(RunOptions o)
     {
         var t = o.Training;
-        return new JsonObject
+        var node = new JsonObject
         {
             ["data"] = o.Data is null ? null : Path.GetFullPath(o.Data),
             ["synthCountPerGenre"] = o.Data is null ? o.SynthCountPerGenre : null,
@@ -42,6 +42,13 @@ internal static class RunOptionsJson
             ["freezeBackbone"] = t.FreezeBackbone,
             ["augment"] = t.Augmentation.Enabled,
         };
+        // Added later: written only when set, so that the fingerprint of a run made before they existed
+        // (and its resume) is unchanged.
+        if (t.LabelSmoothing != 0)
+            node["labelSmoothing"] = t.LabelSmoothing;
+        if (t.MixupAlpha != 0)
+            node["mixupAlpha"] = t.MixupAlpha;
+        return node;
     }
 
     /// <summary>SHA-256 of the canonical JSON of <see cref="ToJson"/>.</summary>
@@ -108,6 +115,8 @@ internal static class RunOptionsJson
                     Patience = (int)node["patience"]!,
                     FreezeBackbone = (bool)node["freezeBackbone"]!,
                     Augmentation = (bool)node["augment"]! ? Augmentation.Default : Augmentation.None,
+                    LabelSmoothing = (double?)node["labelSmoothing"] ?? 0,
+                    MixupAlpha = (double?)node["mixupAlpha"] ?? 0,
                 },
             };
         }

@@ -249,6 +249,8 @@ internal static class TrainRun
             ["lrStepEpochs"] = t.Schedule == LearningRateSchedule.Step ? t.StepEpochs : null,
             ["lrStepGamma"] = t.Schedule == LearningRateSchedule.Step ? t.StepGamma : null,
             ["freezeBackbone"] = t.FreezeBackbone,
+            ["labelSmoothing"] = t.LabelSmoothing,
+            ["mixupAlpha"] = t.MixupAlpha,
             ["augmentation"] = JsonSerializer.SerializeToNode(new
             {
                 enabled = t.Augmentation.Enabled,

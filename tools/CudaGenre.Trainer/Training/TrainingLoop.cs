@@ -159,6 +159,21 @@ internal sealed class TrainingLoop
                     var labels = new long[n];
                     for (var i = 0; i < n; i++)
                         labels[i] = train.Labels[indices[i]];
+                    long[]? mixedLabels = null;
+                    var lambda = 1.0;
+                    if (_settings.MixupAlpha > 0 && n > 1)
+                    {
+                        lambda = Mixup.SampleBeta(_settings.MixupAlpha, random);
+                        var permutation = new int[n];
+                        for (var i = 0; i < n; i++)
+                            permutation[i] = i;
+                        random.Shuffle(permutation.AsSpan());
+                        Mixup.MixBatch(buffer, train.InputLength, permutation, lambda);
+                        mixedLabels = new long[n];
+                        for (var i = 0; i < n; i++)
+                            mixedLabels[i] = labels[permutation[i]];
+                    }
+
                     using (NewDisposeScope())
                     {
                         var settings = train.Settings;
@@ -166,13 +181,14 @@ internal sealed class TrainingLoop
                         var target = tensor(labels);
                         optimizer.zero_grad();
                         var logits = _model.forward(input);
-                        var loss = nn.functional.cross_entropy(logits, target);
+                        var loss = Mixup.Loss(logits, target, mixedLabels is null ? null : tensor(mixedLabels), lambda, _settings.LabelSmoothing);
                         loss.backward();
                         optimizer.step();
                         var batchLoss = loss.item<float>();
                         if (!float.IsFinite(batchLoss))
                             throw new InvalidOperationException($"The training loss became {batchLoss} in epoch {epoch}, step {b + 1}: lower --lr.");
                         lossSum += batchLoss * n;
+                        // Under mixup, against each sample's own label (its share λ is random).
                         correct += logits.argmax(1).eq(target).sum().item<long>();
                         seen += n;
                     }

@@ -45,6 +45,12 @@ internal sealed record TrainingSettings
     /// <summary>The learning-rate schedule (default constant).</summary>
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
 
+    /// <summary>Label smoothing ε of the training loss, in [0, 1) (default 0: none).</summary>
+    public double LabelSmoothing { get; init; }
+
+    /// <summary>Mixup's α: each batch is mixed with a permutation of itself by λ ~ Beta(α, α) (default 0: no mixup).</summary>
+    public double MixupAlpha { get; init; }
+
     /// <summary>Step schedule: epochs between decays (default 10).</summary>
     public int StepEpochs { get; init; } = 10;
 
@@ -88,6 +94,10 @@ internal sealed record TrainingSettings
             throw new ArgumentException($"--weight-decay must be zero or positive (got {WeightDecay}).");
         if (Patience < 0)
             throw new ArgumentException($"--patience must be zero or positive (got {Patience}).");
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1))
+            throw new ArgumentException($"--label-smoothing must be in [0, 1) (got {LabelSmoothing}).");
+        if (!(MixupAlpha >= 0) || !double.IsFinite(MixupAlpha))
+            throw new ArgumentException($"--mixup must be zero (off) or a positive α (got {MixupAlpha}).");
         if (StepEpochs < 1)
             throw new ArgumentException($"--lr-step-epochs must be at least 1 (got {StepEpochs}).");
         if (!(StepGamma > 0 && StepGamma <= 1))
