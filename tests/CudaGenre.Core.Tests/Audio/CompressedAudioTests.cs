@@ -81,6 +81,7 @@ public class CompressedAudioTests
         // LAME pads the start (encoder delay) and the end to whole frames; NLayer keeps what the stream holds.
         Assert.InRange(clip.Samples.Length, 22050, 22050 + 4 * 576 + 2048);
         var (lag, snr) = Compare(clip.Samples, Tone(22050, 22050), 2400);
+        TestContext.Current.TestOutputHelper?.WriteLine($"MP3: {clip.Samples.Length} samples, lag {lag}, SNR {snr:F1} dB");
         Assert.InRange(lag, 0, 2400);
         Assert.True(snr > 15, $"MP3 at 64 kbit/s: SNR {snr:F1} dB at lag {lag}, expected > 15 dB");
     }
@@ -93,6 +94,7 @@ public class CompressedAudioTests
         Assert.Equal(22050, clip.SampleRate);
         Assert.Equal(22050, clip.Samples.Length); // Ogg granule positions make Vorbis sample-exact
         var (lag, snr) = Compare(clip.Samples, Tone(22050, 22050), 64);
+        TestContext.Current.TestOutputHelper?.WriteLine($"Vorbis: lag {lag}, SNR {snr:F1} dB");
         Assert.Equal(0, lag);
         Assert.True(snr > 20, $"Vorbis q3: SNR {snr:F1} dB, expected > 20 dB");
     }
@@ -106,6 +108,7 @@ public class CompressedAudioTests
         Assert.Equal(22050, clip.SampleRate);
         Assert.Equal(11025, clip.Samples.Length); // the fixture is the first 0.5 s
         var (lag, snr) = Compare(clip.Samples, Tone(22050, 11025), 16);
+        TestContext.Current.TestOutputHelper?.WriteLine($"FLAC: lag {lag}, SNR {snr:F1} dB");
         Assert.Equal(0, lag);
         Assert.True(snr > 70, $"FLAC is lossless: SNR {snr:F1} dB, expected > 70 dB (16-bit rounding only)");
     }
@@ -233,9 +236,9 @@ public class CompressedAudioTests
     }
 
     [Theory]
-    [InlineData("tone.mp3", 15)]
-    [InlineData("tone.ogg", 25)]
-    [InlineData("tone.opus", 50)] // Opus at 48 kbit/s keeps less of the quiet floor that the 80 dB image shows
+    [InlineData("tone.mp3", 20)] // measured 14.9; the noise control is 142
+    [InlineData("tone.ogg", 25)] // measured 19.1
+    [InlineData("tone.opus", 50)] // measured 41.8: Opus at 48 kbit/s keeps less of the quiet floor that the 80 dB image shows
     public void TheSpectrogramOfACompressedClip_IsCloseToTheOriginals(string fixture, double maxMeanDifference)
     {
         if (fixture.EndsWith(".opus", StringComparison.Ordinal))
@@ -248,6 +251,7 @@ public class CompressedAudioTests
         var random = new SeededRandom(5);
         var noise = AudioFrontEnd.ToImage(new AudioClip([.. Enumerable.Range(0, 22050).Select(_ => (float)random.Gaussian(0, 0.2))], 22050), 96, 64);
         var control = MeanDifference(noise, original);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{fixture}: mean pixel difference {difference:F2} (noise {control:F2})");
         Assert.True(difference < maxMeanDifference && difference < control / 3, $"{fixture}: mean pixel difference {difference:F2} of 255 (noise: {control:F2})");
     }
 
