@@ -23,7 +23,7 @@ internal static class FfmpegDecoder
     public static AudioClip Read(string? path, Stream stream, string name, FileFormat format, InputLimits limits)
     {
         if (Find() is not { } ffmpeg)
-            throw new DataFileException(name, $"{FileSignature.Describe(format)}: reading it needs ffmpeg, which is not installed (not on PATH, CUDAGENRE_FFMPEG not set); {FileSignature.SupportedAudio()}");
+            throw new DataFileException(name, $"{FileSignature.Describe(format)}: reading it needs ffmpeg, which is not installed (looked on PATH, or at CUDAGENRE_FFMPEG when that is set); {FileSignature.SupportedAudio()}");
 
         // One second past the limit, so that a longer file is reported as over the limit rather than silently cut.
         var seconds = (limits.MaxAudioSeconds + 1).ToString("0.###", CultureInfo.InvariantCulture);

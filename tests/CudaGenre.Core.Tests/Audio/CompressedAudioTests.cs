@@ -69,7 +69,7 @@ public class CompressedAudioTests
     private static void RequireFfmpeg()
     {
         if (!FfmpegDecoder.IsAvailable)
-            Assert.Skip("ffmpeg is not installed (not on PATH, CUDAGENRE_FFMPEG not set): FLAC and Opus are read through it.");
+            Assert.Skip("ffmpeg is not installed (looked on PATH, or at CUDAGENRE_FFMPEG when that is set): FLAC and Opus are read through it.");
     }
 
     [Fact]
@@ -208,6 +208,24 @@ public class CompressedAudioTests
         var mp3 = File.ReadAllBytes(Fixture("tone.mp3"))[..100];
         var e = Assert.Throws<DataFileException>(() => AudioFile.Read(new MemoryStream(mp3), "cut.mp3"));
         Assert.Contains("MP3", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACorruptFlac_IsFfmpegsErrorNamingTheFile()
+    {
+        RequireFfmpeg();
+        var random = new SeededRandom(31);
+        var bytes = new byte[4000];
+        random.NextBytes(bytes);
+        "fLaC"u8.CopyTo(bytes); // the magic, then noise where the STREAMINFO block should be
+        using var temp = new TempFolder();
+        var path = temp.File("broken.flac");
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<DataFileException>(() => AudioFile.Read(path));
+
+        Assert.Equal(path, e.FilePath);
+        Assert.StartsWith("ffmpeg could not decode a FLAC file (exit code ", e.Problem, StringComparison.Ordinal);
     }
 
     [Fact]
