@@ -286,10 +286,10 @@ bench() {
         rm -rf "$cache"
         for run in "empty disk caches" "disk caches filled by the run above"; do
           echo "### new process, $run"
-          CUDAGENRE_CACHE_DIR=$cache "$bin/cudagenre" bench --arch "$model" --backend cuda --batch 1 --seconds 0.2 2>&1 \
+          CUDAGENRE_CACHE_DIR=$cache "$bin/cudagenre" bench --arch "$model" --backend cuda --batch-size 1 --seconds 0.2 2>&1 \
             | grep -E "session open|median|Fp32" || echo "cudagenre bench (restart check) failed"
         done
-        "$bin/cudagenre" bench --arch "$model" --backend cuda --precision fp32,tf32,fp16,bf16 --graphs both --batch 1,64,256 \
+        "$bin/cudagenre" bench --arch "$model" --backend cuda --precision fp32,tf32,fp16,bf16 --graphs both --batch-size 1,64,256 \
           --seconds 2 --json "$out/gpu-bench-$model-$stamp.json" || echo "cudagenre bench failed with exit code $?"
         ;;
       pytorch)

@@ -25,14 +25,15 @@ internal static class BenchCommand
         var head = new Option<string>("--head") { Description = "With no model file: linear or dense.", DefaultValueFactory = _ => "linear" };
         var backend = new Option<string>("--backend") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "auto" };
         var precisions = new Option<string>("--precision") { Description = "Comma-separated: fp32, tf32, fp16, bf16.", DefaultValueFactory = _ => "fp32" };
-        var batches = new Option<string>("--batch", "-b") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,16" };
+        var batches = new Option<string>("--batch-size", "-b") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,16" };
+        var oldBatches = CliRunner.HiddenAlias(batches, "--batch");
         var graphs = new Option<string>("--graphs") { Description = "CUDA graphs: on, off or both.", DefaultValueFactory = _ => "on" };
         var seconds = new Option<double>("--seconds") { Description = "Time spent measuring each setting (at least 10 calls).", DefaultValueFactory = _ => 3 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads per call.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "CPU threads per call; the default is every core of this machine.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var json = new Option<string?>("--json") { Description = "Also write every figure to this JSON file." };
         var command = new Command("bench", "Measure the engine: latency (median, p99) and throughput per precision, CUDA-graph setting and batch size, and session-creation time cold and warm.")
         {
-            model, arch, head, backend, precisions, batches, graphs, seconds, threads, json,
+            model, arch, head, backend, precisions, batches, oldBatches, graphs, seconds, threads, json,
         };
         command.SetAction(parse => CliRunner.Run(() =>
         {
@@ -56,7 +57,7 @@ internal static class BenchCommand
                 var settings = new BenchSettings(
                     EngineOptions.ParseBackend(parse.GetValue(backend)!),
                     [.. List(parse.GetValue(precisions)!).Select(EngineOptions.ParsePrecision)],
-                    [.. List(parse.GetValue(batches)!).Select(b => int.TryParse(b, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--batch: '{b}' is not a positive number."))],
+                    [.. List(CliRunner.Get(parse, batches, oldBatches)!).Select(b => int.TryParse(b, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"--batch-size: '{b}' is not a positive number."))],
                     parse.GetValue(graphs)!.ToLowerInvariant() switch
                     {
                         "on" => [true],
@@ -65,7 +66,7 @@ internal static class BenchCommand
                         var other => throw new ArgumentException($"--graphs must be on, off or both; got '{other}'."),
                     },
                     TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(seconds))),
-                    Math.Max(1, parse.GetValue(threads)));
+                    parse.GetValue(threads));
                 var report = Measure(path, settings);
                 Print(report);
                 if (parse.GetValue(json) is { } jsonPath)

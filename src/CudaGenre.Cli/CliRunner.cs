@@ -1,3 +1,4 @@
+using System.CommandLine;
 using CudaGenre.Core;
 using Spectre.Console;
 
@@ -64,6 +65,34 @@ internal static class CliRunner
 
     /// <summary>A token that Ctrl+C cancels (instead of killing the process), so long work can stop between files.</summary>
     public static CtrlC CancelOnCtrlC() => new();
+
+    /// <summary>Rejects values below <paramref name="min"/> at parse time, naming the option and the value.</summary>
+    public static Option<int> AtLeast(this Option<int> option, int min)
+    {
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<int>();
+            if (value < min)
+                result.AddError($"{option.Name} must be at least {min} (got {value}).");
+        });
+        return option;
+    }
+
+    /// <summary>
+    /// An old name of <paramref name="option"/> that still works but is not shown in help (System.CommandLine shows
+    /// every alias, so the old name is a second, hidden option; <see cref="Get{T}"/> reads whichever was given).
+    /// </summary>
+    public static Option<T> HiddenAlias<T>(Option<T> option, string oldName) =>
+        new(oldName) { Hidden = true, Description = $"Old name of {option.Name}." };
+
+    /// <summary>The value of <paramref name="option"/>, or of its hidden old name when only that was given.</summary>
+    public static T? Get<T>(ParseResult parse, Option<T> option, Option<T> oldName)
+    {
+        var usedOld = parse.GetResult(oldName) is { Implicit: false };
+        if (usedOld && parse.GetResult(option) is { Implicit: false })
+            throw new ArgumentException($"{oldName.Name} is the old name of {option.Name}: give one of them.");
+        return usedOld ? parse.GetValue(oldName) : parse.GetValue(option);
+    }
 
     /// <summary>Parses "432x288" (or "432×288") into (width, height).</summary>
     public static (int Width, int Height) ParseSize(string text)

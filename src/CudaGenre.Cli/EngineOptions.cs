@@ -20,11 +20,12 @@ internal sealed class EngineOptions
         DefaultValueFactory = _ => "fp32",
     };
 
-    public Option<int> Threads { get; } = new("--threads")
+    public Option<int> Threads { get; } = new Option<int>("--threads")
     {
-        Description = "CPU threads (default: all).",
+        // System.CommandLine appends "[default: N]" itself: the description must not name a default of its own.
+        Description = "CPU threads; the default is every core of this machine.",
         DefaultValueFactory = _ => Environment.ProcessorCount,
-    };
+    }.AtLeast(1);
 
     public Option<bool> AllowNonFiniteWeights { get; } = new("--allow-non-finite-weights")
     {
@@ -43,11 +44,11 @@ internal sealed class EngineOptions
         DefaultValueFactory = _ => InputLimits.Default.MaxAudioSeconds,
     };
 
-    public Option<int> MaxBatchSize { get; } = new("--max-batch-size")
+    public Option<int> MaxBatchSize { get; } = new Option<int>("--max-batch-size")
     {
         Description = "Largest batch one forward pass may take.",
         DefaultValueFactory = _ => InputLimits.Default.MaxBatchSize,
-    };
+    }.AtLeast(1);
 
     /// <summary>Adds the engine options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)

@@ -17,16 +17,13 @@ namespace CudaGenre.Cli;
 /// <summary><c>cudagenre classify</c>, <c>evaluate</c> and <c>verify</c>: the inference engine on files, data sets and reference bundles.</summary>
 internal static class ModelCommands
 {
-    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".bmp", ".webp"];
-    private static readonly string[] AudioExtensions = [".wav", ".au"];
-
     public static Command Classify()
     {
         var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
-        var input = new Argument<string>("input") { Description = "A spectrogram image (PNG…), an audio clip (WAV/AU, turned into a mel spectrogram), or a folder of them." };
-        var top = new Option<int>("--top") { Description = "How many genres to list per file.", DefaultValueFactory = _ => 3 };
+        var input = new Argument<string>("input") { Description = $"A spectrogram image ({FileSignature.Images}), an audio clip ({FileSignature.BuiltInAudio}; more with ffmpeg; turned into a mel spectrogram), or a folder of them." };
+        var top = new Option<int>("--top") { Description = "How many genres to list per file.", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
-        var batch = new Option<int>("--batch-size") { Description = "Files per forward pass (on CUDA the images are resized and normalized on the GPU).", DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Files per forward pass (on CUDA the images are resized and normalized on the GPU).", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first file that cannot be read (default: report it, go on, and exit with 1 at the end)." };
         var engine = new EngineOptions();
         var command = new Command("classify", "Classify spectrogram images or audio clips with a trained model: the genre and the most probable alternatives. A file that cannot be read is reported with its reason and the others are still classified; the exit code is then 1.")
@@ -39,7 +36,10 @@ internal static class ModelCommands
             using var session = engine.Open(parse.GetValue(model)!, parse, parse.GetValue(json));
             var files = InputFiles(parse.GetValue(input)!);
             var limits = engine.Limits(parse);
-            var results = ClassifyFiles(session, files, parse.GetValue(batch), parse.GetValue(top), limits, parse.GetValue(failFast));
+            // A folder gets a progress bar (on the terminal, not in JSON output, which must stay parseable).
+            var results = files.Count > 1 && !parse.GetValue(json)
+                ? CliRunner.WithProgress($"Classifying {files.Count} files", files.Count, p => ClassifyFiles(session, files, parse.GetValue(batch), parse.GetValue(top), limits, parse.GetValue(failFast), p))
+                : ClassifyFiles(session, files, parse.GetValue(batch), parse.GetValue(top), limits, parse.GetValue(failFast));
             var failed = results.Count(r => r.Error is not null);
             if (parse.GetValue(json))
             {
@@ -71,7 +71,7 @@ internal static class ModelCommands
         var seed = new Option<ulong>("--seed") { Description = "Seed of the 80/10/10 split (the trainer's default is 42).", DefaultValueFactory = _ => 42 };
         var manifest = new Option<string?>("--manifest") { Description = "Use this split manifest (split.json) instead of making the split from --seed." };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for the report (JSON) and the confusion matrix (PNG); default: evaluation-<split> beside the model." };
-        var batch = new Option<int>("--batch-size") { Description = "Images per forward pass.", DefaultValueFactory = _ => 16 };
+        var batch = new Option<int>("--batch-size", "-b") { Description = "Images per forward pass.", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop at the first image that cannot be read (default: report it, evaluate the others, and exit with 1 at the end)." };
         var engine = new EngineOptions();
@@ -157,6 +157,8 @@ internal static class ModelCommands
         {
             var modelPath = Path.GetFullPath(parse.GetValue(model)!);
             var referencePath = parse.GetValue(reference) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, "reference.safetensors");
+            if (parse.GetValue(reference) is null && !File.Exists(referencePath))
+                throw new ArgumentException($"no reference bundle beside the model (looked for {referencePath}): give the trainer's bundle with --reference FILE (the trainer writes reference.safetensors into its run folder).");
             using var session = engine.Open(modelPath, parse, quiet: false);
             var bundle = ReferenceBundle.Read(referencePath);
             bundle.CheckBelongsTo(referencePath, modelPath, session.Spec);
@@ -196,10 +198,11 @@ internal static class ModelCommands
     /// corrupt, truncated, over a limit, unreadable) gets an entry with its reason and the others go on, unless
     /// <paramref name="failFast"/>, which rethrows the first.
     /// </summary>
-    internal static List<ClassifiedFile> ClassifyFiles(InferenceSession session, IReadOnlyList<string> files, int batchSize, int top, InputLimits limits, bool failFast)
+    internal static List<ClassifiedFile> ClassifyFiles(InferenceSession session, IReadOnlyList<string> files, int batchSize, int top, InputLimits limits, bool failFast, IProgress<int>? progress = null)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var results = new List<ClassifiedFile>(files.Count);
-        foreach (var chunk in files.Chunk(Math.Max(1, batchSize)))
+        foreach (var chunk in files.Chunk(batchSize))
         {
             var images = new List<RgbImage>(chunk.Length);
             var names = new List<string>(chunk.Length);
@@ -228,6 +231,7 @@ internal static class ModelCommands
                 var c = classified[next++];
                 results.Add(new ClassifiedFile(chunk[i], c.Label, [.. c.Top(top).Select(t => new GenreProbability(t.Label, t.Probability))]));
             }
+            progress?.Report(results.Count);
         }
         return results;
     }
@@ -243,17 +247,37 @@ internal static class ModelCommands
             throw new ArgumentException($"{input}: no such file or folder.");
         }
         var files = Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories)
-            .Where(f => IsImage(f) || IsAudio(f)).Order(StringComparer.Ordinal).ToList();
-        return files.Count > 0 ? files : throw new ArgumentException($"{input}: no images ({string.Join(", ", ImageExtensions)}) or audio clips ({string.Join(", ", AudioExtensions)}) in this folder.");
+            .Where(f => FileSignature.ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()) || FileSignature.AudioExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Order(StringComparer.Ordinal).ToList();
+        return files.Count > 0 ? files : throw new ArgumentException($"{input}: no images ({string.Join(", ", FileSignature.ImageExtensions)}) or audio clips ({string.Join(", ", FileSignature.AudioExtensions)}) in this folder.");
     }
 
-    private static bool IsImage(string path) => ImageExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
-
-    private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
-
-    /// <summary>Images are read as they are; audio becomes the GTZAN-style mel-spectrogram image first.</summary>
-    private static RgbImage LoadImage(string path, InputLimits limits) =>
-        IsAudio(path) ? AudioFrontEnd.ToImage(AudioFile.Read(path, limits), limits: limits, name: path) : ImageFile.Read(path, limits);
+    /// <summary>
+    /// Reads a file by what it holds (not its extension): images as they are; audio becomes the GTZAN-style
+    /// mel-spectrogram image first; anything else is an error that says what it is and what is supported.
+    /// </summary>
+    internal static RgbImage LoadImage(string path, InputLimits limits)
+    {
+        FileFormat format;
+        try
+        {
+            format = FileSignature.Detect(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Core.DataFileException(path, $"cannot be read ({e.Message})", e);
+        }
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        // Content decides; for content nobody recognises, the extension picks the reader whose error is the most precise.
+        if (FileSignature.IsAudio(format) || (format is FileFormat.Unknown && FileSignature.AudioExtensions.Contains(extension)))
+            return AudioFrontEnd.ToImage(AudioFile.Read(path, limits), limits: limits, name: path);
+        if (FileSignature.IsImage(format) || (format is FileFormat.Unknown && FileSignature.ImageExtensions.Contains(extension)))
+            return ImageFile.Read(path, limits);
+        var what = format is FileFormat.Safetensors
+            ? $"this is {FileSignature.Describe(format)}, not an image or audio clip (arguments swapped?)"
+            : format is FileFormat.Unknown ? "not a supported image or audio file" : $"this is {FileSignature.Describe(format)}, not an image or audio clip";
+        throw new Core.DataFileException(path, $"{what}; supported images: {FileSignature.Images}; {FileSignature.SupportedAudio()}");
+    }
 
     /// <summary>The balanced accuracy the trainer recorded for this split in metrics.json beside the model, if any.</summary>
     private static double? TrainerFigure(string modelPath, string part)

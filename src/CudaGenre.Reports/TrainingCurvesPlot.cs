@@ -90,8 +90,15 @@ public static class TrainingCurvesPlot
 
         var accuracy = new Plot();
         AddCurve(accuracy, epochs, e => e.TrainAccuracy, "train accuracy", TrainColor);
-        AddCurve(accuracy, epochs, e => e.ValidationAccuracy, "validation accuracy", ValidationColor);
+        var overlap = OverlapNote(epochs);
+        // Drawn wider when the balanced curve covers it, so its edges still show under the green line.
+        AddCurve(accuracy, epochs, e => e.ValidationAccuracy, "validation accuracy", ValidationColor, overlap is null ? 2 : 6);
         AddCurve(accuracy, epochs, e => e.ValidationBalancedAccuracy, "validation balanced accuracy", BalancedColor);
+        if (overlap is not null)
+        {
+            var note = accuracy.Add.Annotation(overlap, Alignment.UpperLeft);
+            note.LabelFontSize = 12;
+        }
         AddBestEpoch(
             accuracy,
             best,
@@ -106,14 +113,36 @@ public static class TrainingCurvesPlot
         return (loss, accuracy);
     }
 
-    private static void AddCurve(Plot plot, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value, string label, Color color)
+    /// <summary>
+    /// Largest gap, in accuracy, below which the validation-accuracy curve is hidden under the balanced-accuracy curve
+    /// (half a point: a tenth of a pixel per point on a 560-pixel plot is well under the line width).
+    /// </summary>
+    internal const double OverlapThreshold = 0.005;
+
+    /// <summary>
+    /// A note for the accuracy panel when validation accuracy and balanced accuracy never differ by more than
+    /// <see cref="OverlapThreshold"/> (a validation set with equal classes makes them nearly equal), so that a reader
+    /// does not take the hidden curve for a missing one; null when they do differ.
+    /// </summary>
+    internal static string? OverlapNote(IReadOnlyList<EpochMetrics> epochs)
+    {
+        var both = epochs.Where(e => double.IsFinite(e.ValidationAccuracy) && double.IsFinite(e.ValidationBalancedAccuracy)).ToList();
+        if (both.Count == 0)
+            return null;
+        var gap = both.Max(e => Math.Abs(e.ValidationAccuracy - e.ValidationBalancedAccuracy));
+        return gap <= OverlapThreshold
+            ? $"validation accuracy (orange) lies under balanced accuracy (green): they differ by at most {(gap * 100).ToString("0.00", CultureInfo.InvariantCulture)} points"
+            : null;
+    }
+
+    private static void AddCurve(Plot plot, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value, string label, Color color, float lineWidth = 2)
     {
         var points = epochs.Where(e => double.IsFinite(value(e))).ToArray();
         if (points.Length == 0)
             return;
         var curve = plot.Add.Scatter(points.Select(e => (double)e.Epoch).ToArray(), points.Select(value).ToArray(), color);
         curve.LegendText = label;
-        curve.LineWidth = 2;
+        curve.LineWidth = lineWidth;
         // Markers help with a handful of epochs and clutter a long run.
         curve.MarkerSize = epochs.Count <= 40 ? 5 : 0;
     }

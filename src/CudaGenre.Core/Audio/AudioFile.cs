@@ -11,7 +11,12 @@ namespace CudaGenre.Core.Audio;
 /// odd-sized chunks are followed by their pad byte.</item>
 /// <item>Sun/NeXT AU (<c>.snd</c>, big-endian; the old GTZAN <c>genres/*.au</c> files): 8, 16, 24 and 32-bit
 /// linear PCM, 32 and 64-bit float, μ-law and A-law.</item>
+/// <item>MP3 (MPEG audio layers I–III, through NLayer) and Ogg Vorbis (through NVorbis), built in.</item>
+/// <item>FLAC, Opus, M4A/AAC, AIFF, WMA, WebM and whatever else an installed <c>ffmpeg</c> reads (see
+/// <see cref="FfmpegDecoder"/>); without ffmpeg these are an error that says so.</item>
 /// </list>
+/// Compressed files are checked against <see cref="InputLimits.MaxAudioSeconds"/> while they decode, and decoding
+/// stops at the limit.
 /// Any channel count is mixed to mono as the mean of the channels; any sample rate is kept as it is (see
 /// <see cref="Resampler"/>). Integer samples are scaled by 2^(bits−1), so they land in [-1, 1); float samples are
 /// kept as stored (NaN or infinity is an error). A data size of 0xFFFFFFFF, written by streaming encoders that did
@@ -24,9 +29,9 @@ public static class AudioFile
     /// <summary>Header bytes needed before anything can be said about a file.</summary>
     private const int MagicLength = 4;
 
-    /// <summary>Reads the WAV or AU file at <paramref name="path"/> as a mono clip at the file's own sample rate.</summary>
+    /// <summary>Reads the audio file at <paramref name="path"/> (any format above) as a mono clip at the file's own sample rate.</summary>
     /// <param name="path">The file; its extension is not looked at.</param>
-    /// <exception cref="DataFileException">The file is empty, truncated, not WAV/AU, or uses an unsupported encoding.</exception>
+    /// <exception cref="DataFileException">The file is empty, truncated, corrupt, not a supported audio format, or uses an unsupported encoding.</exception>
     /// <param name="limits">Sample-rate range and longest duration (default <see cref="InputLimits.Default"/>), checked from the header before the samples are allocated.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static AudioClip Read(string path, InputLimits? limits = null)
@@ -57,14 +62,33 @@ public static class AudioFile
             stream = copy;
         }
 
-        var reader = new AudioByteReader(stream, nameForErrors, limits ?? InputLimits.Default);
-        if (reader.Remaining == 0)
-            throw reader.Fail("empty file (0 bytes)");
+        limits ??= InputLimits.Default;
+        if (stream.Length - stream.Position == 0)
+            throw new DataFileException(nameForErrors, "empty file (0 bytes)");
 
+        // The format comes from the first bytes; each reader then starts again from the beginning.
+        var start = stream.Position;
+        var head = new byte[FileSignature.HeadLength];
+        var got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = start;
+        var format = FileSignature.Detect(head.AsSpan(0, got), wholeFile: got < head.Length);
+        switch (format)
+        {
+            case FileFormat.Mp3:
+                return CompressedAudio.ReadMp3(stream, nameForErrors, limits);
+            case FileFormat.OggVorbis:
+                return CompressedAudio.ReadVorbis(stream, nameForErrors, limits);
+            case FileFormat.Ogg or FileFormat.Flac or FileFormat.Mp4 or FileFormat.Aiff or FileFormat.Asf or FileFormat.Matroska or FileFormat.AacAdts:
+                return FfmpegDecoder.Read((stream as FileStream)?.Name, stream, nameForErrors, format, limits);
+        }
+        if (FileSignature.IsImage(format) || format is FileFormat.Safetensors)
+            throw new DataFileException(nameForErrors, $"this is {FileSignature.Describe(format)}, not audio; {FileSignature.SupportedAudio()}");
+
+        var reader = new AudioByteReader(stream, nameForErrors, limits);
         Span<byte> magic = stackalloc byte[MagicLength];
-        var got = reader.ReadUpTo(magic);
+        got = reader.ReadUpTo(magic);
         if (got < MagicLength)
-            throw reader.Fail($"truncated: the file is only {got} bytes long, too short for a WAV or AU header");
+            throw reader.Fail($"truncated: the file is only {got} bytes long, too short for an audio header");
 
         return Encoding.ASCII.GetString(magic) switch
         {
@@ -73,7 +97,7 @@ public static class AudioFile
             "RIFX" => throw reader.Fail("unsupported WAV variant: big-endian RIFX"),
             "RF64" => throw reader.Fail("unsupported WAV variant: RF64 (64-bit sizes)"),
             "dns." => throw reader.Fail("unsupported AU variant: little-endian ('dns.' magic)"),
-            _ => throw reader.Fail($"not a WAV or AU file (starts with '{Printable(magic)}')"),
+            _ => throw reader.Fail($"not a supported audio file (starts with '{Printable(magic)}'{(format is FileFormat.Unknown ? "" : $", {FileSignature.Describe(format)}")}); {FileSignature.SupportedAudio()}"),
         };
     }
 
@@ -104,18 +128,6 @@ public static class AudioFile
         WavWriter.Write(stream, clip, encoding);
     }
 
-    /// <summary>Shows bytes as ASCII where printable and as \xNN otherwise, the way a person can compare them.</summary>
-    internal static string Printable(ReadOnlySpan<byte> bytes)
-    {
-        var sb = new StringBuilder(bytes.Length * 4);
-        foreach (var b in bytes)
-        {
-            if (b is >= 0x20 and < 0x7F && b != (byte)'\'' && b != (byte)'\\')
-                sb.Append((char)b);
-            else
-                sb.Append($"\\x{b:X2}");
-        }
-
-        return sb.ToString();
-    }
+    /// <summary>Shows bytes as ASCII where printable and as \\xNN otherwise (see <see cref="FileSignature.Printable"/>).</summary>
+    internal static string Printable(ReadOnlySpan<byte> bytes) => FileSignature.Printable(bytes);
 }

@@ -64,7 +64,7 @@ public static class ImageFile
         using var data = SKData.CreateCopy(encoded);
         using var codec = SKCodec.Create(new SKMemoryStream(data), out var opened);
         if (codec is null)
-            throw new DataFileException(name, $"not a readable image ({Describe(opened)}; starts with {Signature(encoded)})");
+            throw new DataFileException(name, $"not a readable image ({Describe(opened)}; starts with {Signature(encoded)}); supported images: {FileSignature.Images}");
 
         var (width, height) = (codec.Info.Width, codec.Info.Height);
         limits.CheckImageSize(name, width, height);

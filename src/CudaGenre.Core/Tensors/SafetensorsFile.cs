@@ -75,16 +75,17 @@ public sealed class SafetensorsFile
                 throw new DataFileException(path, $"is {stream.Length} bytes; files of 2 GB and more are not supported");
             // The header alone first, checked against the file's length (every tensor inside it, nothing after the last),
             // so that a foreign or damaged file of nearly 2 GB is refused without reading it whole.
-            var prefix = new byte[Math.Min(8, stream.Length)];
+            var prefix = new byte[Math.Min(FileSignature.HeadLength, stream.Length)];
             stream.ReadExactly(prefix);
-            if (prefix.Length == 8)
+            RejectForeign(prefix, stream.Length, path);
+            if (prefix.Length >= 8)
             {
                 var headerLength = BitConverter.ToUInt64(prefix, 0);
                 if (headerLength <= MaxHeaderLength && (long)headerLength <= stream.Length - 8)
                 {
                     var head = new byte[8 + (int)headerLength];
-                    prefix.CopyTo(head, 0);
-                    stream.ReadExactly(head.AsSpan(8));
+                    stream.Position = 0;
+                    stream.ReadExactly(head);
                     ParseHeader(head, stream.Length, path);
                 }
             }
@@ -112,6 +113,17 @@ public sealed class SafetensorsFile
     }
 
     /// <summary>
+    /// An image, audio clip or archive given where a model or bundle belongs (usually arguments swapped): say what it
+    /// is, rather than what its first 8 bytes mean as a header length.
+    /// </summary>
+    private static void RejectForeign(ReadOnlySpan<byte> head, long fileLength, string path)
+    {
+        var format = FileSignature.Detect(head, wholeFile: head.Length >= fileLength);
+        if (format is not (FileFormat.Unknown or FileFormat.Safetensors))
+            throw new DataFileException(path, $"this is {FileSignature.Describe(format)}, not a model (arguments swapped?): models and reference bundles are safetensors files");
+    }
+
+    /// <summary>
     /// Parses the header held at the start of <paramref name="bytes"/> (at least the 8-byte length and the header) and
     /// checks it against a file of <paramref name="fileLength"/> bytes: every tensor inside, no byte after the last.
     /// </summary>
@@ -119,6 +131,7 @@ public sealed class SafetensorsFile
     {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Tensor data is little-endian; this reader needs a little-endian machine.");
+        RejectForeign(bytes.AsSpan(0, (int)Math.Min(bytes.Length, FileSignature.HeadLength)), fileLength, path);
         if (fileLength < 8)
             throw new DataFileException(path, $"too short for a safetensors file: {fileLength} bytes, but the header length alone takes 8");
         var headerLength = BitConverter.ToUInt64(bytes, 0);

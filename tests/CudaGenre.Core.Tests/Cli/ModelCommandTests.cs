@@ -13,7 +13,7 @@ namespace CudaGenre.Core.Tests.Cli;
 public class ModelCommandTests
 {
     /// <summary>A small CNN with seeded random weights; its predictions are arbitrary but deterministic.</summary>
-    private static string WriteRandomCnn(TempFolder temp)
+    internal static string WriteRandomCnn(TempFolder temp)
     {
         var spec = ModelSpec.Default(Architecture.Cnn, ClassifierHead.Dense) with { InputHeight = 48, InputWidth = 64 };
         var graph = ModelGraph.Build(spec);
@@ -129,7 +129,7 @@ public class ModelCommandTests
         {
             [Path.Combine(folder, "blues", "aa-cut.png")] = (png[..(png.Length / 2)], "truncated"),
             [Path.Combine(folder, "jazz", "huge.png")] = (Imaging.HandMadePng.WithDeclaredSize(png, 65536, 16385), "width 65536 is over the limit of 16384"),
-            [Path.Combine(folder, "rock", "noise.wav")] = (garbage, "not a WAV or AU file"),
+            [Path.Combine(folder, "rock", "noise.wav")] = (garbage, "not a supported audio file"),
         };
         foreach (var (path, (bytes, _)) in bad)
             File.WriteAllBytes(path, bytes);

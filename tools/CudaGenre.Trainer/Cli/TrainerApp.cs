@@ -29,7 +29,9 @@ internal static class TrainerApp
         var data = new Option<string?>("--data", "-d") { Description = "GTZAN-layout data set (images_original/<genre>/*.png, or the genre folders). Default: the built-in synthetic data set, generated once into the cache folder (--synth-cache) and reused." };
         var synthCache = new Option<string>("--synth-cache") { Description = "Where the built-in synthetic data set is kept when --data is not given.", DefaultValueFactory = _ => RunOptions.DefaultSynthCache };
         var synthCount = new Option<int>("--synth-count") { Description = "Clips per genre of the built-in synthetic data set (when --data is not given).", DefaultValueFactory = _ => 100 };
-        var split = new Option<string?>("--split") { Description = "Use this split manifest (from `cudagenre data split`) instead of a fresh 80/10/10 split." };
+        var split = new Option<string?>("--manifest") { Description = "Use this split manifest (split.json, from `cudagenre data split`) instead of a fresh 80/10/10 split." };
+        // The old name, as `cudagenre evaluate` has always called it --manifest; still accepted, not shown.
+        var oldSplit = new Option<string?>("--split") { Hidden = true, Description = "Old name of --manifest." };
         var splitSeed = new Option<ulong>("--split-seed") { Description = "Seed of the fresh stratified 80/10/10 split.", DefaultValueFactory = _ => 42 };
         var arch = new Option<string>("--arch", "-a") { Description = $"Architecture: {ArchitectureNames.AllArchitectures}.", DefaultValueFactory = _ => "cnn" };
         var head = new Option<string>("--head") { Description = $"Classifier head: linear (one Linear layer) or dense (Linear→ReLU→Dropout→Linear, 512 units).", DefaultValueFactory = _ => "linear" };
@@ -59,10 +61,10 @@ internal static class TrainerApp
             and still writes everything from the best checkpoint so far.
             """)
         {
-            data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
+            data, synthCache, synthCount, split, oldSplit, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
         };
         // The options that say what a run computes (everything but --resume, --out and --threads).
-        Option[] runDefining = [data, synthCache, synthCount, split, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
+        Option[] runDefining = [data, synthCache, synthCount, split, oldSplit, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
         command.SetAction(parse => CommandRunner.Run(token =>
         {
             var architecture = ParseArchitecture(parse.GetValue(arch)!);
@@ -87,7 +89,11 @@ internal static class TrainerApp
                 Data = parse.GetValue(data),
                 SynthCache = parse.GetValue(synthCache)!,
                 SynthCountPerGenre = parse.GetValue(synthCount) is var n && n >= 3 ? n : throw new ArgumentException($"--synth-count must be at least 3 (one clip per split part), got {n}."),
-                Split = parse.GetValue(split),
+                Split = (parse.GetValue(split), parse.GetValue(oldSplit)) switch
+                {
+                    ({ } both, { }) => throw new ArgumentException($"--split is the old name of --manifest: give one of them (got --manifest {both})."),
+                    var (manifest, old) => manifest ?? old,
+                },
                 SplitSeed = parse.GetValue(splitSeed),
                 Architecture = architecture,
                 Head = classifier,
