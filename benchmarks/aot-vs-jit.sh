@@ -54,7 +54,7 @@ startup() { # runs command…
   publish aot-sse -p:PublishAot=true -p:IlcInstructionSet=
   echo
   echo "## Sizes"
-  echo "framework-dependent build (what the .NET tool holds): $(du -sh --exclude='*.pdb' --exclude='*.xml' "$fdd" | cut -f1) without .pdb/.xml"
+  echo "framework-dependent build (what the .NET tool holds, all platforms' native libraries): $(du -sh --exclude='*.pdb' --exclude='*.xml' --exclude="$fdd/linux-x64" "$fdd" | cut -f1) without .pdb/.xml"
   for b in jit aot aot-sse; do
     echo "$b: folder $(du -sh --exclude='*.pdb' --exclude='*.xml' --exclude='*.dbg' "$out/$b" | cut -f1) without .pdb/.xml/.dbg; cudagenre $(du -h "$out/$b/cudagenre" | cut -f1); as .tar.xz $(tar -C "$out/$b" --exclude='*.pdb' --exclude='*.xml' --exclude='*.dbg' -cf - . | xz -T1 -6 | wc -c | awk '{ printf "%.1f MB", $1 / 1e6 }')"
   done
@@ -74,7 +74,7 @@ startup() { # runs command…
   for b in aot aot-sse; do
     if cmp -s "$out/jit.json" "$out/$b.json"; then echo "$b: identical to jit"; else echo "$b: DIFFERS from jit"; diff "$out/jit.json" "$out/$b.json" || true; fi
   done
-  for b in jit aot; do echo "$b verify: $("$out/$b/cudagenre" verify "$model" --backend cpu 2>&1 | grep -iE 'relative|L2' | head -n 1)"; done
+  for b in jit aot; do echo "$b verify: $("$out/$b/cudagenre" verify "$model" --backend cpu 2>&1 | tr '\n' ' ' | tr -s ' ' | grep -oE 'relative L2 error [^,]+, largest difference [^,]+')"; done
   echo
   echo "## Start-up: process start to first result (cudagenre classify, CNN, one image, --backend cpu)"
   echo "framework-dependent (dotnet cudagenre.dll, as the tool runs): $(startup 5 dotnet "$fdd/cudagenre.dll" classify "$model" "$image" --backend cpu --json)"

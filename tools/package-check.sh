@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The packages as a user gets them (issue #17), in temporary folders only:
-#  1. packs every project that sets IsPackable=true into a temporary folder feed (Release);
-#  2. checks each package: description, licence expression, readme (present in the package), a symbols package
-#     (.snupkg) beside it, XML docs for libraries, exact versions ([x.y.z]) on sibling CudaGenre packages;
+#  1. packs every project that sets IsPackable=true into a temporary folder feed (Release), libraries first, and
+#     checks each package as it is made: description, licence expression, readme (present in the package), a
+#     symbols package (.snupkg) beside it, XML docs for libraries, exact versions ([x.y.z]) on sibling packages;
 #  3. installs both .NET tools into a temporary --tool-path and runs `cudagenre --help`, `cudagenre info`,
 #     `cudagenre-train --help`; makes a small random model with `cudagenre-train export-random` and checks it with
 #     `cudagenre verify` (the engine against the trainer's logits), and a spectrogram with `cudagenre data synth`;
@@ -22,22 +22,17 @@ fail() { echo "package check: $current: $*" >&2; exit 1; }
 
 # The packages are found by asking each project file, so a new library (CudaGenre.Serving) needs only
 # <IsPackable>true</IsPackable> and a README.md to be packed and checked here.
-mapfile -t projects < <(grep -l '<IsPackable>true</IsPackable>' src/*/*.csproj tools/*/*.csproj | sort)
+# Libraries first (quick), then the tools (the trainer's package, with libtorch, takes minutes to compress).
+mapfile -t projects < <(grep -l '<IsPackable>true</IsPackable>' src/*/*.csproj tools/*/*.csproj | xargs grep -L '<PackAsTool>true' | sort
+                        grep -l '<IsPackable>true</IsPackable>' src/*/*.csproj tools/*/*.csproj | xargs grep -l '<PackAsTool>true' | sort)
 [ "${#projects[@]}" -gt 0 ] || fail "no project sets IsPackable=true"
 version=$(dotnet msbuild "${projects[0]}" -getProperty:Version)
 
-step "pack ${#projects[@]} projects (version $version) into a folder feed"
-for p in "${projects[@]}"; do
-  dotnet pack "$p" -c Release -o "$feed" -v q -nologo >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack $p failed"; }
-done
-
-step "check each package's metadata"
-for p in "${projects[@]}"; do
-  id=$(dotnet msbuild "$p" -getProperty:PackageId)
-  tool=$(dotnet msbuild "$p" -getProperty:PackAsTool)
+check_package() { # project package-id tool(true/"") symbols(yes/no)
+  local p=$1 id=$2 tool=$3 symbols=$4 nupkg nuspec files description readme dep
   nupkg=$feed/$id.$version.nupkg
   [ -f "$nupkg" ] || fail "$p made no $id.$version.nupkg"
-  [ -f "$feed/$id.$version.snupkg" ] || fail "$id: no symbols package ($id.$version.snupkg)"
+  [ "$symbols" = no ] || [ -f "$feed/$id.$version.snupkg" ] || fail "$id: no symbols package ($id.$version.snupkg)"
   nuspec=$(unzip -p "$nupkg" "$id.nuspec")
   files=$(unzip -Z1 "$nupkg")
   grep -q '<license type="expression">' <<<"$nuspec" || fail "$id: no licence expression"
@@ -46,7 +41,7 @@ for p in "${projects[@]}"; do
   readme=$(grep -oP '(?<=<readme>)[^<]*' <<<"$nuspec" || true)
   [ -n "$readme" ] && grep -qxF "$readme" <<<"$files" || fail "$id: no readme (put a README.md beside the project file)"
   if [ "$tool" = true ]; then
-    grep -q '<packageType name="DotnetTool"' <<<"$nuspec" || fail "$id: not a .NET tool package"
+    grep -qE '<packageType name="DotnetTool(RidPackage)?"' <<<"$nuspec" || fail "$id: not a .NET tool package"
   else
     grep -qE "^lib/net[0-9.]+/${id}\.xml$" <<<"$files" || fail "$id: no XML documentation in lib/"
   fi
@@ -56,6 +51,20 @@ for p in "${projects[@]}"; do
     grep -q "version=\"\[$version\]\"" <<<"$dep" || fail "$id: dependency not pinned to [$version]: $dep"
   done < <(grep -oE '<dependency id="CudaGenre\.[^"]*" version="[^"]*"' <<<"$nuspec" || true)
   echo "   $id: ok ($(du -k "$nupkg" | cut -f1) KiB${tool:+, tool=$tool})"
+}
+for p in "${projects[@]}"; do
+  step "pack and check $p (version $version)"
+  dotnet pack "$p" -c Release -o "$feed" -v q -nologo >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack $p failed"; }
+  id=$(dotnet msbuild "$p" -getProperty:PackageId)
+  tool=$(dotnet msbuild "$p" -getProperty:PackAsTool)
+  rids=$(dotnet msbuild "$p" -getProperty:ToolPackageRuntimeIdentifiers)
+  if [ "$tool" = true ] && [ -n "$rids" ]; then
+    # A tool per platform: the top-level package points at one package per runtime identifier.
+    check_package "$p" "$id" true no
+    for rid in ${rids//;/ }; do check_package "$p" "$id.$rid" true yes; done
+  else
+    check_package "$p" "$id" "$tool" yes
+  fi
 done
 
 # A fresh package cache: a package already cached under the same version would otherwise be used instead of the
