@@ -20,6 +20,6 @@ public static class CpuKernels
     public static string Describe() => IsHardwareAccelerated
         ? "CPU kernels: 256-bit vectors with FMA, in hardware"
         : $"CPU kernels: SLOW, 256-bit vectors emulated in software ({RuntimeInformation.ProcessArchitecture}, Vector256 accelerated: " +
-          $"{Vector256.IsHardwareAccelerated}, FMA: {Fma.IsSupported}), about 100-200x slower than in hardware. A NativeAOT build needs " +
-          "IlcInstructionSet=x86-64-v3 (or native) and an AVX2+FMA CPU; see docs/publishing.md";
+          $"{Vector256.IsHardwareAccelerated}, FMA: {Fma.IsSupported}), about 100-200x slower than in hardware. On x64 they need an AVX2+FMA " +
+          "CPU and, in a NativeAOT build, IlcInstructionSet=x86-64-v3 (or native); other CPUs have no hardware path yet. See docs/publishing.md";
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using CudaGenre.Core;
 
 namespace CudaGenre.Core.Tests.Tooling;
 
