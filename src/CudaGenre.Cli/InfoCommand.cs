@@ -81,6 +81,7 @@ internal static class InfoCommand
         output.WriteLine();
         output.WriteLine($"{NativeLibraries.PathVariable}: {report.EnvironmentSearchPath ?? "(not set)"}");
         output.WriteLine($"Kernel cache: {report.KernelCacheDirectory} (set {Cuda.Kernels.KernelCache.DirectoryVariable} to move it)");
+        output.WriteLine(Engine.Cpu.CpuKernels.Describe());
     }
 }
 

@@ -74,7 +74,7 @@ public sealed class InferenceSession : IDisposable
         _graph = GraphOptimizer.Optimize(graph, weights);
         (Backend, Precision, _backend) = options.Backend switch
         {
-            Backend.Cpu => (Backend.Cpu, Precision.Fp32, new CpuBackend(_graph, options.Threads)),
+            Backend.Cpu => (Backend.Cpu, Precision.Fp32, CreateCpu(_graph, options)),
             Backend.Cuda => (Backend.Cuda, options.Precision, CudaBackend.Create(_graph, options)),
             Backend.Auto => ChooseAuto(_graph, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
@@ -415,7 +415,17 @@ public sealed class InferenceSession : IDisposable
         }
         var precision = options.Precision == Precision.Fp32 ? "" : $"; the CPU computes FP32, not {options.Precision}";
         options.Log?.Invoke($"backend: CPU (CUDA is not usable: {reason}{precision})");
-        return (Backend.Cpu, Precision.Fp32, new CpuBackend(graph, options.Threads));
+        return (Backend.Cpu, Precision.Fp32, CreateCpu(graph, options));
+    }
+
+    private static CpuBackend CreateCpu(FusedGraph graph, SessionOptions options)
+    {
+        // A build whose CPU kernels are emulated in software (NativeAOT without AVX2+FMA) says so at once.
+        if (!CpuKernels.IsHardwareAccelerated)
+        {
+            options.Log?.Invoke(CpuKernels.Describe());
+        }
+        return new CpuBackend(graph, options.Threads);
     }
 
     /// <summary>

@@ -2,7 +2,8 @@
 # Makes the CUDA 11.8 C headers that the binding conformance test (tests/CudaGenre.Cuda.Tests/Bindings) reads:
 # installs castxml, downloads Debian's nvidia-cuda-dev (non-free, 774 MB; downloaded, never installed), keeps
 # only its usr/include in a cache folder, and has castxml dump cuda.h, nvrtc.h, cublas_v2.h and cublasLt.h as
-# XML. Idempotent: a second run reuses the cache. Needs root (or sudo) for apt-get install.
+# XML. Idempotent: a second run reuses the cache. Needs root (or sudo) for apt-get install; changes nothing on the
+# system when CUDAGENRE_SYSTEM_CHANGES=0 (tools/system-changes.sh).
 # Usage: tools/bindings/install-headers.sh [CACHE]   (default CACHE: build/cuda-headers in the repository)
 # Prints, as its last line, the variable the test reads: CUDAGENRE_CUDA_HEADERS_XML=<folder>.
 set -euo pipefail
@@ -10,16 +11,15 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=$(mkdir -p "${1:-$repo/build/cuda-headers}" && cd "${1:-$repo/build/cuda-headers}" && pwd)
 include=$cache/usr/include
 xml=$cache/xml
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
+source "$repo/tools/system-changes.sh"
 export DEBIAN_FRONTEND=noninteractive
 
 updated=0
-apt_update() { [ "$updated" -eq 1 ] || { $sudo apt-get update -qq; updated=1; }; }
+update_once() { [ "$updated" -eq 1 ] || { apt_update; updated=1; }; }
 
 if ! command -v castxml >/dev/null; then
-  apt_update
-  $sudo apt-get install -y -qq --no-install-recommends castxml >/dev/null
+  update_once
+  apt_install castxml
 fi
 
 # The stamp names the package version whose headers are in the cache; it is written last, so an
@@ -27,7 +27,7 @@ fi
 stamp=$cache/nvidia-cuda-dev.version
 if [ ! -s "$stamp" ] || [ ! -f "$include/cuda.h" ]; then
   bash "$repo/tools/enable-non-free.sh"
-  apt_update
+  update_once
   download=$(mktemp -d)
   trap 'rm -rf "$download"' EXIT
   chmod 777 "$download"   # apt-get download writes as the _apt user where it can

@@ -9,7 +9,7 @@
 # Usage: bash tools/cuda-emulator/build.sh [plain|asan|tsan|all] (default plain). Output:
 # build/cuda-emulator/<flavour>/libcuda.so.1 and beside it the emulated cuDNN libcudnn.so.9 (cudnn/cudnn.cpp),
 # libcublasLt.so.12 and libcublas.so.12 (set CUDAGENRE_CUDA_LIB_PATH to that folder).
-# Installs g++ with apt when it is missing. Every kernel file is assembled exactly as KernelSources.Combine
+# Installs g++ with apt when it is missing (unless CUDAGENRE_SYSTEM_CHANGES=0: tools/system-changes.sh). Every kernel file is assembled exactly as KernelSources.Combine
 # assembles it for NVRTC (precision.cuh's text, a newline, the file's text, with #line directives).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,9 +19,9 @@ flavours=${1:-plain}
 [ "$flavours" = all ] && flavours="plain asan tsan"
 
 if ! command -v g++ >/dev/null 2>&1; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends g++ >/dev/null
+  source "$root/tools/system-changes.sh"
+  apt_update
+  apt_install g++
 fi
 
 # Kernel sources: the product's kernels, then the test kernels (tests that launch kernels of their own).
