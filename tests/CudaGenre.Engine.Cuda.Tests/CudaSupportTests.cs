@@ -10,24 +10,11 @@ namespace CudaGenre.Engine.Cuda.Tests;
 /// </summary>
 public sealed class CudaSupportTests
 {
-    /// <summary>A step type no backend knows.</summary>
-    private sealed record UnknownStep(string Module, IReadOnlyList<string> Inputs, string Output) : FusedStep(Module, Inputs, Output);
-
-    private static FusedGraph Fused(Architecture architecture, ClassifierHead head = ClassifierHead.Dense, int size = 71)
-    {
-        var graph = ModelGraph.Build(ModelSpec.Default(architecture, head) with { InputHeight = size, InputWidth = size });
-        var weights = RandomWeights.Create(graph, seed: 5);
-        return GraphOptimizer.Optimize(graph, name => weights[name]);
-    }
-
     [Theory]
-    [InlineData(Architecture.Cnn)]
-    [InlineData(Architecture.ResNet18)]
-    [InlineData(Architecture.ResNet50)]
-    [InlineData(Architecture.Xception)]
+    [MemberData(nameof(FusedGraphs.Architectures), MemberType = typeof(FusedGraphs))]
     public void EveryStepOfEveryArchitecture_IsSupported(Architecture architecture)
     {
-        var graph = Fused(architecture);
+        var graph = FusedGraphs.Build(architecture);
         Assert.All(graph.Steps, step => Assert.True(CudaBackend.Supports(step, graph, out var reason), reason));
     }
 
@@ -45,7 +32,7 @@ public sealed class CudaSupportTests
     [MemberData(nameof(Unsupported))]
     public void AnUnsupportedStep_IsRefusedUpFront_WithTheReason(string kind, string reason)
     {
-        var graph = Fused(kind == "depthwise5x5" ? Architecture.Xception : Architecture.ResNet18);
+        var graph = FusedGraphs.Build(kind == "depthwise5x5" ? Architecture.Xception : Architecture.ResNet18);
         var steps = graph.Steps.ToList();
         var output = graph.Output;
         int at;

@@ -9,24 +9,11 @@ namespace CudaGenre.Engine.Tests;
 /// </summary>
 public sealed class BackendSupportTests
 {
-    /// <summary>A step type no backend knows.</summary>
-    private sealed record UnknownStep(string Module, IReadOnlyList<string> Inputs, string Output) : FusedStep(Module, Inputs, Output);
-
-    internal static FusedGraph Fused(Architecture architecture, int size = 71)
-    {
-        var graph = ModelGraph.Build(ModelSpec.Default(architecture) with { InputHeight = size, InputWidth = size });
-        var weights = RandomWeights.Create(graph, seed: 5);
-        return GraphOptimizer.Optimize(graph, name => weights[name]);
-    }
-
     [Theory]
-    [InlineData(Architecture.Cnn)]
-    [InlineData(Architecture.ResNet18)]
-    [InlineData(Architecture.ResNet50)]
-    [InlineData(Architecture.Xception)]
+    [MemberData(nameof(FusedGraphs.Architectures), MemberType = typeof(FusedGraphs))]
     public void EveryStepOfEveryArchitecture_IsSupported(Architecture architecture)
     {
-        var graph = Fused(architecture);
+        var graph = FusedGraphs.Build(architecture);
         Assert.All(graph.Steps, step => Assert.True(CpuBackend.Supports(step, graph, out var reason), reason));
     }
 
@@ -42,7 +29,7 @@ public sealed class BackendSupportTests
     [MemberData(nameof(Unsupported))]
     public void AnUnsupportedStep_IsRefusedUpFront_WithTheReason(string kind, string reason)
     {
-        var graph = Fused(Architecture.ResNet18, size: 32);
+        var graph = FusedGraphs.Build(Architecture.ResNet18, ClassifierHead.Linear, size: 32);
         var steps = graph.Steps.ToList();
         // The last convolution (or pool) is made unsupported; the first convolution's weights are cut short, so a
         // backend that packed weights before checking every step would fail on them instead, with another error.

@@ -74,10 +74,12 @@ internal sealed class DeviceWeights : IDisposable
 
         public DeviceWeights Upload(CudaContext context)
         {
-            var filters = context.Allocate<byte>(Math.Max(_filters.Count, 256));
+            DeviceBuffer<byte>? filters = null;
+            DeviceBuffer<float>? floats = null;
             try
             {
-                var floats = context.Allocate<float>(Math.Max(_floats.Count, 64));
+                filters = context.Allocate<byte>(Math.Max(_filters.Count, 256));
+                floats = context.Allocate<float>(Math.Max(_floats.Count, 64));
                 using var stream = context.CreateStream();
                 filters.CopyFrom(_filters.ToArray(), stream);
                 floats.CopyFrom(_floats.ToArray(), stream);
@@ -86,7 +88,8 @@ internal sealed class DeviceWeights : IDisposable
             }
             catch
             {
-                filters.Dispose();
+                floats?.Dispose();
+                filters?.Dispose();
                 throw;
             }
         }
