@@ -43,28 +43,11 @@ internal static class CpuReference
         return y;
     }
 
-    /// <summary>Max pooling over NCHW; padded positions never win (as if −∞).</summary>
+    /// <summary>Max pooling over NCHW (<see cref="TensorReference.MaxPoolNchw"/>, in this file's dims).</summary>
     public static float[] MaxPoolNchw(float[] x, TensorDims input, int window, int pad, int stride, out TensorDims output)
     {
-        var oh = (input.H + 2 * pad - window) / stride + 1;
-        var ow = (input.W + 2 * pad - window) / stride + 1;
+        var y = TensorReference.MaxPoolNchw(x, input.N, input.C, input.H, input.W, window, stride, pad, out var oh, out var ow);
         output = new TensorDims(input.N, input.C, oh, ow);
-        var y = new float[output.ElementCount];
-        for (var nc = 0; nc < input.N * input.C; nc++)
-            for (var i = 0; i < oh; i++)
-                for (var j = 0; j < ow; j++)
-                {
-                    var best = float.NegativeInfinity;
-                    for (var a = 0; a < window; a++)
-                        for (var b = 0; b < window; b++)
-                        {
-                            var h = i * stride - pad + a;
-                            var v = j * stride - pad + b;
-                            if (h >= 0 && h < input.H && v >= 0 && v < input.W)
-                                best = Math.Max(best, x[(nc * input.H + h) * input.W + v]);
-                        }
-                    y[(nc * oh + i) * ow + j] = best;
-                }
         return y;
     }
 
@@ -86,28 +69,10 @@ internal static class CpuReference
     }
 
     /// <summary>NCHW → NHWC (also KCRS → KRSC for filters).</summary>
-    public static float[] ToNhwc(float[] nchw, TensorDims d)
-    {
-        var nhwc = new float[nchw.Length];
-        for (var n = 0; n < d.N; n++)
-            for (var c = 0; c < d.C; c++)
-                for (var h = 0; h < d.H; h++)
-                    for (var w = 0; w < d.W; w++)
-                        nhwc[((n * d.H + h) * d.W + w) * d.C + c] = nchw[((n * d.C + c) * d.H + h) * d.W + w];
-        return nhwc;
-    }
+    public static float[] ToNhwc(float[] nchw, TensorDims d) => TensorReference.NchwToNhwc(nchw, d.N, d.C, d.H, d.W);
 
     /// <summary>NHWC → NCHW.</summary>
-    public static float[] ToNchw(float[] nhwc, TensorDims d)
-    {
-        var nchw = new float[nhwc.Length];
-        for (var n = 0; n < d.N; n++)
-            for (var c = 0; c < d.C; c++)
-                for (var h = 0; h < d.H; h++)
-                    for (var w = 0; w < d.W; w++)
-                        nchw[((n * d.C + c) * d.H + h) * d.W + w] = nhwc[((n * d.H + h) * d.W + w) * d.C + c];
-        return nchw;
-    }
+    public static float[] ToNchw(float[] nhwc, TensorDims d) => TensorReference.NhwcToNchw(nhwc, d.N, d.C, d.H, d.W);
 
     /// <summary>y[n, c, h, w] = max(y + bias[c] (+ z), 0).</summary>
     public static float[] AddBiasRelu(float[] y, TensorDims d, float[] bias, float[]? z = null)
