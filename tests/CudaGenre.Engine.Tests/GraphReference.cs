@@ -21,7 +21,7 @@ internal static class GraphReference
             var s = shapes[node.Input];
             values[node.Output] = node switch
             {
-                Conv2dNode c => Reference.Conv2dNchw(x, batch, c.InChannels, s[2], s[3], w[$"{c.Module}.weight"], c.OutChannels,
+                Conv2dNode c => TensorReference.Conv2dNchw(x, batch, c.InChannels, s[2], s[3], w[$"{c.Module}.weight"], c.OutChannels,
                     c.Kernel.Height, c.Kernel.Width, c.Stride.Height, c.Padding.Height, c.Groups, c.HasBias ? w[$"{c.Module}.bias"] : null, out _, out _),
                 BatchNorm2dNode bn => BatchNorm(x, s, w, bn),
                 ReluNode => [.. x.Select(v => Math.Max(v, 0f))],

@@ -6,40 +6,13 @@ namespace CudaGenre.Cuda.Tests.Gpu;
 /// <summary>Plain CPU versions of the operations the GPU tests check, written from their definitions (PyTorch semantics).</summary>
 internal static class CpuReference
 {
-    /// <summary>Cross-correlation, NCHW input, KCRS filter (C per group), NCHW output; zero padding.</summary>
+    /// <summary>Cross-correlation, NCHW input, KCRS filter (C per group), NCHW output; zero padding (TensorReference.Conv2dNchw in this file's dims).</summary>
     public static float[] Conv2dNchw(float[] x, TensorDims input, float[] w, int k, int r, int s, Convolution2dGeometry g, out TensorDims output)
     {
-        var cPerGroup = input.C / g.Groups;
-        var kPerGroup = k / g.Groups;
-        output = g.OutputDims(input, k, cPerGroup, r, s);
-        var o = output;
-        var y = new float[o.ElementCount];
-        for (var n = 0; n < o.N; n++)
-            for (var kk = 0; kk < k; kk++)
-            {
-                var group = kk / kPerGroup;
-                for (var oh = 0; oh < o.H; oh++)
-                    for (var ow = 0; ow < o.W; ow++)
-                    {
-                        double sum = 0;
-                        for (var c = 0; c < cPerGroup; c++)
-                            for (var rr = 0; rr < r; rr++)
-                            {
-                                var ih = oh * g.StrideH - g.PadH + rr * g.DilationH;
-                                if (ih < 0 || ih >= input.H)
-                                    continue;
-                                for (var ss = 0; ss < s; ss++)
-                                {
-                                    var iw = ow * g.StrideW - g.PadW + ss * g.DilationW;
-                                    if (iw < 0 || iw >= input.W)
-                                        continue;
-                                    var ic = group * cPerGroup + c;
-                                    sum += (double)x[((n * input.C + ic) * input.H + ih) * input.W + iw] * w[((kk * cPerGroup + c) * r + rr) * s + ss];
-                                }
-                            }
-                        y[((n * o.C + kk) * o.H + oh) * o.W + ow] = (float)sum;
-                    }
-            }
+        var y = TensorReference.Conv2dNchw(x, input.N, input.C, input.H, input.W, w, k, r, s, (g.StrideH, g.StrideW), (g.PadH, g.PadW),
+            (g.DilationH, g.DilationW), g.Groups, bias: null, out var oh, out var ow);
+        output = new TensorDims(input.N, k, oh, ow);
+        Assert.Equal(g.OutputDims(input, k, input.C / g.Groups, r, s), output); // the reference's output size is cuDNN's
         return y;
     }
 

@@ -103,7 +103,7 @@ public sealed unsafe class GemmTests : IDisposable
     {
         var x = Reference.Random(batch * cin * h * w, 10);
         var weight = Reference.Random(cout * cin * kernel * kernel, 11);
-        var expected = Reference.Conv2dNchw(x, batch, cin, h, w, weight, cout, kernel, kernel, stride, padding, 1, null, out var oh, out var ow);
+        var expected = TensorReference.Conv2dNchw(x, batch, cin, h, w, weight, cout, kernel, kernel, stride, padding, 1, null, out var oh, out var ow);
 
         // Weights [out, in, ky, kx] → B [(ky, kx, in), out], the patch order of PatchSource.
         var depth = kernel * kernel * cin;

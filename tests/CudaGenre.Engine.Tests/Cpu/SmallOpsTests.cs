@@ -21,7 +21,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
         var weight = Reference.Random(c * k * k, 21);
         var bias = Reference.Random(c, 22);
         var xForReference = reluInput ? x.Select(v => Math.Max(v, 0f)).ToArray() : x;
-        var expected = Reference.Conv2dNchw(xForReference, batch, c, h, w, weight, c, k, k, stride, padding, groups: c, bias, out var oh, out var ow);
+        var expected = TensorReference.Conv2dNchw(xForReference, batch, c, h, w, weight, c, k, k, stride, padding, groups: c, bias, out var oh, out var ow);
         if (reluOutput)
         {
             expected = expected.Select(v => Math.Max(v, 0f)).ToArray();
