@@ -206,6 +206,8 @@ public sealed class InferenceSession : IDisposable
         if (logits.Length != (long)images.Count * ClassCount)
             throw new ArgumentException($"logits has room for {logits.Length} floats; {images.Count} images produce {images.Count} × {ClassCount}.", nameof(logits));
         var preprocessor = _preprocessor.Value; // also says why where the model does not take RGB images
+        // The batch's inputs must be expressible as floats (as for Run(floats)), checked before a plan is made for it.
+        _ = SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, InputLength), $"the inputs of {images.Count} images (floats)");
         var plan = Rent(images.Count);
         try
         {
