@@ -72,13 +72,14 @@ public sealed class InferenceSession : IDisposable
             CheckWeights(graph, weights, source);
         }
         _graph = GraphOptimizer.Optimize(graph, weights);
-        (Backend, Precision, _backend) = options.Backend switch
+        _backend = options.Backend switch
         {
-            Backend.Cpu => (Backend.Cpu, Precision.Fp32, CreateCpu(_graph, options)),
-            Backend.Cuda => (Backend.Cuda, options.Precision, CudaBackend.Create(_graph, options)),
+            Backend.Cpu => CreateCpu(_graph, options),
+            Backend.Cuda => CudaBackend.Create(_graph, options),
             Backend.Auto => ChooseAuto(_graph, options),
             _ => throw new ArgumentOutOfRangeException(nameof(options), $"unknown backend {options.Backend}"),
         };
+        (Backend, Precision) = (_backend.Kind, _backend.Precision);
         _preprocessor = new(() => new ImagePreprocessor(Spec.ToPreprocessSettings()));
     }
 
@@ -205,18 +206,12 @@ public sealed class InferenceSession : IDisposable
         if (logits.Length != (long)images.Count * ClassCount)
             throw new ArgumentException($"logits has room for {logits.Length} floats; {images.Count} images produce {images.Count} × {ClassCount}.", nameof(logits));
         var preprocessor = _preprocessor.Value; // also says why where the model does not take RGB images
-        if (Backend != Backend.Cuda)
-        {
-            var inputs = new float[SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, InputLength), $"the inputs of {images.Count} images (floats)")];
-            for (var i = 0; i < images.Count; i++)
-                preprocessor.Process(images[i], inputs.AsSpan(checked(i * InputLength), InputLength));
-            Run(inputs, images.Count, logits);
-            return;
-        }
-        var plan = (CudaPlan)Rent(images.Count);
+        // The batch's inputs must be expressible as floats (as for Run(floats)), checked before a plan is made for it.
+        _ = SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, InputLength), $"the inputs of {images.Count} images (floats)");
+        var plan = Rent(images.Count);
         try
         {
-            plan.RunImages(images, logits);
+            plan.Run(images, preprocessor, logits);
         }
         finally
         {
@@ -406,16 +401,16 @@ public sealed class InferenceSession : IDisposable
     }
 
     /// <summary>CUDA when it can be used, else the CPU, saying why in one line.</summary>
-    private static (Backend, Precision, IModelBackend) ChooseAuto(FusedGraph graph, SessionOptions options)
+    private static IModelBackend ChooseAuto(FusedGraph graph, SessionOptions options)
     {
         if (CudaBackend.TryCreate(graph, options, out var cuda, out var reason))
         {
             options.Log?.Invoke($"backend: CUDA {options.Precision} on {cuda!.Device}");
-            return (Backend.Cuda, options.Precision, cuda!);
+            return cuda!;
         }
         var precision = options.Precision == Precision.Fp32 ? "" : $"; the CPU computes FP32, not {options.Precision}";
         options.Log?.Invoke($"backend: CPU (CUDA is not usable: {reason}{precision})");
-        return (Backend.Cpu, Precision.Fp32, CreateCpu(graph, options));
+        return CreateCpu(graph, options);
     }
 
     private static CpuBackend CreateCpu(FusedGraph graph, SessionOptions options)
@@ -425,6 +420,7 @@ public sealed class InferenceSession : IDisposable
         {
             options.Log?.Invoke(CpuKernels.Describe());
         }
+
         return new CpuBackend(graph, options.Threads);
     }
 

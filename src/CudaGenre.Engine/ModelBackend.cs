@@ -1,3 +1,5 @@
+using CudaGenre.Core;
+using CudaGenre.Core.Imaging;
 using CudaGenre.Engine.Cpu;
 using CudaGenre.Engine.Graph;
 
@@ -12,6 +14,23 @@ internal interface IExecutionPlan : IDisposable
     /// <summary>Runs the forward pass: NCHW input in (BatchSize × C·H·W floats), logits out (BatchSize × classes).</summary>
     void Run(ReadOnlySpan<float> input, Span<float> logits);
 
+    /// <summary>
+    /// Runs the forward pass on <see cref="BatchSize"/> images, each resized and normalized as <paramref name="preprocessor"/>
+    /// says. This default preprocesses on the host and runs the float pass; a backend that can do better (the CUDA
+    /// one preprocesses on the device) implements it, bit for bit the same input.
+    /// </summary>
+    void Run(IReadOnlyList<RgbImage> images, ImagePreprocessor preprocessor, Span<float> logits)
+    {
+        if (images.Count != BatchSize)
+            throw new ArgumentException($"{images.Count} images were given to a plan for batch {BatchSize}.", nameof(images));
+        var settings = preprocessor.Settings;
+        var perImage = SizeMath.Product(3, settings.Height, settings.Width);
+        var inputs = new float[SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, perImage), $"the inputs of {images.Count} images (floats)")];
+        for (var i = 0; i < images.Count; i++)
+            preprocessor.Process(images[i], inputs.AsSpan(checked((int)(i * perImage)), (int)perImage));
+        Run(inputs, logits);
+    }
+
     /// <summary>What runs, step by step, and what was measured to choose it (one line each).</summary>
     IReadOnlyList<string> Describe();
 }
@@ -19,16 +38,72 @@ internal interface IExecutionPlan : IDisposable
 /// <summary>A backend's form of one model (weights prepared once), making execution plans; shared by a session's plans.</summary>
 internal interface IModelBackend : IDisposable
 {
+    /// <summary>
+    /// Whether this backend runs <paramref name="step"/> of <paramref name="graph"/>, and if not why (naming the
+    /// step's module). Every step is checked before the backend does any work (<see cref="BackendSupport.Require{TBackend}"/>).
+    /// </summary>
+    static abstract bool Supports(FusedStep step, FusedGraph graph, out string reason);
+
+    /// <summary>Which backend this is.</summary>
+    Backend Kind { get; }
+
+    /// <summary>The precision it computes in.</summary>
+    Precision Precision { get; }
+
     /// <summary>Makes the plan for <paramref name="batchSize"/> (memory planned, algorithms chosen).</summary>
     IExecutionPlan CreatePlan(int batchSize);
 }
 
-/// <summary>The CPU backend: weights packed once (<see cref="CpuWeights"/>), a <see cref="CpuPlan"/> per batch size.</summary>
-internal sealed class CpuBackend(FusedGraph graph, int threads) : IModelBackend
+/// <summary>The up-front check of a graph against a backend's <see cref="IModelBackend.Supports"/>.</summary>
+internal static class BackendSupport
 {
-    private readonly CpuWeights _weights = new(graph);
+    /// <summary>Throws <see cref="NotSupportedException"/> with the reason for the first step <typeparamref name="TBackend"/> cannot run.</summary>
+    public static void Require<TBackend>(FusedGraph graph) where TBackend : IModelBackend
+    {
+        foreach (var step in graph.Steps)
+        {
+            if (!TBackend.Supports(step, graph, out var reason))
+                throw new NotSupportedException(reason);
+        }
+    }
+}
 
-    public IExecutionPlan CreatePlan(int batchSize) => new CpuPlan(graph, _weights, batchSize, threads);
+/// <summary>The CPU backend: weights packed once (<see cref="CpuWeights"/>), a <see cref="CpuPlan"/> per batch size.</summary>
+internal sealed class CpuBackend : IModelBackend
+{
+    private readonly FusedGraph _graph;
+    private readonly int _threads;
+    private readonly CpuWeights _weights;
+
+    public CpuBackend(FusedGraph graph, int threads)
+    {
+        BackendSupport.Require<CpuBackend>(graph);
+        (_graph, _threads) = (graph, threads);
+        _weights = new CpuWeights(graph);
+    }
+
+    /// <summary>Every step type, with equal strides and padding along both axes, convolutions dense or depthwise, and no residual on a depthwise one.</summary>
+    public static bool Supports(FusedStep step, FusedGraph graph, out string reason)
+    {
+        reason = step switch
+        {
+            FusedConv { Conv: var c } when c.Stride.Height != c.Stride.Width || c.Padding.Height != c.Padding.Width =>
+                $"'{step.Module}': the CPU backend needs equal stride and padding along both axes.",
+            FusedConv { Conv.IsDepthwise: true, Residual: not null } => $"'{step.Module}': a residual add on a depthwise convolution is not supported by the CPU backend.",
+            FusedConv { Conv.IsDepthwise: false, Conv.Groups: not 1 } => $"'{step.Module}': grouped convolutions other than depthwise are not supported by the CPU backend.",
+            MaxPoolStep { Pool: var p } when p.Stride.Height != p.Stride.Width || p.Padding.Height != p.Padding.Width =>
+                $"'{step.Module}': the CPU backend needs equal stride and padding along both axes.",
+            FusedConv or FusedLinear or MaxPoolStep or GlobalAvgPoolStep or FlattenStep or AddStep or ReluStep => "",
+            _ => $"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').",
+        };
+        return reason.Length == 0;
+    }
+
+    public Backend Kind => Backend.Cpu;
+
+    public Precision Precision => Precision.Fp32;
+
+    public IExecutionPlan CreatePlan(int batchSize) => new CpuPlan(_graph, _weights, batchSize, _threads);
 
     public void Dispose()
     {

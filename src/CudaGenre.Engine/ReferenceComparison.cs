@@ -4,7 +4,7 @@ namespace CudaGenre.Engine;
 
 /// <summary>
 /// The engine's logits against the trainer's for the inputs of a reference bundle: the numerics contract
-/// (<c>../shared/DESIGN.md</c>) asks for relative L2 error ≤ 1e-4 and the same top-1 class in FP32; in TF32, FP16
+/// (<c>docs/DESIGN.md</c>) asks for relative L2 error ≤ 1e-4 and the same top-1 class in FP32; in TF32, FP16
 /// and BF16, for finite logits and the FP32 top-1 class on at least 99.5 % of the inputs.
 /// </summary>
 /// <param name="Count">Inputs compared.</param>

@@ -43,34 +43,29 @@ public sealed record SessionOptions
     /// <summary>CPU threads per concurrent <c>Run</c> (default: all logical processors).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>The CUDA device ordinal (CUDA backend); default 0.</summary>
-    public int Device { get; init; }
+    /// <summary>The CUDA backend's settings (device, CUDA graphs, measuring); the CPU backend ignores them.</summary>
+    public CudaOptions Cuda { get; init; } = new();
 
-    /// <summary>
-    /// CUDA backend: after a plan's first (eager) run, capture its forward pass as a CUDA graph and replay that, which
-    /// removes the per-launch CPU cost at small batches. Default true; where capture fails the plan stays eager and says why.
-    /// </summary>
-    public bool UseCudaGraphs { get; init; } = true;
+    /// <summary>Shorthand for <see cref="CudaOptions.Device"/> of <see cref="Cuda"/> (kept for source compatibility).</summary>
+    public int Device
+    {
+        get => Cuda.Device;
+        init => Cuda = Cuda with { Device = value };
+    }
 
-    /// <summary>
-    /// CUDA backend: choose each convolution's cuDNN algorithm by timing the candidates on the device
-    /// (<c>cudnnFindConvolutionForwardAlgorithmEx</c>) rather than by cuDNN's heuristic. Slower to make a plan,
-    /// usually faster to run. Default true.
-    /// </summary>
-    public bool MeasureConvolutionAlgorithms { get; init; } = true;
+    /// <summary>Shorthand for <see cref="CudaOptions.UseCudaGraphs"/> of <see cref="Cuda"/> (kept for source compatibility).</summary>
+    public bool UseCudaGraphs
+    {
+        get => Cuda.UseCudaGraphs;
+        init => Cuda = Cuda with { UseCudaGraphs = value };
+    }
 
-    /// <summary>
-    /// CUDA backend, Xception's separable convolutions: whether a depthwise step and the 1×1 convolution after it run
-    /// as one fused kernel, as two steps, or as whichever was measured faster (the default). Tests force either path.
-    /// </summary>
-    internal SeparablePath Separable { get; init; } = SeparablePath.Fastest;
-
-    /// <summary>
-    /// CUDA backend: the depthwise candidate every depthwise step runs (a kernel's entry point, or
-    /// <see cref="Cuda.CudaPlan.CudnnDepthwise"/>) instead of the measured fastest, where it applies to the step.
-    /// Tests force each in turn: a candidate that only wins on some GPU must still be right on every one.
-    /// </summary>
-    internal string? Depthwise { get; init; }
+    /// <summary>Shorthand for <see cref="CudaOptions.MeasureConvolutionAlgorithms"/> of <see cref="Cuda"/> (kept for source compatibility).</summary>
+    public bool MeasureConvolutionAlgorithms
+    {
+        get => Cuda.MeasureConvolutionAlgorithms;
+        init => Cuda = Cuda with { MeasureConvolutionAlgorithms = value };
+    }
 
     /// <summary>
     /// Limits checked before anything is allocated: the model's input size (C·H·W per item), the batch size of a
@@ -95,17 +90,4 @@ public sealed record SessionOptions
 
     /// <summary>Receives the session's one-line notices (e.g. why <see cref="Backend.Auto"/> chose the CPU). Default: none.</summary>
     public Action<string>? Log { get; init; }
-}
-
-/// <summary>How the CUDA backend runs a depthwise 3×3 convolution followed by a 1×1 convolution.</summary>
-internal enum SeparablePath
-{
-    /// <summary>Time both on the device while planning and keep the faster (without measuring: two steps).</summary>
-    Fastest,
-
-    /// <summary>One <c>separable3x3</c> kernel: the depthwise values never leave the chip.</summary>
-    Fused,
-
-    /// <summary>The depthwise step, then cuDNN's 1×1 convolution.</summary>
-    Split,
 }

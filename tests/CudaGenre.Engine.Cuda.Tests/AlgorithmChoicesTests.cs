@@ -1,3 +1,5 @@
+using CudaGenre.Cuda.Dnn;
+
 namespace CudaGenre.Engine.Cuda.Tests;
 
 public sealed class AlgorithmChoicesTests : IDisposable
@@ -11,15 +13,21 @@ public sealed class AlgorithmChoicesTests : IDisposable
     {
         var path = Path.Combine(_folder, "sub", "choices.json");
         var first = AlgorithmChoices.Open(path);
-        first.Set("conv a", "CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM|CUDNN_FMA_MATH");
-        first.Set("depthwise b", "ours");
+        var algorithm = new CudnnAlgorithm(cudnnConvolutionFwdAlgo_t.CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, cudnnMathType_t.CUDNN_FMA_MATH);
+        first.Set("conv a", algorithm);
+        first.Set("depthwise b", new OurKernel("ours"));
+        first.Set("separable c", new TwoSteps());
         first.Save();
 
         var second = AlgorithmChoices.Open(path);
-        Assert.Equal(2, second.Count);
-        Assert.True(second.TryGet("depthwise b", out var value));
-        Assert.Equal("ours", value);
-        Assert.False(second.TryGet("conv c", out _));
+        Assert.Equal(3, second.Count);
+        Assert.True(second.TryGet<OurKernel>("depthwise b", out var value));
+        Assert.Equal("ours", value.EntryPoint);
+        Assert.True(second.TryGet<CudnnAlgorithm>("conv a", out var saved));
+        Assert.Equal(algorithm, saved);
+        Assert.True(second.TryGet<TwoSteps>("separable c", out _));
+        Assert.False(second.TryGet<CudnnAlgorithm>("depthwise b", out _)); // a choice of another kind is not this one
+        Assert.False(second.TryGet<TunedChoice>("conv c", out _));
     }
 
     [Fact]
@@ -29,11 +37,11 @@ public sealed class AlgorithmChoicesTests : IDisposable
         var choices = AlgorithmChoices.Open(path);
         choices.Save();
         Assert.False(File.Exists(path));
-        choices.Set("k", "v");
+        choices.Set("k", new OurKernel("v"));
         choices.Save();
         var written = File.GetLastWriteTimeUtc(path);
         File.SetLastWriteTimeUtc(path, written.AddHours(-1));
-        choices.Set("k", "v"); // the same value: not a change
+        choices.Set("k", new OurKernel("v")); // the same value: not a change
         choices.Save();
         Assert.Equal(written.AddHours(-1), File.GetLastWriteTimeUtc(path));
     }
@@ -42,7 +50,9 @@ public sealed class AlgorithmChoicesTests : IDisposable
     [InlineData("{ not json")]
     [InlineData("{\"format\": \"something-else/1\", \"choices\": {}}")]
     [InlineData("[1, 2]")]
-    public void ACorruptOrForeignFile_IsIgnored_AndSaidSo(string text)
+    // Version 1 kept "ALGO|MATH" strings: an older file is ignored (and then replaced), not misread.
+    [InlineData("{\"format\": \"cudagenre-choices/1\", \"choices\": {\"conv a\": \"CUDNN_CONVOLUTION_FWD_ALGO_GEMM|CUDNN_FMA_MATH\"}}")]
+    public void ACorruptForeignOrOlderFile_IsIgnored_AndSaidSo(string text)
     {
         var path = Path.Combine(_folder, "choices.json");
         File.WriteAllText(path, text);
@@ -50,9 +60,24 @@ public sealed class AlgorithmChoicesTests : IDisposable
         var choices = AlgorithmChoices.Open(path, lines.Add);
         Assert.Equal(0, choices.Count);
         Assert.Contains(lines, l => l.Contains("ignoring the saved plan choices", StringComparison.Ordinal) && l.Contains(path, StringComparison.Ordinal));
-        choices.Set("k", "v");
+        choices.Set("k", new OurKernel("v"));
         choices.Save(); // and a good file replaces it
         Assert.Equal(1, AlgorithmChoices.Open(path).Count);
+    }
+
+    [Theory]
+    [InlineData("{\"kind\": \"cudnn\", \"algorithm\": \"NOT_AN_ALGORITHM\", \"math\": \"CUDNN_FMA_MATH\"}")]
+    [InlineData("{\"kind\": \"kernel\"}")]
+    [InlineData("{\"kind\": \"something new\"}")]
+    [InlineData("\"CUDNN_CONVOLUTION_FWD_ALGO_GEMM|CUDNN_FMA_MATH\"")]
+    public void AnEntryThatIsNotAChoice_IsSkipped_AndTheOthersKept(string entry)
+    {
+        var path = Path.Combine(_folder, "choices.json");
+        File.WriteAllText(path, $"{{\"format\": \"{AlgorithmChoices.FormatTag}\", \"choices\": {{\"bad\": {entry}, \"good\": {{\"kind\": \"two-steps\"}}}}}}");
+        var choices = AlgorithmChoices.Open(path);
+        Assert.Equal(1, choices.Count);
+        Assert.True(choices.TryGet<TwoSteps>("good", out _));
+        Assert.False(choices.TryGet<TunedChoice>("bad", out _));
     }
 
     [Fact]

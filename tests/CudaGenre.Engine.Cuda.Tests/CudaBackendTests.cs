@@ -53,7 +53,7 @@ public sealed class CudaBackendTests : IDisposable
         // 2 outputs, 3 inputs, 2×2 kernel: value = the PyTorch index, so each KRSC position names its source.
         var node = new Conv2dNode("c", "x", "y", 3, 2, new Size2d(2, 2), Size2d.Square(1), Size2d.Square(0), 1, false);
         var weight = Enumerable.Range(0, 2 * 3 * 2 * 2).Select(i => (float)i).ToArray();
-        var krsc = CudaBackend.ToKrsc(new FusedConv("c", ["x"], "y", node, weight, new float[2], false, false));
+        var krsc = Ops.Convolution.ToKrsc(new FusedConv("c", ["x"], "y", node, weight, new float[2], false, false));
         for (var o = 0; o < 2; o++)
             for (var ky = 0; ky < 2; ky++)
                 for (var kx = 0; kx < 2; kx++)
@@ -152,8 +152,8 @@ public sealed class CudaBackendTests : IDisposable
         Gpu.Require();
         var path = WriteRandom("xception", "dense", Gpu.InputSize("xception", (149, 149)));
         var lines = new List<string>();
-        using var fused = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Fused, Log = lines.Add });
-        using var split = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Separable = SeparablePath.Split });
+        using var fused = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Cuda = new CudaOptions { Separable = SeparablePath.Fused }, Log = lines.Add });
+        using var split = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Precision = precision, Cuda = new CudaOptions { Separable = SeparablePath.Split } });
         var input = Inputs(3 * fused.InputLength, 90);
         var expected = split.Run(input, 3);
         var actual = fused.Run(input, 3);
@@ -176,9 +176,9 @@ public sealed class CudaBackendTests : IDisposable
         using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu });
         var input = Inputs(3 * cpu.InputLength, 95);
         var expected = cpu.Run(input, 3);
-        foreach (var candidate in new[] { "depthwise3x3_nhwc_f32", "depthwise3x3w4_nhwc_f32", "depthwise3x3v4_nhwc_f32", "depthwise3x3tile_nhwc_f32", CudaPlan.CudnnDepthwise })
+        foreach (var candidate in new[] { "depthwise3x3_nhwc_f32", "depthwise3x3w4_nhwc_f32", "depthwise3x3v4_nhwc_f32", "depthwise3x3tile_nhwc_f32", Ops.Depthwise.CudnnCandidate })
         {
-            using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Separable = SeparablePath.Split, Depthwise = candidate, UseCudaGraphs = false });
+            using var session = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cuda, Cuda = new CudaOptions { Separable = SeparablePath.Split, Depthwise = candidate, UseCudaGraphs = false } });
             var actual = session.Run(input, 3);
             var error = ModelChecks.RelativeL2(actual, expected);
             Assert.True(error <= 1e-4, $"depthwise forced to {candidate}: CUDA vs CPU relative L2 {error:E2}");
@@ -199,7 +199,7 @@ public sealed class CudaBackendTests : IDisposable
     [InlineData(250.0, 1, 1)]  // the emulated device: one more call only
     public void CandidateTiming_FitsItsBudget(double callMs, int rounds, int calls)
     {
-        Assert.Equal((rounds, calls), CudaPlan.TimingRounds(callMs, budgetMs: 5));
+        Assert.Equal((rounds, calls), Autotuner.TimingRounds(callMs, budgetMs: 5));
         Assert.True(rounds * calls * callMs <= 5 || (rounds, calls) == (1, 1));
     }
 
@@ -212,7 +212,7 @@ public sealed class CudaBackendTests : IDisposable
             var weights = RandomWeights.Create(graph, seed: 3);
             var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
             var depthwise = Enumerable.Range(0, fused.Steps.Count).Where(i => fused.Steps[i] is FusedConv { Conv.IsDepthwise: true }).ToList();
-            var pairs = depthwise.Select(i => (Depthwise: (FusedConv)fused.Steps[i], Pointwise: CudaPlan.PointwiseAfter(fused, i))).ToList();
+            var pairs = depthwise.Select(i => (Depthwise: (FusedConv)fused.Steps[i], Pointwise: Ops.Separable.PointwiseAfter(fused, i))).ToList();
             Assert.All(pairs, p =>
             {
                 Assert.NotNull(p.Pointwise);

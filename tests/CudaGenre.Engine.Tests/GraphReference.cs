@@ -21,11 +21,11 @@ internal static class GraphReference
             var s = shapes[node.Input];
             values[node.Output] = node switch
             {
-                Conv2dNode c => Reference.Conv2dNchw(x, batch, c.InChannels, s[2], s[3], w[$"{c.Module}.weight"], c.OutChannels,
+                Conv2dNode c => TensorReference.Conv2dNchw(x, batch, c.InChannels, s[2], s[3], w[$"{c.Module}.weight"], c.OutChannels,
                     c.Kernel.Height, c.Kernel.Width, c.Stride.Height, c.Padding.Height, c.Groups, c.HasBias ? w[$"{c.Module}.bias"] : null, out _, out _),
                 BatchNorm2dNode bn => BatchNorm(x, s, w, bn),
                 ReluNode => [.. x.Select(v => Math.Max(v, 0f))],
-                MaxPool2dNode p => Reference.MaxPoolNchw(x, batch, s[1], s[2], s[3], p.Kernel.Height, p.Stride.Height, p.Padding.Height, out _, out _),
+                MaxPool2dNode p => TensorReference.MaxPoolNchw(x, batch, s[1], s[2], s[3], p.Kernel.Height, p.Stride.Height, p.Padding.Height, out _, out _),
                 GlobalAvgPoolNode => GlobalAverage(x, s),
                 FlattenNode or DropoutNode => x,
                 LinearNode l => Linear(x, batch, w[$"{l.Module}.weight"], w[$"{l.Module}.bias"], l.InFeatures, l.OutFeatures),

@@ -37,70 +37,6 @@ internal static class Reference
         return c;
     }
 
-    /// <summary>PyTorch conv2d on NCHW input and [out, in/groups, kh, kw] weights, in double.</summary>
-    public static float[] Conv2dNchw(float[] x, int n, int cin, int h, int w, float[] weight, int cout, int kh, int kw,
-        int stride, int padding, int groups, float[]? bias, out int oh, out int ow)
-    {
-        oh = (h + 2 * padding - kh) / stride + 1;
-        ow = (w + 2 * padding - kw) / stride + 1;
-        var y = new float[n * cout * oh * ow];
-        var cinPerGroup = cin / groups;
-        var coutPerGroup = cout / groups;
-        for (var b = 0; b < n; b++)
-        {
-            for (var co = 0; co < cout; co++)
-            {
-                var group = co / coutPerGroup;
-                for (var oy = 0; oy < oh; oy++)
-                {
-                    for (var ox = 0; ox < ow; ox++)
-                    {
-                        double sum = bias?[co] ?? 0;
-                        for (var ci = 0; ci < cinPerGroup; ci++)
-                        {
-                            var c = group * cinPerGroup + ci;
-                            for (var ky = 0; ky < kh; ky++)
-                            {
-                                var iy = oy * stride - padding + ky;
-                                if (iy < 0 || iy >= h)
-                                {
-                                    continue;
-                                }
-                                for (var kx = 0; kx < kw; kx++)
-                                {
-                                    var ix = ox * stride - padding + kx;
-                                    if (ix < 0 || ix >= w)
-                                    {
-                                        continue;
-                                    }
-                                    sum += (double)x[((b * cin + c) * h + iy) * w + ix] * weight[((co * cinPerGroup + ci) * kh + ky) * kw + kx];
-                                }
-                            }
-                        }
-                        y[((b * cout + co) * oh + oy) * ow + ox] = (float)sum;
-                    }
-                }
-            }
-        }
-        return y;
-    }
-
-    public static float[] NchwToNhwc(float[] x, int n, int c, int h, int w)
-    {
-        var y = new float[x.Length];
-        for (var b = 0; b < n; b++)
-        {
-            for (var ch = 0; ch < c; ch++)
-            {
-                for (var i = 0; i < h * w; i++)
-                {
-                    y[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
-                }
-            }
-        }
-        return y;
-    }
-
     /// <summary>Max |a-b| / max(1, max |b|): error relative to the reference's scale.</summary>
     public static double ScaledMaxError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
@@ -112,36 +48,5 @@ internal static class Reference
             scale = Math.Max(scale, Math.Abs((double)expected[i]));
         }
         return worst / scale;
-    }
-
-    /// <summary>PyTorch max_pool2d on NCHW (padding as −∞, floor output size).</summary>
-    public static float[] MaxPoolNchw(float[] x, int n, int c, int h, int w, int k, int stride, int padding, out int oh, out int ow)
-    {
-        oh = (h + 2 * padding - k) / stride + 1;
-        ow = (w + 2 * padding - k) / stride + 1;
-        var y = new float[n * c * oh * ow];
-        for (var plane = 0; plane < n * c; plane++)
-        {
-            for (var oy = 0; oy < oh; oy++)
-            {
-                for (var ox = 0; ox < ow; ox++)
-                {
-                    var best = float.NegativeInfinity;
-                    for (var ky = 0; ky < k; ky++)
-                    {
-                        for (var kx = 0; kx < k; kx++)
-                        {
-                            int iy = oy * stride - padding + ky, ix = ox * stride - padding + kx;
-                            if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                            {
-                                best = Math.Max(best, x[(plane * h + iy) * w + ix]);
-                            }
-                        }
-                    }
-                    y[(plane * oh + oy) * ow + ox] = best;
-                }
-            }
-        }
-        return y;
     }
 }

@@ -93,7 +93,7 @@ public sealed unsafe class TorchSharpOpTests : IDisposable
         }
         var g = new ConvGeometry(batch, h, w, cin, k, k, stride, padding);
         var y = new float[g.OutPixels * cout];
-        var input = Reference.NchwToNhwc(x, batch, cin, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, cin, h, w);
         fixed (float* px = input, py = y, pb = bias)
         {
             new GemmWork<PatchSource>(new PatchSource(px, g), new PackedMatrix(b, k * k * cin, cout), py, cout,
@@ -113,7 +113,7 @@ public sealed unsafe class TorchSharpOpTests : IDisposable
         var bias = Reference.Random(c, 6);
         using var expected = nn.functional.conv2d(Nchw(x, batch, c, h, w), Nchw(weight, c, 1, 3, 3), tensor(bias), strides: [stride, stride], padding: [1, 1], groups: c);
         var op = new DepthwiseConv2d(new ConvGeometry(batch, h, w, c, 3, 3, stride, 1), weight, bias, reluInput: false, reluOutput: false);
-        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var y = new float[expected.numel()];
         fixed (float* px = input, py = y)
         {
@@ -131,7 +131,7 @@ public sealed unsafe class TorchSharpOpTests : IDisposable
         var x = Reference.Random(batch * c * h * w, 7);
         using var expected = nn.functional.max_pool2d(Nchw(x, batch, c, h, w), [k, k], [stride, stride], [padding, padding]);
         var op = new MaxPool2d(new ConvGeometry(batch, h, w, c, k, k, stride, padding));
-        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var y = new float[expected.numel()];
         fixed (float* px = input, py = y)
         {
@@ -148,7 +148,7 @@ public sealed unsafe class TorchSharpOpTests : IDisposable
         var x = Reference.Random(batch * c * h * w, 8);
         using var pooled = nn.functional.adaptive_avg_pool2d(Nchw(x, batch, c, h, w), [1, 1]).flatten(1);
         var gap = new GlobalAvgPool(batch, h * w, c);
-        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var features = new float[batch * c];
         fixed (float* px = input, pf = features)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using CudaGenre.Core.Tensors;
+using CudaGenre.Cuda.Blas;
 using CudaGenre.Cuda.Dnn;
 using CudaGenre.Cuda.Kernels.Launchers;
 
@@ -13,14 +14,15 @@ namespace CudaGenre.Engine.Cuda;
 /// <param name="Bytes">Bytes per element.</param>
 /// <param name="DataType">cuDNN's name for the storage type.</param>
 /// <param name="MathType">FMA only (exact FP32), tensor cores allowed (TF32), or tensor cores (16-bit).</param>
-internal sealed record CudaStorage(KernelStorage Element, int Bytes, cudnnDataType_t DataType, cudnnMathType_t MathType)
+/// <param name="LinearCompute">cuBLASLt's compute type for the FP32 head: TF32 tensor cores in TF32, exact FP32 otherwise.</param>
+internal sealed record CudaStorage(KernelStorage Element, int Bytes, cudnnDataType_t DataType, cudnnMathType_t MathType, cublasComputeType_t LinearCompute)
 {
     public static CudaStorage For(Precision precision) => precision switch
     {
-        Precision.Fp32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_FMA_MATH),
-        Precision.Tf32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_DEFAULT_MATH),
-        Precision.Fp16 => new(KernelStorage.F16, 2, cudnnDataType_t.CUDNN_DATA_HALF, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
-        Precision.Bf16 => new(KernelStorage.BF16, 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH),
+        Precision.Fp32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_FMA_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F),
+        Precision.Tf32 => new(KernelStorage.F32, 4, cudnnDataType_t.CUDNN_DATA_FLOAT, cudnnMathType_t.CUDNN_DEFAULT_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32),
+        Precision.Fp16 => new(KernelStorage.F16, 2, cudnnDataType_t.CUDNN_DATA_HALF, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F),
+        Precision.Bf16 => new(KernelStorage.BF16, 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F),
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "unknown precision"),
     };
 

@@ -6,65 +6,21 @@ namespace CudaGenre.Cuda.Tests.Gpu;
 /// <summary>Plain CPU versions of the operations the GPU tests check, written from their definitions (PyTorch semantics).</summary>
 internal static class CpuReference
 {
-    /// <summary>Cross-correlation, NCHW input, KCRS filter (C per group), NCHW output; zero padding.</summary>
+    /// <summary>Cross-correlation, NCHW input, KCRS filter (C per group), NCHW output; zero padding (TensorReference.Conv2dNchw in this file's dims).</summary>
     public static float[] Conv2dNchw(float[] x, TensorDims input, float[] w, int k, int r, int s, Convolution2dGeometry g, out TensorDims output)
     {
-        var cPerGroup = input.C / g.Groups;
-        var kPerGroup = k / g.Groups;
-        output = g.OutputDims(input, k, cPerGroup, r, s);
-        var o = output;
-        var y = new float[o.ElementCount];
-        for (var n = 0; n < o.N; n++)
-            for (var kk = 0; kk < k; kk++)
-            {
-                var group = kk / kPerGroup;
-                for (var oh = 0; oh < o.H; oh++)
-                    for (var ow = 0; ow < o.W; ow++)
-                    {
-                        double sum = 0;
-                        for (var c = 0; c < cPerGroup; c++)
-                            for (var rr = 0; rr < r; rr++)
-                            {
-                                var ih = oh * g.StrideH - g.PadH + rr * g.DilationH;
-                                if (ih < 0 || ih >= input.H)
-                                    continue;
-                                for (var ss = 0; ss < s; ss++)
-                                {
-                                    var iw = ow * g.StrideW - g.PadW + ss * g.DilationW;
-                                    if (iw < 0 || iw >= input.W)
-                                        continue;
-                                    var ic = group * cPerGroup + c;
-                                    sum += (double)x[((n * input.C + ic) * input.H + ih) * input.W + iw] * w[((kk * cPerGroup + c) * r + rr) * s + ss];
-                                }
-                            }
-                        y[((n * o.C + kk) * o.H + oh) * o.W + ow] = (float)sum;
-                    }
-            }
+        var y = TensorReference.Conv2dNchw(x, input.N, input.C, input.H, input.W, w, k, r, s, (g.StrideH, g.StrideW), (g.PadH, g.PadW),
+            (g.DilationH, g.DilationW), g.Groups, bias: null, out var oh, out var ow);
+        output = new TensorDims(input.N, k, oh, ow);
+        Assert.Equal(g.OutputDims(input, k, input.C / g.Groups, r, s), output); // the reference's output size is cuDNN's
         return y;
     }
 
-    /// <summary>Max pooling over NCHW; padded positions never win (as if −∞).</summary>
+    /// <summary>Max pooling over NCHW (<see cref="TensorReference.MaxPoolNchw"/>, in this file's dims).</summary>
     public static float[] MaxPoolNchw(float[] x, TensorDims input, int window, int pad, int stride, out TensorDims output)
     {
-        var oh = (input.H + 2 * pad - window) / stride + 1;
-        var ow = (input.W + 2 * pad - window) / stride + 1;
+        var y = TensorReference.MaxPoolNchw(x, input.N, input.C, input.H, input.W, window, stride, pad, out var oh, out var ow);
         output = new TensorDims(input.N, input.C, oh, ow);
-        var y = new float[output.ElementCount];
-        for (var nc = 0; nc < input.N * input.C; nc++)
-            for (var i = 0; i < oh; i++)
-                for (var j = 0; j < ow; j++)
-                {
-                    var best = float.NegativeInfinity;
-                    for (var a = 0; a < window; a++)
-                        for (var b = 0; b < window; b++)
-                        {
-                            var h = i * stride - pad + a;
-                            var v = j * stride - pad + b;
-                            if (h >= 0 && h < input.H && v >= 0 && v < input.W)
-                                best = Math.Max(best, x[(nc * input.H + h) * input.W + v]);
-                        }
-                    y[(nc * oh + i) * ow + j] = best;
-                }
         return y;
     }
 
@@ -86,28 +42,10 @@ internal static class CpuReference
     }
 
     /// <summary>NCHW → NHWC (also KCRS → KRSC for filters).</summary>
-    public static float[] ToNhwc(float[] nchw, TensorDims d)
-    {
-        var nhwc = new float[nchw.Length];
-        for (var n = 0; n < d.N; n++)
-            for (var c = 0; c < d.C; c++)
-                for (var h = 0; h < d.H; h++)
-                    for (var w = 0; w < d.W; w++)
-                        nhwc[((n * d.H + h) * d.W + w) * d.C + c] = nchw[((n * d.C + c) * d.H + h) * d.W + w];
-        return nhwc;
-    }
+    public static float[] ToNhwc(float[] nchw, TensorDims d) => TensorReference.NchwToNhwc(nchw, d.N, d.C, d.H, d.W);
 
     /// <summary>NHWC → NCHW.</summary>
-    public static float[] ToNchw(float[] nhwc, TensorDims d)
-    {
-        var nchw = new float[nhwc.Length];
-        for (var n = 0; n < d.N; n++)
-            for (var c = 0; c < d.C; c++)
-                for (var h = 0; h < d.H; h++)
-                    for (var w = 0; w < d.W; w++)
-                        nchw[((n * d.C + c) * d.H + h) * d.W + w] = nhwc[((n * d.H + h) * d.W + w) * d.C + c];
-        return nchw;
-    }
+    public static float[] ToNchw(float[] nhwc, TensorDims d) => TensorReference.NhwcToNchw(nhwc, d.N, d.C, d.H, d.W);
 
     /// <summary>y[n, c, h, w] = max(y + bias[c] (+ z), 0).</summary>
     public static float[] AddBiasRelu(float[] y, TensorDims d, float[] bias, float[]? z = null)

@@ -72,8 +72,8 @@ public class BiasActTwinTests
         Assert.Contains(y, v => v == 0); // the ReLU did cut something
         Assert.Contains(y, v => v > 0);
 
-        var nhwc = BiasActTwin.Run(Layout.Nhwc, StorageType.F32, TwinTestData.NchwToNhwc(x, N, C, 1, HW), scale, shift, TwinTestData.NchwToNhwc(identity, N, C, 1, HW), N, C, HW, true);
-        TwinTestData.AssertBitEqual(TwinTestData.NchwToNhwc(y, N, C, 1, HW), nhwc);
+        var nhwc = BiasActTwin.Run(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), scale, shift, TensorReference.NchwToNhwc(identity, N, C, 1, HW), N, C, HW, true);
+        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(y, N, C, 1, HW), nhwc);
     }
 
     [Theory]

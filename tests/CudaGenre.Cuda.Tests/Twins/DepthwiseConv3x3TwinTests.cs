@@ -111,8 +111,8 @@ public class DepthwiseConv3x3TwinTests
 
         var nchw = DepthwiseConv3x3Twin.Run(Layout.Nchw, StorageType.F32, x, w, bias, N, C, H, W, stride, true, true);
         TwinTestData.AssertClose(expected, nchw, 2e-6, 2e-6);
-        var nhwc = DepthwiseConv3x3Twin.Run(Layout.Nhwc, StorageType.F32, TwinTestData.NchwToNhwc(x, N, C, H, W), w, bias, N, C, H, W, stride, true, true);
-        TwinTestData.AssertBitEqual(TwinTestData.NchwToNhwc(nchw, N, C, outH, outW), nhwc);
+        var nhwc = DepthwiseConv3x3Twin.Run(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, H, W), w, bias, N, C, H, W, stride, true, true);
+        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, N, C, outH, outW), nhwc);
     }
 
     [Theory]

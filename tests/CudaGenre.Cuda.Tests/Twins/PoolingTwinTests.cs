@@ -49,25 +49,11 @@ public class PoolingTwinTests
         const int N = 2, C = 3, H = 9, W = 7, K = 3, S = 2, P = 1;
         var x = TwinTestData.Uniform(21, N * C * H * W);
         int outH = PoolingTwin.OutputSize(H, K, S, P), outW = PoolingTwin.OutputSize(W, K, S, P);
-        var expected = new float[N * C * outH * outW];
-        var o = 0;
-        for (var plane = 0; plane < N * C; plane++)
-        {
-            for (var oh = 0; oh < outH; oh++)
-            {
-                for (var ow = 0; ow < outW; ow++)
-                {
-                    // The window clipped to the image, then the largest value in it.
-                    var rows = Enumerable.Range((oh * S) - P, K).Where(h => h is >= 0 and < H);
-                    var cols = Enumerable.Range((ow * S) - P, K).Where(w => w is >= 0 and < W);
-                    expected[o++] = rows.SelectMany(h => cols.Select(w => x[(plane * H * W) + (h * W) + w])).Max();
-                }
-            }
-        }
+        var expected = TensorReference.MaxPoolNchw(x, N, C, H, W, K, S, P, out _, out _);
         var nchw = PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, x, N, C, H, W, K, S, P);
         TwinTestData.AssertBitEqual(expected, nchw);
-        var nhwc = PoolingTwin.MaxPool2d(Layout.Nhwc, StorageType.F32, TwinTestData.NchwToNhwc(x, N, C, H, W), N, C, H, W, K, S, P);
-        TwinTestData.AssertBitEqual(TwinTestData.NchwToNhwc(expected, N, C, outH, outW), nhwc);
+        var nhwc = PoolingTwin.MaxPool2d(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, H, W), N, C, H, W, K, S, P);
+        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(expected, N, C, outH, outW), nhwc);
     }
 
     [Theory]
@@ -107,7 +93,7 @@ public class PoolingTwinTests
             expected[i] = (float)x.AsSpan(i * HW, HW).ToArray().Average(v => (double)v);
         var nchw = PoolingTwin.GlobalAvgPool(Layout.Nchw, StorageType.F32, x, N, C, HW);
         TwinTestData.AssertClose(expected, nchw, 1e-6);
-        TwinTestData.AssertBitEqual(nchw, PoolingTwin.GlobalAvgPool(Layout.Nhwc, StorageType.F32, TwinTestData.NchwToNhwc(x, N, C, 1, HW), N, C, HW));
+        TwinTestData.AssertBitEqual(nchw, PoolingTwin.GlobalAvgPool(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), N, C, HW));
     }
 
     [Theory]

@@ -89,7 +89,7 @@ public class PreprocessTwinTests
         var image = RandomImage(60, 80, 60);
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = 40, Height = 36 });
         var nchw = Twin(image, cpu);
-        TwinTestData.AssertBitEqual(TwinTestData.NchwToNhwc(nchw, 1, 3, 36, 40), Twin(image, cpu, Layout.Nhwc));
+        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, 1, 3, 36, 40), Twin(image, cpu, Layout.Nhwc));
         foreach (var storage in new[] { StorageType.F16, StorageType.BF16 })
             TwinTestData.AssertBitEqual(nchw.Select(v => Storage.Round(storage, v)).ToArray(), Twin(image, cpu, Layout.Nchw, storage));
     }

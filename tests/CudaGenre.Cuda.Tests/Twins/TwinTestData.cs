@@ -15,18 +15,6 @@ public static class TwinTestData
         return values;
     }
 
-    /// <summary>Reorders an NCHW tensor to NHWC.</summary>
-    public static float[] NchwToNhwc(float[] x, int nBatch, int channels, int height, int width)
-    {
-        var y = new float[x.Length];
-        for (var n = 0; n < nBatch; n++)
-            for (var c = 0; c < channels; c++)
-                for (var h = 0; h < height; h++)
-                    for (var w = 0; w < width; w++)
-                        y[Storage.Index(Layout.Nhwc, n, c, h, w, channels, height, width)] = x[Storage.Index(Layout.Nchw, n, c, h, w, channels, height, width)];
-        return y;
-    }
-
     /// <summary>Fails, naming the first offending index, unless |e − a| ≤ atol + rtol·|e| everywhere (NaN must match NaN).</summary>
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double atol, double rtol = 0)
     {

@@ -103,7 +103,7 @@ public sealed unsafe class GemmTests : IDisposable
     {
         var x = Reference.Random(batch * cin * h * w, 10);
         var weight = Reference.Random(cout * cin * kernel * kernel, 11);
-        var expected = Reference.Conv2dNchw(x, batch, cin, h, w, weight, cout, kernel, kernel, stride, padding, 1, null, out var oh, out var ow);
+        var expected = TensorReference.Conv2dNchw(x, batch, cin, h, w, weight, cout, kernel, kernel, stride, padding, 1, null, out var oh, out var ow);
 
         // Weights [out, in, ky, kx] → B [(ky, kx, in), out], the patch order of PatchSource.
         var depth = kernel * kernel * cin;
@@ -118,7 +118,7 @@ public sealed unsafe class GemmTests : IDisposable
                 }
             }
         }
-        var nhwc = Reference.NchwToNhwc(x, batch, cin, h, w);
+        var nhwc = TensorReference.NchwToNhwc(x, batch, cin, h, w);
         var geometry = new ConvGeometry(batch, h, w, cin, kernel, kernel, stride, padding);
         Assert.Equal((oh, ow), (geometry.OutHeight, geometry.OutWidth));
         var y = new float[geometry.OutPixels * cout];
@@ -127,6 +127,6 @@ public sealed unsafe class GemmTests : IDisposable
             new GemmWork<PatchSource>(new PatchSource(px, geometry), new PackedMatrix(bRows, depth, cout), py, cout, default,
                 new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
         }
-        Assert.True(Reference.ScaledMaxError(y, Reference.NchwToNhwc(expected, batch, cout, oh, ow)) < 1e-5);
+        Assert.True(Reference.ScaledMaxError(y, TensorReference.NchwToNhwc(expected, batch, cout, oh, ow)) < 1e-5);
     }
 }

@@ -21,7 +21,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
         var weight = Reference.Random(c * k * k, 21);
         var bias = Reference.Random(c, 22);
         var xForReference = reluInput ? x.Select(v => Math.Max(v, 0f)).ToArray() : x;
-        var expected = Reference.Conv2dNchw(xForReference, batch, c, h, w, weight, c, k, k, stride, padding, groups: c, bias, out var oh, out var ow);
+        var expected = TensorReference.Conv2dNchw(xForReference, batch, c, h, w, weight, c, k, k, stride, padding, groups: c, bias, out var oh, out var ow);
         if (reluOutput)
         {
             expected = expected.Select(v => Math.Max(v, 0f)).ToArray();
@@ -29,7 +29,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
 
         var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
         var op = new DepthwiseConv2d(g, weight, bias, reluInput, reluOutput);
-        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var untouched = input.ToArray();
         var output = new float[batch * oh * ow * c];
         fixed (float* pi = input, po = output)
@@ -37,7 +37,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
             op.Bind(pi, po);
             _cpu.Run(op, op.Items);
         }
-        Assert.True(Reference.ScaledMaxError(output, Reference.NchwToNhwc(expected, batch, c, oh, ow)) < 1e-6);
+        Assert.True(Reference.ScaledMaxError(output, TensorReference.NchwToNhwc(expected, batch, c, oh, ow)) < 1e-6);
         Assert.Equal(untouched, input); // the ReLU prologue must not write back: the skip path reads the raw input
     }
 
@@ -48,16 +48,16 @@ public sealed unsafe class SmallOpsTests : IDisposable
     public void MaxPool_MatchesReference(int batch, int c, int h, int w, int k, int stride, int padding)
     {
         var x = Reference.Random(batch * c * h * w, 30);
-        var expected = Reference.MaxPoolNchw(x, batch, c, h, w, k, stride, padding, out var oh, out var ow);
+        var expected = TensorReference.MaxPoolNchw(x, batch, c, h, w, k, stride, padding, out var oh, out var ow);
         var op = new MaxPool2d(new ConvGeometry(batch, h, w, c, k, k, stride, padding));
-        var input = Reference.NchwToNhwc(x, batch, c, h, w);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var output = new float[batch * oh * ow * c];
         fixed (float* pi = input, po = output)
         {
             op.Bind(pi, po);
             _cpu.Run(op, op.Items);
         }
-        Assert.Equal(Reference.NchwToNhwc(expected, batch, c, oh, ow), output);
+        Assert.Equal(TensorReference.NchwToNhwc(expected, batch, c, oh, ow), output);
     }
 
     [Fact]
