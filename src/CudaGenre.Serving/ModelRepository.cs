@@ -137,6 +137,7 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
                 return;
             try
             {
+                m.Registration.BeforeWarmUp?.Invoke();
                 if (_options.WarmUp)
                 {
                     var batching = m.Queue.Options;

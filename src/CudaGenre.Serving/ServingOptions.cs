@@ -16,6 +16,9 @@ public sealed record ModelRegistration(string Name, string Path)
 
     /// <summary>Tests: wraps the model the queue runs (e.g. to hold batches back).</summary>
     internal Func<IBatchModel, IBatchModel>? Decorate { get; init; }
+
+    /// <summary>Tests: runs before the model warms up (e.g. to hold readiness back).</summary>
+    internal Action? BeforeWarmUp { get; init; }
 }
 
 /// <summary>What <c>AddCudaGenre</c> serves and the limits it enforces.</summary>
