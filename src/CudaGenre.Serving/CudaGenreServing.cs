@@ -65,16 +65,22 @@ public static class CudaGenreServing
         }).ToList());
 
     /// <summary>
-    /// A stand-alone server (what <c>cudagenre serve</c> runs): Kestrel on <paramref name="urls"/> (HTTP/1.1 and
-    /// cleartext HTTP/2 on the same port, so REST and gRPC share it), the models of <paramref name="configure"/>,
-    /// and a host that drains for <see cref="ServingOptions.DrainTimeout"/> on SIGTERM or Ctrl+C.
+    /// A stand-alone server (what <c>cudagenre serve</c> runs): Kestrel with REST on <see cref="ServerEndpoints.HttpPort"/>
+    /// (HTTP/1.1) and gRPC on <see cref="ServerEndpoints.GrpcPort"/> (cleartext HTTP/2, which cannot share a port with
+    /// HTTP/1.1 without TLS), the models of <paramref name="configure"/>, and a host that drains for
+    /// <see cref="ServingOptions.DrainTimeout"/> on SIGTERM or Ctrl+C. Port 0 lets the system choose.
     /// </summary>
-    public static WebApplication CreateServer(IEnumerable<string> urls, Action<ServingOptions> configure, Action<ILoggingBuilder>? logging = null)
+    public static WebApplication CreateServer(ServerEndpoints endpoints, Action<ServingOptions> configure, Action<ILoggingBuilder>? logging = null)
     {
+        ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(configure);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(CudaGenreServing).Assembly.GetName().Name });
-        builder.WebHost.UseUrls([.. urls]);
-        builder.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(e => e.Protocols = HttpProtocols.Http1AndHttp2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(endpoints.Host, endpoints.HttpPort, o => o.Protocols = HttpProtocols.Http1);
+            if (endpoints.GrpcPort is { } grpc)
+                k.Listen(endpoints.Host, grpc, o => o.Protocols = HttpProtocols.Http2);
+        });
         ServingOptions? captured = null;
         builder.Services.AddCudaGenre(o =>
         {
@@ -96,6 +102,12 @@ public static class CudaGenreServing
         return app;
     }
 }
+
+/// <summary>Where a stand-alone server listens.</summary>
+/// <param name="Host">The address (e.g. <see cref="System.Net.IPAddress.Loopback"/>, or <see cref="System.Net.IPAddress.Any"/> for every interface).</param>
+/// <param name="HttpPort">REST, <c>/metrics</c> and the page (HTTP/1.1); 0: any free port.</param>
+/// <param name="GrpcPort">gRPC (HTTP/2 without TLS); null: no gRPC listener; 0: any free port.</param>
+public sealed record ServerEndpoints(System.Net.IPAddress Host, int HttpPort, int? GrpcPort);
 
 /// <summary>The page at <c>/</c>: static files embedded in this assembly.</summary>
 internal static class WebPage

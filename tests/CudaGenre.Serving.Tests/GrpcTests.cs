@@ -6,14 +6,14 @@ using Grpc.Net.Client;
 
 namespace CudaGenre.Serving.Tests;
 
-/// <summary>GRPCInferenceService through a real Grpc.Net.Client channel (cleartext HTTP/2 on the REST port).</summary>
+/// <summary>GRPCInferenceService through a real Grpc.Net.Client channel (cleartext HTTP/2 on its own port).</summary>
 public sealed class GrpcTests
 {
     [Fact]
     public async Task RoundTrip_Metadata_Infer_AndErrorCodes()
     {
         await using var server = await RunningServer.Start(new BatchingOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.FromMilliseconds(1) });
-        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
 
         Assert.True((await client.ServerLiveAsync(new ServerLiveRequest())).Live);
@@ -56,7 +56,7 @@ public sealed class GrpcTests
     public async Task FullQueue_IsResourceExhausted()
     {
         await using var server = await RunningServer.Start(new BatchingOptions { MaxBatchSize = 1, MaxQueueDelay = TimeSpan.Zero, MaxQueueSize = 1 }, gated: true);
-        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var channel = GrpcChannel.ForAddress(server.GrpcAddress);
         var client = new GRPCInferenceService.GRPCInferenceServiceClient(channel);
         ModelInferRequest Request(ulong seed)
         {

@@ -102,16 +102,18 @@ internal sealed class GatedModel(IBatchModel inner) : IBatchModel
 /// <summary>A real Kestrel server on a loopback port chosen by the system.</summary>
 internal sealed class RunningServer : IAsyncDisposable
 {
-    private RunningServer(WebApplication app, Uri address, GatedModel? gate)
+    private RunningServer(WebApplication app, Uri address, Uri grpcAddress, GatedModel? gate)
     {
         App = app;
         Address = address;
+        GrpcAddress = grpcAddress;
         Gate = gate;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     public WebApplication App { get; }
     public Uri Address { get; }
+    public Uri GrpcAddress { get; }
     public GatedModel? Gate { get; }
     public HttpClient Http { get; }
     public ModelRepository Repository => App.Services.GetRequiredService<ModelRepository>();
@@ -119,7 +121,7 @@ internal sealed class RunningServer : IAsyncDisposable
     public static async Task<RunningServer> Start(BatchingOptions? batching = null, bool gated = false, Action<ServingOptions>? configure = null, Action? beforeWarmUp = null)
     {
         GatedModel? gate = null;
-        var app = CudaGenreServing.CreateServer(["http://127.0.0.1:0"], o =>
+        var app = CudaGenreServing.CreateServer(new ServerEndpoints(System.Net.IPAddress.Loopback, 0, 0), o =>
         {
             o.Models.Add(new ModelRegistration("cnn", TestModel.Path)
             {
@@ -131,8 +133,9 @@ internal sealed class RunningServer : IAsyncDisposable
             configure?.Invoke(o);
         }, logging => logging.SetMinimumLevel(LogLevel.Warning));
         await app.StartAsync(TestContext.Current.CancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        var server = new RunningServer(app, new Uri(address), gate);
+        // Kestrel lists the addresses in the order they were configured: REST, then gRPC.
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        var server = new RunningServer(app, new Uri(addresses[0]), new Uri(addresses[1]), gate);
         if (beforeWarmUp is null)
             await server.Repository.WarmUpCompletion;
         return server;
