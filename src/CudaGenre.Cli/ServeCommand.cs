@@ -73,7 +73,8 @@ internal static class ServeCommand
                 o.Batching = batching;
                 o.DrainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
                 o.MaxRequestBodyBytes = parse.GetValue(maxBody);
-                o.Limits = engine.Limits(parse);
+                // Only the decoding limits are options here (--max-batch-size is the batcher's).
+                o.Limits = new Core.InputLimits { MaxImagePixels = parse.GetValue(engine.MaxImagePixels), MaxAudioSeconds = parse.GetValue(engine.MaxAudioSeconds) }.Validate();
             }, logging =>
             {
                 if (parse.GetValue(quiet))

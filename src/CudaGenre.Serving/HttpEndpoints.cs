@@ -27,6 +27,9 @@ internal static partial class HttpEndpoints
 
     private static readonly JsonDocumentOptions JsonOptions = new() { MaxDepth = 16 };
 
+    // Responses are JSON for programs, never embedded in HTML: names like "3×32×32" and "'cnn'" stay readable.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/v2/health/live", (ModelRepository repo) => Results.StatusCode(repo.Stopping ? 400 : 200));
@@ -294,7 +297,7 @@ internal static partial class HttpEndpoints
         var classes = m.Session.ClassCount;
         var tensors = request.Outputs.Select(o => (o.Name, o.Binary, Data: o.Name == OipContract.LogitsName ? result.Outputs : OipContract.Probabilities(m, result.Outputs, result.Items))).ToList();
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("model_name", m.Name);
@@ -515,7 +518,7 @@ internal static partial class HttpEndpoints
     private static async Task WriteJson(HttpContext ctx, int status, Action<Utf8JsonWriter> fields)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             fields(w);
