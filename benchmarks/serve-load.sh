@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Load benchmark of `cudagenre serve` on the CPU backend: batching off (max batch 1) vs on, open-loop Poisson arrivals
 # at several rates, then a soak with the server's RSS sampled. Output: benchmarks/results/serve-<UTC time>.txt.
-#   bash benchmarks/serve-load.sh [RATES] [SECONDS_PER_RATE] [SOAK_SECONDS] [SOAK_RATE]
+#   bash benchmarks/serve-load.sh [RATES] [SECONDS_PER_RATE] [SOAK_SECONDS] [SOAK_RATE] [HEIGHT] [WIDTH]
+# The model is the CNN with seeded random weights at HEIGHT×WIDTH (default 144×216, the trainer's CNN size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATES=${1:-20,40,60,80}
 SECONDS_PER_RATE=${2:-15}
 SOAK_SECONDS=${3:-300}
 SOAK_RATE=${4:-30}
+HEIGHT=${5:-144}
+WIDTH=${6:-216}
 dotnet build -c Release src/CudaGenre.Cli -v q -nologo >/dev/null
 dotnet build -c Release benchmarks/CudaGenre.LoadGen -v q -nologo >/dev/null
 CLI=src/CudaGenre.Cli/bin/Release/net10.0/cudagenre
@@ -15,7 +18,7 @@ LG=benchmarks/CudaGenre.LoadGen/bin/Release/net10.0/cudagenre-loadgen
 WORK=$(mktemp -d)
 OUT=benchmarks/results/serve-$(date -u +%Y-%m-%dT%H%MZ).txt
 mkdir -p benchmarks/results
-$LG write-model "$WORK/cnn.safetensors" | tee "$OUT"
+$LG write-model "$WORK/cnn.safetensors" --height "$HEIGHT" --width "$WIDTH" | tee "$OUT"
 { echo "# $(uname -srm), $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"; echo "# git $(git rev-parse --short HEAD)"; } | tee -a "$OUT"
 
 serve() { # $1 port, rest: options

@@ -35,11 +35,12 @@ public sealed partial class InferenceQueue : IAsyncDisposable
     private readonly ServingMetrics? _metrics;
     private readonly ILogger? _log;
     private readonly int[] _preferred;
-    private readonly Lock _lock = new();
+    // A monitor (not System.Threading.Lock): the batcher threads wait on it for requests or for the delay to expire.
+    private readonly object _lock = new();
     private readonly LinkedList<Pending> _queue = new();
-    private readonly SemaphoreSlim _instances;
-    private readonly Task _loop;
-    private TaskCompletionSource? _wake;
+    private readonly Thread[] _batchers;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
     private int _queuedItems;
     private bool _stopping;
     private long _lastBatchTicks = Stopwatch.Frequency / 100; // a guess (10 ms) until the first batch is timed
@@ -60,8 +61,15 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         _metrics = metrics;
         _log = log;
         _preferred = [.. _options.PreferredBatchSizes.Distinct().Order()];
-        _instances = new SemaphoreSlim(_options.Instances, _options.Instances);
-        _loop = Task.Run(LoopAsync);
+        // One dedicated thread per instance forms and runs batches: the wake-up at the end of the queue delay does not
+        // wait behind the thread pool's queue, which under load adds tens of milliseconds to a 2 ms delay.
+        _running = _options.Instances;
+        _batchers = new Thread[_options.Instances];
+        for (var i = 0; i < _batchers.Length; i++)
+        {
+            _batchers[i] = new Thread(BatcherLoop) { IsBackground = true, Name = $"cudagenre-batcher-{name}-{i}" };
+            _batchers[i].Start();
+        }
     }
 
     /// <summary>The model's name.</summary>
@@ -149,7 +157,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         }
         try
         {
-            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await _stopped.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -160,16 +168,12 @@ public sealed partial class InferenceQueue : IAsyncDisposable
             }
             foreach (var p in left)
                 Remove(p, new QueueStoppedException($"model '{Name}' shut down before this request could run."), ServingMetrics.Reasons.Unavailable);
-            await _loop.ConfigureAwait(false);
+            await _stopped.Task.ConfigureAwait(false);
         }
     }
 
     /// <summary>Stops the queue, finishing what was queued (<see cref="StopAsync"/>).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await StopAsync().ConfigureAwait(false);
-        _instances.Dispose();
-    }
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
     private void Failed(string reason)
     {
@@ -185,11 +189,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         return TimeSpan.FromSeconds(Math.Clamp(batches * _lastBatchTicks / Stopwatch.Frequency, 0.001, 60));
     }
 
-    private void WakeLocked()
-    {
-        _wake?.TrySetResult();
-        _wake = null;
-    }
+    private void WakeLocked() => Monitor.PulseAll(_lock);
 
     /// <summary>Takes a request out of the queue if it is still there, and fails it with <paramref name="error"/>.</summary>
     private void Remove(Pending p, Exception error, string reason)
@@ -209,65 +209,42 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         p.Completion.TrySetException(error);
     }
 
-    private async Task LoopAsync()
+    private void BatcherLoop()
     {
-        var running = new List<Task>();
-        while (true)
+        try
         {
-            await _instances.WaitAsync().ConfigureAwait(false);
-            var batch = await NextBatchAsync().ConfigureAwait(false);
-            if (batch is null)
-            {
-                _instances.Release();
-                break;
-            }
-            running.RemoveAll(t => t.IsCompleted);
-            running.Add(Task.Run(() =>
-            {
-                try
-                {
-                    Execute(batch);
-                }
-                finally
-                {
-                    _instances.Release();
-                }
-            }));
+            while (NextBatch() is { } batch)
+                Execute(batch);
         }
-        await Task.WhenAll(running).ConfigureAwait(false);
+        finally
+        {
+            if (Interlocked.Decrement(ref _running) == 0)
+                _stopped.TrySetResult();
+        }
     }
 
-    /// <summary>Waits until a batch should run and takes its requests out of the queue; null once stopping and empty.</summary>
-    private async Task<List<Pending>?> NextBatchAsync()
+    /// <summary>Blocks until a batch should run and takes its requests out of the queue; null once stopping and empty.</summary>
+    private List<Pending>? NextBatch()
     {
-        while (true)
+        lock (_lock)
         {
-            Task wake;
-            TimeSpan wait;
-            lock (_lock)
+            while (true)
             {
                 if (_queue.Count == 0)
                 {
                     if (_stopping)
                         return null;
-                    wait = Timeout.InfiniteTimeSpan;
+                    Monitor.Wait(_lock);
+                    continue;
                 }
-                else
-                {
-                    var now = Stopwatch.GetTimestamp();
-                    var due = Stopwatch.GetElapsedTime(_queue.First!.Value.Enqueued, now) >= _options.MaxQueueDelay || _stopping;
-                    var target = Target(_queuedItems, due);
-                    if (target > 0)
-                        return TakeLocked(target);
-                    wait = _options.MaxQueueDelay - Stopwatch.GetElapsedTime(_queue.First.Value.Enqueued, now);
-                }
-                _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                wake = _wake.Task;
+                var now = Stopwatch.GetTimestamp();
+                var waited = Stopwatch.GetElapsedTime(_queue.First!.Value.Enqueued, now);
+                var target = Target(_queuedItems, waited >= _options.MaxQueueDelay || _stopping);
+                if (target > 0)
+                    return TakeLocked(target);
+                // Whole milliseconds, rounded up: Monitor.Wait's resolution.
+                Monitor.Wait(_lock, (int)Math.Ceiling((_options.MaxQueueDelay - waited).TotalMilliseconds));
             }
-            if (wait == Timeout.InfiniteTimeSpan)
-                await wake.ConfigureAwait(false);
-            else
-                await Task.WhenAny(wake, Task.Delay(wait)).ConfigureAwait(false);
         }
     }
 

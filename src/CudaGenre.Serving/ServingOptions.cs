@@ -72,8 +72,8 @@ public sealed class ServingOptions
                 throw new ArgumentException($"model name '{m.Name}' is given twice.");
             (m.Batching ?? Batching).Validate();
         }
-        if (MaxRequestBodyBytes < 1024)
-            throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), $"MaxRequestBodyBytes must be at least 1024; got {MaxRequestBodyBytes}.");
+        if (MaxRequestBodyBytes < 1024 || MaxRequestBodyBytes > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), $"MaxRequestBodyBytes must be between 1024 and {Array.MaxLength} (one array); got {MaxRequestBodyBytes}.");
         if (DrainTimeout < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(DrainTimeout), $"DrainTimeout must not be negative; got {DrainTimeout}.");
         Limits.Validate();
