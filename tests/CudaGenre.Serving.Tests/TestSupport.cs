@@ -18,6 +18,17 @@ internal static class TestModel
     private static readonly Lazy<string> File = new(() =>
     {
         var folder = Directory.CreateTempSubdirectory("cudagenre-serving-").FullName;
+        // Shared by every test of the process; removed when it exits.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
         var path = System.IO.Path.Combine(folder, "cnn.safetensors");
         var spec = ModelSpec.Default(Architecture.Cnn) with { InputHeight = 32, InputWidth = 32, CnnWidths = [8, 16] };
         RandomWeights.WriteModel(path, spec, seed: 11);
