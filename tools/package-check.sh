@@ -115,5 +115,28 @@ actual=$(head -n 1 "$work/sample.txt" | cut -d' ' -f1)
 [ "$actual" = "$expected" ] || { cat "$work/sample.txt"; fail "the sample says '$actual'; cudagenre classify says '$expected'"; }
 echo "   sample: $(head -n 1 "$work/sample.txt") (cudagenre classify: $expected)"
 
+step "NativeAOT: publish cudagenre as a service would (the engine's default x86-64-v3) and compare it with the tool"
+# Its kernels must be in hardware, its answer the tool's, and its speed the tool's: a NativeAOT build without the
+# instruction set ran the CPU kernels 120-150x slower (docs/publishing.md). Timing on a shared CI machine is noisy,
+# so the bound is loose (3x); benchmarks/aot-vs-jit.sh measures the ratio.
+aot_start=$SECONDS
+dotnet publish src/CudaGenre.Cli -c Release -r linux-x64 -p:PublishAot=true -o "$work/aot" -v q -nologo >"$work/aot.log" 2>&1 \
+  || { cat "$work/aot.log"; fail "the NativeAOT publish of cudagenre failed"; }
+! grep -qi "warning" "$work/aot.log" || { grep -i warning "$work/aot.log" | sort -u; fail "the NativeAOT publish gave warnings"; }
+echo "   published in $((SECONDS - aot_start)) s: $(du -h "$work/aot/cudagenre" | cut -f1) binary"
+"$work/aot/cudagenre" info >"$work/aot-info.txt"
+! grep -qw avx2 /proc/cpuinfo || ! grep -qw fma /proc/cpuinfo || grep -q "CPU kernels: 256-bit vectors with FMA, in hardware" "$work/aot-info.txt" \
+  || fail "NativeAOT cudagenre: the CPU kernels are not in hardware: $(grep "CPU kernels" "$work/aot-info.txt")"
+"$work/aot/cudagenre" classify "$model" "$image" --backend cpu --json >"$work/aot-classify.json"
+cmp -s "$work/classify.json" "$work/aot-classify.json" \
+  || { diff "$work/classify.json" "$work/aot-classify.json" | head; fail "NativeAOT cudagenre classify differs from the tool's"; }
+bench_ms() { # cudagenre-binary…: the median ms of a short CPU bench of the model above, batch 1
+  "$@" bench "$model" --backend cpu --batch-size 1 --seconds 2 --threads 2 | grep -oP 'median \K[0-9.]+' | head -n 1
+}
+jit_ms=$(bench_ms "$tools/cudagenre"); aot_ms=$(bench_ms "$work/aot/cudagenre")
+[ -n "$jit_ms" ] && [ -n "$aot_ms" ] || fail "cudagenre bench printed no median (tool: '$jit_ms', NativeAOT: '$aot_ms')"
+echo "   bench, CPU, batch 1: tool (JIT) median $jit_ms ms, NativeAOT median $aot_ms ms"
+awk -v a="$aot_ms" -v j="$jit_ms" 'BEGIN { exit !(a <= 3 * j) }' || fail "NativeAOT cudagenre is over 3x slower than the tool ($aot_ms ms vs $jit_ms ms)"
+
 current="done"
 echo "package check: passed in ${SECONDS}s"

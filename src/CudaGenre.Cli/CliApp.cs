@@ -19,6 +19,7 @@ internal static class CliApp
         root.Subcommands.Add(ModelCommands.Verify());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(ServeCommand.Create());
         return root;
     }
 }

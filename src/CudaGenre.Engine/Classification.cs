@@ -16,6 +16,15 @@ public sealed record Classification(IReadOnlyList<string> ClassNames, float[] Lo
     public IReadOnlyList<(string Label, float Probability)> Top(int k) =>
         [.. Enumerable.Range(0, Probabilities.Length).OrderByDescending(i => Probabilities[i]).ThenBy(i => i).Take(k).Select(i => (ClassNames[i], Probabilities[i]))];
 
+    /// <summary>The classification of one row of <paramref name="logits"/>: probabilities are its softmax, computed as every session computes them.</summary>
+    public static Classification FromLogits(IReadOnlyList<string> classNames, float[] logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        var probabilities = new float[logits.Length];
+        Cpu.Softmax.Row(logits, probabilities);
+        return new Classification(classNames, logits, probabilities);
+    }
+
     /// <summary>The index of the largest score (the first one on a tie, like <c>argmax</c>).</summary>
     public static int ArgMax(ReadOnlySpan<float> scores)
     {

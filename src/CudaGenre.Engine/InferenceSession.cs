@@ -1,7 +1,6 @@
 using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
-using CudaGenre.Engine.Cpu;
 using CudaGenre.Engine.Cuda;
 using CudaGenre.Engine.Graph;
 
@@ -220,12 +219,7 @@ public sealed class InferenceSession : IDisposable
         CheckLogits(logits);
     }
 
-    private Classification ToClassification(float[] logits)
-    {
-        var probabilities = new float[logits.Length];
-        Softmax.Row(logits, probabilities);
-        return new Classification(Spec.ClassNames, logits, probabilities);
-    }
+    private Classification ToClassification(float[] logits) => Classification.FromLogits(Spec.ClassNames, logits);
 
     /// <summary>
     /// What a forward pass of <paramref name="batchSize"/> items runs, one line per step (the CUDA backend adds the
