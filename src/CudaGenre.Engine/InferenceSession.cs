@@ -1,6 +1,7 @@
 using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Models;
+using CudaGenre.Engine.Cpu;
 using CudaGenre.Engine.Cuda;
 using CudaGenre.Engine.Graph;
 

@@ -398,12 +398,12 @@ internal static partial class HttpEndpoints
         repo.Metrics.EndToEnd(m.Name, total);
     });
 
-    /// <summary>A spectrogram image (PNG, JPEG, BMP, WebP) or an audio clip (WAV, AU) made into one, told apart by their first bytes.</summary>
+    /// <summary>A spectrogram image or an audio clip made into one, told apart by their first bytes as the CLI does (<see cref="FileSignature"/>).</summary>
     private static (RgbImage Image, string Kind) Decode(byte[] body, InputLimits limits)
     {
         if (body.Length == 0)
-            throw new InvalidRequestException("the body is empty; send a spectrogram image (PNG…) or an audio clip (WAV, AU).");
-        var isAudio = body.AsSpan().StartsWith("RIFF"u8) || body.AsSpan().StartsWith(".snd"u8);
+            throw new InvalidRequestException($"the body is empty; send a spectrogram image ({FileSignature.Images}) or an audio clip ({FileSignature.BuiltInAudio}).");
+        var isAudio = FileSignature.IsAudio(FileSignature.Detect(body.AsSpan(0, Math.Min(body.Length, FileSignature.HeadLength)), wholeFile: body.Length <= FileSignature.HeadLength));
         try
         {
             if (isAudio)
