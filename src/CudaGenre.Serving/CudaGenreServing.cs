@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -56,13 +57,14 @@ public static class CudaGenreServing
     }
 
     /// <summary>The model repository extension's index (as Triton serves it): every model with its state.</summary>
-    private static IResult RepositoryIndex(ModelRepository repo) =>
-        Results.Json(repo.Models.Select(m => new Dictionary<string, string>
-        {
-            ["name"] = m.Name,
-            ["version"] = OipContract.Version,
-            ["state"] = m.Ready ? "READY" : "LOADING",
-        }).ToList());
+    private static IResult RepositoryIndex(ModelRepository repo)
+    {
+        // Built as nodes, not serialized from objects, so that NativeAOT needs no reflection here.
+        var index = new JsonArray();
+        foreach (var m in repo.Models)
+            index.Add((JsonNode)new JsonObject { ["name"] = m.Name, ["version"] = OipContract.Version, ["state"] = m.Ready ? "READY" : "LOADING" });
+        return Results.Text(index.ToJsonString(), "application/json");
+    }
 
     /// <summary>
     /// A stand-alone server (what <c>cudagenre serve</c> runs): Kestrel with REST on <see cref="ServerEndpoints.HttpPort"/>

@@ -38,6 +38,11 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Equal(("input", "FP32", "-1,3,32,32"), ((string)input["name"]!, (string)input["datatype"]!, string.Join(",", input["shape"]!.AsArray().Select(d => (long)d!))));
         Assert.Equal(["logits:-1,10", "probabilities:-1,10"], model["outputs"]!.AsArray().Select(o => $"{o!["name"]}:{string.Join(",", o["shape"]!.AsArray().Select(d => (long)d!))}"));
         Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync("/v2/models/cnn/versions/1", TestContext.Current.CancellationToken)).StatusCode);
+
+        var index = await Http.PostAsync("/v2/repository/index", null, TestContext.Current.CancellationToken);
+        Assert.Equal("application/json", index.Content.Headers.ContentType?.MediaType);
+        var entries = JsonNode.Parse(await index.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!.AsArray();
+        Assert.Equal(["cnn/1/READY"], entries.Select(e => $"{e!["name"]}/{e["version"]}/{e["state"]}"));
     }
 
     [Theory]
