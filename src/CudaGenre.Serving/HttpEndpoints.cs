@@ -392,7 +392,7 @@ internal static partial class HttpEndpoints
             w.WriteNumber("width", image.Width);
             w.WriteNumber("height", image.Height);
             if (withSpectrogram)
-                w.WriteBase64String("png", Png.Encode(image));
+                w.WriteBase64String("png", ImageFile.EncodePng(image, "the spectrogram"));
             w.WriteEndObject();
         });
         repo.Metrics.EndToEnd(m.Name, total);

@@ -101,8 +101,19 @@ public static class ImageFile
     /// </summary>
     public static void WritePng(string path, RgbImage image)
     {
+        var png = EncodePng(image, path);
+        AtomicFile.Write(path, png);
+    }
+
+    /// <summary>Encodes <paramref name="image"/> as an 8-bit RGB PNG in memory.</summary>
+    /// <param name="image">The image.</param>
+    /// <param name="nameForErrors">What to call the image in an error message.</param>
+    /// <exception cref="DataFileException">SkiaSharp could not encode it.</exception>
+    public static byte[] EncodePng(RgbImage image, string nameForErrors)
+    {
+        ArgumentNullException.ThrowIfNull(image);
         var info = new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        var rgba = new byte[SizeMath.ToArrayLength(SizeMath.Product(image.Width, image.Height, 4), $"{path}: the RGBA buffer (bytes)")];
+        var rgba = new byte[SizeMath.ToArrayLength(SizeMath.Product(image.Width, image.Height, 4), $"{nameForErrors}: the RGBA buffer (bytes)")];
         var rgb = image.Pixels;
         for (int i = 0, j = 0; j < rgb.Length; i += 4, j += 3)
         {
@@ -122,9 +133,8 @@ public static class ImageFile
         }
         using var _ = encoded;
         if (encoded is null)
-            throw new DataFileException(path, "SkiaSharp could not encode the image as PNG");
-        using var png = encoded.AsStream();
-        AtomicFile.Write(path, png.CopyTo);
+            throw new DataFileException(nameForErrors, "SkiaSharp could not encode the image as PNG");
+        return encoded.ToArray();
     }
 
     private static string Describe(SKCodecResult result) => result switch
