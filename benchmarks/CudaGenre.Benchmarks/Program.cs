@@ -15,6 +15,21 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args is ["pass", var passModel, ..])
+        {
+            GemmShapes.Pass(passModel, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1);
+            return;
+        }
+        if (args is ["kernels"])
+        {
+            KernelVariants.Run();
+            return;
+        }
+        if (args is ["gemm", ..])
+        {
+            GemmShapes.Run(args.Length > 1 ? args[1] : null);
+            return;
+        }
         if (args is ["profile", var model, var batch, ..])
         {
             StepProfile.Run(model, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);

@@ -163,6 +163,12 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         return [.. _ops.Select((op, i) => (op.Name, Enumerable.Range(0, runs).Select(r => times[i, r]).Order().ElementAt(runs / 2)))];
     }
 
+    /// <summary>The steps' names, in order (diagnostics: <see cref="RunStep"/> runs one).</summary>
+    internal IReadOnlyList<string> StepNames => [.. _ops.Select(op => op.Name)];
+
+    /// <summary>Runs step <paramref name="index"/> alone on the arena as it stands (diagnostics, for the benchmarks).</summary>
+    internal void RunStep(int index) => _workers.Run(_ops[index].Work, _ops[index].Items);
+
     private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu) =>
         new() { Bias = bias, Residual = residual, ResidualStride = residualStride, Relu = relu };
 

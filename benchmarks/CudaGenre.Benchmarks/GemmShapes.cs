@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using CudaGenre.Engine.Cpu;
+
+namespace CudaGenre.Benchmarks;
+
+/// <summary>
+/// <c>gemm [FILTER]</c>: the CPU GEMM alone on the convolution shapes of ResNet50, ResNet18, Xception and the CNN at
+/// batch 1, on ONE thread, timed by the thread's own CPU clock (CLOCK_THREAD_CPUTIME_ID) and reported as the best of
+/// several repeats. Time the thread spends switched out does not count, so the figure stays usable on a loaded
+/// machine (cache pollution from other processes still costs a little): it measures the kernel, not the machine.
+/// </summary>
+internal static unsafe partial class GemmShapes
+{
+    /// <summary>
+    /// FP32 FMA peak of one core here for the engine's kernel width: 3.66 GHz × 32 FLOP/cycle in 256-bit vectors, twice
+    /// that in 512-bit ones (this CPU is a Zen 5 — family 26 — with a full 512-bit data path, not a Zen 4).
+    /// </summary>
+    private static readonly double PeakPerCore = Gemm.Wide ? 233.2 : 116.6;
+
+    private static readonly (string Name, ConvGeometry G, int N)[] Shapes =
+    [
+        ("r50.conv1 7x7/2 3->64 224", new(1, 224, 224, 3, 7, 7, 2, 3), 64),
+        ("r50.l1 1x1 64->64 56", new(1, 56, 56, 64, 1, 1, 1, 0), 64),
+        ("r50.l1 3x3 64->64 56", new(1, 56, 56, 64, 3, 3, 1, 1), 64),
+        ("r50.l1 1x1 64->256 56", new(1, 56, 56, 64, 1, 1, 1, 0), 256),
+        ("r50.l1 1x1 256->64 56", new(1, 56, 56, 256, 1, 1, 1, 0), 64),
+        ("r50.l2 3x3 128->128 28", new(1, 28, 28, 128, 3, 3, 1, 1), 128),
+        ("r50.l2 1x1 512->128 28", new(1, 28, 28, 512, 1, 1, 1, 0), 128),
+        ("r50.l2 1x1 128->512 28", new(1, 28, 28, 128, 1, 1, 1, 0), 512),
+        ("r50.l3 3x3 256->256 14", new(1, 14, 14, 256, 3, 3, 1, 1), 256),
+        ("r50.l3 1x1 1024->256 14", new(1, 14, 14, 1024, 1, 1, 1, 0), 256),
+        ("r50.l3 1x1 256->1024 14", new(1, 14, 14, 256, 1, 1, 1, 0), 1024),
+        ("r50.l4 3x3 512->512 7", new(1, 7, 7, 512, 3, 3, 1, 1), 512),
+        ("r50.l4 1x1 2048->512 7", new(1, 7, 7, 2048, 1, 1, 1, 0), 512),
+        ("r50.l4 1x1 512->2048 7", new(1, 7, 7, 512, 1, 1, 1, 0), 2048),
+        ("xc.entry 1x1 128->256 37x37", new(1, 37, 37, 128, 1, 1, 1, 0), 256),
+        ("xc.middle 1x1 728->728 19", new(1, 19, 19, 728, 1, 1, 1, 0), 728),
+        ("cnn 3x3 3->16 144x216", new(1, 144, 216, 3, 3, 3, 1, 1), 16),
+        ("b16 r50.l3 3x3 256->256 14", new(16, 14, 14, 256, 3, 3, 1, 1), 256),
+    ];
+
+    public static void Run(string? filter)
+    {
+        Console.WriteLine($"GEMM on one thread ({(Gemm.Wide ? "512" : "256")}-bit kernel), thread CPU time, best of 5 repeats; peak {PeakPerCore} GFLOP/s per core; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var random = new Random(7);
+        foreach (var (name, g, n) in Shapes)
+        {
+            if (filter is not null && !name.Contains(filter, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var k = g.KernelHeight * g.KernelWidth * g.Channels;
+            var input = Random(random, (long)g.Batch * g.Height * g.Width * g.Channels);
+            var weights = Random(random, (long)k * n);
+            var bias = Random(random, n);
+            var packed = new PackedMatrix(weights, k, n);
+            var output = new float[(long)g.OutPixels * n];
+            var scratch = new WorkerScratch(1);
+            fixed (float* x = input, c = output, b = bias)
+            {
+                var epilogue = new GemmEpilogue { Bias = b, Relu = true };
+                var oneByOne = g is { KernelHeight: 1, KernelWidth: 1, Stride: 1, Padding: 0 };
+                IParallelWork work = oneByOne
+                    ? new GemmWork<DenseSource>(new DenseSource(x, g.OutPixels, g.Channels, g.Channels), packed, c, n, epilogue, scratch, 1)
+                    : new GemmWork<PatchSource>(new PatchSource(x, g), packed, c, n, epilogue, scratch, 1);
+                var tiles = oneByOne ? ((GemmWork<DenseSource>)work).Tiling.Count : ((GemmWork<PatchSource>)work).Tiling.Count;
+                var flops = 2.0 * g.OutPixels * n * k;
+                var reps = Math.Max(1, (int)(0.15e9 / flops * 60));
+                var best = double.MaxValue;
+                for (var repeat = 0; repeat < 6; repeat++)
+                {
+                    var start = ThreadSeconds();
+                    for (var r = 0; r < reps; r++)
+                    {
+                        for (var t = 0; t < tiles; t++)
+                        {
+                            work.Execute(t, 0);
+                        }
+                    }
+                    var seconds = (ThreadSeconds() - start) / reps;
+                    if (repeat > 0)
+                    {
+                        best = Math.Min(best, seconds);
+                    }
+                }
+                var gflops = flops / best / 1e9;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name,-30} M={g.OutPixels,6} K={k,5} N={n,5}  {best * 1e3,8:F3} ms  {gflops,6:F1} GFLOP/s  {100 * gflops / PeakPerCore,5:F1} % of peak"));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <c>pass MODEL [BATCH]</c>: whole forward passes of the CPU backend on one thread (random weights), timed by the
+    /// thread's CPU clock, best of several repeats: the single-core efficiency of a model, usable on a loaded machine.
+    /// </summary>
+    public static void Pass(string model, int batch)
+    {
+        if (!CudaGenre.Core.Models.ArchitectureNames.TryParseArchitecture(model, out var architecture))
+        {
+            throw new ArgumentException($"unknown model {model}");
+        }
+        var spec = CudaGenre.Core.Models.ModelSpec.Default(architecture);
+        var path = Path.Combine(Directory.CreateTempSubdirectory("cudagenre-pass-").FullName, "model.safetensors");
+        using (var torch = CudaGenre.Trainer.Models.RandomModel.Create(spec, seed: 1))
+        {
+            CudaGenre.Trainer.Models.Export.WriteModel(path, torch, spec);
+        }
+        var file = CudaGenre.Core.Models.ModelFile.Read(path);
+        var fused = CudaGenre.Engine.Graph.GraphOptimizer.Optimize(file.Graph, file.Weights.ToSingleArray);
+        File.Delete(path);
+        using var plan = new CpuPlan(fused, new CpuWeights(fused), batch, 1);
+        var input = Random(new Random(2), (long)batch * plan.InputPerItem);
+        var logits = new float[batch * plan.LogitsPerItem];
+        var times = new List<double>();
+        for (var r = 0; r < 12; r++)
+        {
+            var start = ThreadSeconds();
+            plan.Run(input, logits);
+            times.Add(ThreadSeconds() - start);
+        }
+        if (Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "1")
+        {
+            var names = plan.StepNames;
+            var stepBest = new double[names.Count];
+            Array.Fill(stepBest, double.MaxValue);
+            for (var r = 0; r < 8; r++)
+            {
+                for (var i = 0; i < names.Count; i++)
+                {
+                    var s0 = ThreadSeconds();
+                    plan.RunStep(i);
+                    stepBest[i] = Math.Min(stepBest[i], ThreadSeconds() - s0);
+                }
+            }
+            var sum = stepBest.Sum();
+            foreach (var i in Enumerable.Range(0, names.Count).OrderByDescending(i => stepBest[i]).Take(25))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stepBest[i] * 1e3,8:F3} ms {100 * stepBest[i] / sum,5:F1} %  {names[i]}"));
+            }
+        }
+        var best = times.Skip(2).Min();
+        var median = times.Skip(2).Order().ElementAt(5);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{model} batch {batch}, one thread, thread CPU time: best {best * 1e3:F2} ms, median {median * 1e3:F2} ms per pass; logits[0] {logits[0]:R}; load {File.ReadAllText("/proc/loadavg").Trim()}"));
+    }
+
+    private static float[] Random(Random random, long count)
+    {
+        var values = new float[count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (float)(random.NextDouble() * 2 - 1);
+        }
+        return values;
+    }
+
+    public static double ThreadSecondsPublic() => ThreadSeconds();
+
+    private static double ThreadSeconds()
+    {
+        Timespec t;
+        if (ClockGetTime(3 /* CLOCK_THREAD_CPUTIME_ID */, &t) != 0)
+        {
+            throw new InvalidOperationException("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+        }
+        return t.Seconds + t.Nanoseconds * 1e-9;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "clock_gettime")]
+    private static partial int ClockGetTime(int clock, Timespec* time);
+}
