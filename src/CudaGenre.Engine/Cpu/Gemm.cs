@@ -18,6 +18,16 @@ internal unsafe interface IGemmSource
 
     /// <summary>Writes A[row0 + r, k0 + k] to <paramref name="destination"/>[r · kc + k] for r &lt; rows and k &lt; kc.</summary>
     void Pack(int row0, int rows, int k0, int kc, float* destination);
+
+    /// <summary>
+    /// A in place, when its rows can be read where they are: A[row, k] = InPlace[row · <see cref="InPlaceStride"/> + k].
+    /// Null when A must be packed (implicit im2col). Reading in place saves the copy, which costs as much as the
+    /// arithmetic when N is small (a 1×1 convolution to 64 channels).
+    /// </summary>
+    float* InPlace { get; }
+
+    /// <summary>Row stride of <see cref="InPlace"/> in floats.</summary>
+    int InPlaceStride { get; }
 }
 
 /// <summary>What happens to each output value after the sum: + bias[column], + residual[row, column], then ReLU.</summary>
@@ -114,15 +124,25 @@ internal static unsafe class Gemm
         var k = a.Depth;
         var groups = (mc + mr - 1) / mr;
 
+        // With A in place only a partial last row group is copied (padded with zero rows), so the kernel never reads
+        // past A's last row.
+        var inPlace = a.InPlace;
+        var lda = a.InPlaceStride;
+        var fullGroups = inPlace == null ? 0 : mc / mr;
         fixed (float* bData = b.Data)
         {
             for (var k0 = 0; k0 < k; k0 += KC)
             {
                 var kc = Math.Min(KC, k - k0);
-                a.Pack(m0, mc, k0, kc, scratch);
-                if (mc < groups * mr)
+                var packed = mc - fullGroups * mr;
+                if (packed > 0)
                 {
-                    new Span<float>(scratch + mc * kc, (groups * mr - mc) * kc).Clear();
+                    a.Pack(m0 + fullGroups * mr, packed, k0, kc, scratch);
+                    var padded = (groups - fullGroups) * mr;
+                    if (packed < padded)
+                    {
+                        new Span<float>(scratch + packed * kc, (padded - packed) * kc).Clear();
+                    }
                 }
 
                 var first = k0 == 0;
@@ -139,13 +159,23 @@ internal static unsafe class Gemm
                         var row = m0 + g * mr;
                         var rows = Math.Min(mr, mc - g * mr);
                         var cTile = c + (long)row * ldc + n0;
+                        var atPlace = g < fullGroups;
+                        var aGroup = atPlace ? inPlace + (long)row * lda + k0 : scratch + (g - fullGroups) * mr * kc;
+                        var stride = atPlace ? lda : kc;
+                        if (Wide && rows == mr && columns == step * NR)
+                        {
+                            // The epilogue in registers on the last depth block: no second pass over the tile.
+                            var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
+                            Kernel7x32(kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
+                            continue;
+                        }
                         if (rows == mr && columns == step * NR)
                         {
-                            Kernel(kc, scratch + g * mr * kc, panel, next, cTile, ldc, !first);
+                            Kernel6x16(kc, aGroup, stride, panel, cTile, ldc, !first);
                         }
                         else
                         {
-                            EdgeTile(kc, scratch + g * mr * kc, panel, next, panels, cTile, ldc, rows, columns, !first);
+                            EdgeTile(kc, aGroup, stride, panel, next, panels, cTile, ldc, rows, columns, !first);
                         }
                         if (last)
                         {
@@ -157,23 +187,9 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>A full register tile with the kernel of this CPU.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(int kc, float* a, float* panel, float* next, float* c, int ldc, bool accumulate)
-    {
-        if (Wide)
-        {
-            Kernel7x32(kc, a, panel, next, c, ldc, accumulate);
-        }
-        else
-        {
-            Kernel6x16(kc, a, panel, c, ldc, accumulate);
-        }
-    }
-
     /// <summary>A partial tile goes through a full-size stack tile so the micro-kernel never reads or writes out of bounds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EdgeTile(int kc, float* a, float* panel, float* next, int panels, float* c, int ldc, int rows, int columns, bool accumulate)
+    private static void EdgeTile(int kc, float* a, int lda, float* panel, float* next, int panels, float* c, int ldc, int rows, int columns, bool accumulate)
     {
         const int width = 2 * NR;
         var tile = stackalloc float[7 * width];
@@ -186,15 +202,15 @@ internal static unsafe class Gemm
         }
         if (!Wide)
         {
-            Kernel6x16(kc, a, panel, tile, width, accumulate);
+            Kernel6x16(kc, a, lda, panel, tile, width, accumulate);
         }
         else if (panels == 2)
         {
-            Kernel7x32(kc, a, panel, next, tile, width, accumulate);
+            Kernel7x32(kc, a, lda, panel, next, tile, width, accumulate, default);
         }
         else
         {
-            Kernel7x16(kc, a, panel, tile, width, accumulate);
+            Kernel7x16(kc, a, lda, panel, tile, width, accumulate);
         }
         for (var r = 0; r < rows; r++)
         {
@@ -251,11 +267,11 @@ internal static unsafe class Gemm
     /// The 256-bit register tile: C[6, 16] (+)= A[6][kc] · B_panel[kc][16], twelve 8-float accumulators.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16(int kc, float* a, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* a1 = a + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (var k = 0; k < kc; k++)
         {
             var b0 = Vector256.Load(b);
@@ -305,11 +321,11 @@ internal static unsafe class Gemm
     /// Each A value is broadcast once and used for 32 columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel7x32(int kc, float* a, float* panel, float* next, float* c, int ldc, bool accumulate)
+    private static void Kernel7x32(int kc, float* a, int lda, float* panel, float* next, float* c, int ldc, bool accumulate, TileEpilogue finish)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default;
         Vector512<float> c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default;
-        float* a1 = a + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc, a6 = a5 + kc;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda;
         for (var k = 0; k < kc; k++)
         {
             var b0 = Vector512.Load(panel);
@@ -338,6 +354,17 @@ internal static unsafe class Gemm
             panel += NR;
             next += NR;
         }
+        if (finish.Apply)
+        {
+            StoreRow(c, accumulate, c00, c01, finish, 0);
+            StoreRow(c + ldc, accumulate, c10, c11, finish, 1);
+            StoreRow(c + 2 * ldc, accumulate, c20, c21, finish, 2);
+            StoreRow(c + 3 * ldc, accumulate, c30, c31, finish, 3);
+            StoreRow(c + 4 * ldc, accumulate, c40, c41, finish, 4);
+            StoreRow(c + 5 * ldc, accumulate, c50, c51, finish, 5);
+            StoreRow(c + 6 * ldc, accumulate, c60, c61, finish, 6);
+            return;
+        }
         StoreRow(c, accumulate, c00, c01);
         StoreRow(c + ldc, accumulate, c10, c11);
         StoreRow(c + 2 * ldc, accumulate, c20, c21);
@@ -349,10 +376,10 @@ internal static unsafe class Gemm
 
     /// <summary>The 512-bit tile over a lone last panel: C[7, 16] (+)= A[7][kc] · panel[kc][16].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel7x16(int kc, float* a, float* panel, float* c, int ldc, bool accumulate)
+    private static void Kernel7x16(int kc, float* a, int lda, float* panel, float* c, int ldc, bool accumulate)
     {
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default;
-        float* a1 = a + kc, a2 = a1 + kc, a3 = a2 + kc, a4 = a3 + kc, a5 = a4 + kc, a6 = a5 + kc;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda;
         for (var k = 0; k < kc; k++)
         {
             var b0 = Vector512.Load(panel);
@@ -381,6 +408,58 @@ internal static unsafe class Gemm
         StoreRow(c + NR, accumulate, right);
     }
 
+    /// <summary>Stores one row of a finished tile as <see cref="Finish"/> would leave it: sum, + bias, + residual, ReLU, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, bool accumulate, Vector512<float> left, Vector512<float> right, in TileEpilogue e, int row)
+    {
+        if (accumulate)
+        {
+            left += Vector512.Load(c);
+            right += Vector512.Load(c + NR);
+        }
+        if (e.Bias != null)
+        {
+            left += Vector512.Load(e.Bias);
+            right += Vector512.Load(e.Bias + NR);
+        }
+        if (e.Residual != null)
+        {
+            var residual = e.Residual + (long)row * e.ResidualStride;
+            left += Vector512.Load(residual);
+            right += Vector512.Load(residual + NR);
+        }
+        if (e.Relu)
+        {
+            left = Vector512.Max(left, Vector512<float>.Zero);
+            right = Vector512.Max(right, Vector512<float>.Zero);
+        }
+        left.Store(c);
+        right.Store(c + NR);
+    }
+
+    /// <summary>The epilogue of one register tile (its bias and residual already offset to the tile), or none.</summary>
+    private readonly struct TileEpilogue
+    {
+        public bool Apply { get; private init; }
+
+        public float* Bias { get; private init; }
+
+        public float* Residual { get; private init; }
+
+        public int ResidualStride { get; private init; }
+
+        public bool Relu { get; private init; }
+
+        public static TileEpilogue For(in GemmEpilogue e, int row, int n0) => new()
+        {
+            Apply = e.Bias != null || e.Residual != null || e.Relu,
+            Bias = e.Bias == null ? null : e.Bias + n0,
+            Residual = e.Residual == null ? null : e.Residual + (long)row * e.ResidualStride + n0,
+            ResidualStride = e.ResidualStride,
+            Relu = e.Relu,
+        };
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, bool accumulate, Vector512<float> values)
     {
@@ -405,6 +484,10 @@ internal readonly unsafe struct DenseSource(float* data, int rows, int depth, in
     public int Rows => rows;
 
     public int Depth => depth;
+
+    public float* InPlace => data;
+
+    public int InPlaceStride => stride;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int rowCount, int k0, int kc, float* destination)
