@@ -14,7 +14,11 @@ internal interface IParallelWork
 /// <summary>
 /// A fixed set of threads that run <see cref="IParallelWork"/> items, the caller taking part. Unlike
 /// <c>Parallel.For</c> it allocates nothing per call, which the engine's zero-allocation <c>Run</c> relies on.
-/// Items are handed out one at a time from a shared counter, so uneven items balance themselves.
+/// Items are handed out one at a time from a shared ticket, so uneven items balance themselves, and a run waits only
+/// for items in progress, never for a helper that has not started: on a busy machine a woken helper may not get a
+/// core for milliseconds, and the caller then does the whole op itself instead of idling until the helper checks in
+/// (the way ONNX Runtime's pool behaves). The ticket carries the run's number in its high half, so a helper that
+/// wakes late cannot take an item of a later run it has not read.
 /// Not re-entrant: one <see cref="Run"/> at a time (the engine gives each session its own workers).
 /// </summary>
 internal sealed class CpuWorkers : IDisposable
@@ -29,8 +33,13 @@ internal sealed class CpuWorkers : IDisposable
     private readonly Lock _runLock = new();
     private IParallelWork? _work;
     private int _count;
-    private int _next;
-    private int _running;
+    // (run number << 32) | next item: claimed by compare-and-swap, so only a thread that read this run's number
+    // takes its items.
+    private long _ticket;
+    private int _run;
+    // Items of the current run not yet finished (executed, or skipped after a failure).
+    private int _remaining;
+    private volatile bool _failed;
     private ExceptionDispatchInfo? _failure;
     private volatile bool _disposed;
 
@@ -78,18 +87,24 @@ internal sealed class CpuWorkers : IDisposable
             return;
         }
 
+        // Publish the run before its ticket: a helper that reads the new run number also sees the work and count.
         _work = work;
         _count = count;
-        _next = 0;
+        _failed = false;
         _failure = null;
+        _remaining = count;
+        var run = ++_run;
+        Volatile.Write(ref _ticket, (long)run << 32);
         var helpers = Math.Min(_threads.Length, count - 1);
-        _running = helpers;
         for (var i = 0; i < helpers; i++)
         {
             _wake[i].Release();
         }
-        Drain(0);
-        _done.Wait();
+        if (!Drain(run, 0))
+        {
+            // A helper holds the last item(s) in progress; the one that finishes last signals.
+            _done.Wait();
+        }
         _work = null;
         _failure?.Throw();
     }
@@ -103,30 +118,45 @@ internal sealed class CpuWorkers : IDisposable
             {
                 return;
             }
-            Drain(worker);
-            if (Interlocked.Decrement(ref _running) == 0)
+            var run = (int)(Volatile.Read(ref _ticket) >> 32);
+            if (Drain(run, worker) && worker != 0)
             {
                 _done.Release();
             }
         }
     }
 
+    /// <summary>Runs items of run <paramref name="run"/> until none is left; true when this thread finished the run's last item.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Drain(int worker)
+    private bool Drain(int run, int worker)
     {
-        var work = _work!;
-        int item;
-        while ((item = Interlocked.Increment(ref _next) - 1) < _count)
+        var finishedLast = false;
+        while (true)
         {
-            try
+            var ticket = Volatile.Read(ref _ticket);
+            var item = (int)ticket;
+            if ((int)(ticket >> 32) != run || item >= _count)
             {
-                work.Execute(item, worker);
+                return finishedLast;
             }
-            catch (Exception e)
+            if (Interlocked.CompareExchange(ref _ticket, ticket + 1, ticket) != ticket)
             {
-                Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
-                _next = _count; // stop handing out items
+                continue;
             }
+            // The run cannot end before this claimed item is counted, so _work is still this run's.
+            if (!_failed)
+            {
+                try
+                {
+                    _work!.Execute(item, worker);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null);
+                    _failed = true; // the items left are counted, not run
+                }
+            }
+            finishedLast = Interlocked.Decrement(ref _remaining) == 0;
         }
     }
 

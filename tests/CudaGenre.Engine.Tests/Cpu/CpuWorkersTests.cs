@@ -9,8 +9,12 @@ public class CpuWorkersTests
         public int[] Hits { get; } = new int[count];
         public int FailAt { get; init; } = -1;
 
+        /// <summary>Busy work before the hit is recorded, so an item in progress is seen as not done.</summary>
+        public int Spin { get; init; }
+
         public void Execute(int item, int worker)
         {
+            Thread.SpinWait(Spin);
             Interlocked.Increment(ref Hits[item]);
             if (item == FailAt)
             {
@@ -32,6 +36,30 @@ public class CpuWorkersTests
             var work = new Recorder(items);
             cpu.Run(work, items);
             Assert.All(work.Hits, h => Assert.Equal(1, h));
+        }
+    }
+
+    [Fact]
+    public void HelpersThatWakeLate_NeverRunAnItemOfALaterRun()
+    {
+        // Runs of 2–3 items often end before a woken helper gets going, so helpers keep waking into runs that are over
+        // or into later ones. A run that returned while a helper still held one of its items, or a helper that ran
+        // an item with another run's work, shows up as a count off by one on some recorder.
+        using var cpu = new CpuWorkers(4);
+        var recorders = new[] { new Recorder(3) { Spin = 2000 }, new Recorder(3) { Spin = 50 }, new Recorder(2) { Spin = 500 } };
+        var runs = new int[recorders.Length];
+        for (var round = 0; round < 3000; round++)
+        {
+            var which = round % recorders.Length;
+            cpu.Run(recorders[which], recorders[which].Hits.Length);
+            runs[which]++;
+            for (var r = 0; r < recorders.Length; r++)
+            {
+                foreach (var hits in recorders[r].Hits)
+                {
+                    Assert.Equal(runs[r], hits);
+                }
+            }
         }
     }
 
