@@ -33,17 +33,19 @@ export CUDAGENRE_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet || echo
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) after the run"
 } | tee "$result"
 # The spread over processes: per row, the min–max of the per-process medians (ms per image) and of the ratio to ORT.
-{
+summary=$(
   echo
   echo "## over the $processes processes: median ms/image (min–max over processes), ratio to ORT (min–max)"
   echo "| model | batch | side | ms/image | vs ORT |"
   echo "|---|---:|---|---:|---:|"
-  awk -F'|' '/^\| [a-z]/ && $3 ~ /[0-9]/ {
+  # Only the per-process tables' rows (8 columns), read before anything is appended.
+  awk -F'|' 'NF == 10 && /^\| [a-z]/ && $3 ~ /[0-9]/ {
       key = $2 "|" $3 "|" $4; gsub(/^ +| +$/, "", $6); gsub(/^ +| +$/, "", $8)
       if (!(key in lo)) { order[++n] = key; lo[key] = hi[key] = $6; rlo[key] = rhi[key] = $8 }
       if ($6 + 0 < lo[key] + 0) lo[key] = $6; if ($6 + 0 > hi[key] + 0) hi[key] = $6
       if ($8 + 0 < rlo[key] + 0) rlo[key] = $8; if ($8 + 0 > rhi[key] + 0) rhi[key] = $8
     }
-    END { for (i = 1; i <= n; i++) { k = order[i]; printf "|%s| %s–%s | %s–%s |\n", k, lo[k], hi[k], rlo[k], rhi[k] } }' "$result"
-} | tee -a "$result"
+    END { for (i = 1; i <= n; i++) { k = order[i]; printf "|%s| %s–%s | %s |\n", k, lo[k], hi[k], rlo[k] == "—" ? "—" : rlo[k] "–" rhi[k] } }' "$result"
+)
+echo "$summary" | tee -a "$result"
 echo "saved $result"
