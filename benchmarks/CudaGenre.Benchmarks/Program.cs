@@ -7,7 +7,9 @@ namespace CudaGenre.Benchmarks;
 
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/CudaGenre.Benchmarks -- --filter '*'</c>, or
-/// <c>-- profile MODEL BATCH [THREADS]</c> for the CPU backend's time per step (<see cref="StepProfile"/>). The in-process
+/// <c>-- profile MODEL BATCH [THREADS]</c> for the CPU backend's time and GFLOP/s per step (<see cref="StepProfile"/>),
+/// <c>-- peak [MS]</c> for the machine's FP32 FMA peak (<see cref="PeakFlops"/>), or <c>-- ortcompare ...</c> for the engine
+/// side by side with ONNX Runtime on the same weights (<see cref="OrtCompare"/>, run by benchmarks/ort-compare.sh). The in-process
 /// toolchain runs without the SDK (a self-contained publish works on the GPU machine) and keeps the
 /// engine's worker threads and TorchSharp's libtorch in the measured process as a user would have them.
 /// </summary>
@@ -33,6 +35,16 @@ public static class Program
         if (args is ["profile", var model, var batch, ..])
         {
             StepProfile.Run(model, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+            return;
+        }
+        if (args is ["peak", ..])
+        {
+            PeakFlops.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
+            return;
+        }
+        if (args is ["ortcompare", ..])
+        {
+            OrtCompare.Run(args[1..]);
             return;
         }
         var job = Job.Default

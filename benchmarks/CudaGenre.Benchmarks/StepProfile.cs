@@ -8,7 +8,9 @@ namespace CudaGenre.Benchmarks;
 
 /// <summary>
 /// <c>profile MODEL BATCH [THREADS]</c>: the CPU backend's time for each of its first 30 forward passes (how
-/// long warm-up lasts), then per fused step (median of 20 passes), to see where a pass spends its time.
+/// long warm-up lasts), then per fused step (median of 20 passes), to see where a pass spends its time: each step's
+/// floating-point work (<see cref="StepCost"/>), its GFLOP/s and its share of the FP32 peak (<see cref="PeakFlops"/>,
+/// measured in the same process on the same number of threads), and the whole pass's GFLOP/s.
 /// </summary>
 internal static class StepProfile
 {
@@ -42,8 +44,26 @@ internal static class StepProfile
         Console.WriteLine("first 30 passes, a 200 ms pause after every 10 (ms): " + string.Join(" ", series.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
         var steps = plan.Profile(input, 20);
         var total = steps.Sum(s => s.Milliseconds);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: {total:F2} ms summed over {steps.Length} steps (median of 20 per step)"));
-        foreach (var (name, ms) in steps.OrderByDescending(s => s.Milliseconds).Take(Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_ALL") is "1" ? int.MaxValue : 15))
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F3} ms {100 * ms / total,5:F1} %  {name}"));
+        var flops = steps.Sum(s => s.Flops);
+        var peak = PeakFlops.Estimate(threads);
+        var passes = Enumerable.Range(0, 20).Select(_ =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            plan.Run(input, logits);
+            return clock.Elapsed.TotalMilliseconds;
+        }).Order().ToList();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FP32 FMA peak on {threads} threads, measured now: {peak:F1} GFLOP/s; load average {OrtCompare.LoadAverage()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: {total:F2} ms summed over {steps.Length} steps (median of 20 per step); whole pass median {passes[10]:F2} ms"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"work: {flops / 1e9:F3} GFLOP per pass ({flops / 1e9 / batch:F3} per image); {Rate(flops, passes[10]):F1} GFLOP/s over the whole pass ({100 * Rate(flops, passes[10]) / peak:F1} % of peak), {Rate(flops, total):F1} GFLOP/s over the summed steps"));
+        Console.WriteLine("       ms      %     GFLOP  GFLOP/s  % peak  step");
+        foreach (var (name, ms, work) in steps.OrderByDescending(s => s.Milliseconds).Take(Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_ALL") is "1" ? int.MaxValue : 15))
+        {
+            var rate = work > 0 ? Rate(work, ms).ToString("F1", CultureInfo.InvariantCulture).PadLeft(8) : "       —";
+            var share = work > 0 ? (100 * Rate(work, ms) / peak).ToString("F1", CultureInfo.InvariantCulture).PadLeft(7) : "      —";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ms,9:F3} {100 * ms / total,6:F1} {work / 1e9,9:F4} {rate} {share}  {name}"));
+        }
     }
+
+    /// <summary>GFLOP/s of <paramref name="flops"/> done in <paramref name="milliseconds"/>.</summary>
+    private static double Rate(long flops, double milliseconds) => flops / (milliseconds * 1e6);
 }

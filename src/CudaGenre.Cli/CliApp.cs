@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(ModelCommands.Evaluate());
         root.Subcommands.Add(ModelCommands.Verify());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
         return root;

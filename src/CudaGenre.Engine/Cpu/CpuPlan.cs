@@ -13,6 +13,8 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 {
     private readonly float[] _arena;
     private readonly List<(IParallelWork Work, int Items, string Name)> _ops = [];
+    private readonly Dictionary<int, FusedStep> _opSteps = []; // op index → the step it runs (for the profile's FLOPs)
+    private readonly IReadOnlyDictionary<string, Core.Tensors.TensorShape> _shapes;
     private readonly CpuWorkers _workers;
     private readonly float* _input;
     private readonly float* _logits;
@@ -21,6 +23,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     {
         BatchSize = batchSize;
         var shapes = graph.InferShapes(batchSize);
+        _shapes = shapes;
         var inputName = Core.Models.ModelGraph.InputName;
         var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
         // The arena is one .NET array: its length must be an array length, never a wrapped int (batch 3453 of the
@@ -48,6 +51,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
             var x = shapes[step.Input];
             var output = Pointer(step.Output);
             var name = $"{step.Module} {step.GetType().Name} {x}";
+            var firstOp = _ops.Count;
             switch (step)
             {
                 case FusedConv conv when conv.Conv.IsDepthwise:
@@ -114,6 +118,10 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 default:
                     throw new NotSupportedException($"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').");
             }
+            for (var op = firstOp; op < _ops.Count; op++)
+            {
+                _opSteps[op] = step;
+            }
         }
         _logits = Pointer(graph.Output);
         LogitsPerItem = (int)(shapes[graph.Output].ElementCount / batchSize);
@@ -146,8 +154,11 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     /// <inheritdoc/>
     public IReadOnlyList<string> Describe() => [.. _ops.Select(op => $"{op.Name}: {op.Items} work items on up to {_workers.Count} threads")];
 
-    /// <summary>The median time of each step over <paramref name="runs"/> forward passes (diagnostics, for the benchmarks' profile).</summary>
-    internal (string Step, double Milliseconds)[] Profile(ReadOnlySpan<float> input, int runs)
+    /// <summary>
+    /// The median time of each op over <paramref name="runs"/> forward passes, with the floating-point work of the step
+    /// it runs (<see cref="StepCost"/>; 0 for layout changes) (diagnostics, for the benchmarks' profile).
+    /// </summary>
+    internal (string Step, double Milliseconds, long Flops)[] Profile(ReadOnlySpan<float> input, int runs)
     {
         input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
         var times = new double[_ops.Count, runs];
@@ -160,7 +171,8 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 times[i, r] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
         }
-        return [.. _ops.Select((op, i) => (op.Name, Enumerable.Range(0, runs).Select(r => times[i, r]).Order().ElementAt(runs / 2)))];
+        return [.. _ops.Select((op, i) => (op.Name, Enumerable.Range(0, runs).Select(r => times[i, r]).Order().ElementAt(runs / 2),
+            _opSteps.TryGetValue(i, out var step) ? StepCost.Flops(step, _shapes) : 0L))];
     }
 
     /// <summary>The steps' names, in order (diagnostics: <see cref="RunStep"/> runs one).</summary>
