@@ -32,7 +32,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         }
         _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
         _workers = new CpuWorkers(threads);
-        var scratch = new WorkerScratch(_workers.Count, weights.ScratchLength);
+        var scratch = new WorkerScratch(_workers.Count, CpuWeights.ScratchLength);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         float* Pointer(string value) => arena + offsets[value];
         ArenaFloats = plan.Length;
@@ -206,8 +206,8 @@ internal sealed unsafe class CpuWeights
     /// <summary>How the GEMMs compute.</summary>
     public CpuGemmKind Kind { get; }
 
-    /// <summary>Floats of per-worker scratch the GEMMs of <see cref="Kind"/> need.</summary>
-    public int ScratchLength => Kind == CpuGemmKind.Bf16 ? Bf16Gemm.ScratchLength : Gemm.ScratchLength;
+    /// <summary>Floats of per-worker scratch: enough for either kind of GEMM, so no mix-up of kinds can overrun it.</summary>
+    public static int ScratchLength => Math.Max(Gemm.ScratchLength, Bf16Gemm.ScratchLength);
 
     /// <summary>The GEMM of <paramref name="step"/> (a dense convolution or a linear layer) as parallel work, and its work items.</summary>
     public (IParallelWork Work, int Items) PlanGemm<TSource>(FusedStep step, TSource a, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
