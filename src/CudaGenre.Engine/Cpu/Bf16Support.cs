@@ -33,7 +33,7 @@ internal static class Bf16Support
         {
             var missing = string.Join("/", new[] { ("AVX512F", Avx512F.IsSupported), ("AVX512BW", Avx512BW.IsSupported), ("AVX512VL", Avx512F.VL.IsSupported) }
                 .Where(f => !f.Item2).Select(f => f.Item1));
-            return $"the CPU lacks {missing} (or the OS or DOTNET_EnableAVX512F=0 disables it)";
+            return $"the CPU lacks {missing} (or the OS, or DOTNET_EnableAVX512=0, disables it)";
         }
         // CPUID leaf 7 sub-leaf 1, EAX bit 5: AVX512_BF16 (Intel SDM vol. 2A, CPUID).
         if (X86Base.CpuId(0, 0).Eax < 7 || (X86Base.CpuId(7, 1).Eax & (1 << 5)) == 0)
