@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using CudaGenre.Core.Tensors;
 
 namespace CudaGenre.Engine.Cpu;
 
@@ -42,8 +43,8 @@ internal sealed class Bf16PackedMatrix
                 for (var j = 0; j < columns; j++)
                 {
                     var column = p * PanelColumns + j;
-                    uint low = Bf16.Round(b[2 * pair * n + column]);
-                    uint high = 2 * pair + 1 < k ? Bf16.Round(b[(2 * pair + 1) * n + column]) : 0u;
+                    uint low = ReducedPrecision.SingleToBFloat16(b[2 * pair * n + column]);
+                    uint high = 2 * pair + 1 < k ? ReducedPrecision.SingleToBFloat16(b[(2 * pair + 1) * n + column]) : 0u;
                     row[j] = low | high << 16;
                 }
             }
@@ -66,21 +67,12 @@ internal sealed class Bf16PackedMatrix
     public uint[] Data { get; }
 }
 
-/// <summary>FP32 → BF16 conversion as VCVTNEPS2BF16 does it: round to nearest even; NaN stays a (quiet) NaN.</summary>
+/// <summary>
+/// FP32 → BF16 pairs for the BF16 GEMM: <see cref="ReducedPrecision.SingleToBFloat16"/>'s rounding (nearest even,
+/// NaN stays a quiet NaN), 16 lanes at a time.
+/// </summary>
 internal static unsafe class Bf16
 {
-    /// <summary>The BF16 bits of <paramref name="value"/>, rounded to nearest even.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ushort Round(float value)
-    {
-        var bits = BitConverter.SingleToUInt32Bits(value);
-        if ((bits & 0x7FFF_FFFF) > 0x7F80_0000)
-        {
-            return (ushort)((bits >> 16) | 0x40);
-        }
-        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
-    }
-
     /// <summary>
     /// Rounds <paramref name="count"/> floats to BF16 and writes them as consecutive halves of dwords (element 2p in
     /// the low half of dword p); an odd count gets a zero high half in its last dword, the padding of K to even.
@@ -101,7 +93,7 @@ internal static unsafe class Bf16
         }
         for (; i < count; i++)
         {
-            d[i] = Round(source[i]);
+            d[i] = ReducedPrecision.SingleToBFloat16(source[i]);
         }
         if ((count & 1) != 0)
         {
@@ -109,7 +101,7 @@ internal static unsafe class Bf16
         }
     }
 
-    /// <summary><see cref="Round(float)"/> on 16 lanes, the BF16 bits in the low half of each.</summary>
+    /// <summary><see cref="ReducedPrecision.SingleToBFloat16"/> on 16 lanes, the BF16 bits in the low half of each.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<uint> Round(Vector512<uint> bits)
     {

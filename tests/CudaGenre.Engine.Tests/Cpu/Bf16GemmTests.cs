@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using CudaGenre.Core.Models;
+using CudaGenre.Core.Tensors;
 using CudaGenre.Engine.Cpu;
 using CudaGenre.Engine.Graph;
 
@@ -57,7 +58,7 @@ public sealed unsafe class Bf16GemmTests : IDisposable
             var half = (ushort)(pairs[i / 2] >> (i % 2 * 16));
             var actual = BitConverter.UInt32BitsToSingle((uint)half << 16);
             Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : expected.Equals(actual), $"value {i}: {source[i]:R} became {actual:R}, not {expected:R}");
-            Assert.Equal(half, Bf16.Round(source[i]));
+            Assert.Equal(half, ReducedPrecision.SingleToBFloat16(source[i]));
         }
         Assert.Equal(0u, pairs[(source.Length - 2) / 2] >> 16);
         Assert.Equal(0xDEADBEEFu, pairs[^1]);
@@ -91,13 +92,13 @@ public sealed unsafe class Bf16GemmTests : IDisposable
         var aPacked = new uint[Bf16Gemm.MR * aRowPairs];
         for (var r = 0; r < Bf16Gemm.MR; r++)
             for (var p = 0; p < pairs; p++)
-                aPacked[r * aRowPairs + p] = Bf16.Round(a[r, 2 * p]) | (uint)Bf16.Round(a[r, 2 * p + 1]) << 16;
+                aPacked[r * aRowPairs + p] = ReducedPrecision.SingleToBFloat16(a[r, 2 * p]) | (uint)ReducedPrecision.SingleToBFloat16(a[r, 2 * p + 1]) << 16;
         // Two 16-column panels, 5 pairs apart beyond the depth (a panel stride larger than the depth, as when K > KC).
         var panelStride = (pairs + 5) * 16;
         var bPacked = new uint[2 * panelStride];
         for (var p = 0; p < pairs; p++)
             for (var j = 0; j < 32; j++)
-                bPacked[j / 16 * panelStride + p * 16 + j % 16] = Bf16.Round(b[2 * p, j]) | (uint)Bf16.Round(b[2 * p + 1, j]) << 16;
+                bPacked[j / 16 * panelStride + p * 16 + j % 16] = ReducedPrecision.SingleToBFloat16(b[2 * p, j]) | (uint)ReducedPrecision.SingleToBFloat16(b[2 * p + 1, j]) << 16;
         var c = new float[(Bf16Gemm.MR + 1) * ldc];
         for (var i = 0; i < c.Length; i++)
             c[i] = Exact() + 100;
