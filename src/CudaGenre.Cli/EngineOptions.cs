@@ -16,7 +16,7 @@ internal sealed class EngineOptions
 
     public Option<string> Precision { get; } = new("--precision")
     {
-        Description = "fp32, tf32, fp16 or bf16. Only CUDA has the last three; Auto falls back to the CPU's FP32 and says so.",
+        Description = "fp32, tf32, fp16 or bf16. CUDA has all four; the CPU has fp32, and bf16 where it has AVX512_BF16 (else a clear error). Auto without CUDA runs the CPU's BF16 for bf16 where it can, otherwise FP32, and says so.",
         DefaultValueFactory = _ => "fp32",
     };
 

@@ -62,9 +62,9 @@ public sealed class InferenceSession : IDisposable
             throw new DataFileException(source, $"the model's input is {spec.InputChannels}×{spec.InputHeight}×{spec.InputWidth} = {inputLength} floats per item, over the limit of {_limits.MaxModelInputLength} (InputLimits.MaxModelInputLength)");
         }
         InputLength = (int)inputLength;
-        if (options.Backend == Backend.Cpu && options.Precision != Precision.Fp32)
+        if (options.Backend == Backend.Cpu)
         {
-            throw new NotSupportedException($"The CPU backend computes in FP32 only; {options.Precision} needs the CUDA backend.");
+            CpuPrecision.GemmKind(options.Precision); // refused before any work, with the reason
         }
         Spec = graph.Spec;
         if (!options.AllowNonFiniteWeights)
@@ -403,12 +403,15 @@ public sealed class InferenceSession : IDisposable
             options.Log?.Invoke($"backend: CUDA {options.Precision} on {cuda!.Device}");
             return cuda!;
         }
-        var precision = options.Precision == Precision.Fp32 ? "" : $"; the CPU computes FP32, not {options.Precision}";
+        // Without CUDA a reduced precision the CPU has (BF16 with AVX512_BF16) is used; any other runs in FP32, said here.
+        var kind = CpuPrecision.TryGemmKind(options.Precision, out var why) ?? CpuGemmKind.Fp32;
+        var precision = CpuPrecision.Of(kind) == options.Precision ? kind == CpuGemmKind.Fp32 ? "" : $"; the CPU computes {options.Precision}"
+            : $"; the CPU computes FP32, not {options.Precision}: {why}";
         options.Log?.Invoke($"backend: CPU (CUDA is not usable: {reason}{precision})");
-        return CreateCpu(graph, options);
+        return CreateCpu(graph, options, kind);
     }
 
-    private static CpuBackend CreateCpu(FusedGraph graph, SessionOptions options)
+    private static CpuBackend CreateCpu(FusedGraph graph, SessionOptions options, CpuGemmKind? kind = null)
     {
         // A build whose CPU kernels are emulated in software (NativeAOT without AVX2+FMA) says so at once.
         if (!CpuKernels.IsHardwareAccelerated)
@@ -416,7 +419,7 @@ public sealed class InferenceSession : IDisposable
             options.Log?.Invoke(CpuKernels.Describe());
         }
 
-        return new CpuBackend(graph, options.Threads);
+        return new CpuBackend(graph, options.Threads, kind ?? CpuPrecision.GemmKind(options.Precision));
     }
 
     /// <summary>

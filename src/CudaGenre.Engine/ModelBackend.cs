@@ -75,11 +75,11 @@ internal sealed class CpuBackend : IModelBackend
     private readonly int _threads;
     private readonly CpuWeights _weights;
 
-    public CpuBackend(FusedGraph graph, int threads)
+    public CpuBackend(FusedGraph graph, int threads, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
         BackendSupport.Require<CpuBackend>(graph);
         (_graph, _threads) = (graph, threads);
-        _weights = new CpuWeights(graph);
+        _weights = new CpuWeights(graph, kind);
     }
 
     /// <summary>Every step type, with equal strides and padding along both axes, convolutions dense or depthwise, and no residual on a depthwise one.</summary>
@@ -101,7 +101,7 @@ internal sealed class CpuBackend : IModelBackend
 
     public Backend Kind => Backend.Cpu;
 
-    public Precision Precision => Precision.Fp32;
+    public Precision Precision => CpuPrecision.Of(_weights.Kind);
 
     public IExecutionPlan CreatePlan(int batchSize) => new CpuPlan(_graph, _weights, batchSize, _threads);
 

@@ -8,7 +8,7 @@ public enum Backend
     /// <summary>CUDA when a usable device and libraries are found, else CPU (the reason is logged once).</summary>
     Auto,
 
-    /// <summary>The CPU backend: FP32, the reference and fallback.</summary>
+    /// <summary>The CPU backend: FP32, the reference and fallback (and BF16 on CPUs with AVX512_BF16).</summary>
     Cpu,
 
     /// <summary>The CUDA backend (cuDNN, cuBLASLt and our kernels).</summary>
@@ -27,7 +27,11 @@ public enum Precision
     /// <summary>FP16 storage, FP32 accumulation (CUDA only).</summary>
     Fp16,
 
-    /// <summary>BF16 storage, FP32 accumulation (CUDA only).</summary>
+    /// <summary>
+    /// BF16 storage, FP32 accumulation: on CUDA, and on the CPU where it has AVX512_BF16 (VDPBF16PS; e.g. Intel
+    /// Sapphire Rapids, AMD Zen 4): convolution and linear weights and their inputs are rounded to BF16, depthwise
+    /// convolutions and pooling stay FP32. Elsewhere the CPU backend refuses it, naming the missing feature.
+    /// </summary>
     Bf16,
 }
 
@@ -37,7 +41,7 @@ public sealed record SessionOptions
     /// <summary>The backend; default <see cref="Backend.Auto"/>.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
 
-    /// <summary>The precision; default <see cref="Precision.Fp32"/>. The CPU backend supports FP32 only.</summary>
+    /// <summary>The precision; default <see cref="Precision.Fp32"/>. The CPU backend supports FP32, and BF16 on CPUs with AVX512_BF16.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
 
     /// <summary>CPU threads per concurrent <c>Run</c> (default: all logical processors).</summary>

@@ -35,7 +35,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         }
         _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
         _workers = new CpuWorkers(threads);
-        var scratch = new WorkerScratch(_workers.Count);
+        var scratch = new WorkerScratch(_workers.Count, CpuWeights.ScratchLength);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         float* Pointer(string value) => arena + offsets[value];
         ArenaFloats = plan.Length;
@@ -66,25 +66,15 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 case FusedConv conv:
                     var g = Geometry(conv, x);
                     var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu);
-                    var packed = weights.Packed(conv);
-                    IParallelWork work;
-                    int items;
-                    if (g.KernelHeight == 1 && g.KernelWidth == 1 && g.Stride == 1 && g.Padding == 0)
-                    {
-                        var dense = new GemmWork<DenseSource>(new DenseSource(Pointer(conv.Input), g.OutPixels, g.Channels, g.Channels), packed, output, packed.N, epilogue, scratch, _workers.Count);
-                        (work, items) = (dense, dense.Tiling.Count);
-                    }
-                    else
-                    {
-                        var patches = new GemmWork<PatchSource>(new PatchSource(Pointer(conv.Input), g), packed, output, packed.N, epilogue, scratch, _workers.Count);
-                        (work, items) = (patches, patches.Tiling.Count);
-                    }
+                    var (work, items) = g.KernelHeight == 1 && g.KernelWidth == 1 && g.Stride == 1 && g.Padding == 0
+                        ? weights.PlanGemm(conv, new DenseSource(Pointer(conv.Input), g.OutPixels, g.Channels, g.Channels), output, conv.Conv.OutChannels, epilogue, scratch, _workers.Count)
+                        : weights.PlanGemm(conv, new PatchSource(Pointer(conv.Input), g), output, conv.Conv.OutChannels, epilogue, scratch, _workers.Count);
                     _ops.Add((work, items, name));
                     break;
                 case FusedLinear linear:
-                    var fc = new GemmWork<DenseSource>(new DenseSource(Pointer(linear.Input), batchSize, linear.Linear.InFeatures, linear.Linear.InFeatures),
-                        weights.Packed(linear), output, linear.Linear.OutFeatures, Epilogue(weights.Bias(linear), null, 0, linear.Relu), scratch, _workers.Count);
-                    _ops.Add((fc, fc.Tiling.Count, name));
+                    var (fc, fcItems) = weights.PlanGemm(linear, new DenseSource(Pointer(linear.Input), batchSize, linear.Linear.InFeatures, linear.Linear.InFeatures),
+                        output, linear.Linear.OutFeatures, Epilogue(weights.Bias(linear), null, 0, linear.Relu), scratch, _workers.Count);
+                    _ops.Add((fc, fcItems, name));
                     break;
                 case MaxPoolStep pool:
                     if (pool.Pool.Stride.Height != pool.Pool.Stride.Width || pool.Pool.Padding.Height != pool.Pool.Padding.Width)
@@ -199,15 +189,18 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
 /// <summary>
 /// The CPU backend's form of a model's weights, prepared once per session and shared by its plans:
-/// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]), biases pinned, depthwise filters.
+/// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]) in FP32 or, for
+/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs; biases pinned, depthwise filters (always FP32).
 /// </summary>
 internal sealed unsafe class CpuWeights
 {
     private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
 
-    public CpuWeights(FusedGraph graph)
+    public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
+        Kind = kind;
         foreach (var step in graph.Steps)
         {
             switch (step)
@@ -217,18 +210,47 @@ internal sealed unsafe class CpuWeights
                     {
                         throw new NotSupportedException($"'{conv.Module}': grouped convolutions other than depthwise are not supported by the CPU backend.");
                     }
-                    _packed[step] = new PackedMatrix(ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
+                    Pack(step, ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
                     break;
                 case FusedLinear linear:
-                    _packed[step] = new PackedMatrix(Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures);
+                    Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures);
                     _bias[step] = Pinned(linear.Bias);
                     break;
             }
         }
     }
 
-    public PackedMatrix Packed(FusedStep step) => _packed[step];
+    /// <summary>How the GEMMs compute.</summary>
+    public CpuGemmKind Kind { get; }
+
+    /// <summary>Floats of per-worker scratch: enough for either kind of GEMM, so no mix-up of kinds can overrun it.</summary>
+    public static int ScratchLength => Math.Max(Gemm.ScratchLength, Bf16Gemm.ScratchLength);
+
+    /// <summary>The GEMM of <paramref name="step"/> (a dense convolution or a linear layer) as parallel work, and its work items.</summary>
+    public (IParallelWork Work, int Items) PlanGemm<TSource>(FusedStep step, TSource a, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
+        where TSource : struct, IGemmSource
+    {
+        if (Kind == CpuGemmKind.Bf16)
+        {
+            var bf16 = new Bf16GemmWork<TSource>(a, _bf16[step], c, ldc, epilogue, scratch, workers);
+            return (bf16, bf16.Tiling.Count);
+        }
+        var fp32 = new GemmWork<TSource>(a, _packed[step], c, ldc, epilogue, scratch, workers);
+        return (fp32, fp32.Tiling.Count);
+    }
+
+    private void Pack(FusedStep step, float[] b, int k, int n)
+    {
+        if (Kind == CpuGemmKind.Bf16)
+        {
+            _bf16[step] = new Bf16PackedMatrix(b, k, n);
+        }
+        else
+        {
+            _packed[step] = new PackedMatrix(b, k, n);
+        }
+    }
 
     public float* Bias(FusedStep step) => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _bias[step][0]);
 

@@ -218,7 +218,7 @@ internal static unsafe class Gemm
         }
     }
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Finish(float* c, int ldc, int row0, int n0, int rows, int columns, in GemmEpilogue e)
+    internal static void Finish(float* c, int ldc, int row0, int n0, int rows, int columns, in GemmEpilogue e)
     {
         if (e.Bias == null && e.Residual == null && !e.Relu)
         {

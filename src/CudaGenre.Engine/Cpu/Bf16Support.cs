@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace CudaGenre.Engine.Cpu;
+
+/// <summary>
+/// Whether this process can run the CPU backend's BF16 GEMMs (<see cref="Bf16Gemm"/>): Linux on x86-64 (the kernel's
+/// machine code is mapped executable through libc and called with the System V ABI), AVX512F/BW/VL as .NET sees them
+/// (which also covers the OS saving the ZMM state), and AVX512_BF16 from CPUID, which .NET does not expose.
+/// </summary>
+internal static class Bf16Support
+{
+    private static readonly Lazy<string?> Probed = new(Probe);
+    private static readonly AsyncLocal<string?> Simulated = new();
+
+    /// <summary>Null when supported; otherwise why not, naming the missing feature (fits after "needs …: ").</summary>
+    public static string? MissingReason => Simulated.Value ?? Probed.Value;
+
+    /// <summary>
+    /// Tests: makes <see cref="MissingReason"/> return <paramref name="reason"/> in the calling flow only (an
+    /// <see cref="AsyncLocal{T}"/>, so tests running beside it still see the real answer); null ends it.
+    /// </summary>
+    internal static void SimulateMissing(string? reason) => Simulated.Value = reason;
+
+    private static string? Probe()
+    {
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+        {
+            return $"the BF16 kernel runs on Linux x86-64 only; this is {RuntimeInformation.OSDescription} on {RuntimeInformation.ProcessArchitecture}";
+        }
+        if (!Avx512F.IsSupported || !Avx512BW.IsSupported || !Avx512F.VL.IsSupported)
+        {
+            var missing = string.Join("/", new[] { ("AVX512F", Avx512F.IsSupported), ("AVX512BW", Avx512BW.IsSupported), ("AVX512VL", Avx512F.VL.IsSupported) }
+                .Where(f => !f.Item2).Select(f => f.Item1));
+            return $"the CPU lacks {missing} (or the OS, or DOTNET_EnableAVX512=0, disables it)";
+        }
+        // CPUID leaf 7 sub-leaf 1, EAX bit 5: AVX512_BF16 (Intel SDM vol. 2A, CPUID).
+        if (X86Base.CpuId(0, 0).Eax < 7 || (X86Base.CpuId(7, 1).Eax & (1 << 5)) == 0)
+        {
+            return "the CPU lacks AVX512_BF16 (CPUID.(EAX=7,ECX=1):EAX bit 5; e.g. Intel Cooper Lake/Sapphire Rapids or AMD Zen 4 have it)";
+        }
+        return Vector512.IsHardwareAccelerated ? null : "the runtime does not use 512-bit vectors here (Vector512.IsHardwareAccelerated is false)";
+    }
+}
+
+/// <summary>How the CPU backend computes its GEMMs (convolutions and linear layers).</summary>
+internal enum CpuGemmKind
+{
+    /// <summary>FP32 weights and FMA sums (<see cref="Gemm"/>).</summary>
+    Fp32,
+
+    /// <summary>BF16 weights and activations, FP32 sums with VDPBF16PS (<see cref="Bf16Gemm"/>).</summary>
+    Bf16,
+}
+
+/// <summary>The one place where the CPU backend maps a <see cref="Precision"/> to how it computes.</summary>
+internal static class CpuPrecision
+{
+    /// <summary>The GEMM kind for <paramref name="precision"/>, or null with <paramref name="reason"/> when the CPU cannot compute in it.</summary>
+    public static CpuGemmKind? TryGemmKind(Precision precision, out string reason)
+    {
+        reason = "";
+        switch (precision)
+        {
+            case Precision.Fp32:
+                return CpuGemmKind.Fp32;
+            case Precision.Bf16 when Bf16Support.MissingReason is { } missing:
+                reason = $"Precision.Bf16 on the CPU backend needs AVX512_BF16: {missing}. Use Precision.Fp32 (or the CUDA backend).";
+                return null;
+            case Precision.Bf16:
+                return CpuGemmKind.Bf16;
+            default:
+                reason = $"The CPU backend computes in FP32 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+                return null;
+        }
+    }
+
+    /// <summary>The GEMM kind for <paramref name="precision"/>; <see cref="NotSupportedException"/> with the reason otherwise.</summary>
+    public static CpuGemmKind GemmKind(Precision precision) =>
+        TryGemmKind(precision, out var reason) ?? throw new NotSupportedException(reason);
+
+    /// <summary>The <see cref="Precision"/> a GEMM kind computes in.</summary>
+    public static Precision Of(CpuGemmKind kind) => kind == CpuGemmKind.Bf16 ? Precision.Bf16 : Precision.Fp32;
+}
