@@ -122,9 +122,8 @@ internal static partial class HttpEndpoints
         return m;
     }
 
-    private static Task Infer(HttpContext ctx, ModelRepository repo, string name, string? version) => Guard(ctx, repo, name, version, async m =>
+    private static Task Infer(HttpContext ctx, ModelRepository repo, string name, string? version) => Guard(ctx, repo, name, version, "rest", async m =>
     {
-        var started = Stopwatch.GetTimestamp();
         var body = await ReadBody(ctx, repo.Options.MaxRequestBodyBytes);
         var jsonLength = body.Length;
         if (ctx.Request.Headers.TryGetValue(HeaderLength, out var lengthText))
@@ -136,7 +135,7 @@ internal static partial class HttpEndpoints
         var timeout = OipContract.Earliest(request.Timeout, HeaderTimeout(ctx));
         var result = await m.Queue.InferAsync(request.Inputs, request.Items, timeout, ctx.RequestAborted);
         await WriteInferResponse(ctx, m, request, result);
-        repo.Metrics.EndToEnd(m.Name, Stopwatch.GetElapsedTime(started));
+        return result;
     });
 
     private static TimeSpan? HeaderTimeout(HttpContext ctx)
@@ -353,7 +352,7 @@ internal static partial class HttpEndpoints
         }
     }
 
-    private static Task Classify(HttpContext ctx, ModelRepository repo, string name) => Guard(ctx, repo, name, null, async m =>
+    private static Task Classify(HttpContext ctx, ModelRepository repo, string name) => Guard(ctx, repo, name, null, "classify", async m =>
     {
         var started = Stopwatch.GetTimestamp();
         var top = 3;
@@ -395,7 +394,7 @@ internal static partial class HttpEndpoints
                 w.WriteBase64String("png", ImageFile.EncodePng(image, "the spectrogram"));
             w.WriteEndObject();
         });
-        repo.Metrics.EndToEnd(m.Name, total);
+        return result;
     });
 
     /// <summary>A spectrogram image or an audio clip made into one, told apart by their first bytes as the CLI does (<see cref="FileSignature"/>).</summary>
@@ -452,26 +451,68 @@ internal static partial class HttpEndpoints
 
     private sealed class PayloadTooLargeException(string message) : Exception(message);
 
-    /// <summary>Finds the model, checks it can take requests, runs <paramref name="body"/>, and turns each failure into its status and the spec's error body.</summary>
-    private static async Task Guard(HttpContext ctx, ModelRepository repo, string name, string? version, Func<ServedModel, Task> body)
+    /// <summary>
+    /// Finds the model, checks it can take requests, runs <paramref name="body"/>, turns each failure into its status
+    /// and the spec's error body, and logs the request's line (<see cref="RequestLog"/>) whatever the outcome.
+    /// </summary>
+    private static async Task Guard(HttpContext ctx, ModelRepository repo, string name, string? version, string api, Func<ServedModel, Task<InferenceResult>> body)
     {
+        var started = Stopwatch.GetTimestamp();
         if (await Find(ctx, repo, name, version) is not { } m)
+        {
+            repo.Requests.Failed(api, RequestLog.Clean(name), Status(ctx), RequestLog.NotFound, started);
             return;
+        }
+        var outcome = await Run(ctx, repo, m, body);
+        if (outcome is { } result)
+        {
+            repo.Metrics.EndToEnd(m.Name, Stopwatch.GetElapsedTime(started));
+            repo.Requests.Succeeded(api, m.Name, Status(ctx), result, started);
+        }
+        else
+        {
+            repo.Requests.Failed(api, m.Name, Status(ctx), FailureOutcome(ctx.Response.StatusCode), started);
+        }
+    }
+
+    private static string Status(HttpContext ctx) => ctx.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The log's outcome for a failed request's status: the <see cref="ServingMetrics.Reasons"/> it was counted under.</summary>
+    private static string FailureOutcome(int status) => status switch
+    {
+        400 or 413 => ServingMetrics.Reasons.Invalid,
+        404 => RequestLog.NotFound,
+        429 => ServingMetrics.Reasons.Rejected,
+        499 => ServingMetrics.Reasons.Canceled,
+        503 => ServingMetrics.Reasons.Unavailable,
+        504 => ServingMetrics.Reasons.Timeout,
+        _ => ServingMetrics.Reasons.Backend,
+    };
+
+    /// <summary>Runs the request; its result, or null once the failure's status and body are written.</summary>
+    private static async Task<InferenceResult?> Run(HttpContext ctx, ModelRepository repo, ServedModel m, Func<ServedModel, Task<InferenceResult>> body)
+    {
         if (repo.Stopping || !m.Ready)
         {
             repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Unavailable);
             await WriteError(ctx, 503, repo.Stopping ? "the server is shutting down." : $"model '{m.Name}' is not ready yet (warming up).");
-            return;
+            return null;
         }
         try
         {
-            await body(m);
+            return await body(m);
         }
         catch (Exception e) when (e is InvalidRequestException or JsonException or PayloadTooLargeException or ArgumentException)
         {
             repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Invalid);
             var message = e is JsonException j ? $"the body is not valid JSON: {j.Message}" : e.Message;
             await WriteError(ctx, e is PayloadTooLargeException ? 413 : 400, message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel could not read the body (e.g. it ended early): the client's fault, not the server's.
+            repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Invalid);
+            await WriteError(ctx, e.StatusCode is >= 400 and < 500 ? e.StatusCode : 400, $"the request body could not be read: {e.Message}");
         }
         catch (QueueFullException e)
         {
@@ -502,6 +543,7 @@ internal static partial class HttpEndpoints
                 LogUnexpected(log, m.Name, e);
             await WriteError(ctx, 500, $"internal error ({e.GetType().Name}); the server log has the details.");
         }
+        return null;
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "unexpected failure serving model {Model}")]

@@ -25,6 +25,7 @@ public sealed class ServingMetrics
     private readonly Histogram _computeSeconds;
     private readonly Histogram _requestSeconds;
     private readonly Histogram _batchSize;
+    private readonly Counter _logDropped;
 
     /// <summary>Creates the metrics on <paramref name="registry"/> (default: a new registry of their own).</summary>
     public ServingMetrics(CollectorRegistry? registry = null)
@@ -46,6 +47,7 @@ public sealed class ServingMetrics
         _computeSeconds = f.CreateHistogram("cudagenre_inference_compute_duration_seconds", "Model time of one batch.", new HistogramConfiguration { LabelNames = model, Buckets = SecondsBuckets });
         _requestSeconds = f.CreateHistogram("cudagenre_inference_request_duration_seconds", "End-to-end time of successful requests, from arrival to the response.", new HistogramConfiguration { LabelNames = model, Buckets = SecondsBuckets });
         _batchSize = f.CreateHistogram("cudagenre_inference_batch_size", "Items per executed batch.", new HistogramConfiguration { LabelNames = model, Buckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] });
+        _logDropped = f.CreateCounter("cudagenre_request_log_dropped", "Request log lines dropped because the log writer was too far behind.");
     }
 
     /// <summary>The registry holding these metrics (what <c>/metrics</c> exports).</summary>
@@ -75,6 +77,8 @@ public sealed class ServingMetrics
     internal void Answered(string model) => _inFlight.WithLabels(model).Dec();
 
     internal void QueueDepth(string model, int requests) => _pending.WithLabels(model).Set(requests);
+
+    internal void RequestLogDropped() => _logDropped.Inc();
 
     internal void Ready(string model, bool ready) => _ready.WithLabels(model).Set(ready ? 1 : 0);
 
