@@ -151,7 +151,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
         if (request.Inputs.Count != 1)
             throw new InvalidRequestException($"inputs: model '{m.Name}' takes exactly one input, '{OipContract.InputName}'; got {request.Inputs.Count}.");
         var input = request.Inputs[0];
-        var items = OipContract.CheckInput(m, "inputs[0]", input.Name, input.Datatype, input.Shape);
+        var items = OipContract.CheckInput(m.Contract, "inputs[0]", input.Name, input.Datatype, input.Shape);
         var count = items * m.Session.InputLength;
         float[] values;
         if (request.RawInputContents.Count > 0)
@@ -191,7 +191,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
         for (var i = 0; i < request.Outputs.Count; i++)
         {
             var o = request.Outputs[i];
-            OipContract.CheckOutput(m, $"outputs[{i}]", o.Name);
+            OipContract.CheckOutput(m.Contract, $"outputs[{i}]", o.Name);
             if (outputs.Exists(x => x.Item1 == o.Name))
                 throw new InvalidRequestException($"outputs[{i}].name: '{o.Name}' is requested twice.");
             outputs.Add((o.Name, raw || (o.Parameters.TryGetValue("binary_data", out var bd) && bd.BoolParam)));

@@ -125,13 +125,7 @@ internal static partial class HttpEndpoints
     private static Task Infer(HttpContext ctx, ModelRepository repo, string name, string? version) => Guard(ctx, repo, name, version, "rest", async m =>
     {
         var body = await ReadBody(ctx, repo.Options.MaxRequestBodyBytes);
-        var jsonLength = body.Length;
-        if (ctx.Request.Headers.TryGetValue(HeaderLength, out var lengthText))
-        {
-            if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out jsonLength) || jsonLength > body.Length)
-                throw new InvalidRequestException($"{HeaderLength}: expected the byte length of the JSON part, 0 to {body.Length} (the body's length); got '{lengthText}'.");
-        }
-        var request = ParseInfer(m, body.AsMemory(0, jsonLength), body.AsMemory(jsonLength));
+        var request = ParseInfer(m.Contract, ctx.Request.Headers.TryGetValue(HeaderLength, out var lengthText) ? lengthText.ToString() : null, body);
         var timeout = OipContract.Earliest(request.Timeout, HeaderTimeout(ctx));
         var result = await m.Queue.InferAsync(request.Inputs, request.Items, timeout, ctx.RequestAborted);
         await WriteInferResponse(ctx, m, request, result);
@@ -148,9 +142,33 @@ internal static partial class HttpEndpoints
     }
 
     /// <summary>An inference request, checked against the model.</summary>
-    private sealed record InferRequest(string? Id, float[] Inputs, int Items, TimeSpan? Timeout, List<(string Name, bool Binary)> Outputs);
+    internal sealed record InferRequest(string? Id, float[] Inputs, int Items, TimeSpan? Timeout, List<(string Name, bool Binary)> Outputs);
 
-    private static InferRequest ParseInfer(ServedModel m, ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
+    /// <summary>
+    /// An infer request's body, JSON alone or (with the binary-tensor extension's <see cref="HeaderLength"/>, given as
+    /// <paramref name="headerLength"/>) JSON then raw tensor bytes, checked against <paramref name="m"/>. A pure
+    /// function of its arguments (the fuzz targets call it); anything wrong is an <see cref="InvalidRequestException"/>.
+    /// </summary>
+    internal static InferRequest ParseInfer(TensorContract m, string? headerLength, byte[] body)
+    {
+        var jsonLength = body.Length;
+        if (headerLength is not null && (!int.TryParse(headerLength, NumberStyles.None, CultureInfo.InvariantCulture, out jsonLength) || jsonLength > body.Length))
+            throw new InvalidRequestException($"{HeaderLength}: expected the byte length of the JSON part, 0 to {body.Length} (the body's length); got '{RequestLog.Clean(headerLength)}'.");
+        // JsonDocument leaves strings' UTF-8 unchecked until they are read, and then throws InvalidOperationException
+        // (found by the oip-json fuzz target): check it once, here, so that every later read is safe.
+        if (!System.Text.Unicode.Utf8.IsValid(body.AsSpan(0, jsonLength)))
+            throw new InvalidRequestException("the JSON part of the body is not valid UTF-8.");
+        try
+        {
+            return ParseInfer(m, body.AsMemory(0, jsonLength), body.AsMemory(jsonLength));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"the body is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static InferRequest ParseInfer(TensorContract m, ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
     {
         using var doc = JsonDocument.Parse(json, JsonOptions);
         var root = doc.RootElement;
@@ -172,10 +190,10 @@ internal static partial class HttpEndpoints
         }
 
         if (!root.TryGetProperty("inputs", out var inputs))
-            throw new InvalidRequestException($"inputs: missing; model '{m.Name}' takes one input, '{OipContract.InputName}'.");
+            throw new InvalidRequestException($"inputs: missing; model '{m.Model}' takes one input, '{OipContract.InputName}'.");
         Expect(inputs, JsonValueKind.Array, "inputs");
         if (inputs.GetArrayLength() != 1)
-            throw new InvalidRequestException($"inputs: model '{m.Name}' takes exactly one input, '{OipContract.InputName}'; got {inputs.GetArrayLength()}.");
+            throw new InvalidRequestException($"inputs: model '{m.Model}' takes exactly one input, '{OipContract.InputName}'; got {inputs.GetArrayLength()}.");
         var input = inputs[0];
         Expect(input, JsonValueKind.Object, "inputs[0]");
         var shape = new List<long>();
@@ -189,7 +207,7 @@ internal static partial class HttpEndpoints
             shape.Add(d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) ? v : throw new InvalidRequestException($"inputs[0].shape[{shape.Count}]: expected an integer; got {d.GetRawText()}."));
         }
         var items = OipContract.CheckInput(m, "inputs[0]", String(input, "name", "inputs[0]"), String(input, "datatype", "inputs[0]"), shape);
-        var count = items * m.Session.InputLength;
+        var count = items * m.InputLength;
         var values = new float[count];
         long? binarySize = null;
         if (input.TryGetProperty("parameters", out var inputParameters))

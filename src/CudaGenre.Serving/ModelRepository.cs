@@ -17,7 +17,12 @@ public sealed class ServedModel
         Session = session;
         Queue = queue;
         Preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
+        var spec = session.Spec;
+        Contract = new TensorContract(registration.Name, spec.InputChannels, spec.InputHeight, spec.InputWidth, queue.Options.MaxBatchSize);
     }
+
+    /// <summary>Its input tensor and batch limit, as the request parsers check them.</summary>
+    internal TensorContract Contract { get; }
 
     /// <summary>The model's name.</summary>
     public string Name => Registration.Name;
