@@ -50,6 +50,30 @@ public sealed class ServingMetrics
         _logDropped = f.CreateCounter("cudagenre_request_log_dropped", "Request log lines dropped because the log writer was too far behind.");
     }
 
+    /// <summary>
+    /// Adds the garbage collector's view of the heap as of the last collection (<see cref="GC.GetGCMemoryInfo()"/>), read
+    /// at each scrape: <c>dotnet_gc_heap_size_bytes</c>, <c>dotnet_gc_committed_bytes</c>,
+    /// <c>dotnet_gc_fragmented_bytes</c> and <c>dotnet_gc_pause_time_percent</c>. Beside prometheus-net's
+    /// <c>dotnet_total_memory_bytes</c> (allocated now, garbage included) they tell a growing heap from one that has settled.
+    /// </summary>
+    public static void RegisterGcInfo(CollectorRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var f = Metrics.WithCustomRegistry(registry);
+        var heap = f.CreateGauge("dotnet_gc_heap_size_bytes", "GC heap size after the last collection.");
+        var committed = f.CreateGauge("dotnet_gc_committed_bytes", "Memory the GC had committed at the last collection.");
+        var fragmented = f.CreateGauge("dotnet_gc_fragmented_bytes", "Free space inside the GC heap at the last collection.");
+        var pause = f.CreateGauge("dotnet_gc_pause_time_percent", "Share of the process's time spent paused for GC.");
+        registry.AddBeforeCollectCallback(() =>
+        {
+            var info = GC.GetGCMemoryInfo();
+            heap.Set(info.HeapSizeBytes);
+            committed.Set(info.TotalCommittedBytes);
+            fragmented.Set(info.FragmentedBytes);
+            pause.Set(info.PauseTimePercentage);
+        });
+    }
+
     /// <summary>The registry holding these metrics (what <c>/metrics</c> exports).</summary>
     public CollectorRegistry Registry { get; }
 
