@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target (tests/CudaGenre.Core.Tests/Fuzz) for longer than CI does, each from a random CsCheck seed,
+# Runs every fuzz target (tests/CudaGenre.Core.Tests/Fuzz, and the server's request parsers in
+# tests/CudaGenre.Serving.Tests/Fuzz) for longer than CI does, each from a random CsCheck seed,
 # and writes the outcome counts (cases, successes, each documented exception) to benchmarks/results/fuzz-<date>.txt.
 # A failure prints the CsCheck seed and the shrunk input (hex); turn it into a regression file
 # tests/CudaGenre.Core.Tests/Fuzz/corpus/<target>/regress-<what>.bin and fix the product.
@@ -12,7 +13,8 @@ result="benchmarks/results/fuzz-${stamp}.txt"
 mkdir -p benchmarks/results
 
 dotnet build tests/CudaGenre.Core.Tests -v q -nologo >/dev/null
-exe=tests/CudaGenre.Core.Tests/bin/Debug/net10.0/CudaGenre.Core.Tests
+dotnet build tests/CudaGenre.Serving.Tests -v q -nologo >/dev/null
+exes=(tests/CudaGenre.Core.Tests/bin/Debug/net10.0/CudaGenre.Core.Tests tests/CudaGenre.Serving.Tests/bin/Debug/net10.0/CudaGenre.Serving.Tests)
 counts=$(mktemp)
 trap 'rm -f "$counts"' EXIT
 {
@@ -23,9 +25,12 @@ trap 'rm -f "$counts"' EXIT
   echo
 } >"$result"
 set +e
-CUDAGENRE_FUZZ_SECONDS=$seconds CUDAGENRE_FUZZ_REPORT=$counts \
-  "$exe" -method '*Target_survives_its_corpus_and_mutations' 2>&1 | tail -n 40 | tee "$counts.log"
-status=${PIPESTATUS[0]}
+status=0
+for exe in "${exes[@]}"; do
+  CUDAGENRE_FUZZ_SECONDS=$seconds CUDAGENRE_FUZZ_REPORT=$counts \
+    "$exe" -method '*Target_survives_its_corpus_and_mutations' 2>&1 | tail -n 40 | tee -a "$counts.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
 set -e
 {
   echo "## outcome counts (target, mode, cases, seconds, ok, then each documented exception)"

@@ -2,6 +2,8 @@
 # Load benchmark of `cudagenre serve` on the CPU backend: batching off (max batch 1) vs on, open-loop Poisson arrivals
 # at several rates, then a soak with the server's RSS sampled. Output: benchmarks/results/serve-<UTC time>.txt.
 #   bash benchmarks/serve-load.sh [RATES] [SECONDS_PER_RATE] [SOAK_SECONDS] [SOAK_RATE] [HEIGHT] [WIDTH]
+# RATES "-" skips the rate sweeps (soak only). Environment: SOAK_SAMPLE_SECONDS (default 5) spaces the soak's memory
+# samples; CUDAGENRE_CLI serves with another cudagenre binary (e.g. a NativeAOT build); PORT_BASE (default 18090).
 # The model is the CNN with seeded random weights at HEIGHT×WIDTH (default 144×216, the trainer's CNN size).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,13 +15,14 @@ HEIGHT=${5:-144}
 WIDTH=${6:-216}
 dotnet build -c Release src/CudaGenre.Cli -v q -nologo >/dev/null
 dotnet build -c Release benchmarks/CudaGenre.LoadGen -v q -nologo >/dev/null
-CLI=src/CudaGenre.Cli/bin/Release/net10.0/cudagenre
+CLI=${CUDAGENRE_CLI:-src/CudaGenre.Cli/bin/Release/net10.0/cudagenre}
+P0=${PORT_BASE:-18090}; P1=$((P0 + 1))
 LG=benchmarks/CudaGenre.LoadGen/bin/Release/net10.0/cudagenre-loadgen
 WORK=$(mktemp -d)
-OUT=benchmarks/results/serve-$(date -u +%Y-%m-%dT%H%MZ).txt
+OUT=benchmarks/results/serve-$(date -u +%Y-%m-%dT%H%MZ)${OUT_SUFFIX:-}.txt
 mkdir -p benchmarks/results
 $LG write-model "$WORK/cnn.safetensors" --height "$HEIGHT" --width "$WIDTH" | tee "$OUT"
-{ echo "# $(uname -srm), $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"; echo "# git $(git rev-parse --short HEAD)"; } | tee -a "$OUT"
+{ echo "# $(uname -srm), $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"; echo "# git $(git rev-parse --short HEAD); server binary $CLI"; } | tee -a "$OUT"
 
 serve() { # $1 port, rest: options
   local port=$1; shift
@@ -30,20 +33,21 @@ serve() { # $1 port, rest: options
 }
 stop() { kill -TERM "$SERVER"; wait "$SERVER" || true; }
 
-for mode in off on; do
+[ "$RATES" = - ] && MODES=() || MODES=(off on)
+for mode in "${MODES[@]}"; do
   if [ $mode = off ]; then opts=(--max-batch-size 1 --max-queue-size 64); else opts=(--max-batch-size 8 --max-queue-delay-us 2000 --max-queue-size 64); fi
   echo "## batching $mode: ${opts[*]}" | tee -a "$OUT"
-  serve 18090 "${opts[@]}"
-  $LG open --url http://127.0.0.1:18090 --rates "$RATES" --seconds "$SECONDS_PER_RATE" | tee -a "$OUT"
-  curl -s localhost:18090/metrics | grep -E '^nv_inference_(request_success|request_failure|count|exec_count)' | sed 's/^/# metrics: /' | tee -a "$OUT"
+  serve $P0 "${opts[@]}"
+  $LG open --url http://127.0.0.1:$P0 --rates "$RATES" --seconds "$SECONDS_PER_RATE" | tee -a "$OUT"
+  curl -s localhost:$P0/metrics | grep -E '^nv_inference_(request_success|request_failure|count|exec_count)' | sed 's/^/# metrics: /' | tee -a "$OUT"
   stop
 done
 
 if [ "$SOAK_SECONDS" -gt 0 ]; then
   echo "## soak, batching on, $SOAK_SECONDS s at $SOAK_RATE/s" | tee -a "$OUT"
-  serve 18091 --max-batch-size 8 --max-queue-delay-us 2000 --max-queue-size 64
-  $LG soak --url http://127.0.0.1:18091 --rate "$SOAK_RATE" --seconds "$SOAK_SECONDS" --pid "$SERVER" | tee -a "$OUT"
-  curl -s localhost:18091/metrics | grep -E '^nv_inference_(request_success|request_failure|count|exec_count)' | sed 's/^/# metrics: /' | tee -a "$OUT"
+  serve $P1 --max-batch-size 8 --max-queue-delay-us 2000 --max-queue-size 64
+  $LG soak --url http://127.0.0.1:$P1 --rate "$SOAK_RATE" --seconds "$SOAK_SECONDS" --pid "$SERVER" --sample-seconds "${SOAK_SAMPLE_SECONDS:-5}" | tee -a "$OUT"
+  curl -s localhost:$P1/metrics | grep -E '^nv_inference_(request_success|request_failure|count|exec_count)' | sed 's/^/# metrics: /' | tee -a "$OUT"
   stop
 fi
 echo "# load average at the end: $(cat /proc/loadavg)" | tee -a "$OUT"

@@ -138,5 +138,11 @@ jit_ms=$(bench_ms "$tools/cudagenre"); aot_ms=$(bench_ms "$work/aot/cudagenre")
 echo "   bench, CPU, batch 1: tool (JIT) median $jit_ms ms, NativeAOT median $aot_ms ms"
 awk -v a="$aot_ms" -v j="$jit_ms" 'BEGIN { exit !(a <= 3 * j) }' || fail "NativeAOT cudagenre is over 3x slower than the tool ($aot_ms ms vs $jit_ms ms)"
 
+step "NativeAOT: cudagenre serve answers REST and gRPC (Grpc.Net.Client) and drains on SIGTERM"
+# Trimming can remove what gRPC, protobuf or JSON reach by reflection; the JIT tests would not see it.
+CUDAGENRE_SERVE_BINARY="$work/aot/cudagenre" dotnet test tests/CudaGenre.Serving.Tests -v q --filter "FullyQualifiedName~ServeBinaryTests" >"$work/aot-serve.log" 2>&1 \
+  || { tail -n 40 "$work/aot-serve.log"; fail "NativeAOT cudagenre serve failed its REST/gRPC round trip"; }
+grep -qE "succeeded: 1\b" "$work/aot-serve.log" || { tail -n 20 "$work/aot-serve.log"; fail "the NativeAOT serve test did not run (skipped?)"; }
+
 current="done"
 echo "package check: passed in ${SECONDS}s"

@@ -52,46 +52,87 @@ switch (options.Command)
         break;
     case "soak":
     {
+        // Every --sample-seconds: the server's RSS split into anonymous (heaps, JIT code) and file-backed (mapped
+        // assemblies and libraries) pages, and from its /metrics the GC heap after the last collection, what the GC
+        // has committed, the collections of each generation, and the thread count.
         var pid = options.Int("pid", 0);
         var rate = options.Int("rate", 20);
+        var every = options.Double("sample-seconds", 5);
         using var cts = new CancellationTokenSource();
-        var samples = new List<(double T, long RssKb)>();
+        var samples = new List<Sample>();
         var clock = Stopwatch.StartNew();
         var sampler = Task.Run(async () =>
         {
             while (!cts.IsCancellationRequested)
             {
-                samples.Add((clock.Elapsed.TotalSeconds, Rss(pid)));
-                try { await Task.Delay(5000, cts.Token); } catch (OperationCanceledException) { }
+                samples.Add(await Sample.Take(http, pid, clock.Elapsed.TotalSeconds));
+                try { await Task.Delay(TimeSpan.FromSeconds(every), cts.Token); } catch (OperationCanceledException) { }
             }
         });
         var stats = await client.Open(rate, seconds, options.Int("max-outstanding", 2048));
         await cts.CancelAsync();
         await sampler;
-        samples.Add((clock.Elapsed.TotalSeconds, Rss(pid)));
+        samples.Add(await Sample.Take(http, pid, clock.Elapsed.TotalSeconds));
         Console.WriteLine(Stats.Header("rate/s"));
         Console.WriteLine(stats.Row(rate.ToString(CultureInfo.InvariantCulture)));
-        Console.WriteLine("# RSS of the server (kB) over time (s):");
-        foreach (var (t, kb) in samples)
-            Console.WriteLine($"rss {t,7:F0} s {kb,9} kB");
-        var steady = samples.Where(s => s.T >= seconds * 0.2).Select(s => s.RssKb).ToList();
+        Console.WriteLine("# the server over time: RSS (kB: all, anonymous, file-backed); GC heap after the last GC and GC committed (kB); collections gen0/1/2; threads");
+        Console.WriteLine(Sample.Header);
+        foreach (var s in samples)
+            Console.WriteLine(s.Row());
+        var steady = samples.Where(s => s.T >= seconds * 0.2).ToList();
         if (steady.Count > 1)
-            Console.WriteLine($"# RSS after the first 20%: min {steady.Min()} kB, max {steady.Max()} kB, last {steady[^1]} kB");
+        {
+            Console.WriteLine($"# after the first 20%: RSS min {steady.Min(s => s.RssKb)} kB, max {steady.Max(s => s.RssKb)} kB, last {steady[^1].RssKb} kB; " +
+                $"GC heap min {steady.Min(s => s.HeapKb)} kB, max {steady.Max(s => s.HeapKb)} kB, last {steady[^1].HeapKb} kB");
+            // Growth over the second half against the first half of the steady part: a leak keeps a positive slope.
+            var half = steady.Count / 2;
+            double Slope(IEnumerable<Sample> part, Func<Sample, long> kb) { var l = part.ToList(); return l.Count < 2 ? 0 : (kb(l[^1]) - kb(l[0])) / (l[^1].T - l[0].T) * 60; }
+            Console.WriteLine($"# growth, kB per minute, first half / second half of that: RSS {Slope(steady.Take(half + 1), s => s.RssKb):F0} / {Slope(steady.Skip(half), s => s.RssKb):F0}, " +
+                $"anonymous {Slope(steady.Take(half + 1), s => s.AnonKb):F0} / {Slope(steady.Skip(half), s => s.AnonKb):F0}, GC committed {Slope(steady.Take(half + 1), s => s.CommittedKb):F0} / {Slope(steady.Skip(half), s => s.CommittedKb):F0}");
+        }
         break;
     }
 }
 return 0;
 
-static long Rss(int pid)
+/// <summary>One look at the server's memory: /proc/PID/status and its /metrics.</summary>
+internal sealed record Sample(double T, long RssKb, long AnonKb, long FileKb, long HeapKb, long CommittedKb, long Gen0, long Gen1, long Gen2, long Threads)
 {
-    if (pid <= 0)
-        return 0;
-    foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+    public const string Header = "      t s   rss kB  anon kB  file kB  heap kB  commit kB   gen0  gen1  gen2 threads";
+
+    public string Row() => $"{T,7:F0} {RssKb,8} {AnonKb,8} {FileKb,8} {HeapKb,8} {CommittedKb,10} {Gen0,6} {Gen1,5} {Gen2,5} {Threads,7}";
+
+    public static async Task<Sample> Take(HttpClient http, int pid, double t)
     {
-        if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        var status = new Dictionary<string, long>();
+        if (pid > 0)
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                var parts = line.Split([':', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 2 && parts[0].StartsWith("Rss", StringComparison.Ordinal) || parts.Length >= 2 && parts[0] == "VmRSS")
+                    status[parts[0]] = long.Parse(parts[1], CultureInfo.InvariantCulture);
+            }
+        }
+        var metrics = new Dictionary<string, double>();
+        try
+        {
+            foreach (var line in (await http.GetStringAsync("/metrics")).Split('\n'))
+            {
+                var space = line.LastIndexOf(' ');
+                if (line.Length > 0 && line[0] != '#' && space > 0 && double.TryParse(line.AsSpan(space + 1), CultureInfo.InvariantCulture, out var v))
+                    metrics[line[..space]] = v;
+            }
+        }
+        catch (HttpRequestException)
+        {
+        }
+        long Kb(string name) => (long)(metrics.GetValueOrDefault(name) / 1024);
+        long N(string name) => (long)metrics.GetValueOrDefault(name);
+        return new Sample(t, status.GetValueOrDefault("VmRSS"), status.GetValueOrDefault("RssAnon"), status.GetValueOrDefault("RssFile") + status.GetValueOrDefault("RssShmem"),
+            Kb("dotnet_gc_heap_size_bytes"), Kb("dotnet_gc_committed_bytes"),
+            N("dotnet_collection_count_total{generation=\"0\"}"), N("dotnet_collection_count_total{generation=\"1\"}"), N("dotnet_collection_count_total{generation=\"2\"}"), N("process_num_threads"));
     }
-    return 0;
 }
 
 /// <summary>Sends binary-tensor requests and checks each answer against its own input's logits.</summary>

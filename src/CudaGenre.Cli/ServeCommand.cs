@@ -78,7 +78,7 @@ internal static class ServeCommand
             }, logging =>
             {
                 if (parse.GetValue(quiet))
-                    logging.AddFilter("CudaGenre.Serving.Requests", LogLevel.Warning);
+                    logging.AddFilter(ModelRepository.RequestLogCategory, LogLevel.Warning);
             });
             Console.WriteLine($"cudagenre serve: REST on http://{address}:{endpoints.HttpPort}{(endpoints.GrpcPort is { } g ? $", gRPC on {address}:{g}" : "")}; Ctrl+C or SIGTERM to stop.");
             app.Run();

@@ -36,6 +36,7 @@ public static class CudaGenreServing
         {
             var metrics = new ServingMetrics();
             DotNetStats.Register(metrics.Registry); // process memory, CPU and GC beside the serving metrics
+            ServingMetrics.RegisterGcInfo(metrics.Registry);
             return metrics;
         });
         services.AddSingleton(sp => new ModelRepository(options, sp.GetRequiredService<ServingMetrics>(), sp.GetService<ILoggerFactory>(), sp.GetService<IHostApplicationLifetime>()));

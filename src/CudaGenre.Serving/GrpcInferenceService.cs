@@ -40,9 +40,46 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
         return Task.FromResult(response);
     }
 
+    /// <summary>Runs the call and logs its line (<see cref="RequestLog"/>) whatever the outcome.</summary>
     public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
     {
         var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var (response, result, model) = await Infer(request, context, started);
+            repo.Requests.Succeeded(Api, model, nameof(StatusCode.OK), result, started);
+            return response;
+        }
+        catch (RpcException e)
+        {
+            var model = repo.TryGet(request.ModelName, out var m) ? m.Name : RequestLog.Clean(request.ModelName);
+            repo.Requests.Failed(Api, model, e.StatusCode.ToString(), Outcome(e.StatusCode), started);
+            throw;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // gRPC answers UNKNOWN for an exception it was not given as a status.
+            repo.Requests.Failed(Api, RequestLog.Clean(request.ModelName), nameof(StatusCode.Unknown), ServingMetrics.Reasons.Backend, started);
+            throw;
+        }
+    }
+
+    private const string Api = "grpc";
+
+    /// <summary>The log's outcome for a failed call's status: the <see cref="ServingMetrics.Reasons"/> it was counted under.</summary>
+    private static string Outcome(StatusCode status) => status switch
+    {
+        StatusCode.InvalidArgument => ServingMetrics.Reasons.Invalid,
+        StatusCode.NotFound => RequestLog.NotFound,
+        StatusCode.ResourceExhausted => ServingMetrics.Reasons.Rejected,
+        StatusCode.DeadlineExceeded => ServingMetrics.Reasons.Timeout,
+        StatusCode.Cancelled => ServingMetrics.Reasons.Canceled,
+        StatusCode.Unavailable => ServingMetrics.Reasons.Unavailable,
+        _ => ServingMetrics.Reasons.Backend,
+    };
+
+    private async Task<(ModelInferResponse Response, InferenceResult Result, string Model)> Infer(ModelInferRequest request, ServerCallContext context, long started)
+    {
         var m = Find(request.ModelName, request.ModelVersion);
         if (repo.Stopping || !m.Ready)
         {
@@ -106,7 +143,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
             response.Outputs.Add(tensor);
         }
         repo.Metrics.EndToEnd(m.Name, Stopwatch.GetElapsedTime(started));
-        return response;
+        return (response, result, m.Name);
     }
 
     private static (float[] Inputs, int Items, TimeSpan? Timeout, List<(string, bool)> Outputs) Parse(ServedModel m, ModelInferRequest request, ServerCallContext context)
@@ -114,7 +151,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
         if (request.Inputs.Count != 1)
             throw new InvalidRequestException($"inputs: model '{m.Name}' takes exactly one input, '{OipContract.InputName}'; got {request.Inputs.Count}.");
         var input = request.Inputs[0];
-        var items = OipContract.CheckInput(m, "inputs[0]", input.Name, input.Datatype, input.Shape);
+        var items = OipContract.CheckInput(m.Contract, "inputs[0]", input.Name, input.Datatype, input.Shape);
         var count = items * m.Session.InputLength;
         float[] values;
         if (request.RawInputContents.Count > 0)
@@ -154,7 +191,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
         for (var i = 0; i < request.Outputs.Count; i++)
         {
             var o = request.Outputs[i];
-            OipContract.CheckOutput(m, $"outputs[{i}]", o.Name);
+            OipContract.CheckOutput(m.Contract, $"outputs[{i}]", o.Name);
             if (outputs.Exists(x => x.Item1 == o.Name))
                 throw new InvalidRequestException($"outputs[{i}].name: '{o.Name}' is requested twice.");
             outputs.Add((o.Name, raw || (o.Parameters.TryGetValue("binary_data", out var bd) && bd.BoolParam)));

@@ -122,21 +122,14 @@ internal static partial class HttpEndpoints
         return m;
     }
 
-    private static Task Infer(HttpContext ctx, ModelRepository repo, string name, string? version) => Guard(ctx, repo, name, version, async m =>
+    private static Task Infer(HttpContext ctx, ModelRepository repo, string name, string? version) => Guard(ctx, repo, name, version, "rest", async m =>
     {
-        var started = Stopwatch.GetTimestamp();
         var body = await ReadBody(ctx, repo.Options.MaxRequestBodyBytes);
-        var jsonLength = body.Length;
-        if (ctx.Request.Headers.TryGetValue(HeaderLength, out var lengthText))
-        {
-            if (!int.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out jsonLength) || jsonLength > body.Length)
-                throw new InvalidRequestException($"{HeaderLength}: expected the byte length of the JSON part, 0 to {body.Length} (the body's length); got '{lengthText}'.");
-        }
-        var request = ParseInfer(m, body.AsMemory(0, jsonLength), body.AsMemory(jsonLength));
+        var request = ParseInfer(m.Contract, ctx.Request.Headers.TryGetValue(HeaderLength, out var lengthText) ? lengthText.ToString() : null, body);
         var timeout = OipContract.Earliest(request.Timeout, HeaderTimeout(ctx));
         var result = await m.Queue.InferAsync(request.Inputs, request.Items, timeout, ctx.RequestAborted);
         await WriteInferResponse(ctx, m, request, result);
-        repo.Metrics.EndToEnd(m.Name, Stopwatch.GetElapsedTime(started));
+        return result;
     });
 
     private static TimeSpan? HeaderTimeout(HttpContext ctx)
@@ -149,9 +142,33 @@ internal static partial class HttpEndpoints
     }
 
     /// <summary>An inference request, checked against the model.</summary>
-    private sealed record InferRequest(string? Id, float[] Inputs, int Items, TimeSpan? Timeout, List<(string Name, bool Binary)> Outputs);
+    internal sealed record InferRequest(string? Id, float[] Inputs, int Items, TimeSpan? Timeout, List<(string Name, bool Binary)> Outputs);
 
-    private static InferRequest ParseInfer(ServedModel m, ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
+    /// <summary>
+    /// An infer request's body, JSON alone or (with the binary-tensor extension's <see cref="HeaderLength"/>, given as
+    /// <paramref name="headerLength"/>) JSON then raw tensor bytes, checked against <paramref name="m"/>. A pure
+    /// function of its arguments (the fuzz targets call it); anything wrong is an <see cref="InvalidRequestException"/>.
+    /// </summary>
+    internal static InferRequest ParseInfer(TensorContract m, string? headerLength, byte[] body)
+    {
+        var jsonLength = body.Length;
+        if (headerLength is not null && (!int.TryParse(headerLength, NumberStyles.None, CultureInfo.InvariantCulture, out jsonLength) || jsonLength > body.Length))
+            throw new InvalidRequestException($"{HeaderLength}: expected the byte length of the JSON part, 0 to {body.Length} (the body's length); got '{RequestLog.Clean(headerLength)}'.");
+        // JsonDocument leaves strings' UTF-8 unchecked until they are read, and then throws InvalidOperationException
+        // (found by the oip-json fuzz target): check it once, here, so that every later read is safe.
+        if (!System.Text.Unicode.Utf8.IsValid(body.AsSpan(0, jsonLength)))
+            throw new InvalidRequestException("the JSON part of the body is not valid UTF-8.");
+        try
+        {
+            return ParseInfer(m, body.AsMemory(0, jsonLength), body.AsMemory(jsonLength));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidRequestException($"the body is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static InferRequest ParseInfer(TensorContract m, ReadOnlyMemory<byte> json, ReadOnlyMemory<byte> binary)
     {
         using var doc = JsonDocument.Parse(json, JsonOptions);
         var root = doc.RootElement;
@@ -173,10 +190,10 @@ internal static partial class HttpEndpoints
         }
 
         if (!root.TryGetProperty("inputs", out var inputs))
-            throw new InvalidRequestException($"inputs: missing; model '{m.Name}' takes one input, '{OipContract.InputName}'.");
+            throw new InvalidRequestException($"inputs: missing; model '{m.Model}' takes one input, '{OipContract.InputName}'.");
         Expect(inputs, JsonValueKind.Array, "inputs");
         if (inputs.GetArrayLength() != 1)
-            throw new InvalidRequestException($"inputs: model '{m.Name}' takes exactly one input, '{OipContract.InputName}'; got {inputs.GetArrayLength()}.");
+            throw new InvalidRequestException($"inputs: model '{m.Model}' takes exactly one input, '{OipContract.InputName}'; got {inputs.GetArrayLength()}.");
         var input = inputs[0];
         Expect(input, JsonValueKind.Object, "inputs[0]");
         var shape = new List<long>();
@@ -190,7 +207,7 @@ internal static partial class HttpEndpoints
             shape.Add(d.ValueKind == JsonValueKind.Number && d.TryGetInt64(out var v) ? v : throw new InvalidRequestException($"inputs[0].shape[{shape.Count}]: expected an integer; got {d.GetRawText()}."));
         }
         var items = OipContract.CheckInput(m, "inputs[0]", String(input, "name", "inputs[0]"), String(input, "datatype", "inputs[0]"), shape);
-        var count = items * m.Session.InputLength;
+        var count = items * m.InputLength;
         var values = new float[count];
         long? binarySize = null;
         if (input.TryGetProperty("parameters", out var inputParameters))
@@ -353,7 +370,7 @@ internal static partial class HttpEndpoints
         }
     }
 
-    private static Task Classify(HttpContext ctx, ModelRepository repo, string name) => Guard(ctx, repo, name, null, async m =>
+    private static Task Classify(HttpContext ctx, ModelRepository repo, string name) => Guard(ctx, repo, name, null, "classify", async m =>
     {
         var started = Stopwatch.GetTimestamp();
         var top = 3;
@@ -395,7 +412,7 @@ internal static partial class HttpEndpoints
                 w.WriteBase64String("png", ImageFile.EncodePng(image, "the spectrogram"));
             w.WriteEndObject();
         });
-        repo.Metrics.EndToEnd(m.Name, total);
+        return result;
     });
 
     /// <summary>A spectrogram image or an audio clip made into one, told apart by their first bytes as the CLI does (<see cref="FileSignature"/>).</summary>
@@ -452,26 +469,68 @@ internal static partial class HttpEndpoints
 
     private sealed class PayloadTooLargeException(string message) : Exception(message);
 
-    /// <summary>Finds the model, checks it can take requests, runs <paramref name="body"/>, and turns each failure into its status and the spec's error body.</summary>
-    private static async Task Guard(HttpContext ctx, ModelRepository repo, string name, string? version, Func<ServedModel, Task> body)
+    /// <summary>
+    /// Finds the model, checks it can take requests, runs <paramref name="body"/>, turns each failure into its status
+    /// and the spec's error body, and logs the request's line (<see cref="RequestLog"/>) whatever the outcome.
+    /// </summary>
+    private static async Task Guard(HttpContext ctx, ModelRepository repo, string name, string? version, string api, Func<ServedModel, Task<InferenceResult>> body)
     {
+        var started = Stopwatch.GetTimestamp();
         if (await Find(ctx, repo, name, version) is not { } m)
+        {
+            repo.Requests.Failed(api, RequestLog.Clean(name), Status(ctx), RequestLog.NotFound, started);
             return;
+        }
+        var outcome = await Run(ctx, repo, m, body);
+        if (outcome is { } result)
+        {
+            repo.Metrics.EndToEnd(m.Name, Stopwatch.GetElapsedTime(started));
+            repo.Requests.Succeeded(api, m.Name, Status(ctx), result, started);
+        }
+        else
+        {
+            repo.Requests.Failed(api, m.Name, Status(ctx), FailureOutcome(ctx.Response.StatusCode), started);
+        }
+    }
+
+    private static string Status(HttpContext ctx) => ctx.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The log's outcome for a failed request's status: the <see cref="ServingMetrics.Reasons"/> it was counted under.</summary>
+    private static string FailureOutcome(int status) => status switch
+    {
+        400 or 413 => ServingMetrics.Reasons.Invalid,
+        404 => RequestLog.NotFound,
+        429 => ServingMetrics.Reasons.Rejected,
+        499 => ServingMetrics.Reasons.Canceled,
+        503 => ServingMetrics.Reasons.Unavailable,
+        504 => ServingMetrics.Reasons.Timeout,
+        _ => ServingMetrics.Reasons.Backend,
+    };
+
+    /// <summary>Runs the request; its result, or null once the failure's status and body are written.</summary>
+    private static async Task<InferenceResult?> Run(HttpContext ctx, ModelRepository repo, ServedModel m, Func<ServedModel, Task<InferenceResult>> body)
+    {
         if (repo.Stopping || !m.Ready)
         {
             repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Unavailable);
             await WriteError(ctx, 503, repo.Stopping ? "the server is shutting down." : $"model '{m.Name}' is not ready yet (warming up).");
-            return;
+            return null;
         }
         try
         {
-            await body(m);
+            return await body(m);
         }
         catch (Exception e) when (e is InvalidRequestException or JsonException or PayloadTooLargeException or ArgumentException)
         {
             repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Invalid);
             var message = e is JsonException j ? $"the body is not valid JSON: {j.Message}" : e.Message;
             await WriteError(ctx, e is PayloadTooLargeException ? 413 : 400, message);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel could not read the body (e.g. it ended early): the client's fault, not the server's.
+            repo.Metrics.Failed(m.Name, ServingMetrics.Reasons.Invalid);
+            await WriteError(ctx, e.StatusCode is >= 400 and < 500 ? e.StatusCode : 400, $"the request body could not be read: {e.Message}");
         }
         catch (QueueFullException e)
         {
@@ -502,6 +561,7 @@ internal static partial class HttpEndpoints
                 LogUnexpected(log, m.Name, e);
             await WriteError(ctx, 500, $"internal error ({e.GetType().Name}); the server log has the details.");
         }
+        return null;
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Error, Message = "unexpected failure serving model {Model}")]

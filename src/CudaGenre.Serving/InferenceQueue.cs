@@ -33,7 +33,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
     private readonly IBatchModel _model;
     private readonly BatchingOptions _options;
     private readonly ServingMetrics? _metrics;
-    private readonly ILogger? _log;
+    private readonly RequestLog _requests;
     private readonly int[] _preferred;
     // A monitor (not System.Threading.Lock): the batcher threads wait on it for requests or for the delay to expire.
     private readonly object _lock = new();
@@ -50,7 +50,10 @@ public sealed partial class InferenceQueue : IAsyncDisposable
     /// <param name="model">What runs the batches.</param>
     /// <param name="options">Batching and queue limits.</param>
     /// <param name="metrics">Where to count (optional).</param>
-    /// <param name="log">Per-request log lines: model, batch, queue µs, compute µs, outcome (optional).</param>
+    /// <param name="log">
+    /// One line per request, written off the request path: <c>api=queue</c>, model, status (<c>ok</c> or the
+    /// exception's name), outcome, batch, queue µs, compute µs, total µs (optional; the server logs its requests itself).
+    /// </param>
     public InferenceQueue(string name, IBatchModel model, BatchingOptions? options = null, ServingMetrics? metrics = null, ILogger? log = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -59,7 +62,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         _model = model;
         _options = (options ?? new BatchingOptions()).Validate();
         _metrics = metrics;
-        _log = log;
+        _requests = new RequestLog(log, metrics);
         _preferred = [.. _options.PreferredBatchSizes.Distinct().Order()];
         // One dedicated thread per instance forms and runs batches: the wake-up at the end of the queue delay does not
         // wait behind the thread pool's queue, which under load adds tens of milliseconds to a 2 ms delay.
@@ -124,12 +127,12 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         {
             if (_stopping)
             {
-                Failed(ServingMetrics.Reasons.Unavailable);
+                Failed(ServingMetrics.Reasons.Unavailable, nameof(QueueStoppedException), pending.Enqueued);
                 throw new QueueStoppedException($"model '{Name}' is shutting down and takes no new requests.");
             }
             if (_queuedItems + items > _options.MaxQueueSize)
             {
-                Failed(ServingMetrics.Reasons.Rejected);
+                Failed(ServingMetrics.Reasons.Rejected, nameof(QueueFullException), pending.Enqueued);
                 throw new QueueFullException($"the queue of model '{Name}' is full ({_queuedItems} of {_options.MaxQueueSize} items waiting); try again shortly.", RetryAfterLocked());
             }
             pending.Node = _queue.AddLast(pending);
@@ -173,14 +176,20 @@ public sealed partial class InferenceQueue : IAsyncDisposable
     }
 
     /// <summary>Stops the queue, finishing what was queued (<see cref="StopAsync"/>).</summary>
-    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        await _requests.DisposeAsync().ConfigureAwait(false);
+    }
 
-    private void Failed(string reason)
+    private void Failed(string reason, string status, long enqueued)
     {
         _metrics?.Failed(Name, reason);
-        if (_log is not null && _log.IsEnabled(LogLevel.Information))
-            LogRequest(_log, Name, 0, 0, 0, reason);
+        _requests.Failed(Api, Name, status, reason, enqueued);
     }
+
+    /// <summary>The <c>api</c> field of this queue's own request lines.</summary>
+    private const string Api = "queue";
 
     /// <summary>A hint for a refused client: roughly how long the queue ahead takes to drain.</summary>
     private TimeSpan RetryAfterLocked()
@@ -203,7 +212,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
             _queuedItems -= p.Items;
             _metrics?.QueueDepth(Name, _queue.Count);
         }
-        Failed(reason);
+        Failed(reason, error.GetType().Name, p.Enqueued);
         p.Finish();
         _metrics?.Answered(Name);
         p.Completion.TrySetException(error);
@@ -314,7 +323,7 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         {
             foreach (var p in batch)
             {
-                Failed(ServingMetrics.Reasons.Backend);
+                Failed(ServingMetrics.Reasons.Backend, nameof(BatchFailedException), p.Enqueued);
                 _metrics?.Answered(Name);
                 p.Completion.TrySetException(new BatchFailedException($"model '{Name}' failed on a batch of {items}: {e.Message}", e));
             }
@@ -338,18 +347,13 @@ public sealed partial class InferenceQueue : IAsyncDisposable
         }
         ArrayPool<float>.Shared.Return(inputs);
         ArrayPool<float>.Shared.Return(outputs);
-        // Logged after every caller has its result, so logging never delays a response.
-        if (_log is not null && _log.IsEnabled(LogLevel.Information))
+        // After every caller has its result; and RequestLog only queues the line.
+        if (_requests.Enabled)
         {
             foreach (var p in batch)
-#pragma warning disable CA1873 // guarded by IsEnabled above
-                LogRequest(_log, Name, items, (long)Stopwatch.GetElapsedTime(p.Enqueued, start).TotalMicroseconds, (long)compute.TotalMicroseconds, "SUCCESS");
-#pragma warning restore CA1873
+                _requests.Write(new RequestLog.Entry(Api, Name, "ok", RequestLog.Success, items, (long)Stopwatch.GetElapsedTime(p.Enqueued, start).TotalMicroseconds, (long)compute.TotalMicroseconds, (long)Stopwatch.GetElapsedTime(p.Enqueued).TotalMicroseconds));
         }
     }
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "request model={Model} batch={Batch} queue_us={QueueUs} compute_us={ComputeUs} outcome={Outcome}")]
-    private static partial void LogRequest(ILogger logger, string model, int batch, long queueUs, long computeUs, string outcome);
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Finish disposes the deadline source; every request ends in Finish.")]
     private sealed class Pending(InferenceQueue owner, ReadOnlyMemory<float> inputs, int items, long enqueued, TimeSpan timeout)

@@ -17,7 +17,12 @@ public sealed class ServedModel
         Session = session;
         Queue = queue;
         Preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
+        var spec = session.Spec;
+        Contract = new TensorContract(registration.Name, spec.InputChannels, spec.InputHeight, spec.InputWidth, queue.Options.MaxBatchSize);
     }
+
+    /// <summary>Its input tensor and batch limit, as the request parsers check them.</summary>
+    internal TensorContract Contract { get; }
 
     /// <summary>The model's name.</summary>
     public string Name => Registration.Name;
@@ -52,7 +57,6 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
 {
     private readonly ServingOptions _options;
     private readonly ServingMetrics _metrics;
-    private readonly ILoggerFactory? _logs;
     private readonly ILogger? _log;
     private readonly Dictionary<string, ServedModel> _models = new(StringComparer.Ordinal);
     private readonly IHostApplicationLifetime? _lifetime;
@@ -66,10 +70,16 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validate();
         _metrics = metrics;
-        _logs = logs;
         _log = logs?.CreateLogger("CudaGenre.Serving");
         _lifetime = lifetime;
+        Requests = new RequestLog(logs?.CreateLogger(RequestLogCategory), metrics);
     }
+
+    /// <summary>The log category of the per-request lines (filter it to Warning to turn them off).</summary>
+    public const string RequestLogCategory = "CudaGenre.Serving.Requests";
+
+    /// <summary>One line per inference request, REST or gRPC, whatever its outcome.</summary>
+    internal RequestLog Requests { get; }
 
     /// <summary>The limits and options in force.</summary>
     public ServingOptions Options => _options;
@@ -117,7 +127,8 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
             IBatchModel model = new SessionBatchModel(session);
             if (registration.Decorate is { } decorate)
                 model = decorate(model);
-            var queue = new InferenceQueue(registration.Name, model, batching, _metrics, _logs?.CreateLogger("CudaGenre.Serving.Requests"));
+            // No logger for the queue: the endpoints log each request once, with its protocol status.
+            var queue = new InferenceQueue(registration.Name, model, batching, _metrics);
             _models[registration.Name] = new ServedModel(registration, session, queue);
             _metrics.Ready(registration.Name, false);
         }
@@ -198,6 +209,7 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
         {
             foreach (var m in _models.Values)
                 m.Session.Dispose();
+            await Requests.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -5,6 +5,18 @@ namespace CudaGenre.Serving;
 /// <summary>A request that breaks the protocol or a limit: HTTP 400 / gRPC INVALID_ARGUMENT, the message naming the field.</summary>
 public sealed class InvalidRequestException(string message) : Exception(message);
 
+/// <summary>What the request parsers need to know of a model: its name, input tensor and batch limit.</summary>
+/// <param name="Model">The model's name (for messages).</param>
+/// <param name="Channels">Input channels (C of NCHW).</param>
+/// <param name="Height">Input height.</param>
+/// <param name="Width">Input width.</param>
+/// <param name="MaxBatchSize">Most items per request.</param>
+internal sealed record TensorContract(string Model, int Channels, int Height, int Width, int MaxBatchSize)
+{
+    /// <summary>Floats per item.</summary>
+    public int InputLength => Channels * Height * Width;
+}
+
 /// <summary>What every served model looks like through the Open Inference Protocol, and the checks shared by REST and gRPC.</summary>
 internal static class OipContract
 {
@@ -18,25 +30,24 @@ internal static class OipContract
     public static readonly string[] Extensions = ["binary_tensor_data", "classify"];
 
     /// <summary>Checks an input tensor's name, datatype and shape against the model; returns the item count.</summary>
-    public static int CheckInput(ServedModel model, string field, string? name, string? datatype, IReadOnlyList<long> shape)
+    public static int CheckInput(TensorContract model, string field, string? name, string? datatype, IReadOnlyList<long> shape)
     {
-        var spec = model.Session.Spec;
         if (name != InputName)
-            throw new InvalidRequestException($"{field}.name: model '{model.Name}' has one input, named '{InputName}'; got '{name}'.");
+            throw new InvalidRequestException($"{field}.name: model '{model.Model}' has one input, named '{InputName}'; got '{name}'.");
         if (datatype != Fp32)
             throw new InvalidRequestException($"{field}.datatype: expected {Fp32}; got '{datatype}'.");
-        var max = model.Queue.Options.MaxBatchSize;
-        var expected = $"[n, {spec.InputChannels}, {spec.InputHeight}, {spec.InputWidth}] with 1 ≤ n ≤ {max}";
-        if (shape.Count != 4 || shape[0] < 1 || shape[0] > max || shape[1] != spec.InputChannels || shape[2] != spec.InputHeight || shape[3] != spec.InputWidth)
+        var max = model.MaxBatchSize;
+        var expected = $"[n, {model.Channels}, {model.Height}, {model.Width}] with 1 ≤ n ≤ {max}";
+        if (shape.Count != 4 || shape[0] < 1 || shape[0] > max || shape[1] != model.Channels || shape[2] != model.Height || shape[3] != model.Width)
             throw new InvalidRequestException($"{field}.shape: expected {expected} (NCHW); got [{string.Join(", ", shape)}].");
         return (int)shape[0];
     }
 
     /// <summary>Checks a requested output's name.</summary>
-    public static void CheckOutput(ServedModel model, string field, string? name)
+    public static void CheckOutput(TensorContract model, string field, string? name)
     {
         if (name is null || !OutputNames.Contains(name))
-            throw new InvalidRequestException($"{field}.name: model '{model.Name}' has outputs {string.Join(" and ", OutputNames.Select(n => $"'{n}'"))}; got '{name}'.");
+            throw new InvalidRequestException($"{field}.name: model '{model.Model}' has outputs {string.Join(" and ", OutputNames.Select(n => $"'{n}'"))}; got '{name}'.");
     }
 
     /// <summary>The softmax of each row of <paramref name="logits"/>.</summary>

@@ -25,6 +25,7 @@ public sealed class ServingMetrics
     private readonly Histogram _computeSeconds;
     private readonly Histogram _requestSeconds;
     private readonly Histogram _batchSize;
+    private readonly Counter _logDropped;
 
     /// <summary>Creates the metrics on <paramref name="registry"/> (default: a new registry of their own).</summary>
     public ServingMetrics(CollectorRegistry? registry = null)
@@ -46,6 +47,31 @@ public sealed class ServingMetrics
         _computeSeconds = f.CreateHistogram("cudagenre_inference_compute_duration_seconds", "Model time of one batch.", new HistogramConfiguration { LabelNames = model, Buckets = SecondsBuckets });
         _requestSeconds = f.CreateHistogram("cudagenre_inference_request_duration_seconds", "End-to-end time of successful requests, from arrival to the response.", new HistogramConfiguration { LabelNames = model, Buckets = SecondsBuckets });
         _batchSize = f.CreateHistogram("cudagenre_inference_batch_size", "Items per executed batch.", new HistogramConfiguration { LabelNames = model, Buckets = [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128] });
+        _logDropped = f.CreateCounter("cudagenre_request_log_dropped", "Request log lines dropped because the log writer was too far behind.");
+    }
+
+    /// <summary>
+    /// Adds the garbage collector's view of the heap as of the last collection (<see cref="GC.GetGCMemoryInfo()"/>), read
+    /// at each scrape: <c>dotnet_gc_heap_size_bytes</c>, <c>dotnet_gc_committed_bytes</c>,
+    /// <c>dotnet_gc_fragmented_bytes</c> and <c>dotnet_gc_pause_time_percent</c>. Beside prometheus-net's
+    /// <c>dotnet_total_memory_bytes</c> (allocated now, garbage included) they tell a growing heap from one that has settled.
+    /// </summary>
+    public static void RegisterGcInfo(CollectorRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        var f = Metrics.WithCustomRegistry(registry);
+        var heap = f.CreateGauge("dotnet_gc_heap_size_bytes", "GC heap size after the last collection.");
+        var committed = f.CreateGauge("dotnet_gc_committed_bytes", "Memory the GC had committed at the last collection.");
+        var fragmented = f.CreateGauge("dotnet_gc_fragmented_bytes", "Free space inside the GC heap at the last collection.");
+        var pause = f.CreateGauge("dotnet_gc_pause_time_percent", "Share of the process's time spent paused for GC.");
+        registry.AddBeforeCollectCallback(() =>
+        {
+            var info = GC.GetGCMemoryInfo();
+            heap.Set(info.HeapSizeBytes);
+            committed.Set(info.TotalCommittedBytes);
+            fragmented.Set(info.FragmentedBytes);
+            pause.Set(info.PauseTimePercentage);
+        });
     }
 
     /// <summary>The registry holding these metrics (what <c>/metrics</c> exports).</summary>
@@ -75,6 +101,8 @@ public sealed class ServingMetrics
     internal void Answered(string model) => _inFlight.WithLabels(model).Dec();
 
     internal void QueueDepth(string model, int requests) => _pending.WithLabels(model).Set(requests);
+
+    internal void RequestLogDropped() => _logDropped.Inc();
 
     internal void Ready(string model, bool ready) => _ready.WithLabels(model).Set(ready ? 1 : 0);
 

@@ -220,4 +220,27 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Contains("nv_inference_pending_request_count{model=\"cnn\"} 0", text, StringComparison.Ordinal);
         Assert.Contains("cudagenre_model_ready{model=\"cnn\"} 1", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Metrics_GcGauges_AreTheGcsLastCollection()
+    {
+        // The server runs in this process: its gauges must read what GC.GetGCMemoryInfo reads here.
+        GC.Collect();
+        var before = GC.GetGCMemoryInfo();
+        var text = await Http.GetStringAsync("/metrics", TestContext.Current.CancellationToken);
+        var after = GC.GetGCMemoryInfo();
+        double Value(string name)
+        {
+            var line = text.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+            return double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var heap = (long)Value("dotnet_gc_heap_size_bytes");
+        var committed = (long)Value("dotnet_gc_committed_bytes");
+        Assert.True(heap > 0 && committed >= heap, $"heap {heap}, committed {committed}");
+        _ = Value("dotnet_gc_fragmented_bytes");
+        _ = Value("dotnet_gc_pause_time_percent");
+        // Other tests allocate meanwhile: when no collection ran during the scrape, the figures are exactly the GC's.
+        if (before.Index == after.Index)
+            Assert.Equal((after.HeapSizeBytes, after.TotalCommittedBytes), (heap, committed));
+    }
 }

@@ -129,7 +129,7 @@ internal sealed class RunningServer : IAsyncDisposable
     public HttpClient Http { get; }
     public ModelRepository Repository => App.Services.GetRequiredService<ModelRepository>();
 
-    public static async Task<RunningServer> Start(BatchingOptions? batching = null, bool gated = false, Action<ServingOptions>? configure = null, Action? beforeWarmUp = null)
+    public static async Task<RunningServer> Start(BatchingOptions? batching = null, bool gated = false, Action<ServingOptions>? configure = null, Action? beforeWarmUp = null, ILoggerProvider? requestLog = null)
     {
         GatedModel? gate = null;
         var app = CudaGenreServing.CreateServer(new ServerEndpoints(System.Net.IPAddress.Loopback, 0, 0), o =>
@@ -142,7 +142,15 @@ internal sealed class RunningServer : IAsyncDisposable
                 BeforeWarmUp = beforeWarmUp,
             });
             configure?.Invoke(o);
-        }, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        }, logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            if (requestLog is not null)
+            {
+                logging.AddProvider(requestLog);
+                logging.AddFilter(ModelRepository.RequestLogCategory, LogLevel.Information);
+            }
+        });
         await app.StartAsync(TestContext.Current.CancellationToken);
         // Kestrel lists the addresses in the order they were configured: REST, then gRPC.
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();

@@ -99,6 +99,8 @@ public static class FuzzSeeds
             ["model"] = [("seed-cnn-linear.bin", cnnLinear), ("seed-cnn-dense.bin", cnnDense)],
             ["image"] = [("seed-png-5x4.bin", Png("a.png", 5, 4)), ("seed-png-1x1.bin", Png("b.png", 1, 1)), ("seed-png-16x9.bin", Png("c.png", 16, 9))],
             ["audio"] = audio,
+            // The compressed-audio test fixtures (1 s of stereo at 22050 Hz, made by Audio/Fixtures/make-fixtures.sh).
+            ["compressed"] = [("seed-mp3-tone.bin", System.IO.File.ReadAllBytes(CompressedAudioTests.Fixture("tone.mp3"))), ("seed-ogg-tone.bin", System.IO.File.ReadAllBytes(CompressedAudioTests.Fixture("tone.ogg")))],
             ["frontend"] = [audio[0], audio[1], audio[5]],
             ["spec"] = [.. specs.Select(s => (s.Item1, Encoding.UTF8.GetBytes(s.Item2)))],
         };

@@ -72,6 +72,17 @@ public static class FuzzTargets
         length => 1 * MiB + 16 * length);
 
     /// <summary>
+    /// <see cref="AudioFile.Read(Stream, string, InputLimits?)"/> on MP3 and Ogg Vorbis (NLayer and NVorbis, chosen by
+    /// <see cref="FileSignature"/>): whatever the file declares, decoding stops at <see cref="InputLimits.MaxAudioSeconds"/>,
+    /// so the allocations are bounded by the decoders' tables and buffers plus 30 s of mono at up to 192 kHz, grown by doubling.
+    /// </summary>
+    public static readonly FuzzTarget Compressed = new(
+        "compressed",
+        bytes => AudioFile.Read(new MemoryStream(bytes, writable: false), "fuzz.audio", Limits),
+        [typeof(DataFileException)],
+        length => 96 * MiB + 64 * length);
+
+    /// <summary>
     /// The audio front-end from a file: read, then <see cref="AudioFrontEnd.ToImage"/> (resample to 22050 Hz, log-mel,
     /// render) at a small image size. Resampling from the lowest allowed rate (1000 Hz) multiplies the samples by 22;
     /// the analysis works on frames of those.
@@ -102,7 +113,7 @@ public static class FuzzTargets
         [typeof(ArgumentException)],
         length => 4 * MiB + 256 * length);
 
-    public static IReadOnlyList<FuzzTarget> All { get; } = [Safetensors, Model, Image, Audio, FrontEnd, Spec];
+    public static IReadOnlyList<FuzzTarget> All { get; } = [Safetensors, Model, Image, Audio, Compressed, FrontEnd, Spec];
 
     public static FuzzTarget ByName(string name) => All.Single(t => t.Name == name);
 }

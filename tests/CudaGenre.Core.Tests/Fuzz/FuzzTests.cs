@@ -17,6 +17,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         ["model"] = 2_000_000,
         ["image"] = 4_000_000,
         ["audio"] = 2_600_000,
+        ["compressed"] = 300,
         ["frontend"] = 10_000,
         ["spec"] = 1_600_000,
     };
