@@ -34,11 +34,11 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         _workers = new CpuWorkers(threads);
         var scratch = new WorkerScratch(_workers.Count);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
-        float* Pointer(string value) => arena + offsets[value];
+        float* Pointer(string value) => arena + offsets[graph.Values[value].Index];
         ArenaFloats = plan.Length;
 
         var input = shapes[inputName];
-        _input = Pointer(ArenaPlan.NchwInputName);
+        _input = arena + offsets[ValueTable.NchwInput.Index];
         var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
         toNhwc.Bind(_input, Pointer(inputName));
         _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
@@ -132,15 +132,16 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     /// <summary>Logits per item (classes).</summary>
     public int LogitsPerItem { get; }
 
-    /// <summary>Runs the forward pass for <see cref="BatchSize"/> items: NCHW input in, logits out.</summary>
+    /// <summary>Runs the forward pass for n ≤ <see cref="BatchSize"/> items (padded to the plan's size): NCHW input in, logits out.</summary>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
-        input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
+        var n = ExecutionPlans.Items(input.Length, InputPerItem, BatchSize);
+        input.CopyTo(new Span<float>(_input, n * InputPerItem));
         foreach (var (work, items, _) in _ops)
         {
             _workers.Run(work, items);
         }
-        new ReadOnlySpan<float>(_logits, BatchSize * LogitsPerItem).CopyTo(logits);
+        new ReadOnlySpan<float>(_logits, n * LogitsPerItem).CopyTo(logits);
     }
 
     /// <inheritdoc/>
