@@ -116,9 +116,8 @@ internal sealed class CpuBackend : IModelBackend
 
     public CpuBackend(FusedGraph graph, int threads)
     {
-        BackendSupport.Require<CpuBackend>(graph);
         (_graph, _threads) = (graph, threads);
-        _weights = new CpuWeights(graph);
+        _weights = new CpuWeights(graph); // checks every step against Supports before it packs anything
     }
 
     /// <summary>Every step type, with equal strides and padding along both axes, convolutions dense or depthwise, and no residual on a depthwise one.</summary>

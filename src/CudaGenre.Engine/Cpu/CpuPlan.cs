@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Cpu;
@@ -19,6 +20,9 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
     public CpuPlan(FusedGraph graph, CpuWeights weights, int batchSize, int threads)
     {
+        // The weights checked the graph against CpuBackend.Supports: the steps below are all runnable.
+        if (!ReferenceEquals(weights.Graph, graph))
+            throw new ArgumentException("The weights were prepared for another graph.", nameof(weights));
         BatchSize = batchSize;
         var shapes = graph.InferShapes(batchSize);
         var inputName = Core.Models.ModelGraph.InputName;
@@ -51,10 +55,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
             switch (step)
             {
                 case FusedConv conv when conv.Conv.IsDepthwise:
-                    if (conv.Residual is not null)
-                    {
-                        throw new NotSupportedException($"'{conv.Module}': a residual add on a depthwise convolution is not supported by the CPU backend.");
-                    }
                     var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
                     depthwise.Bind(Pointer(conv.Input), output);
                     _ops.Add((depthwise, depthwise.Items, name));
@@ -83,10 +83,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                     _ops.Add((fc, fc.Tiling.Count, name));
                     break;
                 case MaxPoolStep pool:
-                    if (pool.Pool.Stride.Height != pool.Pool.Stride.Width || pool.Pool.Padding.Height != pool.Pool.Padding.Width)
-                    {
-                        throw new NotSupportedException($"'{pool.Module}': the CPU backend needs equal stride and padding along both axes.");
-                    }
                     var maxPool = new MaxPool2d(new ConvGeometry(batchSize, x[2], x[3], x[1], pool.Pool.Kernel.Height, pool.Pool.Kernel.Width, pool.Pool.Stride.Height, pool.Pool.Padding.Height));
                     maxPool.Bind(Pointer(pool.Input), output);
                     _ops.Add((maxPool, maxPool.Items, name));
@@ -112,7 +108,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                     _ops.Add((relu, relu.Items, name));
                     break;
                 default:
-                    throw new NotSupportedException($"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').");
+                    throw new UnreachableException($"'{step.Module}' ({step.GetType().Name}) passed CpuBackend.Supports but has no CPU op.");
             }
         }
         _logits = Pointer(graph.Output);
@@ -170,10 +166,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     private ConvGeometry Geometry(FusedConv conv, Core.Tensors.TensorShape x)
     {
         var c = conv.Conv;
-        if (c.Stride.Height != c.Stride.Width || c.Padding.Height != c.Padding.Width)
-        {
-            throw new NotSupportedException($"'{conv.Module}': the CPU backend needs equal stride and padding along both axes.");
-        }
         return new ConvGeometry(BatchSize, x[2], x[3], x[1], c.Kernel.Height, c.Kernel.Width, c.Stride.Height, c.Padding.Height);
     }
 
@@ -189,17 +181,16 @@ internal sealed unsafe class CpuWeights
     private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Checks the graph against <see cref="CpuBackend.Supports"/> first (the CPU op set's one place), so neither the weights nor a plan made with them meets a step the CPU cannot run.</summary>
     public CpuWeights(FusedGraph graph)
     {
+        BackendSupport.Require<CpuBackend>(graph);
+        Graph = graph;
         foreach (var step in graph.Steps)
         {
             switch (step)
             {
                 case FusedConv conv when !conv.Conv.IsDepthwise:
-                    if (conv.Conv.Groups != 1)
-                    {
-                        throw new NotSupportedException($"'{conv.Module}': grouped convolutions other than depthwise are not supported by the CPU backend.");
-                    }
                     _packed[step] = new PackedMatrix(ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
                     break;
@@ -210,6 +201,9 @@ internal sealed unsafe class CpuWeights
             }
         }
     }
+
+    /// <summary>The graph these weights were checked and prepared for.</summary>
+    public FusedGraph Graph { get; }
 
     public PackedMatrix Packed(FusedStep step) => _packed[step];
 
