@@ -24,40 +24,30 @@ public sealed class ArenaPlan
     /// <summary>Arena length in elements.</summary>
     public long Length { get; }
 
-    /// <summary>The name of the input as it arrives (NCHW), before step 0 changes it to the backend's layout.</summary>
-    public const string NchwInputName = Core.Models.ModelGraph.InputName + "#nchw";
-
     /// <summary>
     /// Plans the arena of one forward pass of <paramref name="graph"/>: step 0 turns the NCHW input
-    /// (<see cref="NchwInputName"/>) into the backend's layout (<c>input</c>), step i + 1 is graph step i, and the
-    /// graph's output stays live to the end (it is read back after the last step).
+    /// (<see cref="Graph.ValueTable.NchwInput"/>) into the backend's layout (<see cref="Graph.ValueTable.Input"/>),
+    /// step i + 1 is graph step i, and the graph's output stays live to the end (it is read back after the last step).
     /// </summary>
-    /// <returns>The plan and each value's element offset.</returns>
-    internal static (ArenaPlan Plan, IReadOnlyDictionary<string, long> Offsets) ForGraph(Graph.FusedGraph graph, IReadOnlyDictionary<string, Core.Tensors.TensorShape> shapes)
+    /// <returns>The plan and each value's element offset, indexed by <see cref="Graph.ValueId"/>.</returns>
+    internal static (ArenaPlan Plan, long[] Offsets) ForGraph(Graph.FusedGraph graph, IReadOnlyDictionary<string, Core.Tensors.TensorShape> shapes)
     {
-        var inputName = Core.Models.ModelGraph.InputName;
-        var values = new List<string> { NchwInputName, inputName };
-        var first = new Dictionary<string, int> { [NchwInputName] = 0, [inputName] = 0 };
-        var last = new Dictionary<string, int> { [NchwInputName] = 0, [inputName] = 0 };
+        var values = graph.Values;
+        var first = new int[values.Count];
+        var last = new int[values.Count];
         for (var i = 0; i < graph.Steps.Count; i++)
         {
             var step = graph.Steps[i];
             foreach (var read in step.Inputs)
             {
-                last[read] = i + 1;
+                last[values[read].Index] = i + 1;
             }
-            values.Add(step.Output);
-            first[step.Output] = last[step.Output] = i + 1;
+            var output = values[step.Output].Index;
+            first[output] = last[output] = i + 1;
         }
-        last[graph.Output] = graph.Steps.Count + 1;
-        long Length(string value) => shapes[value == NchwInputName ? inputName : value].ElementCount;
-        var plan = Create([.. values.Select(v => (Length(v), first[v], last[v]))]);
-        var offsets = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (var i = 0; i < values.Count; i++)
-        {
-            offsets[values[i]] = plan.Offsets[i];
-        }
-        return (plan, offsets);
+        last[values.Output.Index] = graph.Steps.Count + 1;
+        var plan = Create([.. Enumerable.Range(0, values.Count).Select(i => (values.ElementCount(new(i), shapes), first[i], last[i]))]);
+        return (plan, [.. plan.Offsets]);
     }
 
     /// <summary>Plans the arena.</summary>

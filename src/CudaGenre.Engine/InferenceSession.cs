@@ -313,7 +313,8 @@ public sealed class InferenceSession : IDisposable
     internal int LivePlans => Volatile.Read(ref _livePlans);
 
     /// <summary>
-    /// An idle plan for <paramref name="batchSize"/>, or a new one. Counts the call as in flight, so that
+    /// An idle plan that fits <paramref name="batchSize"/> (its own size, or for CUDA the smallest larger one under
+    /// twice the size, <see cref="ExecutionPlans.Fits"/>), or a new one for exactly that size. Counts the call as in flight, so that
     /// <see cref="Dispose"/> leaves its plan (and the backend it uses) alone until it is returned.
     /// </summary>
     private IExecutionPlan Rent(int batchSize)
@@ -322,13 +323,17 @@ public sealed class InferenceSession : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _inFlight++;
+            var best = -1;
             for (var i = 0; i < _idle.Length; i++)
             {
-                if (_idle[i] is { } idle && idle.BatchSize == batchSize)
-                {
-                    _idle[i] = null;
-                    return idle;
-                }
+                if (_idle[i] is { } idle && ExecutionPlans.Fits(idle.BatchSize, batchSize, _backend.PadsCheaply) && (best < 0 || idle.BatchSize < _idle[best]!.BatchSize))
+                    best = i;
+            }
+            if (best >= 0)
+            {
+                var plan = _idle[best]!;
+                _idle[best] = null;
+                return plan;
             }
         }
         try

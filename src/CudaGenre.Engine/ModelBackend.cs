@@ -5,24 +5,28 @@ using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine;
 
-/// <summary>One prepared forward pass for one batch size: its memory, its steps, its threads or stream. One caller at a time.</summary>
+/// <summary>
+/// One prepared forward pass for up to a batch size: its memory, its steps, its threads or stream. A smaller batch
+/// runs padded: the plan computes all <see cref="BatchSize"/> items (the rows past the batch hold what an earlier
+/// run left there; items never mix, so they cannot change the batch's logits) and returns the batch's. One caller
+/// at a time.
+/// </summary>
 internal interface IExecutionPlan : IDisposable
 {
-    /// <summary>The batch size it was made for.</summary>
+    /// <summary>The most items a run takes (the batch size it was made for).</summary>
     int BatchSize { get; }
 
-    /// <summary>Runs the forward pass: NCHW input in (BatchSize × C·H·W floats), logits out (BatchSize × classes).</summary>
+    /// <summary>Runs the forward pass on n ≤ <see cref="BatchSize"/> items: NCHW input in (n × C·H·W floats), logits out (n × classes).</summary>
     void Run(ReadOnlySpan<float> input, Span<float> logits);
 
     /// <summary>
-    /// Runs the forward pass on <see cref="BatchSize"/> images, each resized and normalized as <paramref name="preprocessor"/>
+    /// Runs the forward pass on up to <see cref="BatchSize"/> images, each resized and normalized as <paramref name="preprocessor"/>
     /// says. This default preprocesses on the host and runs the float pass; a backend that can do better (the CUDA
     /// one preprocesses on the device) implements it, bit for bit the same input.
     /// </summary>
     void Run(IReadOnlyList<RgbImage> images, ImagePreprocessor preprocessor, Span<float> logits)
     {
-        if (images.Count != BatchSize)
-            throw new ArgumentException($"{images.Count} images were given to a plan for batch {BatchSize}.", nameof(images));
+        ExecutionPlans.RequireItems(images.Count, BatchSize);
         var settings = preprocessor.Settings;
         var perImage = SizeMath.Product(3, settings.Height, settings.Width);
         var inputs = new float[SizeMath.ToArrayLength(SizeMath.Multiply(images.Count, perImage), $"the inputs of {images.Count} images (floats)")];
@@ -33,6 +37,35 @@ internal interface IExecutionPlan : IDisposable
 
     /// <summary>What runs, step by step, and what was measured to choose it (one line each).</summary>
     IReadOnlyList<string> Describe();
+}
+
+/// <summary>What every plan checks of a run, and which idle plan a batch may use.</summary>
+internal static class ExecutionPlans
+{
+    /// <summary>The number of items in <paramref name="length"/> floats of <paramref name="perItem"/> each, checked to fit a plan for <paramref name="batchSize"/>.</summary>
+    public static int Items(int length, int perItem, int batchSize)
+    {
+        if (length % perItem != 0)
+            throw new ArgumentException($"{length} floats are not a whole number of items of {perItem}.");
+        var items = length / perItem;
+        RequireItems(items, batchSize);
+        return items;
+    }
+
+    /// <summary>1 ≤ <paramref name="items"/> ≤ <paramref name="batchSize"/>.</summary>
+    public static void RequireItems(int items, int batchSize)
+    {
+        if (items < 1 || items > batchSize)
+            throw new ArgumentException($"{items} items were given to a plan for up to {batchSize}.");
+    }
+
+    /// <summary>
+    /// Whether an idle plan for <paramref name="planBatch"/> should run a batch of <paramref name="batchSize"/>: its
+    /// own size always; a larger one (padded, under twice the work) only where the backend makes plans dearly and
+    /// runs small batches cheaply (CUDA: streams, handles, measured algorithms and a captured graph per plan).
+    /// </summary>
+    public static bool Fits(int planBatch, int batchSize, bool padsCheaply) =>
+        planBatch == batchSize || (padsCheaply && planBatch > batchSize && planBatch < 2 * batchSize);
 }
 
 /// <summary>A backend's form of one model (weights prepared once), making execution plans; shared by a session's plans.</summary>
@@ -50,8 +83,14 @@ internal interface IModelBackend : IDisposable
     /// <summary>The precision it computes in.</summary>
     Precision Precision { get; }
 
-    /// <summary>Makes the plan for <paramref name="batchSize"/> (memory planned, algorithms chosen).</summary>
+    /// <summary>Makes the plan for up to <paramref name="batchSize"/> items (memory planned, algorithms chosen).</summary>
     IExecutionPlan CreatePlan(int batchSize);
+
+    /// <summary>
+    /// Whether a larger idle plan should run a smaller batch (<see cref="ExecutionPlans.Fits"/>) rather than a plan of
+    /// its own being made: true where making a plan costs more than padding a batch.
+    /// </summary>
+    bool PadsCheaply { get; }
 }
 
 /// <summary>The up-front check of a graph against a backend's <see cref="IModelBackend.Supports"/>.</summary>
@@ -77,9 +116,8 @@ internal sealed class CpuBackend : IModelBackend
 
     public CpuBackend(FusedGraph graph, int threads, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
-        BackendSupport.Require<CpuBackend>(graph);
         (_graph, _threads) = (graph, threads);
-        _weights = new CpuWeights(graph, kind);
+        _weights = new CpuWeights(graph, kind); // checks every step against Supports before it packs anything
     }
 
     /// <summary>Every step type, with equal strides and padding along both axes, convolutions dense or depthwise, and no residual on a depthwise one.</summary>
@@ -104,6 +142,9 @@ internal sealed class CpuBackend : IModelBackend
     public Precision Precision => CpuPrecision.Of(_weights.Kind);
 
     public IExecutionPlan CreatePlan(int batchSize) => new CpuPlan(_graph, _weights, batchSize, _threads);
+
+    /// <summary>False: a CPU plan is cheap to make (an arena and threads), and a padded item costs its full compute.</summary>
+    public bool PadsCheaply => false;
 
     public void Dispose()
     {

@@ -86,9 +86,10 @@ public sealed record SessionOptions
     public bool AllowNonFiniteWeights { get; init; }
 
     /// <summary>
-    /// How many idle execution plans (one batch size each, with its arena and its worker threads or CUDA stream) a
-    /// session keeps for reuse; when a plan comes back and they are full, the least recently used one is released.
-    /// So a service whose batch sizes vary holds at most this many plans plus one per call in flight. Default 4.
+    /// How many idle execution plans (each for a maximum batch, with its arena and its worker threads or CUDA stream)
+    /// a session keeps for reuse; when a plan comes back and they are full, the least recently used one is released.
+    /// So a service whose batch sizes vary holds at most this many plans plus one per call in flight. A batch gets an
+    /// idle plan of its own size or, on CUDA, the smallest larger one under twice its size (run padded). Default 4.
     /// </summary>
     public int MaxIdlePlans { get; init; } = 4;
 

@@ -52,4 +52,17 @@ public sealed class BackendSupportTests
         Assert.Contains(reason, e.Message, StringComparison.Ordinal);
         Assert.Contains($"'{module}'", e.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>A CPU plan runs only a graph its weights checked: weights prepared for another graph are refused.</summary>
+    [Fact]
+    public void ACpuPlan_RefusesWeightsOfAnotherGraph()
+    {
+        var graph = FusedGraphs.Build(Architecture.Cnn, ClassifierHead.Linear, size: 32);
+        var weights = new CudaGenre.Engine.Cpu.CpuWeights(graph);
+        var other = graph with { Steps = [.. graph.Steps] };
+        Assert.Equal(graph.Values.Count, other.Values.Count);
+        var e = Assert.Throws<ArgumentException>(() => new CudaGenre.Engine.Cpu.CpuPlan(other, weights, batchSize: 1, threads: 1));
+        Assert.Contains("prepared for another graph", e.Message, StringComparison.Ordinal);
+        using var plan = new CudaGenre.Engine.Cpu.CpuPlan(graph, weights, batchSize: 1, threads: 1);
+    }
 }

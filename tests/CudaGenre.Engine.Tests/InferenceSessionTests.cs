@@ -1,6 +1,7 @@
 using CudaGenre.Core;
 using CudaGenre.Core.Models;
 using CudaGenre.Core.Tensors;
+using CudaGenre.Engine.Cpu;
 
 namespace CudaGenre.Engine.Tests;
 
@@ -141,6 +142,26 @@ public sealed class InferenceSessionTests : IDisposable
 
         Assert.Throws<ArgumentException>(() => session.Run(new float[session.InputLength], 1, new float[3]));
         Assert.Throws<NotSupportedException>(() => InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Precision = Precision.Fp16 }));
+    }
+
+    /// <summary>The CPU column of <see cref="PrecisionTraits"/> is what the CPU backend does: it opens in, and reports, exactly those precisions.</summary>
+    [Theory]
+    [InlineData(Precision.Fp32)]
+    [InlineData(Precision.Tf32)]
+    [InlineData(Precision.Fp16)]
+    [InlineData(Precision.Bf16)]
+    public void CpuBackend_OpensInThePrecisionsItsTraitsSay(Precision precision)
+    {
+        var (path, _, _) = WriteModel();
+        var options = new SessionOptions { Backend = Backend.Cpu, Precision = precision, Threads = 1 };
+        if (!precision.RunsOnCpu || (precision == Precision.Bf16 && Bf16Support.MissingReason is not null))
+        {
+            var error = Assert.Throws<NotSupportedException>(() => InferenceSession.Open(path, options));
+            Assert.Contains(precision.ToString(), error.Message, StringComparison.Ordinal);
+            return;
+        }
+        using var session = InferenceSession.Open(path, options);
+        Assert.Equal(precision, session.Precision);
     }
 
     [Fact]

@@ -61,6 +61,11 @@ internal static class CpuPrecision
     public static CpuGemmKind? TryGemmKind(Precision precision, out string reason)
     {
         reason = "";
+        if (!precision.RunsOnCpu)
+        {
+            reason = $"The CPU backend computes in FP32 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+            return null;
+        }
         switch (precision)
         {
             case Precision.Fp32:

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Cpu;
@@ -21,6 +22,9 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
     public CpuPlan(FusedGraph graph, CpuWeights weights, int batchSize, int threads)
     {
+        // The weights checked the graph against CpuBackend.Supports: the steps below are all runnable.
+        if (!ReferenceEquals(weights.Graph, graph))
+            throw new ArgumentException("The weights were prepared for another graph.", nameof(weights));
         BatchSize = batchSize;
         var shapes = graph.InferShapes(batchSize);
         _shapes = shapes;
@@ -37,11 +41,11 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         _workers = new CpuWorkers(threads);
         var scratch = new WorkerScratch(_workers.Count, CpuWeights.ScratchLength);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
-        float* Pointer(string value) => arena + offsets[value];
+        float* Pointer(string value) => arena + offsets[graph.Values[value].Index];
         ArenaFloats = plan.Length;
 
         var input = shapes[inputName];
-        _input = Pointer(ArenaPlan.NchwInputName);
+        _input = arena + offsets[ValueTable.NchwInput.Index];
         var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
         toNhwc.Bind(_input, Pointer(inputName));
         _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
@@ -55,10 +59,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
             switch (step)
             {
                 case FusedConv conv when conv.Conv.IsDepthwise:
-                    if (conv.Residual is not null)
-                    {
-                        throw new NotSupportedException($"'{conv.Module}': a residual add on a depthwise convolution is not supported by the CPU backend.");
-                    }
                     var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
                     depthwise.Bind(Pointer(conv.Input), output);
                     _ops.Add((depthwise, depthwise.Items, name));
@@ -77,10 +77,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                     _ops.Add((fc, fcItems, name));
                     break;
                 case MaxPoolStep pool:
-                    if (pool.Pool.Stride.Height != pool.Pool.Stride.Width || pool.Pool.Padding.Height != pool.Pool.Padding.Width)
-                    {
-                        throw new NotSupportedException($"'{pool.Module}': the CPU backend needs equal stride and padding along both axes.");
-                    }
                     var maxPool = new MaxPool2d(new ConvGeometry(batchSize, x[2], x[3], x[1], pool.Pool.Kernel.Height, pool.Pool.Kernel.Width, pool.Pool.Stride.Height, pool.Pool.Padding.Height));
                     maxPool.Bind(Pointer(pool.Input), output);
                     _ops.Add((maxPool, maxPool.Items, name));
@@ -106,7 +102,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                     _ops.Add((relu, relu.Items, name));
                     break;
                 default:
-                    throw new NotSupportedException($"The CPU backend cannot run {step.GetType().Name} ('{step.Module}').");
+                    throw new UnreachableException($"'{step.Module}' ({step.GetType().Name}) passed CpuBackend.Supports but has no CPU op.");
             }
             for (var op = firstOp; op < _ops.Count; op++)
             {
@@ -130,15 +126,16 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     /// <summary>Logits per item (classes).</summary>
     public int LogitsPerItem { get; }
 
-    /// <summary>Runs the forward pass for <see cref="BatchSize"/> items: NCHW input in, logits out.</summary>
+    /// <summary>Runs the forward pass for n ≤ <see cref="BatchSize"/> items (padded to the plan's size): NCHW input in, logits out.</summary>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
-        input.CopyTo(new Span<float>(_input, BatchSize * InputPerItem));
+        var n = ExecutionPlans.Items(input.Length, InputPerItem, BatchSize);
+        input.CopyTo(new Span<float>(_input, n * InputPerItem));
         foreach (var (work, items, _) in _ops)
         {
             _workers.Run(work, items);
         }
-        new ReadOnlySpan<float>(_logits, BatchSize * LogitsPerItem).CopyTo(logits);
+        new ReadOnlySpan<float>(_logits, n * LogitsPerItem).CopyTo(logits);
     }
 
     /// <inheritdoc/>
@@ -177,10 +174,6 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
     private ConvGeometry Geometry(FusedConv conv, Core.Tensors.TensorShape x)
     {
         var c = conv.Conv;
-        if (c.Stride.Height != c.Stride.Width || c.Padding.Height != c.Padding.Width)
-        {
-            throw new NotSupportedException($"'{conv.Module}': the CPU backend needs equal stride and padding along both axes.");
-        }
         return new ConvGeometry(BatchSize, x[2], x[3], x[1], c.Kernel.Height, c.Kernel.Width, c.Stride.Height, c.Padding.Height);
     }
 
@@ -198,18 +191,17 @@ internal sealed unsafe class CpuWeights
     private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Checks the graph against <see cref="CpuBackend.Supports"/> first (the CPU op set's one place), so neither the weights nor a plan made with them meets a step the CPU cannot run.</summary>
     public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
+        BackendSupport.Require<CpuBackend>(graph);
+        Graph = graph;
         Kind = kind;
         foreach (var step in graph.Steps)
         {
             switch (step)
             {
                 case FusedConv conv when !conv.Conv.IsDepthwise:
-                    if (conv.Conv.Groups != 1)
-                    {
-                        throw new NotSupportedException($"'{conv.Module}': grouped convolutions other than depthwise are not supported by the CPU backend.");
-                    }
                     Pack(step, ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
                     break;
@@ -220,6 +212,9 @@ internal sealed unsafe class CpuWeights
             }
         }
     }
+
+    /// <summary>The graph these weights were checked and prepared for.</summary>
+    public FusedGraph Graph { get; }
 
     /// <summary>How the GEMMs compute.</summary>
     public CpuGemmKind Kind { get; }

@@ -2,7 +2,6 @@ using CudaGenre.Cuda;
 using CudaGenre.Cuda.Dnn;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
-using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Nvrtc;
 using CudaGenre.Engine.Cuda.Ops;
 using CudaGenre.Engine.Graph;
@@ -31,7 +30,6 @@ internal sealed class CudaBackend : IModelBackend
         Options = options.Cuda;
         _log = options.Log;
         Precision = options.Precision;
-        Storage = CudaStorage.For(options.Precision);
 
         CudaDriver.Initialize();
         var count = CudaDevice.Count;
@@ -78,9 +76,6 @@ internal sealed class CudaBackend : IModelBackend
     public Backend Kind => Backend.Cuda;
 
     public Precision Precision { get; }
-
-    /// <summary>How activations and filters are stored.</summary>
-    public CudaStorage Storage { get; }
 
     /// <summary>Every weight, on the device.</summary>
     public DeviceWeights Weights { get; } = null!;
@@ -149,6 +144,9 @@ internal sealed class CudaBackend : IModelBackend
 
     public IExecutionPlan CreatePlan(int batchSize) => new CudaPlan(this, batchSize);
 
+    /// <summary>True: a plan is a stream, handles, measured algorithms and a captured graph; a few more items on the GPU cost little.</summary>
+    public bool PadsCheaply => true;
+
     public void Log(string message) => _log?.Invoke(message);
 
     /// <summary>The kernel files of the plan and of every op in the graph, each compiled (or read from the cache) and loaded once.</summary>
@@ -164,11 +162,11 @@ internal sealed class CudaBackend : IModelBackend
     /// <summary>Lays every weight out as its op wants it and uploads them.</summary>
     private DeviceWeights UploadWeights()
     {
-        var packer = new DeviceWeights.Packer(Storage);
+        var packer = new DeviceWeights.Packer(Precision);
         foreach (var step in Graph.Steps)
             CudaOps.For(step)!.AddWeights(step, packer);
         var weights = packer.Upload(Context);
-        Log($"CUDA: {Device}, {Storage.Element.Suffix()} filters {packer.FilterBytes >> 20} MiB and FP32 head and biases {packer.FloatBytes >> 20} MiB on the device; kernels {string.Join(", ", _modules.Keys)} loaded.");
+        Log($"CUDA: {Device}, {Precision.KernelSuffix} filters {packer.FilterBytes >> 20} MiB and FP32 head and biases {packer.FloatBytes >> 20} MiB on the device; kernels {string.Join(", ", _modules.Keys)} loaded.");
         return weights;
     }
 

@@ -38,7 +38,7 @@ internal sealed class CudaPlan : IExecutionPlan
     {
         BatchSize = batchSize;
         _context = backend.Context;
-        var storage = backend.Storage;
+        var precision = backend.Precision;
         var graph = backend.Graph;
         var options = backend.Options;
         // One plan is made at a time per session: cuDNN's timing runs may synchronize the device, which must not
@@ -52,14 +52,14 @@ internal sealed class CudaPlan : IExecutionPlan
             _cudnn.SetStream(_stream.Handle);
             _lt = CublasLtHandle.Create();
             var shapes = graph.InferShapes(batchSize);
-            _values = new ArenaLayout(_context, _stream, graph, shapes, storage.Bytes);
+            _values = new ArenaLayout(_context, _stream, graph, shapes, precision.StorageBytes);
             var scratch = graph.Steps.OfType<FusedConv>().Where(c => c.Conv.IsDepthwise && c.ReluInput).Select(c => shapes[c.Input].ElementCount).DefaultIfEmpty(0).Max();
-            _scratch = options.MeasureConvolutionAlgorithms && scratch > 0 ? _context.Allocate<byte>(scratch * storage.Bytes) : null;
+            _scratch = options.MeasureConvolutionAlgorithms && scratch > 0 ? _context.Allocate<byte>(scratch * precision.StorageBytes) : null;
             _hostInput = _context.AllocatePinned<float>(shapes[ModelGraph.InputName].ElementCount);
             _hostLogits = _context.AllocatePinned<float>(shapes[graph.Output].ElementCount);
             _tuner = new Autotuner(_context, _stream, backend.Choices, backend.Log);
             using var search = options.MeasureConvolutionAlgorithms ? _context.Allocate<byte>(SearchWorkspaceBytes(_context)) : null;
-            var lowering = new LoweringContext(_context, _stream, _cudnn, _lt, storage, _values, backend.Weights, backend.Kernels, options, _tuner, batchSize)
+            var lowering = new LoweringContext(_context, _stream, _cudnn, _lt, precision, _values, backend.Weights, backend.Kernels, options, _tuner, batchSize)
             {
                 Search = search,
                 Scratch = _scratch,
@@ -68,8 +68,7 @@ internal sealed class CudaPlan : IExecutionPlan
             (lowering.Workspace.Pointer, lowering.Workspace.Bytes) = search is null ? (0UL, 0UL) : (search.Pointer, (ulong)search.SizeInBytes);
 
             Layout.LowerInput(lowering);
-            for (var index = 0; index < graph.Steps.Count;)
-                index += CudaOps.For(graph.Steps[index])!.Lower(lowering, graph, index);
+            CudaOps.LowerAll(lowering, graph);
 
             backend.Choices.Save(backend.Log);
             // Workspace needs are known only once every step has chosen its algorithm; steps read the final buffer
@@ -78,7 +77,7 @@ internal sealed class CudaPlan : IExecutionPlan
             _workspace = _context.Allocate<byte>((long)Math.Max(_workspaceBytes, 256));
             (lowering.Workspace.Pointer, lowering.Workspace.Bytes) = (_workspace.Pointer, _workspaceBytes);
             _replay = new CudaGraphReplay(_stream, Enqueue, backend.PlanningLock, options.UseCudaGraphs, backend.Log);
-            _images = new ImageIngest(_context, _stream, storage.Element, storage.Bytes, backend.Kernels);
+            _images = new ImageIngest(_context, _stream, precision.Storage, backend.Kernels);
         }
         catch
         {
@@ -105,22 +104,22 @@ internal sealed class CudaPlan : IExecutionPlan
     /// <inheritdoc/>
     public void Run(ReadOnlySpan<float> input, Span<float> logits)
     {
+        var n = ExecutionPlans.Items(input.Length, (int)(_hostInput.Count / BatchSize), BatchSize);
         _context.MakeCurrent();
         input.CopyTo(_hostInput.AsSpan());
         _replay.Enqueue();
         _stream.Synchronize();
-        _hostLogits.AsSpan().CopyTo(logits);
+        _hostLogits.AsSpan()[..(n * (int)(_hostLogits.Count / BatchSize))].CopyTo(logits);
         _replay.AfterRun(BatchSize);
     }
 
     /// <summary>
-    /// Runs the pass on <see cref="BatchSize"/> 8-bit RGB images, preprocessed on the GPU (<see cref="ImageIngest"/>).
+    /// Runs the pass on up to <see cref="BatchSize"/> 8-bit RGB images, preprocessed on the GPU (<see cref="ImageIngest"/>).
     /// Runs eagerly, since sizes may change from call to call.
     /// </summary>
     public void Run(IReadOnlyList<RgbImage> images, ImagePreprocessor preprocessor, Span<float> logits)
     {
-        if (images.Count != BatchSize)
-            throw new ArgumentException($"{images.Count} images were given to a plan for batch {BatchSize}.", nameof(images));
+        ExecutionPlans.RequireItems(images.Count, BatchSize);
         _context.MakeCurrent();
         _images.Enqueue(images, preprocessor, _values.At(ModelGraph.InputName));
         // Step 0 converts an FP32 input batch; the images have written the input themselves.
@@ -128,7 +127,7 @@ internal sealed class CudaPlan : IExecutionPlan
             _steps[i].Enqueue();
         _values.Floats.EnqueueCopyTo(_hostLogits, _stream, _values.LogitsOffset);
         _stream.Synchronize();
-        _hostLogits.AsSpan().CopyTo(logits);
+        _hostLogits.AsSpan()[..(images.Count * (int)(_hostLogits.Count / BatchSize))].CopyTo(logits);
     }
 
     /// <summary>Queues the whole pass: input up, every step, logits down.</summary>

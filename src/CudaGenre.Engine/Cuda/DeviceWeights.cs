@@ -35,7 +35,7 @@ internal sealed class DeviceWeights : IDisposable
     }
 
     /// <summary>Collects the weights in host memory, then uploads them in one copy per buffer.</summary>
-    internal sealed class Packer(CudaStorage storage)
+    internal sealed class Packer(Precision precision)
     {
         private readonly List<byte> _filters = [];
         private readonly List<float> _floats = [];
@@ -54,7 +54,7 @@ internal sealed class DeviceWeights : IDisposable
             while (_filters.Count % 256 != 0)
                 _filters.Add(0);
             _weights[step] = (false, _filters.Count); // a byte offset: Filters is a byte buffer
-            _filters.AddRange(storage.Encode(values));
+            _filters.AddRange(precision.Encode(values));
         }
 
         /// <summary>An FP32 weight matrix (a linear layer's).</summary>

@@ -10,7 +10,7 @@ namespace CudaGenre.Engine.Cuda;
 /// bit the CPU's <see cref="ImagePreprocessor"/>. Each image size's resize tables are uploaded once; the four most
 /// recent sizes are kept, so memory stays bounded however the sizes vary.
 /// </summary>
-internal sealed class ImageIngest(CudaContext context, CudaStream stream, KernelStorage storage, int storageBytes, KernelSet kernels) : IDisposable
+internal sealed class ImageIngest(CudaContext context, CudaStream stream, KernelStorage storage, KernelSet kernels) : IDisposable
 {
     private const int KeptSizes = 4;
     private readonly CudaContext _context = context;
@@ -40,7 +40,7 @@ internal sealed class ImageIngest(CudaContext context, CudaStream stream, Kernel
         _pixels.Device.EnqueueCopyFrom(_pixels.Host, _stream);
 
         var settings = preprocessor.Settings;
-        var perImage = (ulong)((long)settings.Height * settings.Width * 3 * storageBytes);
+        var perImage = (ulong)((long)settings.Height * settings.Width * 3 * _storage.Bytes());
         at = 0;
         for (var first = 0; first < images.Count;)
         {

@@ -26,7 +26,7 @@ internal sealed class Workspace
 /// autotuner; and where it puts the steps it makes, the objects they need kept alive and the workspace they need.
 /// </summary>
 internal sealed class LoweringContext(
-    CudaContext context, CudaStream stream, CudnnHandle cudnn, CublasLtHandle lt, CudaStorage storage, ArenaLayout values,
+    CudaContext context, CudaStream stream, CudnnHandle cudnn, CublasLtHandle lt, Precision precision, ArenaLayout values,
     DeviceWeights weights, KernelSet kernels, CudaOptions options, Autotuner tuner, int batchSize)
 {
     private readonly List<IDisposable> _owned = [];
@@ -39,7 +39,7 @@ internal sealed class LoweringContext(
 
     public CublasLtHandle Lt => lt;
 
-    public CudaStorage Storage => storage;
+    public Precision Precision => precision;
 
     public ArenaLayout Values => values;
 

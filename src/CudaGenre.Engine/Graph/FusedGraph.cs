@@ -73,4 +73,10 @@ public sealed record FusedGraph(ModelGraph Source, IReadOnlyList<FusedStep> Step
 {
     /// <summary>Shapes of every value the steps read or write, for a batch size (NCHW or [N, F]).</summary>
     public IReadOnlyDictionary<string, Core.Tensors.TensorShape> InferShapes(int batchSize) => Source.InferShapes(batchSize);
+
+    /// <summary>Every value numbered (<see cref="ValueId"/>), made on first use.</summary>
+    public ValueTable Values => field ??= new ValueTable(this);
+
+    // A copy made with `with` may have other steps: it numbers its values afresh rather than sharing the original's table.
+    private FusedGraph(FusedGraph original) => (Source, Steps, Output) = (original.Source, original.Steps, original.Output);
 }

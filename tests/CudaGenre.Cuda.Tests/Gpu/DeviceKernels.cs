@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
-using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Nvrtc;
 using CudaGenre.Cuda.Tests.TestSupport;
 using CudaGenre.Cuda.Tests.Twins;
@@ -64,7 +63,7 @@ internal sealed class KernelLaunch : IDisposable
     public CudaStream Stream { get; }
 
     /// <summary>Uploads <paramref name="values"/> encoded as <paramref name="type"/> (little-endian bytes).</summary>
-    public DeviceBuffer<byte> Tensor(StorageType type, float[] values) => Upload(Storage.Encode(type, values));
+    public DeviceBuffer<byte> Tensor(KernelStorage type, float[] values) => Upload(Storage.Encode(type, values));
 
     /// <summary>Uploads FP32 values, or returns null for null (the kernels' "none").</summary>
     public DeviceBuffer<float>? Floats(float[]? values) => values is null ? null : Upload(values);
@@ -77,9 +76,9 @@ internal sealed class KernelLaunch : IDisposable
     }
 
     /// <summary>An output of <paramref name="count"/> elements of <paramref name="type"/>, every byte 0xFF (a NaN in all three types).</summary>
-    public DeviceBuffer<byte> Output(StorageType type, long count)
+    public DeviceBuffer<byte> Output(KernelStorage type, long count)
     {
-        var buffer = Keep(Context.Allocate<byte>(count * Storage.Size(type)));
+        var buffer = Keep(Context.Allocate<byte>(count * type.Bytes()));
         buffer.EnqueueFillBytes(0xFF, Stream);
         return buffer;
     }
@@ -97,7 +96,7 @@ internal sealed class KernelLaunch : IDisposable
     }
 
     /// <summary>The buffer's elements decoded from <paramref name="type"/>.</summary>
-    public float[] Download(StorageType type, DeviceBuffer<byte> buffer) => Storage.Decode(type, buffer.ToArray(Stream));
+    public float[] Download(KernelStorage type, DeviceBuffer<byte> buffer) => Storage.Decode(type, buffer.ToArray(Stream));
 
     public void Dispose()
     {
@@ -117,16 +116,4 @@ internal static class LauncherArguments
 {
     /// <summary>A buffer's address, or the null pointer (the kernels' "none") for null.</summary>
     public static ulong PointerOrNull<T>(this DeviceBuffer<T>? buffer) where T : unmanaged => buffer?.Pointer ?? 0UL;
-
-    /// <summary>The launchers' name for a twin's storage type.</summary>
-    public static KernelStorage ToKernel(this StorageType type) => type switch
-    {
-        StorageType.F32 => KernelStorage.F32,
-        StorageType.F16 => KernelStorage.F16,
-        StorageType.BF16 => KernelStorage.BF16,
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown storage type"),
-    };
-
-    /// <summary>The launchers' name for a twin's layout.</summary>
-    public static KernelLayout ToKernel(this Layout layout) => layout == Layout.Nhwc ? KernelLayout.Nhwc : KernelLayout.Nchw;
 }

@@ -2,7 +2,6 @@ using CudaGenre.Core;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Cuda.Driver;
 using CudaGenre.Cuda.Kernels;
-using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Tests.TestSupport;
 using CudaGenre.Cuda.Tests.Twins;
 
@@ -18,17 +17,17 @@ namespace CudaGenre.Cuda.Tests.Gpu;
 [Collection(nameof(GpuUsers))]
 public class KernelTwinTests
 {
-    private static readonly Layout[] Layouts = [Layout.Nhwc, Layout.Nchw];
-    private static readonly StorageType[] Types = [StorageType.F32, StorageType.F16, StorageType.BF16];
+    private static readonly KernelLayout[] Layouts = [KernelLayout.Nhwc, KernelLayout.Nchw];
+    private static readonly KernelStorage[] Types = [KernelStorage.F32, KernelStorage.F16, KernelStorage.BF16];
 
     /// <summary>The kernel families: entry-point prefix, file, and the layouts in its names (none: no layout part).</summary>
-    private static readonly (string Prefix, string File, Layout[] Layouts)[] Families =
+    private static readonly (string Prefix, string File, KernelLayout[] Layouts)[] Families =
     [
         ("depthwise3x3", "depthwise_conv3x3.cu", Layouts),
-        ("depthwise3x3w4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
-        ("depthwise3x3v4", "depthwise_conv3x3.cu", [Layout.Nhwc]),
-        ("depthwise3x3tile", "depthwise_conv3x3.cu", [Layout.Nhwc]),
-        ("separable3x3", "separable_conv3x3.cu", [Layout.Nhwc]),
+        ("depthwise3x3w4", "depthwise_conv3x3.cu", [KernelLayout.Nhwc]),
+        ("depthwise3x3v4", "depthwise_conv3x3.cu", [KernelLayout.Nhwc]),
+        ("depthwise3x3tile", "depthwise_conv3x3.cu", [KernelLayout.Nhwc]),
+        ("separable3x3", "separable_conv3x3.cu", [KernelLayout.Nhwc]),
         ("bias_act", "bias_act.cu", Layouts),
         ("maxpool2d", "pooling.cu", Layouts),
         ("global_avgpool", "pooling.cu", Layouts),
@@ -156,27 +155,27 @@ public class KernelTwinTests
         new("tiny grid", 2, 3, 1000, Grid: 1),
     ];
 
-    public static TheoryData<string, Layout, StorageType> ConvertData => Expand(ConvertCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> ConvertData => Expand(ConvertCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> WidenData => ExpandTypes(ConvertCases.Select(c => c.Name));
+    public static TheoryData<string, KernelStorage> WidenData => ExpandTypes(ConvertCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> DepthwiseW4Data => ExpandTypes(DepthwiseCases.Select(c => c.Name));
+    public static TheoryData<string, KernelStorage> DepthwiseW4Data => ExpandTypes(DepthwiseCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> DepthwiseV4Data => ExpandTypes(DepthwiseV4Cases.Select(c => c.Name));
+    public static TheoryData<string, KernelStorage> DepthwiseV4Data => ExpandTypes(DepthwiseV4Cases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> SeparableData => ExpandTypes(SeparableCases.Select(c => c.Name));
+    public static TheoryData<string, KernelStorage> SeparableData => ExpandTypes(SeparableCases.Select(c => c.Name));
 
-    public static TheoryData<string, Layout, StorageType> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> DepthwiseData => Expand(DepthwiseCases.Select(c => c.Name));
 
-    public static TheoryData<string, Layout, StorageType> BiasActData => Expand(BiasActCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> BiasActData => Expand(BiasActCases.Select(c => c.Name));
 
-    public static TheoryData<string, Layout, StorageType> MaxPoolData => Expand(MaxPoolCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> MaxPoolData => Expand(MaxPoolCases.Select(c => c.Name));
 
-    public static TheoryData<string, Layout, StorageType> AvgPoolData => Expand(AvgPoolCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> AvgPoolData => Expand(AvgPoolCases.Select(c => c.Name));
 
-    public static TheoryData<string, Layout, StorageType> PreprocessData => Expand(PreprocessCases.Select(c => c.Name));
+    public static TheoryData<string, KernelLayout, KernelStorage> PreprocessData => Expand(PreprocessCases.Select(c => c.Name));
 
-    public static TheoryData<string, StorageType> SoftmaxData => ExpandTypes(SoftmaxCases.Select(c => c.Name));
+    public static TheoryData<string, KernelStorage> SoftmaxData => ExpandTypes(SoftmaxCases.Select(c => c.Name));
 
     // ---- tests --------------------------------------------------------------------------------------------
 
@@ -184,7 +183,7 @@ public class KernelTwinTests
     public void EveryEntryPoint_InTheKernelsFolder_IsComparedWithItsTwin()
     {
         var compared = Families
-            .SelectMany(f => (f.Layouts.Length > 0 ? f.Layouts.Cast<Layout?>() : new Layout?[] { null }).SelectMany(l => Types.Select(t => (f.File, Entry(f.Prefix, l, t)))))
+            .SelectMany(f => (f.Layouts.Length > 0 ? f.Layouts.Cast<KernelLayout?>() : new KernelLayout?[] { null }).SelectMany(l => Types.Select(t => (f.File, Entry(f.Prefix, l, t)))))
             .ToList();
         var declared = KernelSources.Names
             .SelectMany(file => CudaSource.EntryPoints(KernelSources.ReadFile(file)).Select(entry => (file, entry)))
@@ -194,29 +193,29 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(DepthwiseData))]
-    public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type) =>
+    public void Depthwise3x3_MatchesItsTwin_BitForBit(string name, KernelLayout layout, KernelStorage type) =>
         CheckDepthwise(DepthwiseVariant.Plain, name, layout, type);
 
     /// <summary>The register-strip variant must give the plain kernel's results bit for bit (the same twin).</summary>
     [Theory]
     [MemberData(nameof(DepthwiseW4Data))]
-    public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise(DepthwiseVariant.Strip, name, Layout.Nhwc, type);
+    public void Depthwise3x3W4_MatchesTheSameTwin_BitForBit(string name, KernelStorage type) =>
+        CheckDepthwise(DepthwiseVariant.Strip, name, KernelLayout.Nhwc, type);
 
     /// <summary>The vector variant (4 channels per load) must give the plain kernel's results bit for bit (the same twin).</summary>
     [Theory]
     [MemberData(nameof(DepthwiseV4Data))]
-    public void Depthwise3x3V4_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise(DepthwiseVariant.Vector, name, Layout.Nhwc, type);
+    public void Depthwise3x3V4_MatchesTheSameTwin_BitForBit(string name, KernelStorage type) =>
+        CheckDepthwise(DepthwiseVariant.Vector, name, KernelLayout.Nhwc, type);
 
     /// <summary>The shared-memory tile variant must give the plain kernel's results bit for bit (the same twin), also for C off 32.</summary>
     [Theory]
     [MemberData(nameof(DepthwiseW4Data))]
     [MemberData(nameof(DepthwiseV4Data))]
-    public void Depthwise3x3Tile_MatchesTheSameTwin_BitForBit(string name, StorageType type) =>
-        CheckDepthwise(DepthwiseVariant.Tile, name, Layout.Nhwc, type);
+    public void Depthwise3x3Tile_MatchesTheSameTwin_BitForBit(string name, KernelStorage type) =>
+        CheckDepthwise(DepthwiseVariant.Tile, name, KernelLayout.Nhwc, type);
 
-    private static void CheckDepthwise(DepthwiseVariant variant, string name, Layout layout, StorageType type)
+    private static void CheckDepthwise(DepthwiseVariant variant, string name, KernelLayout layout, KernelStorage type)
     {
         var c = DepthwiseCases.Concat(DepthwiseV4Cases).Single(d => d.Name == name);
         var context = Gpu();
@@ -228,7 +227,7 @@ public class KernelTwinTests
 
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var launch = DepthwiseConv3x3Kernels.Launch(variant, layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, run.Tensor(type, w).Pointer,
+        var launch = DepthwiseConv3x3Kernels.Launch(variant, layout, type, run.Tensor(type, x).Pointer, run.Tensor(type, w).Pointer,
             run.Floats(bias).PointerOrNull(), dy.Pointer, c.N, c.C, c.H, c.W, c.Stride, c.ReluIn, c.ReluOut);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
@@ -237,11 +236,11 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(SeparableData))]
-    public void Separable3x3_MatchesItsTwin_BitForBit(string name, StorageType type)
+    public void Separable3x3_MatchesItsTwin_BitForBit(string name, KernelStorage type)
     {
         var c = SeparableCases.Single(d => d.Name == name);
         var context = Gpu();
-        var seed = Seed("separable3x3", name, Layout.Nhwc, type);
+        var seed = Seed("separable3x3", name, KernelLayout.Nhwc, type);
         int outH = DepthwiseConv3x3Twin.OutputSize(c.H, c.Stride), outW = DepthwiseConv3x3Twin.OutputSize(c.W, c.Stride);
         var x = TwinTestData.Uniform(seed, c.N * c.H * c.W * c.C);
         var dw = TwinTestData.Uniform(seed + 1, c.C * 9, -1f, 1f);
@@ -254,7 +253,7 @@ public class KernelTwinTests
         using var run = new KernelLaunch(context);
         var dResidual = residual is null ? null : run.Tensor(type, residual);
         var dy = c.Residual == Residual.InPlace ? dResidual! : run.Output(type, expected.Length);
-        var launch = SeparableConv3x3Kernels.Launch(type.ToKernel(), run.Tensor(type, x).Pointer, run.Tensor(type, dw).Pointer, run.Floats(dwBias).PointerOrNull(),
+        var launch = SeparableConv3x3Kernels.Launch(type, run.Tensor(type, x).Pointer, run.Tensor(type, dw).Pointer, run.Floats(dwBias).PointerOrNull(),
             run.Tensor(type, pw).Pointer, run.Floats(pwBias).PointerOrNull(), dResidual.PointerOrNull(), dy.Pointer,
             c.N, c.C, c.H, c.W, c.K, c.Stride, c.ReluIn, c.ReluMid, c.ReluOut);
         var entry = launch.EntryPoint;
@@ -265,7 +264,7 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(ConvertData))]
-    public void Input_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    public void Input_MatchesItsTwin_BitForBit(string name, KernelLayout layout, KernelStorage type)
     {
         var c = ConvertCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -273,7 +272,7 @@ public class KernelTwinTests
         var expected = ConvertTwin.Input(layout, type, x, c.N, c.C, c.Spatial);
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, x.Length);
-        var launch = ConvertKernels.Input(layout.ToKernel(), type.ToKernel(), run.Upload(x).Pointer, dy.Pointer, c.N, c.C, c.Spatial);
+        var launch = ConvertKernels.Input(layout, type, run.Upload(x).Pointer, dy.Pointer, c.N, c.C, c.Spatial);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.Spatial}, grid {grid}", expected, run.Download(type, dy));
@@ -281,23 +280,23 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(WidenData))]
-    public void Widen_MatchesItsTwin_BitForBit(string name, StorageType type)
+    public void Widen_MatchesItsTwin_BitForBit(string name, KernelStorage type)
     {
         var c = ConvertCases.Single(d => d.Name == name);
         var context = Gpu();
         var x = TwinTestData.Uniform(Seed("widen", name, null, type), c.N * c.C * c.Spatial, -3f, 3f);
         var expected = ConvertTwin.Widen(type, x);
         using var run = new KernelLaunch(context);
-        var dy = run.Output(StorageType.F32, x.Length);
-        var launch = ConvertKernels.Widen(type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, x.Length);
+        var dy = run.Output(KernelStorage.F32, x.Length);
+        var launch = ConvertKernels.Widen(type, run.Tensor(type, x).Pointer, dy.Pointer, x.Length);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
-        AssertBitExact(entry, $"{name}; {x.Length} elements, grid {grid}", expected, run.Download(StorageType.F32, dy));
+        AssertBitExact(entry, $"{name}; {x.Length} elements, grid {grid}", expected, run.Download(KernelStorage.F32, dy));
     }
 
     [Theory]
     [MemberData(nameof(BiasActData))]
-    public void BiasAct_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    public void BiasAct_MatchesItsTwin_BitForBit(string name, KernelLayout layout, KernelStorage type)
     {
         var c = BiasActCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -317,7 +316,7 @@ public class KernelTwinTests
             InPlace.OnResidual => dResidual!,
             _ => run.Output(type, x.Length),
         };
-        var launch = BiasActKernels.Launch(layout.ToKernel(), type.ToKernel(), dx.Pointer, run.Floats(scale).PointerOrNull(), run.Floats(shift).PointerOrNull(),
+        var launch = BiasActKernels.Launch(layout, type, dx.Pointer, run.Floats(scale).PointerOrNull(), run.Floats(shift).PointerOrNull(),
             dResidual.PointerOrNull(), dy.Pointer, c.N, c.C, c.Spatial, c.Relu);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
@@ -326,7 +325,7 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(MaxPoolData))]
-    public void MaxPool2d_MatchesItsTwin_BitForBit_AndNaNWins(string name, Layout layout, StorageType type)
+    public void MaxPool2d_MatchesItsTwin_BitForBit_AndNaNWins(string name, KernelLayout layout, KernelStorage type)
     {
         var c = MaxPoolCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -341,7 +340,7 @@ public class KernelTwinTests
 
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var launch = PoolingKernels.MaxPool2d(layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, c.H, c.W, c.Kernel, c.Stride, c.Pad);
+        var launch = PoolingKernels.MaxPool2d(layout, type, run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, c.H, c.W, c.Kernel, c.Stride, c.Pad);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
         AssertBitExact(entry, $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}", expected, run.Download(type, dy));
@@ -349,7 +348,7 @@ public class KernelTwinTests
 
     [Theory]
     [MemberData(nameof(AvgPoolData))]
-    public void GlobalAvgPool_MatchesItsTwin(string name, Layout layout, StorageType type)
+    public void GlobalAvgPool_MatchesItsTwin(string name, KernelLayout layout, KernelStorage type)
     {
         var c = AvgPoolCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -361,12 +360,12 @@ public class KernelTwinTests
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
         // NHWC: one thread per (n, c); NCHW: one warp per (n, c) (the launcher's grid rule).
-        var launch = PoolingKernels.GlobalAvgPool(layout.ToKernel(), type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, spatial);
+        var launch = PoolingKernels.GlobalAvgPool(layout, type, run.Tensor(type, x).Pointer, dy.Pointer, c.N, c.C, spatial);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
         var actual = run.Download(type, dy);
         var what = $"{name}; {c.N}×{c.C}×{c.H}×{c.W}, grid {grid}";
-        if (layout == Layout.Nhwc)
+        if (layout == KernelLayout.Nhwc)
         {
             AssertBitExact(entry, what, expected, actual);
             return;
@@ -382,12 +381,12 @@ public class KernelTwinTests
                     absMean[(n * c.C) + ch] += Math.Abs(Storage.Round(type, x[Storage.Index(layout, n, ch, 0, p, c.C, 1, spatial)])) / spatial;
         var factor = (spatial + (spatial / 32.0) + 6) * Math.Pow(2, -24) * (1 + Math.Pow(2, -23));
         AssertWithin(entry, what, expected, actual, $"|Δ| ≤ {GpuReport.Number(factor)}·mean|x| + ulp",
-            i => (factor * absMean[i]) + Ulp(StorageType.F32, expected[i]) + (type == StorageType.F32 ? 0 : Ulp(type, expected[i])));
+            i => (factor * absMean[i]) + Ulp(KernelStorage.F32, expected[i]) + (type == KernelStorage.F32 ? 0 : Ulp(type, expected[i])));
     }
 
     [Theory]
     [MemberData(nameof(SoftmaxData))]
-    public void Softmax_MatchesItsTwin(string name, StorageType type)
+    public void Softmax_MatchesItsTwin(string name, KernelStorage type)
     {
         var c = SoftmaxCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -397,21 +396,21 @@ public class KernelTwinTests
         var expected = SoftmaxTwin.Run(type, x, c.Rows, c.Classes);
 
         using var run = new KernelLaunch(context);
-        var dy = run.Output(StorageType.F32, expected.Length);
-        var launch = SoftmaxKernels.Launch(type.ToKernel(), run.Tensor(type, x).Pointer, dy.Pointer, c.Rows, c.Classes);
+        var dy = run.Output(KernelStorage.F32, expected.Length);
+        var launch = SoftmaxKernels.Launch(type, run.Tensor(type, x).Pointer, dy.Pointer, c.Rows, c.Classes);
         var entry = launch.EntryPoint;
         var grid = run.Run(launch, c.Grid);
 
         // expf: CUDA ≤ 2 ulp, the CPU's ≤ 1 ulp, in each numerator and in every term of the sum; the sums' orders
         // differ (sequential against 32 lane sums and a shuffle tree): (classes + classes/32 + 5)·2⁻²⁴; two divisions.
         var relative = (24 + c.Classes + (c.Classes / 32.0)) * Math.Pow(2, -24);
-        AssertWithin(entry, $"{name}; {c.Rows}×{c.Classes}, grid {grid}", expected, run.Download(StorageType.F32, dy),
+        AssertWithin(entry, $"{name}; {c.Rows}×{c.Classes}, grid {grid}", expected, run.Download(KernelStorage.F32, dy),
             $"rel ≤ {GpuReport.Number(relative)}", i => relative * Math.Abs(expected[i]));
     }
 
     [Theory]
     [MemberData(nameof(PreprocessData))]
-    public void Preprocess_MatchesItsTwin_BitForBit(string name, Layout layout, StorageType type)
+    public void Preprocess_MatchesItsTwin_BitForBit(string name, KernelLayout layout, KernelStorage type)
     {
         var c = PreprocessCases.Single(d => d.Name == name);
         var context = Gpu();
@@ -428,7 +427,7 @@ public class KernelTwinTests
 
         using var run = new KernelLaunch(context);
         var dy = run.Output(type, expected.Length);
-        var launch = PreprocessKernels.Launch(layout.ToKernel(), type.ToKernel(), run.Upload(src).Pointer, rowPitch, imageStride, c.PixelBytes,
+        var launch = PreprocessKernels.Launch(layout, type, run.Upload(src).Pointer, rowPitch, imageStride, c.PixelBytes,
             run.Upload(horizontal.First).Pointer, run.Upload(horizontal.Count).Pointer, run.Upload(horizontal.Weights).Pointer, horizontal.MaxTaps,
             run.Upload(vertical.First).Pointer, run.Upload(vertical.Count).Pointer, run.Upload(vertical.Weights).Pointer, vertical.MaxTaps,
             scale[0], scale[1], scale[2], offset[0], offset[1], offset[2], dy.Pointer, c.N, c.OutHeight, c.OutWidth);
@@ -448,21 +447,21 @@ public class KernelTwinTests
     }
 
     /// <summary>"depthwise3x3_nhwc_bf16", or "softmax_f16" without a layout.</summary>
-    private static string Entry(string prefix, Layout? layout, StorageType type) =>
-        layout is { } l ? $"{prefix}_{Storage.Suffix(l)}_{Storage.Suffix(type)}" : $"{prefix}_{Storage.Suffix(type)}";
+    private static string Entry(string prefix, KernelLayout? layout, KernelStorage type) =>
+        layout is { } l ? $"{prefix}_{l.Suffix()}_{type.Suffix()}" : $"{prefix}_{type.Suffix()}";
 
-    private static TheoryData<string, StorageType> ExpandTypes(IEnumerable<string> names)
+    private static TheoryData<string, KernelStorage> ExpandTypes(IEnumerable<string> names)
     {
-        var data = new TheoryData<string, StorageType>();
+        var data = new TheoryData<string, KernelStorage>();
         foreach (var name in names)
             foreach (var type in Types)
                 data.Add(name, type);
         return data;
     }
 
-    private static TheoryData<string, Layout, StorageType> Expand(IEnumerable<string> names)
+    private static TheoryData<string, KernelLayout, KernelStorage> Expand(IEnumerable<string> names)
     {
-        var data = new TheoryData<string, Layout, StorageType>();
+        var data = new TheoryData<string, KernelLayout, KernelStorage>();
         foreach (var name in names)
             foreach (var layout in Layouts)
                 foreach (var type in Types)
@@ -471,7 +470,7 @@ public class KernelTwinTests
     }
 
     /// <summary>A seed fixed by the case (FNV-1a of its description), so every case has its own data.</summary>
-    private static ulong Seed(string kernel, string name, Layout? layout, StorageType type)
+    private static ulong Seed(string kernel, string name, KernelLayout? layout, KernelStorage type)
     {
         var hash = 14695981039346656037UL;
         foreach (var ch in $"{kernel}|{name}|{layout}|{type}")
@@ -480,13 +479,13 @@ public class KernelTwinTests
     }
 
     /// <summary>The gap from |<paramref name="value"/>| (rounded to <paramref name="type"/>) to the next larger value of that type.</summary>
-    private static double Ulp(StorageType type, float value)
+    private static double Ulp(KernelStorage type, float value)
     {
         var v = MathF.Abs(Storage.Round(type, value));
         return type switch
         {
-            StorageType.F32 => (double)MathF.BitIncrement(v) - v,
-            StorageType.F16 => (double)(float)Half.BitIncrement((Half)v) - v,
+            KernelStorage.F32 => (double)MathF.BitIncrement(v) - v,
+            KernelStorage.F16 => (double)(float)Half.BitIncrement((Half)v) - v,
             _ => (double)Bf16.ToFloat((ushort)(Bf16.FromFloat(v) + 1)) - v,
         };
     }

@@ -1,4 +1,3 @@
-using CudaGenre.Cuda.Kernels.Launchers;
 
 namespace CudaGenre.Cuda.Tests.Kernels;
 

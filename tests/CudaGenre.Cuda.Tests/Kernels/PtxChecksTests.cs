@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text;
 using CudaGenre.Cuda.Kernels;
-using CudaGenre.Cuda.Kernels.Launchers;
 using CudaGenre.Cuda.Tests.TestSupport;
 
 namespace CudaGenre.Cuda.Tests.Kernels;

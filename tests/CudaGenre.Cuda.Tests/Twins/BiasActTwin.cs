@@ -14,7 +14,7 @@ public static class BiasActTwin
     /// <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        Layout layout, StorageType storage, float[] x, float[]? scale, float[]? shift, float[]? residual,
+        KernelLayout layout, KernelStorage storage, float[] x, float[]? scale, float[]? shift, float[]? residual,
         int nBatch, int channels, int spatial, bool relu)
     {
         ArgumentNullException.ThrowIfNull(x);

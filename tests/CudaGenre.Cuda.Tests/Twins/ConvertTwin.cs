@@ -8,7 +8,7 @@ namespace CudaGenre.Cuda.Tests.Twins;
 public static class ConvertTwin
 {
     /// <summary>x: N × C × HW floats, NCHW. Returns y in <paramref name="layout"/>, rounded to <paramref name="storage"/>.</summary>
-    public static float[] Input(Layout layout, StorageType storage, float[] x, int nBatch, int channels, int spatial)
+    public static float[] Input(KernelLayout layout, KernelStorage storage, float[] x, int nBatch, int channels, int spatial)
     {
         ArgumentNullException.ThrowIfNull(x);
         Storage.RequireLength(nameof(x), x.Length, (long)nBatch * channels * spatial);
@@ -21,5 +21,5 @@ public static class ConvertTwin
     }
 
     /// <summary>The values <paramref name="x"/> holds in <paramref name="storage"/>, as FP32 (what <c>widen</c> reads and writes).</summary>
-    public static float[] Widen(StorageType storage, float[] x) => [.. x.Select(v => Storage.Round(storage, v))];
+    public static float[] Widen(KernelStorage storage, float[] x) => [.. x.Select(v => Storage.Round(storage, v))];
 }

@@ -17,7 +17,7 @@ public static class DepthwiseConv3x3Twin
     /// rounded to <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        Layout layout, StorageType storage, float[] x, float[] w, float[]? bias,
+        KernelLayout layout, KernelStorage storage, float[] x, float[] w, float[]? bias,
         int nBatch, int channels, int height, int width, int stride, bool reluInput, bool reluOutput)
     {
         ArgumentNullException.ThrowIfNull(x);

@@ -15,7 +15,7 @@ public static class PoolingTwin
     /// N × C × H × W in <paramref name="layout"/>. Returns N × C × Ho × Wo in the same layout.
     /// </summary>
     public static float[] MaxPool2d(
-        Layout layout, StorageType storage, float[] x, int nBatch, int channels, int height, int width,
+        KernelLayout layout, KernelStorage storage, float[] x, int nBatch, int channels, int height, int width,
         int kernel, int stride, int pad)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -70,7 +70,7 @@ public static class PoolingTwin
     /// position order, then divided by H·W. <paramref name="x"/>: N × C × H × W in <paramref name="layout"/>.
     /// Returns N × C, row-major (n·C + c), rounded to <paramref name="storage"/>.
     /// </summary>
-    public static float[] GlobalAvgPool(Layout layout, StorageType storage, float[] x, int nBatch, int channels, int spatial)
+    public static float[] GlobalAvgPool(KernelLayout layout, KernelStorage storage, float[] x, int nBatch, int channels, int spatial)
     {
         ArgumentNullException.ThrowIfNull(x);
         Storage.RequirePositive(nameof(nBatch), nBatch);

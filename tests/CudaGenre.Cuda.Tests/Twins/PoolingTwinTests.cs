@@ -12,7 +12,7 @@ public class PoolingTwinTests
             -1, -3, 4, 4,
             -5, -2, 6, 9,
         ];
-        Assert.Equal([5f, 7, -1, 9], PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, x, 1, 1, 4, 4, 2, 2, 0));
+        Assert.Equal([5f, 7, -1, 9], PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, x, 1, 1, 4, 4, 2, 2, 0));
     }
 
     [Fact]
@@ -20,18 +20,18 @@ public class PoolingTwinTests
     {
         // All values negative: zero padding would give 0; PyTorch pads with −inf.
         float[] x = [-1, -2, -3, -4, -5, -6, -7, -8, -9];
-        Assert.Equal([-1f, -2, -4, -5], PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, x, 1, 1, 3, 3, 3, 2, 1));
+        Assert.Equal([-1f, -2, -4, -5], PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, x, 1, 1, 3, 3, 3, 2, 1));
     }
 
     [Fact]
     public void MaxPool_NaNInAWindow_GivesNaN_OnlyThere()
     {
         float[] x = [1, float.NaN, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-        var y = PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, x, 1, 1, 4, 4, 2, 2, 0);
+        var y = PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, x, 1, 1, 4, 4, 2, 2, 0);
         Assert.True(float.IsNaN(y[0]));
         Assert.Equal([7f, 13, 15], y[1..]);
         // NaN first, a larger value after it: still NaN (the NaN is never replaced).
-        Assert.True(float.IsNaN(PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, [float.NaN, 100f, 1f, 2f], 1, 1, 2, 2, 2, 2, 0)[0]));
+        Assert.True(float.IsNaN(PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, [float.NaN, 100f, 1f, 2f], 1, 1, 2, 2, 2, 2, 0)[0]));
     }
 
     [Theory]
@@ -50,37 +50,37 @@ public class PoolingTwinTests
         var x = TwinTestData.Uniform(21, N * C * H * W);
         int outH = PoolingTwin.OutputSize(H, K, S, P), outW = PoolingTwin.OutputSize(W, K, S, P);
         var expected = TensorReference.MaxPoolNchw(x, N, C, H, W, K, S, P, out _, out _);
-        var nchw = PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, x, N, C, H, W, K, S, P);
+        var nchw = PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, x, N, C, H, W, K, S, P);
         TwinTestData.AssertBitEqual(expected, nchw);
-        var nhwc = PoolingTwin.MaxPool2d(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, H, W), N, C, H, W, K, S, P);
+        var nhwc = PoolingTwin.MaxPool2d(KernelLayout.Nhwc, KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, H, W), N, C, H, W, K, S, P);
         TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(expected, N, C, outH, outW), nhwc);
     }
 
     [Theory]
-    [InlineData(StorageType.F16)]
-    [InlineData(StorageType.BF16)]
-    public void MaxPool_SixteenBit_IsTheMaxOfTheRoundedValues(StorageType storage)
+    [InlineData(KernelStorage.F16)]
+    [InlineData(KernelStorage.BF16)]
+    public void MaxPool_SixteenBit_IsTheMaxOfTheRoundedValues(KernelStorage storage)
     {
         var x = TwinTestData.Uniform(22, 2 * 6 * 6);
         var rounded = x.Select(v => Storage.Round(storage, v)).ToArray();
         TwinTestData.AssertBitEqual(
-            PoolingTwin.MaxPool2d(Layout.Nhwc, StorageType.F32, rounded, 1, 2, 6, 6, 3, 2, 1),
-            PoolingTwin.MaxPool2d(Layout.Nhwc, storage, x, 1, 2, 6, 6, 3, 2, 1));
+            PoolingTwin.MaxPool2d(KernelLayout.Nhwc, KernelStorage.F32, rounded, 1, 2, 6, 6, 3, 2, 1),
+            PoolingTwin.MaxPool2d(KernelLayout.Nhwc, storage, x, 1, 2, 6, 6, 3, 2, 1));
     }
 
     [Fact]
     public void MaxPool_BadPaddingOrWindow_IsRejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, new float[16], 1, 1, 4, 4, 2, 2, 2));
-        Assert.Throws<ArgumentException>(() => PoolingTwin.MaxPool2d(Layout.Nchw, StorageType.F32, new float[1], 1, 1, 1, 1, 3, 1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, new float[16], 1, 1, 4, 4, 2, 2, 2));
+        Assert.Throws<ArgumentException>(() => PoolingTwin.MaxPool2d(KernelLayout.Nchw, KernelStorage.F32, new float[1], 1, 1, 1, 1, 3, 1, 0));
     }
 
     [Fact]
     public void GlobalAvgPool_AsComputedByHand_InBothLayouts()
     {
         // N=1, C=2, H×W = 2×2. c0: (1 + 2 + 3 + 6)/4 = 3; c1: (−1 + 0 + 0.5 + 2.5)/4 = 0.5.
-        Assert.Equal([3f, 0.5f], PoolingTwin.GlobalAvgPool(Layout.Nchw, StorageType.F32, [1, 2, 3, 6, -1, 0, 0.5f, 2.5f], 1, 2, 4));
-        Assert.Equal([3f, 0.5f], PoolingTwin.GlobalAvgPool(Layout.Nhwc, StorageType.F32, [1, -1, 2, 0, 3, 0.5f, 6, 2.5f], 1, 2, 4));
+        Assert.Equal([3f, 0.5f], PoolingTwin.GlobalAvgPool(KernelLayout.Nchw, KernelStorage.F32, [1, 2, 3, 6, -1, 0, 0.5f, 2.5f], 1, 2, 4));
+        Assert.Equal([3f, 0.5f], PoolingTwin.GlobalAvgPool(KernelLayout.Nhwc, KernelStorage.F32, [1, -1, 2, 0, 3, 0.5f, 6, 2.5f], 1, 2, 4));
     }
 
     [Fact]
@@ -91,19 +91,19 @@ public class PoolingTwinTests
         var expected = new float[N * C];
         for (var i = 0; i < N * C; i++)
             expected[i] = (float)x.AsSpan(i * HW, HW).ToArray().Average(v => (double)v);
-        var nchw = PoolingTwin.GlobalAvgPool(Layout.Nchw, StorageType.F32, x, N, C, HW);
+        var nchw = PoolingTwin.GlobalAvgPool(KernelLayout.Nchw, KernelStorage.F32, x, N, C, HW);
         TwinTestData.AssertClose(expected, nchw, 1e-6);
-        TwinTestData.AssertBitEqual(nchw, PoolingTwin.GlobalAvgPool(Layout.Nhwc, StorageType.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), N, C, HW));
+        TwinTestData.AssertBitEqual(nchw, PoolingTwin.GlobalAvgPool(KernelLayout.Nhwc, KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), N, C, HW));
     }
 
     [Theory]
-    [InlineData(StorageType.F16)]
-    [InlineData(StorageType.BF16)]
-    public void GlobalAvgPool_SixteenBit_RoundsLoadsAndTheStore(StorageType storage)
+    [InlineData(KernelStorage.F16)]
+    [InlineData(KernelStorage.BF16)]
+    public void GlobalAvgPool_SixteenBit_RoundsLoadsAndTheStore(KernelStorage storage)
     {
         var x = TwinTestData.Uniform(24, 2 * 4 * 9);
-        var expected = PoolingTwin.GlobalAvgPool(Layout.Nchw, StorageType.F32, x.Select(v => Storage.Round(storage, v)).ToArray(), 2, 4, 9)
+        var expected = PoolingTwin.GlobalAvgPool(KernelLayout.Nchw, KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(), 2, 4, 9)
             .Select(v => Storage.Round(storage, v)).ToArray();
-        TwinTestData.AssertBitEqual(expected, PoolingTwin.GlobalAvgPool(Layout.Nchw, storage, x, 2, 4, 9));
+        TwinTestData.AssertBitEqual(expected, PoolingTwin.GlobalAvgPool(KernelLayout.Nchw, storage, x, 2, 4, 9));
     }
 }

@@ -49,7 +49,7 @@ public static class PreprocessTwin
     /// <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        Layout layout, StorageType storage, byte[] src, int inWidth, int inHeight, long rowPitch, long imageStride,
+        KernelLayout layout, KernelStorage storage, byte[] src, int inWidth, int inHeight, long rowPitch, long imageStride,
         int pixelBytes, AxisTaps horizontal, AxisTaps vertical, float[] scale, float[] offset, int nBatch)
     {
         ArgumentNullException.ThrowIfNull(src);

@@ -15,7 +15,7 @@ public class PreprocessTwinTests
     }
 
     /// <summary>The twin on one RGB image, with the taps and normalization the CPU preprocessor uses.</summary>
-    private static float[] Twin(RgbImage image, ImagePreprocessor cpu, Layout layout = Layout.Nchw, StorageType storage = StorageType.F32) =>
+    private static float[] Twin(RgbImage image, ImagePreprocessor cpu, KernelLayout layout = KernelLayout.Nchw, KernelStorage storage = KernelStorage.F32) =>
         PreprocessTwin.Run(layout, storage, image.Pixels, image.Width, image.Height, image.Width * 3L, 0, 3,
             AxisTaps.From(new ResizeFilter(image.Width, cpu.Settings.Width)),
             AxisTaps.From(new ResizeFilter(image.Height, cpu.Settings.Height)),
@@ -60,7 +60,7 @@ public class PreprocessTwinTests
                     rgba[(y * Pitch) + (x * 4) + c] = rgb.Pixels[(((y * W) + x) * 3) + c];
 
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = 32, Height = 50 });
-        var result = PreprocessTwin.Run(Layout.Nchw, StorageType.F32, rgba, W, H, Pitch, 0, 4,
+        var result = PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, rgba, W, H, Pitch, 0, 4,
             AxisTaps.From(new ResizeFilter(W, 32)), AxisTaps.From(new ResizeFilter(H, 50)), [.. cpu.ChannelScale], [.. cpu.ChannelOffset], 1);
         TwinTestData.AssertBitEqual(cpu.Process(rgb), result);
     }
@@ -78,7 +78,7 @@ public class PreprocessTwinTests
             image.Pixels.CopyTo(batch, n * Stride);
             expected.AddRange(cpu.Process(image));
         }
-        var y = PreprocessTwin.Run(Layout.Nchw, StorageType.F32, batch, W, H, W * 3, Stride, 3,
+        var y = PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, batch, W, H, W * 3, Stride, 3,
             AxisTaps.From(new ResizeFilter(W, 24)), AxisTaps.From(new ResizeFilter(H, 20)), [.. cpu.ChannelScale], [.. cpu.ChannelOffset], N);
         TwinTestData.AssertBitEqual(expected.ToArray(), y);
     }
@@ -89,9 +89,9 @@ public class PreprocessTwinTests
         var image = RandomImage(60, 80, 60);
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = 40, Height = 36 });
         var nchw = Twin(image, cpu);
-        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, 1, 3, 36, 40), Twin(image, cpu, Layout.Nhwc));
-        foreach (var storage in new[] { StorageType.F16, StorageType.BF16 })
-            TwinTestData.AssertBitEqual(nchw.Select(v => Storage.Round(storage, v)).ToArray(), Twin(image, cpu, Layout.Nchw, storage));
+        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, 1, 3, 36, 40), Twin(image, cpu, KernelLayout.Nhwc));
+        foreach (var storage in new[] { KernelStorage.F16, KernelStorage.BF16 })
+            TwinTestData.AssertBitEqual(nchw.Select(v => Storage.Round(storage, v)).ToArray(), Twin(image, cpu, KernelLayout.Nchw, storage));
     }
 
     [Fact]
@@ -132,11 +132,11 @@ public class PreprocessTwinTests
         float[] scale = [.. cpu.ChannelScale], offset = [.. cpu.ChannelOffset];
 
         // Taps made for an 8-pixel axis, used on a 6-pixel image.
-        var e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(Layout.Nchw, StorageType.F32, new byte[6 * 8 * 3], 6, 8, 18, 0, 3, h, v, scale, offset, 1));
+        var e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[6 * 8 * 3], 6, 8, 18, 0, 3, h, v, scale, offset, 1));
         Assert.Contains("horizontal: output pixel", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(Layout.Nchw, StorageType.F32, new byte[100], 8, 8, 24, 0, 3, h, v, scale, offset, 1));
+        e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[100], 8, 8, 24, 0, 3, h, v, scale, offset, 1));
         Assert.Contains("src holds 100 bytes", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(Layout.Nchw, StorageType.F32, new byte[8 * 8 * 2], 8, 8, 16, 0, 2, h, v, scale, offset, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(Layout.Nchw, StorageType.F32, new byte[8 * 8 * 3], 8, 8, 20, 0, 3, h, v, scale, offset, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[8 * 8 * 2], 8, 8, 16, 0, 2, h, v, scale, offset, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[8 * 8 * 3], 8, 8, 20, 0, 3, h, v, scale, offset, 1));
     }
 }

@@ -14,7 +14,7 @@ public static class SeparableConv3x3Twin
     /// tensor is read as <paramref name="storage"/> values. Returns N × Ho × Wo × K, rounded to <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        StorageType storage, float[] x, float[] dw, float[]? dwBias, float[] pw, float[]? pwBias, float[]? residual,
+        KernelStorage storage, float[] x, float[] dw, float[]? dwBias, float[] pw, float[]? pwBias, float[]? residual,
         int nBatch, int channels, int height, int width, int outChannels, int stride, bool reluInput, bool reluMid, bool reluOutput)
     {
         ArgumentNullException.ThrowIfNull(pw);
@@ -23,7 +23,7 @@ public static class SeparableConv3x3Twin
         if (pwBias != null)
             Storage.RequireLength(nameof(pwBias), pwBias.Length, outChannels);
 
-        var d = DepthwiseConv3x3Twin.Run(Layout.Nhwc, storage, x, dw, dwBias, nBatch, channels, height, width, stride, reluInput, reluMid);
+        var d = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, storage, x, dw, dwBias, nBatch, channels, height, width, stride, reluInput, reluMid);
         var pixels = d.Length / channels;
         if (residual != null)
             Storage.RequireLength(nameof(residual), residual.Length, (long)pixels * outChannels);

@@ -10,10 +10,10 @@ public class SeparableConv3x3TwinTests
         dw[4] = 2;      // channel 0: d0 = relu(−3)·2 + 0.5 = 0.5 (ReLU on the input)
         dw[9 + 4] = -1; // channel 1: d1 = relu(4·−1 + 0.5) = 0 (ReLU in the middle)
         float[] pw = [10, 100, -1, 1]; // k0 = 10·d0 + 100·d1, k1 = −d0 + d1
-        var y = SeparableConv3x3Twin.Run(StorageType.F32, [-3f, 4f], dw, [0.5f, 0.5f], pw, [1f, 0f], residual: [0f, 7f],
+        var y = SeparableConv3x3Twin.Run(KernelStorage.F32, [-3f, 4f], dw, [0.5f, 0.5f], pw, [1f, 0f], residual: [0f, 7f],
             1, 2, 1, 1, 2, 1, reluInput: true, reluMid: true, reluOutput: false);
         Assert.Equal([10 * 0.5f + 1, -0.5f + 7], y);
-        var relu = SeparableConv3x3Twin.Run(StorageType.F32, [-3f, 4f], dw, [0.5f, 0.5f], pw, [1f, 0f], residual: [0f, -7f],
+        var relu = SeparableConv3x3Twin.Run(KernelStorage.F32, [-3f, 4f], dw, [0.5f, 0.5f], pw, [1f, 0f], residual: [0f, -7f],
             1, 2, 1, 1, 2, 1, reluInput: true, reluMid: true, reluOutput: true);
         Assert.Equal([6f, 0f], relu);
     }
@@ -67,15 +67,15 @@ public class SeparableConv3x3TwinTests
             }
         }
 
-        var y = SeparableConv3x3Twin.Run(StorageType.F32, x, dw, dwBias, pw, pwBias, residual, N, C, H, W, K, stride,
+        var y = SeparableConv3x3Twin.Run(KernelStorage.F32, x, dw, dwBias, pw, pwBias, residual, N, C, H, W, K, stride,
             reluInput: true, reluMid: false, reluOutput: true);
         TwinTestData.AssertClose(expected, y, 1e-5, 1e-5);
     }
 
     [Theory]
-    [InlineData(StorageType.F16)]
-    [InlineData(StorageType.BF16)]
-    public void SixteenBit_RoundsTheDepthwiseValues_AsTheSeparateKernelStoresThem(StorageType storage)
+    [InlineData(KernelStorage.F16)]
+    [InlineData(KernelStorage.BF16)]
+    public void SixteenBit_RoundsTheDepthwiseValues_AsTheSeparateKernelStoresThem(KernelStorage storage)
     {
         const int N = 1, C = 6, H = 4, W = 5, K = 4;
         var x = TwinTestData.Uniform(21, N * H * W * C);
@@ -85,14 +85,14 @@ public class SeparableConv3x3TwinTests
         var y = SeparableConv3x3Twin.Run(storage, x, dw, null, pw, pwBias, null, N, C, H, W, K, 1, false, false, false);
 
         // The separate path: the depthwise kernel's stored output, then a 1×1 convolution of it in FP32.
-        var stored = DepthwiseConv3x3Twin.Run(Layout.Nhwc, storage, x, dw, null, N, C, H, W, 1, false, false);
+        var stored = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, storage, x, dw, null, N, C, H, W, 1, false, false);
         var roundedPw = pw.Select(v => Storage.Round(storage, v)).ToArray();
-        var separate = SeparableConv3x3Twin.Run(StorageType.F32, stored, IdentityDepthwise(C), null,
+        var separate = SeparableConv3x3Twin.Run(KernelStorage.F32, stored, IdentityDepthwise(C), null,
             roundedPw, pwBias, null, N, C, H, W, K, 1, false, false, false).Select(v => Storage.Round(storage, v)).ToArray();
         TwinTestData.AssertBitEqual(separate, y);
 
         // Keeping the depthwise values in FP32 would give other results: the rounding is really there.
-        var unrounded = DepthwiseConv3x3Twin.Run(Layout.Nhwc, StorageType.F32, x.Select(v => Storage.Round(storage, v)).ToArray(),
+        var unrounded = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(),
             dw.Select(v => Storage.Round(storage, v)).ToArray(), null, N, C, H, W, 1, false, false);
         Assert.NotEqual(stored, unrounded);
     }
@@ -109,12 +109,12 @@ public class SeparableConv3x3TwinTests
     [Fact]
     public void WrongShapes_AreRejected_WithTheArgumentNamed()
     {
-        var e = Assert.Throws<ArgumentException>(() => SeparableConv3x3Twin.Run(StorageType.F32, new float[4], new float[18], null,
+        var e = Assert.Throws<ArgumentException>(() => SeparableConv3x3Twin.Run(KernelStorage.F32, new float[4], new float[18], null,
             new float[5], null, null, 1, 2, 1, 2, 3, 1, false, false, false));
         Assert.Contains("pw holds 5 elements; 6 are needed", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => SeparableConv3x3Twin.Run(StorageType.F32, new float[4], new float[18], null,
+        Assert.Throws<ArgumentException>(() => SeparableConv3x3Twin.Run(KernelStorage.F32, new float[4], new float[18], null,
             new float[6], null, new float[5], 1, 2, 1, 2, 3, 1, false, false, false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => SeparableConv3x3Twin.Run(StorageType.F32, new float[4], new float[18], null,
+        Assert.Throws<ArgumentOutOfRangeException>(() => SeparableConv3x3Twin.Run(KernelStorage.F32, new float[4], new float[18], null,
             new float[6], null, null, 1, 2, 1, 2, 0, 1, false, false, false));
     }
 }

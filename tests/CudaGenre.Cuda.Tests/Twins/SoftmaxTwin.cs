@@ -11,7 +11,7 @@ public static class SoftmaxTwin
     /// <paramref name="x"/>: rows × classes logits, row-major, read as <paramref name="storage"/>.
     /// Returns rows × classes probabilities (FP32, not rounded to the storage type).
     /// </summary>
-    public static float[] Run(StorageType storage, float[] x, int rows, int classes)
+    public static float[] Run(KernelStorage storage, float[] x, int rows, int classes)
     {
         ArgumentNullException.ThrowIfNull(x);
         Storage.RequirePositive(nameof(rows), rows);

@@ -2,29 +2,6 @@ using System.Buffers.Binary;
 
 namespace CudaGenre.Cuda.Tests.Twins;
 
-/// <summary>Memory layout of an N × C × H × W tensor, as in the kernels' entry-point names.</summary>
-public enum Layout
-{
-    /// <summary>Channels last: (n, c, h, w) at ((n·H + h)·W + w)·C + c.</summary>
-    Nhwc,
-
-    /// <summary>Channels first: (n, c, h, w) at ((n·C + c)·H + h)·W + w.</summary>
-    Nchw,
-}
-
-/// <summary>Storage type of a tensor's elements (the arithmetic is always FP32).</summary>
-public enum StorageType
-{
-    /// <summary>IEEE binary32 (<c>float</c>).</summary>
-    F32,
-
-    /// <summary>IEEE binary16 (<c>cg_half</c>, <see cref="Half"/>).</summary>
-    F16,
-
-    /// <summary>bfloat16 (<c>cg_bf16</c>): the upper 16 bits of a binary32.</summary>
-    BF16,
-}
-
 /// <summary>
 /// Conversions between FP32 values and the kernels' storage types, with the rounding the kernels use
 /// (precision.cuh: round to nearest even, overflow to ±inf, NaN stays NaN). Twins keep tensors as
@@ -33,47 +10,27 @@ public enum StorageType
 /// </summary>
 public static class Storage
 {
-    /// <summary>Bytes per element.</summary>
-    public static int Size(StorageType type) => type == StorageType.F32 ? 4 : 2;
-
-    /// <summary>The precision part of an entry-point name: f32, f16 or bf16.</summary>
-    public static string Suffix(StorageType type) => type switch
-    {
-        StorageType.F32 => "f32",
-        StorageType.F16 => "f16",
-        StorageType.BF16 => "bf16",
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown storage type"),
-    };
-
-    /// <summary>The layout part of an entry-point name: nhwc or nchw.</summary>
-    public static string Suffix(Layout layout) => layout switch
-    {
-        Layout.Nhwc => "nhwc",
-        Layout.Nchw => "nchw",
-        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown layout"),
-    };
-
     /// <summary>The value <paramref name="x"/> takes when stored as <paramref name="type"/> and loaded back.</summary>
-    public static float Round(StorageType type, float x) => type switch
+    public static float Round(KernelStorage type, float x) => type switch
     {
-        StorageType.F32 => x,
-        StorageType.F16 => (float)(Half)x,
-        StorageType.BF16 => Bf16.ToFloat(Bf16.FromFloat(x)),
+        KernelStorage.F32 => x,
+        KernelStorage.F16 => (float)(Half)x,
+        KernelStorage.BF16 => Bf16.ToFloat(Bf16.FromFloat(x)),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown storage type"),
     };
 
     /// <summary>Every element of <paramref name="values"/> as <paramref name="type"/>, little-endian bytes (what a kernel reads).</summary>
-    public static byte[] Encode(StorageType type, ReadOnlySpan<float> values)
+    public static byte[] Encode(KernelStorage type, ReadOnlySpan<float> values)
     {
-        var bytes = new byte[values.Length * Size(type)];
+        var bytes = new byte[values.Length * type.Bytes()];
         for (var i = 0; i < values.Length; i++)
         {
             switch (type)
             {
-                case StorageType.F32:
+                case KernelStorage.F32:
                     BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), values[i]);
                     break;
-                case StorageType.F16:
+                case KernelStorage.F16:
                     BinaryPrimitives.WriteHalfLittleEndian(bytes.AsSpan(2 * i), (Half)values[i]);
                     break;
                 default:
@@ -85,18 +42,18 @@ public static class Storage
     }
 
     /// <summary>The inverse of <see cref="Encode"/>: little-endian <paramref name="type"/> elements as floats (exact).</summary>
-    public static float[] Decode(StorageType type, ReadOnlySpan<byte> bytes)
+    public static float[] Decode(KernelStorage type, ReadOnlySpan<byte> bytes)
     {
-        var size = Size(type);
+        var size = type.Bytes();
         if (bytes.Length % size != 0)
-            throw new ArgumentException($"{bytes.Length} bytes is not a whole number of {Suffix(type)} elements.", nameof(bytes));
+            throw new ArgumentException($"{bytes.Length} bytes is not a whole number of {type.Suffix()} elements.", nameof(bytes));
         var values = new float[bytes.Length / size];
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = type switch
             {
-                StorageType.F32 => BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]),
-                StorageType.F16 => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * i)..]),
+                KernelStorage.F32 => BinaryPrimitives.ReadSingleLittleEndian(bytes[(4 * i)..]),
+                KernelStorage.F16 => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[(2 * i)..]),
                 _ => Bf16.ToFloat(BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..])),
             };
         }
@@ -104,8 +61,8 @@ public static class Storage
     }
 
     /// <summary>Flat index of element (n, c, h, w) of an N × C × H × W tensor in <paramref name="layout"/>.</summary>
-    public static int Index(Layout layout, int n, int c, int h, int w, int channels, int height, int width) =>
-        layout == Layout.Nhwc
+    public static int Index(KernelLayout layout, int n, int c, int h, int w, int channels, int height, int width) =>
+        layout == KernelLayout.Nhwc
             ? (((((n * height) + h) * width) + w) * channels) + c
             : (((((n * channels) + c) * height) + h) * width) + w;
 

@@ -15,7 +15,7 @@ public class StorageTests
     [InlineData(2.9802322e-8f, 0f)] // 2^-25 is half the smallest subnormal 2^-24: tie to even 0
     [InlineData(4.4703484e-8f, 5.9604645e-8f)] // 1.5·2^-25 rounds up to 2^-24
     public void Half_RoundsToNearestEven(float x, float expected) =>
-        Assert.Equal(expected, Storage.Round(StorageType.F16, x));
+        Assert.Equal(expected, Storage.Round(KernelStorage.F16, x));
 
     [Theory]
     [InlineData(1f + (1f / 256), 1f)] // bf16 has 7 mantissa bits: 2^-8 is a tie at 1, goes to even 1
@@ -25,7 +25,7 @@ public class StorageTests
     [InlineData(float.MaxValue, float.PositiveInfinity)]
     [InlineData(-float.MaxValue, float.NegativeInfinity)]
     public void Bf16_RoundsToNearestEven(float x, float expected) =>
-        Assert.Equal(expected, Storage.Round(StorageType.BF16, x));
+        Assert.Equal(expected, Storage.Round(KernelStorage.BF16, x));
 
     [Theory]
     [InlineData(0x000A8000u, 0x000Au)] // subnormal tie, even upper half stays
@@ -78,28 +78,28 @@ public class StorageTests
     [Fact]
     public void Encode_WritesLittleEndianElements_AndDecodeInvertsIt()
     {
-        Assert.Equal(new byte[] { 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0 }, Storage.Encode(StorageType.F32, [1f, -2f]));
-        Assert.Equal(new byte[] { 0x00, 0x3C, 0x00, 0xC0 }, Storage.Encode(StorageType.F16, [1f, -2f]));
-        Assert.Equal(new byte[] { 0x80, 0x3F, 0x00, 0xC0 }, Storage.Encode(StorageType.BF16, [1f, -2f]));
+        Assert.Equal(new byte[] { 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0 }, Storage.Encode(KernelStorage.F32, [1f, -2f]));
+        Assert.Equal(new byte[] { 0x00, 0x3C, 0x00, 0xC0 }, Storage.Encode(KernelStorage.F16, [1f, -2f]));
+        Assert.Equal(new byte[] { 0x80, 0x3F, 0x00, 0xC0 }, Storage.Encode(KernelStorage.BF16, [1f, -2f]));
 
         var values = TwinTestData.Uniform(5, 257, -100, 100);
-        foreach (var type in new[] { StorageType.F32, StorageType.F16, StorageType.BF16 })
+        foreach (var type in new[] { KernelStorage.F32, KernelStorage.F16, KernelStorage.BF16 })
         {
             var decoded = Storage.Decode(type, Storage.Encode(type, values));
             for (var i = 0; i < values.Length; i++)
                 Assert.Equal(Storage.Round(type, values[i]), decoded[i]);
         }
-        Assert.Throws<ArgumentException>(() => Storage.Decode(StorageType.F16, new byte[3]));
+        Assert.Throws<ArgumentException>(() => Storage.Decode(KernelStorage.F16, new byte[3]));
     }
 
     [Fact]
     public void Index_FollowsTheDocumentedFormulas()
     {
         // N=2, C=3, H=4, W=5; element (1, 2, 3, 4).
-        Assert.Equal((((((1 * 4) + 3) * 5) + 4) * 3) + 2, Storage.Index(Layout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal((((((1 * 3) + 2) * 4) + 3) * 5) + 4, Storage.Index(Layout.Nchw, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal(119, Storage.Index(Layout.Nchw, 1, 2, 3, 4, 3, 4, 5)); // the last element either way
-        Assert.Equal(119, Storage.Index(Layout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal("depthwise3x3_nhwc_bf16", $"depthwise3x3_{Storage.Suffix(Layout.Nhwc)}_{Storage.Suffix(StorageType.BF16)}");
+        Assert.Equal((((((1 * 4) + 3) * 5) + 4) * 3) + 2, Storage.Index(KernelLayout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
+        Assert.Equal((((((1 * 3) + 2) * 4) + 3) * 5) + 4, Storage.Index(KernelLayout.Nchw, 1, 2, 3, 4, 3, 4, 5));
+        Assert.Equal(119, Storage.Index(KernelLayout.Nchw, 1, 2, 3, 4, 3, 4, 5)); // the last element either way
+        Assert.Equal(119, Storage.Index(KernelLayout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
+        Assert.Equal("depthwise3x3_nhwc_bf16", $"depthwise3x3_{KernelLayout.Nhwc.Suffix()}_{KernelStorage.BF16.Suffix()}");
     }
 }

@@ -12,19 +12,6 @@ public enum KernelLayout
     Nchw,
 }
 
-/// <summary>Storage type of a tensor's elements (the arithmetic is always FP32), as in the entry-point names.</summary>
-public enum KernelStorage
-{
-    /// <summary><c>float</c>: "f32".</summary>
-    F32,
-
-    /// <summary><c>cg_half</c> (IEEE binary16): "f16".</summary>
-    F16,
-
-    /// <summary><c>cg_bf16</c> (bfloat16): "bf16".</summary>
-    BF16,
-}
-
 /// <summary>The parts of an entry-point name, <c>&lt;op&gt;_&lt;layout&gt;_&lt;precision&gt;</c> (kernels/README.md).</summary>
 public static class KernelNames
 {
@@ -34,15 +21,6 @@ public static class KernelNames
         KernelLayout.Nhwc => "nhwc",
         KernelLayout.Nchw => "nchw",
         _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown layout"),
-    };
-
-    /// <summary>"f32", "f16" or "bf16".</summary>
-    public static string Suffix(this KernelStorage storage) => storage switch
-    {
-        KernelStorage.F32 => "f32",
-        KernelStorage.F16 => "f16",
-        KernelStorage.BF16 => "bf16",
-        _ => throw new ArgumentOutOfRangeException(nameof(storage), storage, "unknown storage type"),
     };
 
     /// <summary>"depthwise3x3_nhwc_bf16".</summary>

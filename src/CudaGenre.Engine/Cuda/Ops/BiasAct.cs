@@ -20,9 +20,8 @@ internal sealed class BiasAct : ICudaOp
         return step is AddStep or ReluStep;
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var step = graph.Steps[index];
         var dims = CudaOps.Dims(context.Values.Shapes[step.Input]);
         var values = context.Values;
         var run = step switch
@@ -31,10 +30,9 @@ internal sealed class BiasAct : ICudaOp
             _ => Prepare(context, dims, values.At(step.Input), shift: 0, residual: 0, relu: true, values.At(step.Output)),
         };
         context.Add(step.Module, run);
-        return 1;
     }
 
     /// <summary>y = relu?(x + shift[c] + residual) over NHWC <paramref name="dims"/>, in the storage type (shift FP32; 0 for none).</summary>
     public static Action Prepare(LoweringContext context, TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
-        context.Launch(BiasActKernels.Launch(KernelLayout.Nhwc, context.Storage.Element, input, scale: 0, shift, residual, output, dims.N, dims.C, dims.H * dims.W, relu));
+        context.Launch(BiasActKernels.Launch(KernelLayout.Nhwc, context.Precision.Storage, input, scale: 0, shift, residual, output, dims.N, dims.C, dims.H * dims.W, relu));
 }

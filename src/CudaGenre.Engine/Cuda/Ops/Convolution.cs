@@ -37,12 +37,11 @@ internal sealed class Convolution : ICudaOp
         weights.Bias(step, conv.Bias);
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var conv = (FusedConv)graph.Steps[index];
+        var conv = (FusedConv)step;
         var values = context.Values;
         Add(context, conv, values.At(conv.Input), conv.Residual is null ? 0 : values.At(conv.Residual), values.At(conv.Output));
-        return 1;
     }
 
     /// <summary>Appends the steps of <paramref name="conv"/> reading <paramref name="input"/> (and <paramref name="residual"/>, 0 for none) into <paramref name="output"/>.</summary>
@@ -50,12 +49,12 @@ internal sealed class Convolution : ICudaOp
     {
         var c = conv.Conv;
         var (x, y) = (CudaOps.Dims(context.Values.Shapes[conv.Input]), CudaOps.Dims(context.Values.Shapes[conv.Output]));
-        var storage = context.Storage;
-        var type = storage.DataType;
+        var precision = context.Precision;
+        var type = precision.CudnnDataType;
         var xDesc = context.Own(TensorDescriptor.Nhwc(type, x.N, x.C, x.H, x.W));
         var wDesc = context.Own(FilterDescriptor.Create4d(type, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, c.OutChannels, c.InChannels, c.Kernel.Height, c.Kernel.Width));
         var convDesc = context.Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(c.Padding.Height, c.Padding.Width, c.Stride.Height, c.Stride.Width),
-            storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
+            precision.CudnnMathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
         var yDesc = context.Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
         var weight = context.Weights.WeightOf(conv);
         var bias = context.Weights.BiasOf(conv);
@@ -66,7 +65,7 @@ internal sealed class Convolution : ICudaOp
         {
             if (search is null)
                 return ConvolutionPlan.CreateByHeuristic(cudnn, xDesc, wDesc, convDesc, yDesc, options);
-            var key = $"conv {xDesc} * {wDesc} ({convDesc.Geometry}) → {yDesc}, {storage.MathType}, fused {options.FusedActivation?.ToString() ?? "none"}";
+            var key = $"conv {xDesc} * {wDesc} ({convDesc.Geometry}) → {yDesc}, {precision.CudnnMathType}, fused {options.FusedActivation?.ToString() ?? "none"}";
             options = options with { MaxWorkspaceBytes = Math.Min(options.MaxWorkspaceBytes, (ulong)search.SizeInBytes) };
             if (tuner.Saved.TryGet<CudnnAlgorithm>(key, out var saved)
                 && tuner.TryReuse(() => ConvolutionPlan.CreateWithAlgorithm(cudnn, xDesc, wDesc, convDesc, yDesc, saved.Algorithm, saved.Math, options)) is { } known)
@@ -76,7 +75,7 @@ internal sealed class Convolution : ICudaOp
             return measured;
         }
 
-        if (storage.IsFloat)
+        if (precision.StorageBytes == 4)
         {
             try
             {

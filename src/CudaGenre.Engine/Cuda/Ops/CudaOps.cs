@@ -21,8 +21,8 @@ internal interface ICudaOp
     {
     }
 
-    /// <summary>Appends the steps that run <paramref name="graph"/>'s step <paramref name="index"/>; returns how many graph steps that covered (a fused pair covers 2).</summary>
-    int Lower(LoweringContext context, FusedGraph graph, int index);
+    /// <summary>Appends the plan steps that run <paramref name="step"/>.</summary>
+    void Lower(LoweringContext context, FusedStep step);
 }
 
 /// <summary>The CUDA backend's op set: the one place that maps a step type to its lowering.</summary>
@@ -39,6 +39,23 @@ internal static class CudaOps
         FusedLinear => Head.Instance,
         _ => null,
     };
+
+    /// <summary>
+    /// Lowers every step of <paramref name="graph"/> in order, each by its op, except Xception's separable pairs
+    /// (<see cref="Separable.Pairs"/>), which <see cref="Separable"/> lowers together where their depthwise step is.
+    /// </summary>
+    public static void LowerAll(LoweringContext context, FusedGraph graph)
+    {
+        var pairs = Separable.Pairs(graph);
+        var paired = pairs.Values.ToHashSet(ReferenceEqualityComparer.Instance);
+        foreach (var step in graph.Steps)
+        {
+            if (pairs.TryGetValue(step, out var pointwise))
+                Separable.Add(context, (FusedConv)step, pointwise);
+            else if (!paired.Contains(step))
+                (For(step) ?? throw new InvalidOperationException($"'{step.Module}': {step.GetType().Name} passed the support check but has no CUDA op")).Lower(context, step);
+        }
+    }
 
     /// <summary>A tensor's dims as the kernels take them: NCHW order, a 2-D [N, C] as N×C×1×1.</summary>
     public static TensorDims Dims(TensorShape shape) =>

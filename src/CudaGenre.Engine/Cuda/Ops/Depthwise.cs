@@ -42,16 +42,10 @@ internal sealed class Depthwise : ICudaOp
         weights.Bias(step, conv.Bias);
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var conv = (FusedConv)graph.Steps[index];
-        if (Separable.PointwiseAfter(graph, index) is { } pointwise)
-        {
-            Separable.Add(context, conv, pointwise);
-            return 2;
-        }
+        var conv = (FusedConv)step;
         Add(context, conv, context.Values.At(conv.Input), context.Values.At(conv.Output));
-        return 1;
     }
 
     /// <summary>
@@ -69,12 +63,12 @@ internal sealed class Depthwise : ICudaOp
         var weight = context.Weights.WeightOf(conv);
         var bias = context.Weights.BiasOf(conv);
         var stride = conv.Conv.Stride.Height;
-        var storage = context.Storage;
+        var precision = context.Precision;
         var tuner = context.Tuner;
         var candidates = new List<(string Name, Action Run)>();
         void Ours(DepthwiseVariant variant)
         {
-            var launch = DepthwiseConv3x3Kernels.Launch(variant, KernelLayout.Nhwc, storage.Element, input, weight, bias, output,
+            var launch = DepthwiseConv3x3Kernels.Launch(variant, KernelLayout.Nhwc, precision.Storage, input, weight, bias, output,
                 x.N, x.C, x.H, x.W, stride, conv.ReluInput, conv.Relu);
             candidates.Add((launch.EntryPoint, context.Launch(launch)));
         }
@@ -105,13 +99,13 @@ internal sealed class Depthwise : ICudaOp
             return;
         }
 
-        var type = storage.DataType;
+        var type = precision.CudnnDataType;
         var xDesc = context.Own(TensorDescriptor.Nhwc(type, x.N, x.C, x.H, x.W));
         // [C, 1, 3, 3] in KRSC is [C, 3, 3, 1]: the same bytes as the depthwise weights we hold.
         var wDesc = context.Own(FilterDescriptor.Create4d(type, cudnnTensorFormat_t.CUDNN_TENSOR_NHWC, x.C, 1, 3, 3));
-        var convDesc = context.Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), storage.MathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
+        var convDesc = context.Own(ConvolutionDescriptor.Create2d(new Convolution2dGeometry(1, 1, stride, stride, Groups: x.C), precision.CudnnMathType, cudnnDataType_t.CUDNN_DATA_FLOAT));
         var yDesc = context.Own(TensorDescriptor.Nhwc(type, y.N, y.C, y.H, y.W));
-        var key = $"depthwise {xDesc} stride {stride}, ReLU in {conv.ReluInput}, ReLU out {conv.Relu}, {storage.MathType}";
+        var key = $"depthwise {xDesc} stride {stride}, ReLU in {conv.ReluInput}, ReLU out {conv.Relu}, {precision.CudnnMathType}";
         // A forced cuDNN candidate ignores what an earlier run measured, and is not saved for later runs.
         var forceCudnn = forced == CudnnCandidate;
         if (!forceCudnn && tuner.Saved.TryGet<OurKernel>(key, out var ours) && candidates.FindIndex(c => c.Name == ours.EntryPoint) is >= 0 and var index)

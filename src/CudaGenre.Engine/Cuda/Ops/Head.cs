@@ -29,23 +29,22 @@ internal sealed class Head : ICudaOp
         weights.Bias(step, linear.Bias);
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var linear = (FusedLinear)graph.Steps[index];
+        var linear = (FusedLinear)step;
         var values = context.Values;
         if (values.NeedsHeadCopy(linear.Input))
         {
-            context.AddLaunch($"{linear.Module} features → FP32", ConvertKernels.Widen(context.Storage.Element, values.At(linear.Input),
+            context.AddLaunch($"{linear.Module} features → FP32", ConvertKernels.Widen(context.Precision.Storage, values.At(linear.Input),
                 values.HeadInputAt(linear.Input), values.Shapes[linear.Input].ElementCount));
         }
         var (input, output) = (values.HeadInputAt(linear.Input), values.HeadAt(linear.Output));
         var epilogue = linear.Relu ? cublasLtEpilogue_t.CUBLASLT_EPILOGUE_RELU_BIAS : cublasLtEpilogue_t.CUBLASLT_EPILOGUE_BIAS;
         var spec = LtMatmulSpec.RowMajorLinear(context.BatchSize, linear.Linear.InFeatures, linear.Linear.OutFeatures, cudaDataType_t.CUDA_R_32F,
-            context.Storage.LinearCompute, epilogue);
+            context.Precision.HeadComputeType, epilogue);
         var plan = context.Own(LtMatmulPlan.Create(context.Lt, spec, context.Weights.BiasOf(linear)));
         var (weight, workspace, stream) = (context.Weights.WeightOf(linear), context.Workspace, context.Stream);
         context.Add($"{linear.Module} cublasLtMatmul {epilogue}", () => plan.Run(weight, input, output, workspace.Pointer, workspace.Bytes, stream.Handle));
         context.NeedWorkspace(plan.WorkspaceBytes);
-        return 1;
     }
 }

@@ -25,19 +25,17 @@ internal sealed class Layout : ICudaOp
     public static void LowerInput(LoweringContext context)
     {
         var input = CudaOps.Dims(context.Values.Shapes[Core.Models.ModelGraph.InputName]);
-        context.AddLaunch("input NCHW FP32 → NHWC", ConvertKernels.Input(KernelLayout.Nhwc, context.Storage.Element, context.Values.Input,
+        context.AddLaunch("input NCHW FP32 → NHWC", ConvertKernels.Input(KernelLayout.Nhwc, context.Precision.Storage, context.Values.Input,
             context.Values.At(Core.Models.ModelGraph.InputName), input.N, input.C, input.H * input.W));
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var step = graph.Steps[index];
         var dims = CudaOps.Dims(context.Values.Shapes[step.Input]);
-        var type = context.Storage.DataType;
+        var type = context.Precision.CudnnDataType;
         var from = context.Own(TensorDescriptor.Nhwc(type, dims.N, dims.C, dims.H, dims.W));
         var to = context.Own(TensorDescriptor.Nchw(type, dims.N, dims.C, dims.H, dims.W));
         var (x, y, cudnn) = (context.Values.At(step.Input), context.Values.At(step.Output), context.Cudnn);
         context.Add(step.Module, () => cudnn.TransformTensor(from, x, to, y));
-        return 1;
     }
 }

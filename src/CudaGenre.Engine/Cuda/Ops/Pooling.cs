@@ -21,20 +21,18 @@ internal sealed class Pooling : ICudaOp
         return step is MaxPoolStep or GlobalAvgPoolStep;
     }
 
-    public int Lower(LoweringContext context, FusedGraph graph, int index)
+    public void Lower(LoweringContext context, FusedStep step)
     {
-        var step = graph.Steps[index];
         var x = CudaOps.Dims(context.Values.Shapes[step.Input]);
         var (input, output) = (context.Values.At(step.Input), context.Values.At(step.Output));
         if (step is MaxPoolStep { Pool: var p })
         {
-            context.AddLaunch($"{step.Module} maxpool2d", PoolingKernels.MaxPool2d(KernelLayout.Nhwc, context.Storage.Element, input, output,
+            context.AddLaunch($"{step.Module} maxpool2d", PoolingKernels.MaxPool2d(KernelLayout.Nhwc, context.Precision.Storage, input, output,
                 x.N, x.C, x.H, x.W, p.Kernel.Height, p.Stride.Height, p.Padding.Height));
         }
         else
         {
-            context.AddLaunch(step.Module, PoolingKernels.GlobalAvgPool(KernelLayout.Nhwc, context.Storage.Element, input, output, x.N, x.C, x.H * x.W));
+            context.AddLaunch(step.Module, PoolingKernels.GlobalAvgPool(KernelLayout.Nhwc, context.Precision.Storage, input, output, x.N, x.C, x.H * x.W));
         }
-        return 1;
     }
 }

@@ -8,7 +8,7 @@ namespace CudaGenre.Engine.Cuda.Ops;
 /// Xception's separable convolution (ReLU → depthwise 3×3 → 1×1 convolution), lowered as a pair: as its two steps
 /// (<see cref="Depthwise"/>'s choice, then <see cref="Convolution"/>'s), or as one <c>separable_conv3x3.cu</c> kernel
 /// whose depthwise values never leave the chip, whichever is faster here. Not an op of its own in the graph: the
-/// depthwise lowering hands a pair over to it (<see cref="PointwiseAfter"/>).
+/// plan lowers each pair it finds (<see cref="Pairs"/>) here instead of step by step.
 /// </summary>
 internal static class Separable
 {
@@ -29,6 +29,18 @@ internal static class Separable
         return pointwise && onlyReader && next.Input == depthwise.Output && next.Residual != depthwise.Output ? next : null;
     }
 
+    /// <summary>Every separable pair of <paramref name="graph"/>: its depthwise step → its pointwise step (<see cref="PointwiseAfter"/>).</summary>
+    internal static Dictionary<FusedStep, FusedConv> Pairs(FusedGraph graph)
+    {
+        var pairs = new Dictionary<FusedStep, FusedConv>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < graph.Steps.Count; i++)
+        {
+            if (graph.Steps[i] is FusedConv { Conv.IsDepthwise: true } depthwise && PointwiseAfter(graph, i) is { } pointwise)
+                pairs[depthwise] = pointwise;
+        }
+        return pairs;
+    }
+
     /// <summary>
     /// Times the two paths on the plan's stream (<see cref="CudaOptions.Separable"/> may force either), keeps the
     /// times and the choice in the <see cref="Autotuner"/> and saves the choice for later processes. Without
@@ -45,7 +57,7 @@ internal static class Separable
         var apart = values.Apart(depthwise.Input, pointwise.Output);
         var stride = depthwise.Conv.Stride.Height;
         var weights = context.Weights;
-        var launch = SeparableConv3x3Kernels.Launch(context.Storage.Element, input, weights.WeightOf(depthwise), weights.BiasOf(depthwise),
+        var launch = SeparableConv3x3Kernels.Launch(context.Precision.Storage, input, weights.WeightOf(depthwise), weights.BiasOf(depthwise),
             weights.WeightOf(pointwise), weights.BiasOf(pointwise), residual, output, x.N, x.C, x.H, x.W, y.C, stride,
             depthwise.ReluInput, depthwise.Relu, pointwise.Relu);
         var entry = launch.EntryPoint;
@@ -67,7 +79,7 @@ internal static class Separable
             return;
         }
 
-        var key = $"separable {shape} stride {stride}, ReLU in {depthwise.ReluInput} mid {depthwise.Relu} out {pointwise.Relu}, residual {residual != 0}, {context.Storage.DataType}, {context.Storage.MathType}";
+        var key = $"separable {shape} stride {stride}, ReLU in {depthwise.ReluInput} mid {depthwise.Relu} out {pointwise.Relu}, residual {residual != 0}, {context.Precision.CudnnDataType}, {context.Precision.CudnnMathType}";
         var measure = apart && mode == SeparablePath.Fastest && context.Search is not null;
         TunedChoice? saved = measure && tuner.Saved.TryGet<TunedChoice>(key, out var found) ? found : null;
         if (saved == new OurKernel(entry))
