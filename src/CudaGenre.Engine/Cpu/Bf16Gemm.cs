@@ -44,15 +44,8 @@ internal static unsafe class Bf16Gemm
     }
 
     /// <summary>How a BF16 GEMM is cut into tiles: <see cref="Gemm.Tile"/>'s rule with this kernel's MC and NR (panels of 32 columns).</summary>
-    public static GemmTiling Tile(int m, int n, int workers)
-    {
-        var rowBlocks = (m + MC - 1) / MC;
-        var panels = (n + NR - 1) / NR;
-        var wanted = Math.Max(1, (2 * workers + rowBlocks - 1) / rowBlocks);
-        var panelsPerTile = Math.Max(Math.Min(2, panels), (panels + wanted - 1) / wanted);
-        var columnTiles = (panels + panelsPerTile - 1) / panelsPerTile;
-        return new GemmTiling(rowBlocks, columnTiles, panelsPerTile);
-    }
+    public static GemmTiling Tile(int m, int n, int workers) =>
+        GemmTiling.Split(m, MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 2, panelsPerKernel: 1);
 
     /// <summary>
     /// Computes one tile of C = epilogue(A · B), as <see cref="Gemm.ComputeTile{TSource}"/> does for FP32: rows of

@@ -86,17 +86,8 @@ internal static unsafe class Gemm
     /// How a GEMM of M rows and N columns is cut into tiles for <paramref name="workers"/> workers:
     /// row blocks of MC, and column panels grouped so there are a few tiles per worker.
     /// </summary>
-    public static GemmTiling Tile(int m, int n, int workers)
-    {
-        var rowBlocks = (m + MC - 1) / MC;
-        var panels = (n + NR - 1) / NR;
-        var wanted = Math.Max(1, (2 * workers + rowBlocks - 1) / rowBlocks);
-        var panelsPerTile = Math.Max(Math.Min(4, panels), (panels + wanted - 1) / wanted);
-        // Whole kernel widths per tile, so only the last tile can hold a lone panel.
-        panelsPerTile = (panelsPerTile + PanelsPerKernel - 1) / PanelsPerKernel * PanelsPerKernel;
-        var columnTiles = (panels + panelsPerTile - 1) / panelsPerTile;
-        return new GemmTiling(rowBlocks, columnTiles, panelsPerTile);
-    }
+    public static GemmTiling Tile(int m, int n, int workers) =>
+        GemmTiling.Split(m, MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 4, PanelsPerKernel);
 
     /// <summary>
     /// Computes one tile of C = epilogue(A · B): rows of row block <paramref name="tile"/> / columnTiles,
@@ -474,6 +465,21 @@ internal static unsafe class Gemm
 /// <summary>How a GEMM is cut into independent tiles (see <see cref="Gemm.Tile"/>).</summary>
 internal readonly record struct GemmTiling(int RowBlocks, int ColumnTiles, int PanelsPerTile)
 {
+    /// <summary>
+    /// The one tiling rule of the FP32 and BF16 GEMMs: row blocks of <paramref name="rowBlock"/>, and column panels grouped
+    /// so there are about two tiles per worker, at least <paramref name="minPanelsPerTile"/> panels (or all) per tile, in
+    /// whole kernel widths of <paramref name="panelsPerKernel"/> so only the last tile can hold a lone panel.
+    /// </summary>
+    public static GemmTiling Split(int rows, int rowBlock, int panels, int workers, int minPanelsPerTile, int panelsPerKernel)
+    {
+        var rowBlocks = (rows + rowBlock - 1) / rowBlock;
+        var wanted = Math.Max(1, (2 * workers + rowBlocks - 1) / rowBlocks);
+        var panelsPerTile = Math.Max(Math.Min(minPanelsPerTile, panels), (panels + wanted - 1) / wanted);
+        panelsPerTile = (panelsPerTile + panelsPerKernel - 1) / panelsPerKernel * panelsPerKernel;
+        var columnTiles = (panels + panelsPerTile - 1) / panelsPerTile;
+        return new GemmTiling(rowBlocks, columnTiles, panelsPerTile);
+    }
+
     /// <summary>Total tiles = parallel work items.</summary>
     public int Count => RowBlocks * ColumnTiles;
 }
