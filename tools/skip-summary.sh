@@ -40,6 +40,7 @@ awk -v list="$list" '
     }
     if (line ~ /^Test run summary/) flush()
     print
+    fflush() # a line at a time: when a run hangs, CI shows how far it got
   }
   END { flush() }
 '

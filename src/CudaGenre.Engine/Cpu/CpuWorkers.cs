@@ -17,8 +17,9 @@ internal interface IParallelWork
 /// Items are handed out one at a time from a shared ticket, so uneven items balance themselves, and a run waits only
 /// for items in progress, never for a helper that has not started: on a busy machine a woken helper may not get a
 /// core for milliseconds, and the caller then does the whole op itself instead of idling until the helper checks in
-/// (the way ONNX Runtime's pool behaves). The ticket carries the run's number in its high half, so a helper that
-/// wakes late cannot take an item of a later run it has not read.
+/// (the way ONNX Runtime's pool behaves). The ticket and the item count both carry the run's number in their high
+/// half, so a helper that wakes late can neither take an item of a later run nor judge an old ticket by a later
+/// run's count.
 /// Not re-entrant: one <see cref="Run"/> at a time (the engine gives each session its own workers).
 /// </summary>
 internal sealed class CpuWorkers : IDisposable
@@ -32,7 +33,10 @@ internal sealed class CpuWorkers : IDisposable
     // told to stop in the middle of one (it used to leave without signalling, and the caller waited forever).
     private readonly Lock _runLock = new();
     private IParallelWork? _work;
-    private int _count;
+    // (run number << 32) | item count. The count must be read with its run: a helper that had read the last run's
+    // spent ticket and then a longer run's bare count once claimed a phantom item of the old ticket, ran the new
+    // run's item twice and counted it, so the new run's caller waited forever (the CI hang of 2026-12-06).
+    private long _limit;
     // (run number << 32) | next item: claimed by compare-and-swap, so only a thread that read this run's number
     // takes its items.
     private long _ticket;
@@ -89,11 +93,11 @@ internal sealed class CpuWorkers : IDisposable
 
         // Publish the run before its ticket: a helper that reads the new run number also sees the work and count.
         _work = work;
-        _count = count;
         _failed = false;
         _failure = null;
         _remaining = count;
         var run = ++_run;
+        Volatile.Write(ref _limit, ((long)run << 32) | (uint)count);
         Volatile.Write(ref _ticket, (long)run << 32);
         var helpers = Math.Min(_threads.Length, count - 1);
         for (var i = 0; i < helpers; i++)
@@ -135,7 +139,12 @@ internal sealed class CpuWorkers : IDisposable
         {
             var ticket = Volatile.Read(ref _ticket);
             var item = (int)ticket;
-            if ((int)(ticket >> 32) != run || item >= _count)
+            if ((int)(ticket >> 32) != run)
+            {
+                return finishedLast;
+            }
+            var limit = Volatile.Read(ref _limit);
+            if ((int)(limit >> 32) != run || item >= (int)limit)
             {
                 return finishedLast;
             }
@@ -156,7 +165,10 @@ internal sealed class CpuWorkers : IDisposable
                     _failed = true; // the items left are counted, not run
                 }
             }
-            finishedLast = Interlocked.Decrement(ref _remaining) == 0;
+            if (Interlocked.Decrement(ref _remaining) == 0)
+            {
+                finishedLast = true;
+            }
         }
     }
 

@@ -64,6 +64,50 @@ public class CpuWorkersTests
     }
 
     [Fact]
+    public void ARunLongerThanTheLastOne_NeverTakesAnItemAHelperClaimedFromTheOldTicket()
+    {
+        // A helper that read the last run's spent ticket (next == its count) and then the next run's larger item count
+        // used to claim "item count" of the old ticket just before the caller published the new one: it ran an item
+        // of the new run twice and counted it against the new run, whose caller then waited forever for a signal
+        // that had already been used up. Short runs that grow by one, on more workers than cores, many owners at
+        // once, open that window often; each run is watched so that a hang fails the test instead of stalling it.
+        const int owners = 4;
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var threads = Enumerable.Range(0, owners).Select(o => new Thread(() =>
+        {
+            try
+            {
+                using var cpu = new CpuWorkers(4);
+                var shorter = new Recorder(2);
+                var longer = new Recorder(3);
+                for (var round = 1; round <= 20_000; round++)
+                {
+                    cpu.Run(shorter, 2);
+                    cpu.Run(longer, 3);
+                    if (shorter.Hits.Any(h => h != round) || longer.Hits.Any(h => h != round))
+                    {
+                        failures.Enqueue($"owner {o} round {round}: hits {string.Join(",", shorter.Hits)} / {string.Join(",", longer.Hits)}");
+                        return;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue($"owner {o}: {e}");
+            }
+        }) { IsBackground = true }).ToArray();
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+        foreach (var t in threads)
+        {
+            Assert.True(t.Join(TimeSpan.FromMinutes(2)), "a run never returned (the caller waits for a signal nobody sends)");
+        }
+        Assert.Empty(failures);
+    }
+
+    [Fact]
     public void AFailingItem_IsRethrownOnTheCaller_AndTheWorkersStayUsable()
     {
         using var cpu = new CpuWorkers(3);
