@@ -36,46 +36,54 @@ internal readonly unsafe struct PatchSource(float* input, ConvGeometry g) : IGem
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(int row0, int rowCount, int k0, int kc, float* destination)
     {
-        // The first row's (image, y, x) by division; the following rows step through them.
+        // Divisions only here: the first row's (image, y, x), and where column k0 falls in the window (ky, kx, c).
+        // Every row starts at the same column, and the loops below step through pixels and taps, which matters for
+        // a 3-channel first layer, whose rows are many short runs (a division per run cost more than the copy).
         var outPlane = g.OutHeight * g.OutWidth;
         var n = row0 / outPlane;
         var rest = row0 - n * outPlane;
         var oy = rest / g.OutWidth;
         var ox = rest - oy * g.OutWidth;
+        var channels = g.Channels;
+        var tap0 = k0 / channels;
+        var c0 = k0 - tap0 * channels;
+        var ky0 = tap0 / g.KernelWidth;
+        var kx0 = tap0 - ky0 * g.KernelWidth;
         for (var r = 0; r < rowCount; r++)
         {
             var y0 = oy * g.Stride - g.Padding;
             var x0 = ox * g.Stride - g.Padding;
-            var image = input + (long)n * g.Height * g.Width * g.Channels;
-
-            var tap = k0 / g.Channels;
-            var c = k0 - tap * g.Channels;
+            var image = input + (long)n * g.Height * g.Width * channels;
             var d = destination + (long)r * kc;
+            int ky = ky0, kx = kx0, c = c0;
             for (var k = 0; k < kc;)
             {
-                var ky = tap / g.KernelWidth;
-                var kx = tap - ky * g.KernelWidth;
                 var y = y0 + ky;
                 var x = x0 + kx;
-                int run;
                 if ((uint)y < (uint)g.Height && (uint)x < (uint)g.Width)
                 {
                     // In NHWC the rest of this kernel row is one contiguous run as far as it stays inside the
-                    // image: one copy of (taps × channels) floats, not one per tap (a 3-channel first layer
-                    // would otherwise copy 3 floats at a time).
+                    // image: one copy of (taps × channels) floats, not one per tap.
                     var taps = Math.Min(g.KernelWidth - kx, g.Width - x);
-                    run = Math.Min(taps * g.Channels - c, kc - k);
-                    Copy(image + ((long)y * g.Width + x) * g.Channels + c, d + k, run);
+                    var run = Math.Min(taps * channels - c, kc - k);
+                    Copy(image + ((long)y * g.Width + x) * channels + c, d + k, run);
+                    k += run;
+                    kx += taps;
                 }
                 else
                 {
-                    run = Math.Min(g.Channels - c, kc - k);
-                    new Span<float>(d + k, run).Clear();
+                    var run = Math.Min(channels - c, kc - k);
+                    Zero(d + k, run);
+                    k += run;
+                    kx++;
                 }
-                k += run;
-                c += run;
-                tap += c / g.Channels;
-                c %= g.Channels;
+                // A run cut short by kc ends the row, so (ky, kx, c) only has to be right after whole runs.
+                c = 0;
+                if (kx == g.KernelWidth)
+                {
+                    kx = 0;
+                    ky++;
+                }
             }
             if (++ox == g.OutWidth)
             {
@@ -87,6 +95,27 @@ internal readonly unsafe struct PatchSource(float* input, ConvGeometry g) : IGem
                 }
             }
         }
+    }
+
+    /// <summary>Zeros a run of padding (3 floats for a 3-channel input) without a call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero(float* destination, int count)
+    {
+        if (count < 64 && Avx512F.IsSupported)
+        {
+            var i = 0;
+            for (; i + 16 <= count; i += 16)
+            {
+                Vector512<float>.Zero.Store(destination + i);
+            }
+            if (i < count)
+            {
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count - i)).AsSingle();
+                Avx512F.MaskStore(destination + i, mask, Vector512<float>.Zero);
+            }
+            return;
+        }
+        new Span<float>(destination, count).Clear();
     }
 
     /// <summary>
