@@ -156,6 +156,7 @@ internal static unsafe partial class GemmShapes
         if (Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "1")
         {
             var names = plan.StepNames;
+            var flops = plan.Profile(input, 1).Select(s => s.Flops).ToArray();
             var stepBest = new double[names.Count];
             Array.Fill(stepBest, double.MaxValue);
             for (var r = 0; r < 8; r++)
@@ -170,7 +171,8 @@ internal static unsafe partial class GemmShapes
             var sum = stepBest.Sum();
             foreach (var i in Enumerable.Range(0, names.Count).OrderByDescending(i => stepBest[i]).Take(25))
             {
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stepBest[i] * 1e3,8:F3} ms {100 * stepBest[i] / sum,5:F1} %  {names[i]}"));
+                var rate = flops[i] / stepBest[i] / 1e9;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stepBest[i] * 1e3,8:F3} ms {100 * stepBest[i] / sum,5:F1} % {rate,6:F0} GFLOP/s  {names[i]}"));
             }
         }
         var best = times.Skip(2).Min();

@@ -39,7 +39,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         }
         _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
         _workers = new CpuWorkers(threads);
-        var scratch = new WorkerScratch(_workers.Count, CpuWeights.ScratchLength);
+        var scratch = new WorkerScratch(_workers.Count, weights.ScratchLength);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
         float* Pointer(string value) => arena + offsets[graph.Values[value].Index];
         ArenaFloats = plan.Length;
@@ -66,6 +66,12 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 case FusedConv conv:
                     var g = Geometry(conv, x);
                     var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu);
+                    if (weights.WinogradFilters(conv) is { } filters)
+                    {
+                        var winograd = new WinogradWork(Pointer(conv.Input), g, filters, output, epilogue, scratch, _workers.Count);
+                        _ops.Add((winograd, winograd.Tiling.Count, name));
+                        break;
+                    }
                     var (work, items) = g.KernelHeight == 1 && g.KernelWidth == 1 && g.Stride == 1 && g.Padding == 0
                         ? weights.PlanGemm(conv, new DenseSource(Pointer(conv.Input), g.OutPixels, g.Channels, g.Channels), output, conv.Conv.OutChannels, epilogue, scratch, _workers.Count)
                         : weights.PlanGemm(conv, new PatchSource(Pointer(conv.Input), g), output, conv.Conv.OutChannels, epilogue, scratch, _workers.Count);
@@ -190,17 +196,29 @@ internal sealed unsafe class CpuWeights
     private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, PackedMatrix[]> _winograd = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Checks the graph against <see cref="CpuBackend.Supports"/> first (the CPU op set's one place), so neither the weights nor a plan made with them meets a step the CPU cannot run.</summary>
-    public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32)
+    /// <param name="graph">The fused graph.</param>
+    /// <param name="kind">FP32 or BF16 GEMMs.</param>
+    /// <param name="winograd">FP32 only: run the 3×3 stride-1 convolutions that <see cref="Cpu.Winograd.Applies"/> accepts by
+    /// Winograd F(2×2, 3×3) (2.25× fewer multiplications; equal to the direct convolution up to float rounding). Off
+    /// gives the direct convolution everywhere (the tests compare the two).</param>
+    public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32, bool winograd = true)
     {
         BackendSupport.Require<CpuBackend>(graph);
         Graph = graph;
         Kind = kind;
+        ScratchLength = Math.Max(Gemm.ScratchLength, Bf16Gemm.ScratchLength);
         foreach (var step in graph.Steps)
         {
             switch (step)
             {
+                case FusedConv conv when winograd && kind == CpuGemmKind.Fp32 && Cpu.Winograd.Applies(conv):
+                    _winograd[step] = Cpu.Winograd.TransformFilters(conv.Weight, conv.Conv.InChannels, conv.Conv.OutChannels);
+                    _bias[step] = Pinned(conv.Bias);
+                    ScratchLength = Math.Max(ScratchLength, Cpu.Winograd.ScratchLength(conv.Conv.InChannels, conv.Conv.OutChannels));
+                    break;
                 case FusedConv conv when !conv.Conv.IsDepthwise:
                     Pack(step, ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
@@ -219,8 +237,11 @@ internal sealed unsafe class CpuWeights
     /// <summary>How the GEMMs compute.</summary>
     public CpuGemmKind Kind { get; }
 
-    /// <summary>Floats of per-worker scratch: enough for either kind of GEMM, so no mix-up of kinds can overrun it.</summary>
-    public static int ScratchLength => Math.Max(Gemm.ScratchLength, Bf16Gemm.ScratchLength);
+    /// <summary>Floats of per-worker scratch: enough for either kind of GEMM (so no mix-up of kinds can overrun it) and for the largest Winograd block.</summary>
+    public int ScratchLength { get; }
+
+    /// <summary>The 16 transformed filters of <paramref name="conv"/> when it runs by Winograd, else null.</summary>
+    public PackedMatrix[]? WinogradFilters(FusedConv conv) => _winograd.GetValueOrDefault(conv);
 
     /// <summary>The GEMM of <paramref name="step"/> (a dense convolution or a linear layer) as parallel work, and its work items.</summary>
     public (IParallelWork Work, int Items) PlanGemm<TSource>(FusedStep step, TSource a, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
