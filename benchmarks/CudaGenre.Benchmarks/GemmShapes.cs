@@ -153,7 +153,7 @@ internal static unsafe partial class GemmShapes
             plan.Run(input, logits);
             times.Add(ThreadSeconds() - start);
         }
-        if (Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "1")
+        if (Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "1" or "all")
         {
             var names = plan.StepNames;
             var flops = plan.Profile(input, 1).Select(s => s.Flops).ToArray();
@@ -169,7 +169,7 @@ internal static unsafe partial class GemmShapes
                 }
             }
             var sum = stepBest.Sum();
-            foreach (var i in Enumerable.Range(0, names.Count).OrderByDescending(i => stepBest[i]).Take(25))
+            foreach (var i in Enumerable.Range(0, names.Count).OrderByDescending(i => stepBest[i]).Take(Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "all" ? int.MaxValue : 25))
             {
                 var rate = flops[i] / stepBest[i] / 1e9;
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{stepBest[i] * 1e3,8:F3} ms {100 * stepBest[i] / sum,5:F1} % {rate,6:F0} GFLOP/s  {names[i]}"));
