@@ -113,11 +113,13 @@ internal sealed class CpuBackend : IModelBackend
     private readonly FusedGraph _graph;
     private readonly int _threads;
     private readonly CpuWeights _weights;
+    private readonly int _chunk;
 
     public CpuBackend(FusedGraph graph, int threads, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
         (_graph, _threads) = (graph, threads);
         _weights = new CpuWeights(graph, kind); // checks every step against Supports before it packs anything
+        _chunk = ChunkedPlan.ChunkFor(graph);
     }
 
     /// <summary>Every step type, with equal strides and padding along both axes, convolutions dense or depthwise, and no residual on a depthwise one.</summary>
@@ -141,7 +143,12 @@ internal sealed class CpuBackend : IModelBackend
 
     public Precision Precision => CpuPrecision.Of(_weights.Kind);
 
-    public IExecutionPlan CreatePlan(int batchSize) => new CpuPlan(_graph, _weights, batchSize, _threads);
+    /// <summary>A plan of the batch's size, or for a model whose activations dwarf its weights one that runs the batch in
+    /// small chunks (<see cref="ChunkedPlan"/>), bit-identical either way.</summary>
+    public IExecutionPlan CreatePlan(int batchSize) =>
+        _chunk > 0 && batchSize > _chunk
+            ? new ChunkedPlan(new CpuPlan(_graph, _weights, _chunk, _threads), batchSize)
+            : new CpuPlan(_graph, _weights, batchSize, _threads);
 
     /// <summary>False: a CPU plan is cheap to make (an arena and threads), and a padded item costs its full compute.</summary>
     public bool PadsCheaply => false;

@@ -24,6 +24,31 @@ public sealed class PlanBatchTests
     }
 
     [Fact]
+    public void TheCnnsBatchRunsItemByItem_WithTheWholeBatchPlansBits()
+    {
+        // At its real input size (144×216; 144² here) the CNN's activations dwarf its weights, so its CPU plans run a
+        // batch one item at a time (ChunkedPlan); at 71² they do not. The ResNets and Xception, whose weights
+        // dominate, run the batch whole.
+        Assert.Equal(1, Engine.Cpu.ChunkedPlan.ChunkFor(FusedGraphs.Build(Architecture.Cnn, size: 144)));
+        Assert.Equal(0, Engine.Cpu.ChunkedPlan.ChunkFor(FusedGraphs.Build(Architecture.Cnn)));
+        Assert.Equal(0, Engine.Cpu.ChunkedPlan.ChunkFor(FusedGraphs.Build(Architecture.ResNet18)));
+        Assert.Equal(0, Engine.Cpu.ChunkedPlan.ChunkFor(FusedGraphs.Build(Architecture.Xception)));
+
+        var graph = FusedGraphs.Build(Architecture.Cnn, size: 144);
+        using var backend = new CpuBackend(graph, threads: 2);
+        using var chunked = backend.CreatePlan(5);
+        Assert.IsType<Engine.Cpu.ChunkedPlan>(chunked);
+        using var whole = new Engine.Cpu.CpuPlan(graph, new Engine.Cpu.CpuWeights(graph), 5, threads: 2);
+        var spec = graph.Source.Spec;
+        var input = Reference.Random(4 * spec.InputChannels * spec.InputHeight * spec.InputWidth, 31, scale: 2f);
+        var (a, b) = (new float[4 * spec.ClassCount], new float[4 * spec.ClassCount]);
+        chunked.Run(input, a);
+        whole.Run(input, b);
+        Assert.Equal(b, a);
+        Assert.Throws<ArgumentException>(() => chunked.Run(input, new float[4 * spec.ClassCount - 1]));
+    }
+
+    [Fact]
     public void AnIdlePlanFits_ItsOwnSize_OrALargerOneUnderTwice_WhereTheBackendPadsCheaply()
     {
         Assert.True(ExecutionPlans.Fits(4, 4, padsCheaply: false));
