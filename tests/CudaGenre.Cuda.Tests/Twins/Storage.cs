@@ -60,11 +60,9 @@ public static class Storage
         return values;
     }
 
-    /// <summary>Flat index of element (n, c, h, w) of an N × C × H × W tensor in <paramref name="layout"/>.</summary>
-    public static int Index(KernelLayout layout, int n, int c, int h, int w, int channels, int height, int width) =>
-        layout == KernelLayout.Nhwc
-            ? (((((n * height) + h) * width) + w) * channels) + c
-            : (((((n * channels) + c) * height) + h) * width) + w;
+    /// <summary>Flat index of element (n, c, h, w) of an N × C × H × W tensor stored NHWC (the kernels' layout).</summary>
+    public static int NhwcIndex(int n, int c, int h, int w, int channels, int height, int width) =>
+        (((((n * height) + h) * width) + w) * channels) + c;
 
     internal static void RequireLength(string name, int length, long expected)
     {
