@@ -20,14 +20,9 @@ public static class DepthwiseConv3x3Twin
         KernelStorage storage, float[] x, float[] w, float[]? bias,
         int nBatch, int channels, int height, int width, int stride, bool reluInput, bool reluOutput)
     {
-        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        Storage.RequirePositive(nameof(nBatch), nBatch);
-        Storage.RequirePositive(nameof(channels), channels);
-        Storage.RequirePositive(nameof(height), height);
-        Storage.RequirePositive(nameof(width), width);
+        Storage.RequireTensor(x, nBatch, channels, height, width);
         Storage.RequirePositive(nameof(stride), stride);
-        Storage.RequireLength(nameof(x), x.Length, (long)nBatch * channels * height * width);
         Storage.RequireLength(nameof(w), w.Length, channels * 9L);
         if (bias != null)
             Storage.RequireLength(nameof(bias), bias.Length, channels);

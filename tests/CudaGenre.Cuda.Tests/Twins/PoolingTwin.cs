@@ -17,18 +17,13 @@ public static class PoolingTwin
         KernelStorage storage, float[] x, int nBatch, int channels, int height, int width,
         int kernel, int stride, int pad)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        Storage.RequirePositive(nameof(nBatch), nBatch);
-        Storage.RequirePositive(nameof(channels), channels);
-        Storage.RequirePositive(nameof(height), height);
-        Storage.RequirePositive(nameof(width), width);
+        Storage.RequireTensor(x, nBatch, channels, height, width);
         Storage.RequirePositive(nameof(kernel), kernel);
         Storage.RequirePositive(nameof(stride), stride);
         if (pad < 0 || pad > kernel / 2)
             throw new ArgumentOutOfRangeException(nameof(pad), pad, $"pad must be in 0..kernel/2 = {kernel / 2} (as PyTorch).");
         if (height + (2 * pad) < kernel || width + (2 * pad) < kernel)
             throw new ArgumentException($"A {kernel}×{kernel} window does not fit {height}×{width} with padding {pad}.");
-        Storage.RequireLength(nameof(x), x.Length, (long)nBatch * channels * height * width);
 
         int outH = OutputSize(height, kernel, stride, pad), outW = OutputSize(width, kernel, stride, pad);
         var y = new float[nBatch * channels * outH * outW];
