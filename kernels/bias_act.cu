@@ -7,7 +7,7 @@
 //
 // Math (the CPU twin implements exactly this definition):
 //   x, residual, y: N × C × HW elements (HW = H·W spatial positions; HW = 1 for an [N, C] matrix),
-//     layout NHWC or NCHW, storage T ∈ {float, cg_half, cg_bf16}; scale and shift are C floats.
+//     layout NHWC, storage T ∈ {float, cg_half, cg_bf16}; scale and shift are C floats.
 //   For each element (n, c, p):
 //     v = float(x[n, c, p])
 //     if scale != null:    v = fmaf(v, scale[c], shift != null ? shift[c] : 0)
@@ -21,15 +21,14 @@
 //   Folding BatchNorm (eval): scale[c] = gamma[c] / sqrt(running_var[c] + eps),
 //                             shift[c] = beta[c] − running_mean[c] · scale[c]   (computed on the host).
 //
-// Layouts: NHWC: element (n, c, p) at (n·HW + p)·C + c, so c = i mod C.
-//          NCHW: element (n, c, p) at (n·C + c)·HW + p, so c = (i / HW) mod C.
+// Layout NHWC (the engine's activations): element (n, c, p) at (n·HW + p)·C + c, so c = i mod C.
 //
 // In place is allowed: y may equal x, or y may equal residual (each element is read, then written, by
 // the same thread), so x, residual and y carry no __restrict__. Partial overlaps are not allowed.
 //
 // Launch: one thread per element, grid-stride loop, any 1-D grid (e.g. blockDim 256).
 
-template <typename T, bool Nhwc>
+template <typename T>
 __device__ __forceinline__ void bias_act(
     const T* x, const float* __restrict__ scale, const float* __restrict__ shift, const T* residual, T* y,
     int n_batch, int channels, int spatial, int relu)
@@ -38,7 +37,7 @@ __device__ __forceinline__ void bias_act(
     const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     {
-        const int c = Nhwc ? static_cast<int>(i % channels) : static_cast<int>((i / spatial) % channels);
+        const int c = static_cast<int>(i % channels);
         float v = cg_to_float(x[i]);
         if (scale != nullptr)
             v = fmaf(v, scale[c], shift != nullptr ? shift[c] : 0.0f);
@@ -53,13 +52,13 @@ __device__ __forceinline__ void bias_act(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: bias_act_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
-// Arguments (the same for all six; T = float, cg_half or cg_bf16 as the name says):
-//   x         const T*      input, N × C × HW elements in the entry's layout (device memory)
+// Entry points: bias_act_nhwc_<precision>, precision ∈ {f32, f16, bf16}.
+// Arguments (the same for all three; T = float, cg_half or cg_bf16 as the name says):
+//   x         const T*      input, N × C × HW elements NHWC (device memory)
 //   scale     const float*  C per-channel multipliers in FP32 (folded BN), or null for 1
 //   shift     const float*  C per-channel addends in FP32 (bias / folded BN shift), or null for 0
-//   residual  const T*      N × C × HW elements in the same layout, added after the affine, or null
-//   y         T*            output, N × C × HW elements in the same layout; may equal x or residual
+//   residual  const T*      N × C × HW elements NHWC, added after the affine, or null
+//   y         T*            output, N × C × HW elements NHWC; may equal x or residual
 //   n_batch   int           N (≥ 1)
 //   channels  int           C (≥ 1)
 //   spatial   int           HW = H·W positions per channel (≥ 1; 1 for an [N, C] matrix)
@@ -67,18 +66,15 @@ __device__ __forceinline__ void bias_act(
 // ---------------------------------------------------------------------------------------------
 
 // No __restrict__ on x, residual and y: y may alias either (see above).
-#define CG_BIAS_ACT_ENTRY(NAME, T, NHWC)                                                                     \
+#define CG_BIAS_ACT_ENTRY(NAME, T)                                                                          \
     extern "C" __global__ void NAME(const T* x, const float* __restrict__ scale, const float* __restrict__ shift, \
                                     const T* residual, T* y, int n_batch, int channels, int spatial, int relu)   \
     {                                                                                                         \
-        bias_act<T, NHWC>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);                   \
+        bias_act<T>(x, scale, shift, residual, y, n_batch, channels, spatial, relu);                         \
     }
 
-CG_BIAS_ACT_ENTRY(bias_act_nhwc_f32, float, true)
-CG_BIAS_ACT_ENTRY(bias_act_nhwc_f16, cg_half, true)
-CG_BIAS_ACT_ENTRY(bias_act_nhwc_bf16, cg_bf16, true)
-CG_BIAS_ACT_ENTRY(bias_act_nchw_f32, float, false)
-CG_BIAS_ACT_ENTRY(bias_act_nchw_f16, cg_half, false)
-CG_BIAS_ACT_ENTRY(bias_act_nchw_bf16, cg_bf16, false)
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_f32, float)
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_f16, cg_half)
+CG_BIAS_ACT_ENTRY(bias_act_nhwc_bf16, cg_bf16)
 
 #undef CG_BIAS_ACT_ENTRY

@@ -1,20 +1,19 @@
 // convert.cu — the engine's two boundary conversions. The batch arrives from the host as FP32 NCHW; the
-// activations live in the session's storage type and layout (input_*). The classifier head runs in FP32 in
+// activations live in the session's storage type, NHWC (input_nhwc_*). The classifier head runs in FP32 in
 // every precision (it is a tiny part of the work and keeps the logits exact), so 16-bit features are widened
 // to FP32 before it (widen_*).
 //
 // The host prepends precision.cuh's text before compiling this file with NVRTC (no #include here).
 //
 // Math (the CPU twin implements exactly this definition):
-//   input_<layout>_<T>: x is N × C × HW floats, NCHW (element (n, c, p) at (n·C + c)·HW + p).
-//     y[(n, c, p) in the entry's layout] = T(x[n, c, p])        (round to nearest even for 16-bit T;
-//     NHWC: (n·HW + p)·C + c; NCHW: the same index as x, so input_nchw_f32 is a plain copy.)
+//   input_nhwc_<T>: x is N × C × HW floats, NCHW (element (n, c, p) at (n·C + c)·HW + p).
+//     y[(n·HW + p)·C + c] = T(x[n, c, p])                      (round to nearest even for 16-bit T)
 //   widen_<T>: y[i] = float(x[i]) for i < count (exact; widen_f32 is a plain copy).
 //
 // Launch: one thread per element, grid-stride loop, any 1-D grid (e.g. blockDim 256). x and y must not overlap.
 
-template <typename T, bool Nhwc>
-__device__ __forceinline__ void input_to(const float* __restrict__ x, T* __restrict__ y, int n_batch, int channels, int spatial)
+template <typename T>
+__device__ __forceinline__ void input_nhwc(const float* __restrict__ x, T* __restrict__ y, int n_batch, int channels, int spatial)
 {
     const long long total = static_cast<long long>(n_batch) * channels * spatial;
     const long long step = static_cast<long long>(gridDim.x) * blockDim.x;
@@ -22,7 +21,7 @@ __device__ __forceinline__ void input_to(const float* __restrict__ x, T* __restr
     {
         // i is the output's index; (n, c, p) with p = h·W + w for an H = 1, W = HW view.
         int n, c, h, p;
-        cg_unravel<Nhwc>(i, channels, 1, spatial, n, c, h, p);
+        cg_unravel_nhwc(i, channels, 1, spatial, n, c, h, p);
         y[i] = cg_from_float<T>(x[(static_cast<long long>(n) * channels + c) * spatial + p]);
     }
 }
@@ -36,28 +35,25 @@ __device__ __forceinline__ void widen(const T* __restrict__ x, float* __restrict
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: input_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16} (the output's).
+// Entry points: input_nhwc_<precision>, precision ∈ {f32, f16, bf16} (the output's).
 // Arguments:
 //   x         const float*  N × C × HW floats, NCHW (device memory)
-//   y         T*            N × C × HW elements in the entry's layout and type; must not overlap x
+//   y         T*            N × C × HW elements NHWC, in the entry's type; must not overlap x
 //   n_batch   int           N (≥ 1)
 //   channels  int           C (≥ 1)
 //   spatial   int           HW = H·W (≥ 1)
 // ---------------------------------------------------------------------------------------------
 
-#define CG_INPUT_ENTRY(NAME, T, NHWC)                                                                        \
+#define CG_INPUT_ENTRY(NAME, T)                                                                              \
     extern "C" __global__ void NAME(const float* __restrict__ x, T* __restrict__ y, int n_batch, int channels, \
                                     int spatial)                                                             \
     {                                                                                                        \
-        input_to<T, NHWC>(x, y, n_batch, channels, spatial);                                                 \
+        input_nhwc<T>(x, y, n_batch, channels, spatial);                                                     \
     }
 
-CG_INPUT_ENTRY(input_nhwc_f32, float, true)
-CG_INPUT_ENTRY(input_nhwc_f16, cg_half, true)
-CG_INPUT_ENTRY(input_nhwc_bf16, cg_bf16, true)
-CG_INPUT_ENTRY(input_nchw_f32, float, false)
-CG_INPUT_ENTRY(input_nchw_f16, cg_half, false)
-CG_INPUT_ENTRY(input_nchw_bf16, cg_bf16, false)
+CG_INPUT_ENTRY(input_nhwc_f32, float)
+CG_INPUT_ENTRY(input_nhwc_f16, cg_half)
+CG_INPUT_ENTRY(input_nhwc_bf16, cg_bf16)
 
 // ---------------------------------------------------------------------------------------------
 // Entry points: widen_<precision>, precision ∈ {f32, f16, bf16} (the input's).

@@ -5,9 +5,9 @@
 // The host prepends precision.cuh's text before compiling this file with NVRTC (no #include here).
 //
 // Math (the CPU twin implements exactly this definition):
-//   Input x: N × C × H × W values (layout NHWC or NCHW, see below), storage T ∈ {float, cg_half, cg_bf16}.
+//   Input x: N × C × H × W values (layout NHWC, see below), storage T ∈ {float, cg_half, cg_bf16}.
 //   Weights w: C × 3 × 3 in storage T, index w[(c·3 + kh)·3 + kw] — PyTorch's depthwise weight of
-//     shape [C, 1, 3, 3] flattened (channel multiplier 1), the same for both layouts: the host uploads
+//     shape [C, 1, 3, 3] flattened (channel multiplier 1): the host uploads
 //     PyTorch's tensor unchanged (only converted to T for the 16-bit entries), no transposition.
 //   Output y: N × C × Ho × Wo with Ho = (H − 1) / stride + 1, Wo = (W − 1) / stride + 1
 //     (integer division; = floor((H + 2·1 − 3) / stride) + 1, as PyTorch's Conv2d(padding=1)).
@@ -24,15 +24,14 @@
 //   relu(v) = v < 0 ? 0 : v  (NaN passes through).
 //   Accumulation is always in FP32; FP16/BF16 are storage only.
 //
-// Layouts: NHWC: element (n, c, h, w) at ((n·H + h)·W + w)·C + c.
-//          NCHW: element (n, c, h, w) at ((n·C + c)·H + h)·W + w.
+// Layout NHWC (the engine's activations): element (n, c, h, w) at ((n·H + h)·W + w)·C + c.
 //   (The same formula with Ho, Wo for y.)
 //
 // Launch: one thread per output element, grid-stride loop, any 1-D grid; e.g. blockDim 256,
 // gridDim = min(ceil(N·C·Ho·Wo / 256), 65535·k). x and y must not overlap.
 
-template <typename T, bool Nhwc>
-__device__ __forceinline__ void depthwise3x3(
+template <typename T>
+__device__ __forceinline__ void depthwise3x3_nhwc(
     const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, T* __restrict__ y,
     int n_batch, int channels, int height, int width, int stride, int relu_input, int relu_output)
 {
@@ -43,7 +42,7 @@ __device__ __forceinline__ void depthwise3x3(
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     {
         int n, c, oh, ow;
-        cg_unravel<Nhwc>(i, channels, out_h, out_w, n, c, oh, ow);
+        cg_unravel_nhwc(i, channels, out_h, out_w, n, c, oh, ow);
 
         const T* wc = w + c * 9;
         float acc = 0.0f;
@@ -57,9 +56,7 @@ __device__ __forceinline__ void depthwise3x3(
                 const int iw = ow * stride - 1 + kw;
                 if (iw < 0 || iw >= width)
                     continue;
-                const long long at = Nhwc
-                    ? ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c
-                    : ((static_cast<long long>(n) * channels + c) * height + ih) * width + iw;
+                const long long at = ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c;
                 float v = cg_to_float(x[at]);
                 if (relu_input)
                     v = cg_relu(v);
@@ -70,7 +67,7 @@ __device__ __forceinline__ void depthwise3x3(
             acc += bias[c];
         if (relu_output)
             acc = cg_relu(acc);
-        // i is already the output's flat index in the chosen layout.
+        // i is already the output's flat NHWC index.
         y[i] = cg_from_float<T>(acc);
     }
 }
@@ -349,12 +346,12 @@ __device__ __forceinline__ void depthwise3x3_tile_nhwc(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: depthwise3x3_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
-// Arguments (the same for all six; T = float, cg_half or cg_bf16 as the name says):
-//   x           const T*      input, N × C × H × W elements in the entry's layout (device memory)
+// Entry points: depthwise3x3_nhwc_<precision>, precision ∈ {f32, f16, bf16}.
+// Arguments (the same for all three; T = float, cg_half or cg_bf16 as the name says):
+//   x           const T*      input, N × C × H × W elements NHWC (device memory)
 //   w           const T*      weights, C × 3 × 3 elements, w[(c·3 + kh)·3 + kw] (PyTorch [C,1,3,3])
 //   bias        const float*  C per-channel biases in FP32, or null for none
-//   y           T*            output, N × C × Ho × Wo elements in the entry's layout; must not overlap x
+//   y           T*            output, N × C × Ho × Wo elements NHWC; must not overlap x
 //   n_batch     int           N, images in the batch (≥ 1)
 //   channels    int           C (≥ 1)
 //   height      int           H, input rows (≥ 1)
@@ -364,20 +361,17 @@ __device__ __forceinline__ void depthwise3x3_tile_nhwc(
 //   relu_output int           non-zero: apply ReLU after the bias
 // ---------------------------------------------------------------------------------------------
 
-#define CG_DEPTHWISE_ENTRY(NAME, T, NHWC)                                                                   \
+#define CG_DEPTHWISE_ENTRY(NAME, T)                                                                         \
     extern "C" __global__ void NAME(const T* __restrict__ x, const T* __restrict__ w, const float* __restrict__ bias, \
                                     T* __restrict__ y, int n_batch, int channels, int height, int width,         \
                                     int stride, int relu_input, int relu_output)                                 \
     {                                                                                                             \
-        depthwise3x3<T, NHWC>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output); \
+        depthwise3x3_nhwc<T>(x, w, bias, y, n_batch, channels, height, width, stride, relu_input, relu_output);  \
     }
 
-CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f32, float, true)
-CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f16, cg_half, true)
-CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_bf16, cg_bf16, true)
-CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_f32, float, false)
-CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_f16, cg_half, false)
-CG_DEPTHWISE_ENTRY(depthwise3x3_nchw_bf16, cg_bf16, false)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f32, float)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_f16, cg_half)
+CG_DEPTHWISE_ENTRY(depthwise3x3_nhwc_bf16, cg_bf16)
 
 // ---------------------------------------------------------------------------------------------
 // Entry points of the three stride-specialised variants, each × precision ∈ {f32, f16, bf16}, with the same

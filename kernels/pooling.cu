@@ -3,8 +3,7 @@
 // The host prepends precision.cuh's text before compiling this file with NVRTC (no #include here).
 //
 // Storage T ∈ {float, cg_half, cg_bf16} for input and output; all comparisons and sums in FP32.
-// Layouts: NHWC: element (n, c, h, w) at ((n·H + h)·W + w)·C + c.
-//          NCHW: element (n, c, h, w) at ((n·C + c)·H + h)·W + w.
+// Layout NHWC (the engine's activations): element (n, c, h, w) at ((n·H + h)·W + w)·C + c.
 //
 // Max pool (the CPU twin implements exactly this definition; it equals PyTorch's
 // MaxPool2d(kernel, stride, padding), ceil_mode=False, dilation 1):
@@ -22,12 +21,11 @@
 //
 // Global average pool:
 //   y[n, c] = (Σ_{h, w} float(x[n, c, h, w])) / float(H·W), then T(·) (round to nearest even).
-//   Output y is N × C, row-major (n·C + c), the same for both input layouts.
-//   The FP32 sum's order is unspecified (NCHW sums in a warp tree; NHWC sums h·W + w ascending), so
-//   the CPU twin compares with a tolerance, not bit-exactly.
+//   Output y is N × C, row-major (n·C + c). The FP32 sum runs over p = h·W + w ascending (the CPU twin
+//   sums in the same order, so the two agree bit for bit).
 
-template <typename T, bool Nhwc>
-__device__ __forceinline__ void maxpool2d(
+template <typename T>
+__device__ __forceinline__ void maxpool2d_nhwc(
     const T* __restrict__ x, T* __restrict__ y,
     int n_batch, int channels, int height, int width, int kernel, int stride, int pad)
 {
@@ -38,7 +36,7 @@ __device__ __forceinline__ void maxpool2d(
     for (long long i = static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x; i < total; i += step)
     {
         int n, c, oh, ow;
-        cg_unravel<Nhwc>(i, channels, out_h, out_w, n, c, oh, ow);
+        cg_unravel_nhwc(i, channels, out_h, out_w, n, c, oh, ow);
 
         float m = -__int_as_float(0x7f800000); // −inf
         for (int kh = 0; kh < kernel; ++kh)
@@ -51,9 +49,7 @@ __device__ __forceinline__ void maxpool2d(
                 const int iw = ow * stride - pad + kw;
                 if (iw < 0 || iw >= width)
                     continue;
-                const long long at = Nhwc
-                    ? ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c
-                    : ((static_cast<long long>(n) * channels + c) * height + ih) * width + iw;
+                const long long at = ((static_cast<long long>(n) * height + ih) * width + iw) * channels + c;
                 const float v = cg_to_float(x[at]);
                 if (v > m || v != v)
                     m = v;
@@ -82,34 +78,11 @@ __device__ __forceinline__ void global_avgpool_nhwc(
     }
 }
 
-// NCHW: one warp per (n, c) plane; lanes read the contiguous plane with stride 32, then a shuffle tree.
-// The loop bounds are the same for all 32 lanes of a warp, so every shuffle has the full warp.
-template <typename T>
-__device__ __forceinline__ void global_avgpool_nchw(
-    const T* __restrict__ x, T* __restrict__ y, int n_batch, int channels, int spatial)
-{
-    const int lane = threadIdx.x & 31;
-    const long long total = static_cast<long long>(n_batch) * channels;
-    const long long warps = (static_cast<long long>(gridDim.x) * blockDim.x) >> 5;
-    for (long long plane = (static_cast<long long>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5; plane < total;
-         plane += warps)
-    {
-        const T* base = x + plane * spatial;
-        float sum = 0.0f;
-        for (int p = lane; p < spatial; p += 32)
-            sum += cg_to_float(base[p]);
-        for (int offset = 16; offset > 0; offset >>= 1)
-            sum += __shfl_xor_sync(0xffffffffu, sum, offset);
-        if (lane == 0)
-            y[plane] = cg_from_float<T>(sum / static_cast<float>(spatial));
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Entry points: maxpool2d_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
+// Entry points: maxpool2d_nhwc_<precision>, precision ∈ {f32, f16, bf16}.
 // Arguments (T = float, cg_half or cg_bf16 as the name says):
-//   x         const T*  input, N × C × H × W elements in the entry's layout (device memory)
-//   y         T*        output, N × C × Ho × Wo elements in the same layout; must not overlap x
+//   x         const T*  input, N × C × H × W elements NHWC (device memory)
+//   y         T*        output, N × C × Ho × Wo elements NHWC; must not overlap x
 //   n_batch   int       N (≥ 1)
 //   channels  int       C (≥ 1)
 //   height    int       H, input rows (≥ 1)
@@ -120,46 +93,38 @@ __device__ __forceinline__ void global_avgpool_nchw(
 // Launch: one thread per output element, grid-stride loop, any 1-D grid (e.g. blockDim 256).
 // ---------------------------------------------------------------------------------------------
 
-#define CG_MAXPOOL_ENTRY(NAME, T, NHWC)                                                                    \
+#define CG_MAXPOOL_ENTRY(NAME, T)                                                                          \
     extern "C" __global__ void NAME(const T* __restrict__ x, T* __restrict__ y, int n_batch, int channels, \
                                     int height, int width, int kernel, int stride, int pad)               \
     {                                                                                                      \
-        maxpool2d<T, NHWC>(x, y, n_batch, channels, height, width, kernel, stride, pad);                  \
+        maxpool2d_nhwc<T>(x, y, n_batch, channels, height, width, kernel, stride, pad);                   \
     }
 
-CG_MAXPOOL_ENTRY(maxpool2d_nhwc_f32, float, true)
-CG_MAXPOOL_ENTRY(maxpool2d_nhwc_f16, cg_half, true)
-CG_MAXPOOL_ENTRY(maxpool2d_nhwc_bf16, cg_bf16, true)
-CG_MAXPOOL_ENTRY(maxpool2d_nchw_f32, float, false)
-CG_MAXPOOL_ENTRY(maxpool2d_nchw_f16, cg_half, false)
-CG_MAXPOOL_ENTRY(maxpool2d_nchw_bf16, cg_bf16, false)
+CG_MAXPOOL_ENTRY(maxpool2d_nhwc_f32, float)
+CG_MAXPOOL_ENTRY(maxpool2d_nhwc_f16, cg_half)
+CG_MAXPOOL_ENTRY(maxpool2d_nhwc_bf16, cg_bf16)
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: global_avgpool_<layout>_<precision>, layout ∈ {nhwc, nchw}, precision ∈ {f32, f16, bf16}.
+// Entry points: global_avgpool_nhwc_<precision>, precision ∈ {f32, f16, bf16}.
 // Arguments (T = float, cg_half or cg_bf16 as the name says):
-//   x         const T*  input, N × C × H × W elements in the entry's layout (device memory)
+//   x         const T*  input, N × C × H × W elements NHWC (device memory)
 //   y         T*        output, N × C elements, y[n·C + c]; must not overlap x
 //   n_batch   int       N (≥ 1)
 //   channels  int       C (≥ 1)
 //   spatial   int       H·W (≥ 1)
-// Launch: nhwc — one thread per (n, c), grid-stride, any 1-D grid (e.g. blockDim 256).
-//         nchw — one warp per (n, c): blockDim.x MUST be a multiple of 32 (e.g. 256 = 8 planes per
-//                block), gridDim.x e.g. ceil(N·C / (blockDim.x / 32)); warps grid-stride over planes.
+// Launch: one thread per (n, c), grid-stride, any 1-D grid (e.g. blockDim 256).
 // ---------------------------------------------------------------------------------------------
 
-#define CG_AVGPOOL_ENTRY(NAME, T, IMPL)                                                                          \
+#define CG_AVGPOOL_ENTRY(NAME, T)                                                                          \
     extern "C" __global__ void NAME(const T* __restrict__ x, T* __restrict__ y, int n_batch, int channels, \
                                     int spatial)                                                           \
     {                                                                                                      \
-        IMPL<T>(x, y, n_batch, channels, spatial);                                                         \
+        global_avgpool_nhwc<T>(x, y, n_batch, channels, spatial);                                          \
     }
 
-CG_AVGPOOL_ENTRY(global_avgpool_nhwc_f32, float, global_avgpool_nhwc)
-CG_AVGPOOL_ENTRY(global_avgpool_nhwc_f16, cg_half, global_avgpool_nhwc)
-CG_AVGPOOL_ENTRY(global_avgpool_nhwc_bf16, cg_bf16, global_avgpool_nhwc)
-CG_AVGPOOL_ENTRY(global_avgpool_nchw_f32, float, global_avgpool_nchw)
-CG_AVGPOOL_ENTRY(global_avgpool_nchw_f16, cg_half, global_avgpool_nchw)
-CG_AVGPOOL_ENTRY(global_avgpool_nchw_bf16, cg_bf16, global_avgpool_nchw)
+CG_AVGPOOL_ENTRY(global_avgpool_nhwc_f32, float)
+CG_AVGPOOL_ENTRY(global_avgpool_nhwc_f16, cg_half)
+CG_AVGPOOL_ENTRY(global_avgpool_nhwc_bf16, cg_bf16)
 
 #undef CG_MAXPOOL_ENTRY
 #undef CG_AVGPOOL_ENTRY

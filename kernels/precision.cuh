@@ -93,22 +93,12 @@ __device__ __forceinline__ float cg_relu(float x)
     return x < 0.0f ? 0.0f : x;
 }
 
-// The (n, c, h, w) coordinates of flat element i of an [N, C, H, W] tensor stored NHWC or NCHW: the one
-// index decomposition of the one-thread-per-output-element kernels (depthwise conv, max pool).
-template <bool Nhwc>
-__device__ __forceinline__ void cg_unravel(long long i, int channels, int height, int width, int& n, int& c, int& h, int& w)
+// The (n, c, h, w) coordinates of flat element i of an [N, C, H, W] tensor stored NHWC: the one index
+// decomposition of the one-thread-per-output-element kernels (depthwise conv, max pool, the input conversion).
+__device__ __forceinline__ void cg_unravel_nhwc(long long i, int channels, int height, int width, int& n, int& c, int& h, int& w)
 {
-    if (Nhwc)
-    {
-        c = static_cast<int>(i % channels); i /= channels;
-        w = static_cast<int>(i % width); i /= width;
-        h = static_cast<int>(i % height); i /= height;
-    }
-    else
-    {
-        w = static_cast<int>(i % width); i /= width;
-        h = static_cast<int>(i % height); i /= height;
-        c = static_cast<int>(i % channels); i /= channels;
-    }
+    c = static_cast<int>(i % channels); i /= channels;
+    w = static_cast<int>(i % width); i /= width;
+    h = static_cast<int>(i % height); i /= height;
     n = static_cast<int>(i);
 }

@@ -28,25 +28,24 @@
 //         row = row + h_weights[ox·h_max_taps + kh] · float(src[n, sy, sx, c])
 //       acc = acc + v_weights[oy·v_max_taps + kv] · row
 //     out = acc · scale[c] + offset[c]                                 (a multiply, then an add)
-//     y[n, c, oy, ox] = T(out)                                         (round to nearest even for 16-bit T)
+//     y[n, oy, ox, c] = T(out)                                         (round to nearest even for 16-bit T)
 //   The horizontal pass yields, for each input row, exactly the value ImagePreprocessor's pass 1 stores
 //   (same taps, same order, same roundings); the kernel recomputes it per output pixel instead of
 //   keeping a scratch buffer. scale[c] = 1f / (255f · std[c]) and offset[c] = −mean[c] / std[c], each
 //   computed in float32 on the host (ImagePreprocessor.ChannelScale / ChannelOffset), which is
 //   (v/255 − mean[c]) / std[c] with the division folded, as on the CPU.
-//   Result: for T = float the output equals ImagePreprocessor.Process bit for bit.
+//   Result: for T = float the output equals ImagePreprocessor.Process (NCHW) bit for bit, transposed to NHWC.
 //
 // Input: src points at the top-left pixel of image 0. Pixel (n, sy, sx) starts at byte
 //   n·image_stride + sy·row_pitch + sx·pixel_bytes; pixel_bytes = 3 (RGB) or 4 (RGBA, alpha ignored).
 //   row_pitch ≥ width·pixel_bytes (padding bytes are never read); image_stride ≥ height·row_pitch.
-// Output layouts: NCHW: element (n, c, oy, ox) at ((n·3 + c)·out_height + oy)·out_width + ox.
-//                 NHWC: element (n, c, oy, ox) at ((n·out_height + oy)·out_width + ox)·3 + c.
+// Output layout NHWC (the engine's activations): element (n, c, oy, ox) at ((n·out_height + oy)·out_width + ox)·3 + c.
 //
 // Launch: one thread per output pixel (n, oy, ox), all 3 channels; grid-stride loop over
 // N·out_height·out_width, any 1-D grid (e.g. blockDim 256, gridDim ceil(N·out_height·out_width / 256)).
 
-template <typename T, bool Nhwc>
-__device__ __forceinline__ void preprocess(
+template <typename T>
+__device__ __forceinline__ void preprocess_nhwc(
     const unsigned char* __restrict__ src, long long row_pitch, long long image_stride, int pixel_bytes,
     const int* __restrict__ h_first, const int* __restrict__ h_count, const float* __restrict__ h_weights,
     int h_max_taps, const int* __restrict__ v_first, const int* __restrict__ v_count,
@@ -92,26 +91,16 @@ __device__ __forceinline__ void preprocess(
         g = __fadd_rn(__fmul_rn(g, scale_g), offset_g);
         b = __fadd_rn(__fmul_rn(b, scale_b), offset_b);
 
-        if (Nhwc)
-        {
-            y[i * 3] = cg_from_float<T>(r);
-            y[i * 3 + 1] = cg_from_float<T>(g);
-            y[i * 3 + 2] = cg_from_float<T>(b);
-        }
-        else
-        {
-            T* o = y + n * 3 * plane + (i - n * plane);
-            o[0] = cg_from_float<T>(r);
-            o[plane] = cg_from_float<T>(g);
-            o[2 * plane] = cg_from_float<T>(b);
-        }
+        y[i * 3] = cg_from_float<T>(r);
+        y[i * 3 + 1] = cg_from_float<T>(g);
+        y[i * 3 + 2] = cg_from_float<T>(b);
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Entry points: preprocess_<layout>_<precision>, layout ∈ {nchw, nhwc} of the OUTPUT, precision ∈
-// {f32, f16, bf16} = the output's storage type T (the arithmetic is FP32 in all six).
-// Arguments (the same for all six):
+// Entry points: preprocess_nhwc_<precision>, precision ∈ {f32, f16, bf16} = the output's storage type T
+// (the arithmetic is FP32 in all three).
+// Arguments (the same for all three):
 //   src           const unsigned char*  pixels of image 0, interleaved R,G,B[,A] bytes (device memory)
 //   row_pitch     long long             bytes from one pixel row to the next (≥ in_width · pixel_bytes)
 //   image_stride  long long             bytes from one image to the next (unused when n_batch = 1)
@@ -126,13 +115,13 @@ __device__ __forceinline__ void preprocess(
 //   v_max_taps    int                   row stride of v_weights
 //   scale_r/g/b   float                 1 / (255 · std[c]) in float32 (ImagePreprocessor.ChannelScale)
 //   offset_r/g/b  float                 −mean[c] / std[c] in float32 (ImagePreprocessor.ChannelOffset)
-//   y             T*                    output, N × 3 × out_height × out_width in the entry's layout
+//   y             T*                    output, N × out_height × out_width × 3 (NHWC)
 //   n_batch       int                   N, images (≥ 1); all share one size and one pair of tables
 //   out_height    int                   output rows (= entries of v_first)
 //   out_width     int                   output columns (= entries of h_first)
 // ---------------------------------------------------------------------------------------------
 
-#define CG_PREPROCESS_ENTRY(NAME, T, NHWC)                                                                      \
+#define CG_PREPROCESS_ENTRY(NAME, T)                                                                            \
     extern "C" __global__ void NAME(                                                                          \
         const unsigned char* __restrict__ src, long long row_pitch, long long image_stride, int pixel_bytes,  \
         const int* __restrict__ h_first, const int* __restrict__ h_count, const float* __restrict__ h_weights, \
@@ -141,16 +130,13 @@ __device__ __forceinline__ void preprocess(
         float offset_r, float offset_g, float offset_b, T* __restrict__ y, int n_batch, int out_height,       \
         int out_width)                                                                                        \
     {                                                                                                         \
-        preprocess<T, NHWC>(src, row_pitch, image_stride, pixel_bytes, h_first, h_count, h_weights,          \
-                            h_max_taps, v_first, v_count, v_weights, v_max_taps, scale_r, scale_g, scale_b,   \
-                            offset_r, offset_g, offset_b, y, n_batch, out_height, out_width);                 \
+        preprocess_nhwc<T>(src, row_pitch, image_stride, pixel_bytes, h_first, h_count, h_weights,           \
+                           h_max_taps, v_first, v_count, v_weights, v_max_taps, scale_r, scale_g, scale_b,    \
+                           offset_r, offset_g, offset_b, y, n_batch, out_height, out_width);                  \
     }
 
-CG_PREPROCESS_ENTRY(preprocess_nchw_f32, float, false)
-CG_PREPROCESS_ENTRY(preprocess_nchw_f16, cg_half, false)
-CG_PREPROCESS_ENTRY(preprocess_nchw_bf16, cg_bf16, false)
-CG_PREPROCESS_ENTRY(preprocess_nhwc_f32, float, true)
-CG_PREPROCESS_ENTRY(preprocess_nhwc_f16, cg_half, true)
-CG_PREPROCESS_ENTRY(preprocess_nhwc_bf16, cg_bf16, true)
+CG_PREPROCESS_ENTRY(preprocess_nhwc_f32, float)
+CG_PREPROCESS_ENTRY(preprocess_nhwc_f16, cg_half)
+CG_PREPROCESS_ENTRY(preprocess_nhwc_bf16, cg_bf16)
 
 #undef CG_PREPROCESS_ENTRY

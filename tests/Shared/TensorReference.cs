@@ -53,24 +53,25 @@ internal static class TensorReference
     }
 
     /// <summary>[n, c, h, w] → [n, h, w, c] (also KCRS → KRSC for filters).</summary>
-    public static float[] NchwToNhwc(float[] x, int n, int c, int h, int w)
-    {
-        var y = new float[x.Length];
-        for (var b = 0; b < n; b++)
-            for (var ch = 0; ch < c; ch++)
-                for (var i = 0; i < h * w; i++)
-                    y[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
-        return y;
-    }
+    public static float[] NchwToNhwc(float[] x, int n, int c, int h, int w) => Transpose(x, n, c, h * w, toNhwc: true);
 
     /// <summary>[n, h, w, c] → [n, c, h, w].</summary>
-    public static float[] NhwcToNchw(float[] x, int n, int c, int h, int w)
+    public static float[] NhwcToNchw(float[] x, int n, int c, int h, int w) => Transpose(x, n, c, h * w, toNhwc: false);
+
+    /// <summary>The one NCHW ↔ NHWC permutation: element (b, ch, i) of the HW positions, moved one way or the other.</summary>
+    private static float[] Transpose(float[] x, int n, int c, int hw, bool toNhwc)
     {
         var y = new float[x.Length];
         for (var b = 0; b < n; b++)
             for (var ch = 0; ch < c; ch++)
-                for (var i = 0; i < h * w; i++)
-                    y[(b * c + ch) * h * w + i] = x[(b * h * w + i) * c + ch];
+                for (var i = 0; i < hw; i++)
+                {
+                    int nchw = (b * c + ch) * hw + i, nhwc = (b * hw + i) * c + ch;
+                    if (toNhwc)
+                        y[nhwc] = x[nchw];
+                    else
+                        y[nchw] = x[nhwc];
+                }
         return y;
     }
 

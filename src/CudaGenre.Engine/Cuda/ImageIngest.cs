@@ -137,7 +137,7 @@ internal sealed class ImageIngest(CudaContext context, CudaStream stream, Kernel
                 var (vFirst, vCount, vWeights) = (Upload(down.FirstTaps), Upload(down.TapCounts), Upload(down.Weights));
                 var (scale, offset) = (normalize.ChannelScale, normalize.ChannelOffset);
                 // The pixels, the output and the image count change per call; Enqueue retargets them.
-                _launch = PreprocessKernels.Launch(KernelLayout.Nhwc, owner._storage, src: 0, rowPitch: (long)width * 3, imageStride: (long)width * height * 3, pixelBytes: 3,
+                _launch = PreprocessKernels.Launch(owner._storage, src: 0, rowPitch: (long)width * 3, imageStride: (long)width * height * 3, pixelBytes: 3,
                     hFirst.Pointer, hCount.Pointer, hWeights.Pointer, across.MaxTaps, vFirst.Pointer, vCount.Pointer, vWeights.Pointer, down.MaxTaps,
                     scale[0], scale[1], scale[2], offset[0], offset[1], offset[2], y: 0, nBatch: 1, Settings.Height, Settings.Width);
                 _kernel = owner._kernels.Get(_launch.File, _launch.EntryPoint);

@@ -25,8 +25,8 @@ public class GpuReportTests
     [Fact]
     public void Lines_AreTabSeparated_WithTabsAndBreaksInsideFieldsReplaced()
     {
-        Assert.Equal("kernel\tsoftmax_f32\ta b c\t0\t1.23E-07",
-            GpuReport.Line("kernel", ["softmax_f32", "a\tb\nc", GpuReport.Number(0), GpuReport.Number(1.234e-7)]));
+        Assert.Equal("kernel\twiden_f32\ta b c\t0\t1.23E-07",
+            GpuReport.Line("kernel", ["widen_f32", "a\tb\nc", GpuReport.Number(0), GpuReport.Number(1.234e-7)]));
         using var folder = new TempFolder();
         var path = folder.File("report.tsv");
         GpuReport.AppendTo(path, "call", ["cublasSgemm_v2", "FP32\ttransposed", "ok"]);

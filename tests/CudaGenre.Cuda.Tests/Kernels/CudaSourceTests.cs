@@ -32,4 +32,14 @@ public class CudaSourceTests
         // mangled is a __global__ that is not extern "C": counted, so the compile test flags it.
         Assert.Equal(7, CudaSource.GlobalFunctionCount(Sample));
     }
+
+    [Fact]
+    public void EntryPointsWithArguments_GiveEachStampTheOtherMacroArguments()
+    {
+        var entries = CudaSource.EntryPointsWithArguments(Sample).ToDictionary(e => e.Name, e => e.MacroArguments);
+        Assert.Null(entries["direct"]);
+        Assert.Equal(["float", "(1 + 2)"], entries["stamped_f32"]!);
+        Assert.Equal(["cg_half", "0"], entries["stamped_f16"]!);
+        Assert.Equal(["__launch_bounds__(128, 2)"], entries["bounded_stamp"]!);
+    }
 }

@@ -8,7 +8,7 @@ namespace CudaGenre.Cuda.Tests.Kernels;
 /// <summary>
 /// Static checks of the PTX that NVRTC makes of every kernel file, for compute_80 and compute_90, against the launchers
 /// (<c>Kernels/Launchers</c>) and the rules of kernels/README.md: each launcher passes exactly the entry point's
-/// parameters (count, order, widths); the bit-exact kernels have no FMA the compiler contracted on its own; static shared
+/// parameters (count, order, widths); the kernels (all bit-exact) have no FMA the compiler contracted on its own; static shared
 /// memory stays within 48 KiB; no launcher's block exceeds <c>__launch_bounds__</c>. No GPU is needed.
 /// </summary>
 public class PtxChecksTests
@@ -16,18 +16,8 @@ public class PtxChecksTests
     /// <summary>Static shared memory a block may have without opting in (<c>cudaFuncAttributeMaxDynamicSharedMemorySize</c> is for dynamic only).</summary>
     private const long SharedLimit = 48 * 1024;
 
-    /// <summary>
-    /// The kernels that kernels/README.md ("GPU vs twin") does not call bit-exact, and how many multiply-adds NVRTC's
-    /// default <c>--fmad=true</c> contracts in each: softmax inside <c>expf</c> (covered by its error budget);
-    /// global_avgpool nchw has a tolerance for its summation order and is not checked.
-    /// </summary>
-    private static readonly (string Prefix, int? Contracted)[] NotBitExact = [("softmax_", 7), ("global_avgpool_nchw_", null)];
-
     /// <summary>The entry points whose block kernels/README.md fixes at 256 (their thread roles assume it).</summary>
     private static readonly string[] FixedBlock = ["separable3x3_nhwc_", "depthwise3x3tile_nhwc_"];
-
-    /// <summary>The entry points that take one warp per row or plane: their block must be a multiple of 32.</summary>
-    private static readonly string[] WarpPerRow = ["softmax_", "global_avgpool_nchw_"];
 
     private static readonly ConcurrentDictionary<(string File, int Architecture, bool Fmad), Lazy<IReadOnlyList<PtxEntry>>> Compiled = new();
 
@@ -58,23 +48,19 @@ public class PtxChecksTests
 
     [Theory]
     [MemberData(nameof(KernelCompilerTests.KernelFilesAndArchitectures), MemberType = typeof(KernelCompilerTests))]
-    public void BitExactKernels_HaveNoContractedFma_OnlyTheirExplicitFmaf(string file, int architecture)
+    public void EveryKernel_HasNoContractedFma_OnlyItsExplicitFmaf(string file, int architecture)
     {
         var contracting = EntriesOf(file, architecture, fmad: true);
         var exact = EntriesOf(file, architecture, fmad: false).ToDictionary(e => e.Name);
         var problems = new List<string>();
         foreach (var entry in contracting)
         {
+            // Every kernel is bit-exact against its twin (kernels/README.md), so none may have a contracted FMA.
             var contracted = entry.Fmas - exact[entry.Name].Fmas;
-            var exception = NotBitExact.FirstOrDefault(n => entry.Name.StartsWith(n.Prefix, StringComparison.Ordinal));
-            if (exception.Prefix is not null && exception.Contracted is null)
-                continue;
-            var allowed = exception.Contracted ?? 0;
-            if (contracted != allowed)
+            if (contracted != 0)
             {
                 problems.Add($"{entry.Name} [compute_{architecture}]: {entry.Fmas} fma with --fmad=true, {exact[entry.Name].Fmas} with --fmad=false: " +
-                    $"the compiler contracted {contracted} multiply-adds, {allowed} expected" +
-                    (exception.Prefix is null ? " (a bit-exact kernel must write every FMA as fmaf, kernels/README.md)" : " (the known exception, kernels/README.md error budget)"));
+                    $"the compiler contracted {contracted} multiply-adds (a bit-exact kernel must write every FMA as fmaf, kernels/README.md)");
             }
         }
         Assert.True(problems.Count == 0, string.Join('\n', problems));
@@ -105,8 +91,6 @@ public class PtxChecksTests
                 problems.Add($"{where}: the launcher's block is {block} threads, above its __launch_bounds__ (.maxntid {max})");
             if (FixedBlock.Any(p => launch.EntryPoint.StartsWith(p, StringComparison.Ordinal)) && (block != 256 || entry.MaxThreads != 256))
                 problems.Add($"{where}: kernels/README.md says the block must be 256; the launcher's is {block}, .maxntid {entry.MaxThreads?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "absent"}");
-            if (WarpPerRow.Any(p => launch.EntryPoint.StartsWith(p, StringComparison.Ordinal)) && block % 32 != 0)
-                problems.Add($"{where}: one warp per row needs a block that is a multiple of 32; the launcher's is {block}");
         }
         Assert.True(problems.Count == 0, string.Join('\n', problems));
     }
@@ -150,27 +134,23 @@ public class PtxChecksTests
         Assert.Equal(0, entries[1].Fmas);
     }
 
-    /// <summary>Every launcher, for every storage type and layout (and depthwise variant) it has: one launch per entry point.</summary>
+    /// <summary>Every launcher, for every storage type (and depthwise variant) it has: one launch per entry point.</summary>
     private static IEnumerable<PreparedLaunch> EveryLaunch()
     {
         // Arbitrary distinct addresses and small sizes: only the arguments' widths and the launch shape matter here.
         const ulong X = 0x1000, W = 0x2000, Bias = 0x3000, Pw = 0x4000, PwBias = 0x5000, Residual = 0x6000, Y = 0x7000;
         foreach (var storage in Enum.GetValues<KernelStorage>())
         {
-            foreach (var layout in Enum.GetValues<KernelLayout>())
-            {
-                yield return DepthwiseConv3x3Kernels.Launch(DepthwiseVariant.Plain, layout, storage, X, W, Bias, Y, 2, 8, 9, 9, 1, true, false);
-                yield return BiasActKernels.Launch(layout, storage, X, W, Bias, Residual, Y, 2, 8, 81, true);
-                yield return PoolingKernels.MaxPool2d(layout, storage, X, Y, 2, 8, 9, 9, 3, 2, 1);
-                yield return PoolingKernels.GlobalAvgPool(layout, storage, X, Y, 2, 8, 81);
-                yield return PreprocessKernels.Launch(layout, storage, X, 300, 30000, 3, W, W + 8, W + 16, 4, Bias, Bias + 8, Bias + 16, 4,
-                    1f, 1f, 1f, 0f, 0f, 0f, Y, 2, 32, 32);
-                yield return ConvertKernels.Input(layout, storage, X, Y, 2, 3, 81);
-            }
+            yield return DepthwiseConv3x3Kernels.Launch(DepthwiseVariant.Plain, storage, X, W, Bias, Y, 2, 8, 9, 9, 1, true, false);
             foreach (var variant in new[] { DepthwiseVariant.Strip, DepthwiseVariant.Vector, DepthwiseVariant.Tile })
-                yield return DepthwiseConv3x3Kernels.Launch(variant, KernelLayout.Nhwc, storage, X, W, Bias, Y, 2, 8, 9, 9, 2, false, true);
+                yield return DepthwiseConv3x3Kernels.Launch(variant, storage, X, W, Bias, Y, 2, 8, 9, 9, 2, false, true);
             yield return SeparableConv3x3Kernels.Launch(storage, X, W, Bias, Pw, PwBias, Residual, Y, 2, 8, 9, 9, 16, 1, true, false, true);
-            yield return SoftmaxKernels.Launch(storage, X, Y, 5, 10);
+            yield return BiasActKernels.Launch(storage, X, W, Bias, Residual, Y, 2, 8, 81, true);
+            yield return PoolingKernels.MaxPool2d(storage, X, Y, 2, 8, 9, 9, 3, 2, 1);
+            yield return PoolingKernels.GlobalAvgPool(storage, X, Y, 2, 8, 81);
+            yield return PreprocessKernels.Launch(storage, X, 300, 30000, 3, W, W + 8, W + 16, 4, Bias, Bias + 8, Bias + 16, 4,
+                1f, 1f, 1f, 0f, 0f, 0f, Y, 2, 32, 32);
+            yield return ConvertKernels.Input(storage, X, Y, 2, 3, 81);
             yield return ConvertKernels.Widen(storage, X, Y, 100);
         }
     }

@@ -18,7 +18,13 @@ public static partial class CudaSource
     /// <summary>How many <c>__global__</c> functions the source defines once its macros are expanded.</summary>
     public static int GlobalFunctionCount(string source) => Read(source).GlobalCount;
 
-    private static (List<string> EntryPoints, int GlobalCount) Read(string source)
+    /// <summary>
+    /// Each entry point with the other arguments of the macro invocation that stamped it out (e.g. "widen_f16" with
+    /// ["cg_half"]), or null for one written out directly.
+    /// </summary>
+    public static IReadOnlyList<(string Name, string[]? MacroArguments)> EntryPointsWithArguments(string source) => Read(source).WithArguments;
+
+    private static (List<string> EntryPoints, int GlobalCount, List<(string, string[]?)> WithArguments) Read(string source)
     {
         var text = WithoutComments(source).Replace("\\\r\n", " ", StringComparison.Ordinal).Replace("\\\n", " ", StringComparison.Ordinal);
         var macros = new List<(string Name, string[] Parameters, string Body)>();
@@ -30,6 +36,7 @@ public static partial class CudaSource
         var code = Define().Replace(text, "");
 
         var entries = EntryPoint().Matches(code).Select(m => m.Groups["name"].Value).ToList();
+        var withArguments = entries.Select(e => (e, (string[]?)null)).ToList();
         var globals = GlobalKeyword().Count(code);
         foreach (var (name, parameters, body) in macros)
         {
@@ -44,10 +51,11 @@ public static partial class CudaSource
                 {
                     var index = Array.IndexOf(parameters, entry);
                     entries.Add(index >= 0 ? arguments[index] : entry);
+                    withArguments.Add((entries[^1], arguments.Where((_, i) => i != index).ToArray()));
                 }
             }
         }
-        return (entries, globals);
+        return (entries, globals, withArguments);
     }
 
     /// <summary>The argument lists of every call-like use of <paramref name="macro"/> (top-level commas split arguments).</summary>

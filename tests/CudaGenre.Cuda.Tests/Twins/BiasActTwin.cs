@@ -1,20 +1,20 @@
 namespace CudaGenre.Cuda.Tests.Twins;
 
 /// <summary>
-/// CPU twin of <c>kernels/bias_act.cu</c> (entry points <c>bias_act_{nhwc,nchw}_{f32,f16,bf16}</c>):
+/// CPU twin of <c>kernels/bias_act.cu</c> (entry points <c>bias_act_nhwc_{f32,f16,bf16}</c>):
 /// y = relu?( fma(x, scale[c], shift[c]) + residual ), with the kernel's exact operation order, so the
 /// f32 results agree bit for bit.
 /// </summary>
 public static class BiasActTwin
 {
     /// <summary>
-    /// Runs the epilogue on <paramref name="x"/> (N × C × HW in <paramref name="layout"/>, read as
+    /// Runs the epilogue on <paramref name="x"/> (N × C × HW, NHWC, read as
     /// <paramref name="storage"/>). <paramref name="scale"/>/<paramref name="shift"/>: C floats or null
     /// (1 and 0); <paramref name="residual"/>: same shape as x or null. Returns y, rounded to
     /// <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        KernelLayout layout, KernelStorage storage, float[] x, float[]? scale, float[]? shift, float[]? residual,
+        KernelStorage storage, float[] x, float[]? scale, float[]? shift, float[]? residual,
         int nBatch, int channels, int spatial, bool relu)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -36,8 +36,8 @@ public static class BiasActTwin
             {
                 for (var p = 0; p < spatial; p++)
                 {
-                    // HW positions flattened: an N × C × HW tensor is N × C × 1 × HW in either layout.
-                    var i = Storage.Index(layout, n, c, 0, p, channels, 1, spatial);
+                    // HW positions flattened: an N × C × HW tensor is N × C × 1 × HW.
+                    var i = Storage.NhwcIndex(n, c, 0, p, channels, 1, spatial);
                     var v = Storage.Round(storage, x[i]);
                     if (scale != null)
                         v = MathF.FusedMultiplyAdd(v, scale[c], shift?[c] ?? 0f);

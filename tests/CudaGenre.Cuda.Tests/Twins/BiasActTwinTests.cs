@@ -3,14 +3,12 @@ namespace CudaGenre.Cuda.Tests.Twins;
 public class BiasActTwinTests
 {
     [Fact]
-    public void ScaleShiftResidualRelu_AsComputedByHand_InBothLayouts()
+    public void ScaleShiftResidualRelu_AsComputedByHand()
     {
-        // N=1, C=2, HW=2. c0: 1·2+1+0.5 = 3.5, −2·2+1+0.5 = −2.5 → 0; c1: 3·0.5−1−4 = −3.5 → 0, 4·0.5−1+1 = 2.
+        // N=1, C=2, HW=2, NHWC: (p0 c0, p0 c1, p1 c0, p1 c1).
+        // c0: 1·2+1+0.5 = 3.5, −2·2+1+0.5 = −2.5 → 0; c1: 3·0.5−1−4 = −3.5 → 0, 4·0.5−1+1 = 2.
         float[] scale = [2, 0.5f], shift = [1, -1];
-        var y = BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, [1, -2, 3, 4], scale, shift, [0.5f, 0.5f, -4, 1], 1, 2, 2, true);
-        Assert.Equal([3.5f, 0, 0, 2], y);
-        // The same tensors in NHWC: (p0 c0, p0 c1, p1 c0, p1 c1).
-        y = BiasActTwin.Run(KernelLayout.Nhwc, KernelStorage.F32, [1, 3, -2, 4], scale, shift, [0.5f, -4, 0.5f, 1], 1, 2, 2, true);
+        var y = BiasActTwin.Run(KernelStorage.F32, [1, 3, -2, 4], scale, shift, [0.5f, -4, 0.5f, 1], 1, 2, 2, true);
         Assert.Equal([3.5f, 0, 0, 2], y);
     }
 
@@ -18,7 +16,7 @@ public class BiasActTwinTests
     public void Relu_ComesAfterTheResidualAdd_AsInResNet()
     {
         // relu(bn(conv) + identity): −1 + 2 = 1. Applying ReLU before the add would give 2.
-        Assert.Equal([1f], BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, [-1f], null, [0f], [2f], 1, 1, 1, true));
+        Assert.Equal([1f], BiasActTwin.Run(KernelStorage.F32, [-1f], null, [0f], [2f], 1, 1, 1, true));
     }
 
     [Fact]
@@ -26,7 +24,7 @@ public class BiasActTwinTests
     {
         // (1 + 2^-12)² − 1 = 2^-11 + 2^-24 exactly. Multiplying first rounds 2^-24 away (a tie to even).
         var x = 1f + MathF.Pow(2, -12);
-        var y = BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, [x], [x], [-1f], null, 1, 1, 1, false);
+        var y = BiasActTwin.Run(KernelStorage.F32, [x], [x], [-1f], null, 1, 1, 1, false);
         Assert.Equal(MathF.Pow(2, -11) + MathF.Pow(2, -24), y[0]);
         Assert.NotEqual((x * x) - 1f, y[0]);
     }
@@ -35,9 +33,9 @@ public class BiasActTwinTests
     public void NullScaleOrShift_MeanOneAndZero()
     {
         float[] x = [1.5f, -2.25f, 3];
-        Assert.Equal([2.5f, -1.25f, 4], BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, x, null, [1f], null, 1, 1, 3, false));
-        Assert.Equal([3f, -4.5f, 6], BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, x, [2f], null, null, 1, 1, 3, false));
-        Assert.Equal([1.5f, 0, 3], BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, x, null, null, null, 1, 1, 3, true));
+        Assert.Equal([2.5f, -1.25f, 4], BiasActTwin.Run(KernelStorage.F32, x, null, [1f], null, 1, 1, 3, false));
+        Assert.Equal([3f, -4.5f, 6], BiasActTwin.Run(KernelStorage.F32, x, [2f], null, null, 1, 1, 3, false));
+        Assert.Equal([1.5f, 0, 3], BiasActTwin.Run(KernelStorage.F32, x, null, null, null, 1, 1, 3, true));
     }
 
     [Fact]
@@ -60,20 +58,19 @@ public class BiasActTwinTests
         }
         var identity = TwinTestData.Uniform(6, N * C * HW);
 
-        var y = BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, x, scale, shift, identity, N, C, HW, true);
-        var expected = new float[y.Length];
-        for (var i = 0; i < y.Length; i++)
+        // The reference runs over x and identity as NCHW; the twin gets them NHWC.
+        var expected = new float[x.Length];
+        for (var i = 0; i < x.Length; i++)
         {
             var c = i / HW % C;
             var bn = ((x[i] - mean[c]) / Math.Sqrt(variance[c] + Eps) * gamma[c]) + beta[c];
             expected[i] = (float)Math.Max(0, bn + identity[i]);
         }
-        TwinTestData.AssertClose(expected, y, 2e-6, 2e-6);
+        var y = BiasActTwin.Run(KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), scale, shift,
+            TensorReference.NchwToNhwc(identity, N, C, 1, HW), N, C, HW, true);
+        TwinTestData.AssertClose(TensorReference.NchwToNhwc(expected, N, C, 1, HW), y, 2e-6, 2e-6);
         Assert.Contains(y, v => v == 0); // the ReLU did cut something
         Assert.Contains(y, v => v > 0);
-
-        var nhwc = BiasActTwin.Run(KernelLayout.Nhwc, KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, 1, HW), scale, shift, TensorReference.NchwToNhwc(identity, N, C, 1, HW), N, C, HW, true);
-        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(y, N, C, 1, HW), nhwc);
     }
 
     [Theory]
@@ -84,15 +81,15 @@ public class BiasActTwinTests
         var x = TwinTestData.Uniform(7, 3 * 8);
         var residual = TwinTestData.Uniform(8, 3 * 8);
         float[] scale = [0.3f, 1.7f, -0.9f], shift = [0.1f, -0.2f, 0.05f];
-        var expected = BiasActTwin.Run(KernelLayout.Nhwc, KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(), scale, shift,
+        var expected = BiasActTwin.Run(KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(), scale, shift,
             residual.Select(v => Storage.Round(storage, v)).ToArray(), 1, 3, 8, false).Select(v => Storage.Round(storage, v)).ToArray();
-        TwinTestData.AssertBitEqual(expected, BiasActTwin.Run(KernelLayout.Nhwc, storage, x, scale, shift, residual, 1, 3, 8, false));
+        TwinTestData.AssertBitEqual(expected, BiasActTwin.Run(storage, x, scale, shift, residual, 1, 3, 8, false));
     }
 
     [Fact]
     public void NaN_PassesThroughTheRelu()
     {
-        var y = BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, [float.NaN, -1f], null, null, null, 1, 1, 2, true);
+        var y = BiasActTwin.Run(KernelStorage.F32, [float.NaN, -1f], null, null, null, 1, 1, 2, true);
         Assert.True(float.IsNaN(y[0]));
         Assert.Equal(0f, y[1]);
     }
@@ -100,9 +97,9 @@ public class BiasActTwinTests
     [Fact]
     public void WrongShapes_AreRejected_WithTheArgumentNamed()
     {
-        var e = Assert.Throws<ArgumentException>(() => BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new float[4], new float[3], null, null, 1, 2, 2, false));
+        var e = Assert.Throws<ArgumentException>(() => BiasActTwin.Run(KernelStorage.F32, new float[4], new float[3], null, null, 1, 2, 2, false));
         Assert.Equal("scale", e.ParamName);
-        e = Assert.Throws<ArgumentException>(() => BiasActTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new float[4], null, null, new float[5], 1, 2, 2, false));
+        e = Assert.Throws<ArgumentException>(() => BiasActTwin.Run(KernelStorage.F32, new float[4], null, null, new float[5], 1, 2, 2, false));
         Assert.Equal("residual", e.ParamName);
     }
 }

@@ -1,7 +1,7 @@
 namespace CudaGenre.Cuda.Tests.Twins;
 
 /// <summary>
-/// CPU twin of <c>kernels/depthwise_conv3x3.cu</c> (entry points <c>depthwise3x3_{nhwc,nchw}_{f32,f16,bf16}</c>):
+/// CPU twin of <c>kernels/depthwise_conv3x3.cu</c> (entry points <c>depthwise3x3{,w4,v4,tile}_nhwc_{f32,f16,bf16}</c>, all the same bits):
 /// depthwise 3×3 convolution, zero padding 1, with the kernel's exact operation order, so the f32
 /// results agree bit for bit.
 /// </summary>
@@ -11,23 +11,18 @@ public static class DepthwiseConv3x3Twin
     public static int OutputSize(int size, int stride) => ((size - 1) / stride) + 1;
 
     /// <summary>
-    /// Runs the convolution. <paramref name="x"/>: N × C × H × W in <paramref name="layout"/>;
+    /// Runs the convolution. <paramref name="x"/>: N × C × H × W, NHWC;
     /// <paramref name="w"/>: C × 3 × 3 (PyTorch's [C, 1, 3, 3]); both are read as <paramref name="storage"/>
-    /// values. <paramref name="bias"/>: C floats or null. Returns N × C × Ho × Wo in the same layout,
+    /// values. <paramref name="bias"/>: C floats or null. Returns N × C × Ho × Wo, NHWC,
     /// rounded to <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        KernelLayout layout, KernelStorage storage, float[] x, float[] w, float[]? bias,
+        KernelStorage storage, float[] x, float[] w, float[]? bias,
         int nBatch, int channels, int height, int width, int stride, bool reluInput, bool reluOutput)
     {
-        ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(w);
-        Storage.RequirePositive(nameof(nBatch), nBatch);
-        Storage.RequirePositive(nameof(channels), channels);
-        Storage.RequirePositive(nameof(height), height);
-        Storage.RequirePositive(nameof(width), width);
+        Storage.RequireTensor(x, nBatch, channels, height, width);
         Storage.RequirePositive(nameof(stride), stride);
-        Storage.RequireLength(nameof(x), x.Length, (long)nBatch * channels * height * width);
         Storage.RequireLength(nameof(w), w.Length, channels * 9L);
         if (bias != null)
             Storage.RequireLength(nameof(bias), bias.Length, channels);
@@ -53,7 +48,7 @@ public static class DepthwiseConv3x3Twin
                                 var iw = (ow * stride) - 1 + kw;
                                 if (iw < 0 || iw >= width)
                                     continue;
-                                var v = Storage.Round(storage, x[Storage.Index(layout, n, c, ih, iw, channels, height, width)]);
+                                var v = Storage.Round(storage, x[Storage.NhwcIndex(n, c, ih, iw, channels, height, width)]);
                                 if (reluInput)
                                     v = Relu(v);
                                 acc = MathF.FusedMultiplyAdd(Storage.Round(storage, w[(((c * 3) + kh) * 3) + kw]), v, acc);
@@ -63,7 +58,7 @@ public static class DepthwiseConv3x3Twin
                             acc += bias[c];
                         if (reluOutput)
                             acc = Relu(acc);
-                        y[Storage.Index(layout, n, c, oh, ow, channels, outH, outW)] = Storage.Round(storage, acc);
+                        y[Storage.NhwcIndex(n, c, oh, ow, channels, outH, outW)] = Storage.Round(storage, acc);
                     }
                 }
             }

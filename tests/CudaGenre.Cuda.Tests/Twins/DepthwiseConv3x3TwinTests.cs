@@ -9,7 +9,7 @@ public class DepthwiseConv3x3TwinTests
     {
         // out = 2·x(h, w) + the 4 neighbours that exist (zero padding).
         float[] w = [0, 1, 0, 1, 2, 1, 0, 1, 0];
-        var y = DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, OneToNine, w, null, 1, 1, 3, 3, 1, false, false);
+        var y = DepthwiseConv3x3Twin.Run(KernelStorage.F32, OneToNine, w, null, 1, 1, 3, 3, 1, false, false);
         Assert.Equal([8f, 13, 14, 21, 30, 29, 26, 37, 32], y);
     }
 
@@ -19,10 +19,10 @@ public class DepthwiseConv3x3TwinTests
         // PyTorch's Conv2d is a cross-correlation: tap (kh, kw) reads x(h − 1 + kh, w − 1 + kw).
         var topLeft = new float[9];
         topLeft[0] = 1;
-        Assert.Equal([0f, 0, 0, 0, 1, 2, 0, 4, 5], DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, OneToNine, topLeft, null, 1, 1, 3, 3, 1, false, false));
+        Assert.Equal([0f, 0, 0, 0, 1, 2, 0, 4, 5], DepthwiseConv3x3Twin.Run(KernelStorage.F32, OneToNine, topLeft, null, 1, 1, 3, 3, 1, false, false));
         var rightOfCentre = new float[9];
         rightOfCentre[(1 * 3) + 2] = 1;
-        Assert.Equal([2f, 3, 0, 5, 6, 0, 8, 9, 0], DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, OneToNine, rightOfCentre, null, 1, 1, 3, 3, 1, false, false));
+        Assert.Equal([2f, 3, 0, 5, 6, 0, 8, 9, 0], DepthwiseConv3x3Twin.Run(KernelStorage.F32, OneToNine, rightOfCentre, null, 1, 1, 3, 3, 1, false, false));
     }
 
     [Fact]
@@ -30,7 +30,7 @@ public class DepthwiseConv3x3TwinTests
     {
         var x = Enumerable.Range(1, 16).Select(v => (float)v).ToArray(); // 4×4
         var ones = Enumerable.Repeat(1f, 9).ToArray();
-        var y = DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, x, ones, null, 1, 1, 4, 4, 2, false, false);
+        var y = DepthwiseConv3x3Twin.Run(KernelStorage.F32, x, ones, null, 1, 1, 4, 4, 2, false, false);
         // Windows centred on (0,0), (0,2), (2,0), (2,2).
         Assert.Equal([1f + 2 + 5 + 6, 2 + 3 + 4 + 6 + 7 + 8, 5 + 6 + 9 + 10 + 13 + 14, 6 + 7 + 8 + 10 + 11 + 12 + 14 + 15 + 16], y);
     }
@@ -56,28 +56,26 @@ public class DepthwiseConv3x3TwinTests
     {
         var w = new float[9];
         w[4] = 2;
-        var y = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, [-3f], w, [1f], 1, 1, 1, 1, 1, reluInput, reluOutput);
+        var y = DepthwiseConv3x3Twin.Run(KernelStorage.F32, [-3f], w, [1f], 1, 1, 1, 1, 1, reluInput, reluOutput);
         Assert.Equal([expected], y);
     }
 
     [Fact]
-    public void EachChannel_UsesItsOwnWeights_InBothLayouts()
+    public void EachChannel_UsesItsOwnWeights()
     {
         // 2 channels, 1×2 image. Channel 0: centre tap 1; channel 1: centre tap 10 and left tap 1.
         var w = new float[18];
         w[4] = 1;
         w[9 + 4] = 10;
         w[9 + 3] = 1;
-        float[] nchw = [1, 2, 3, 4]; // c0: (1, 2), c1: (3, 4)
-        Assert.Equal([1f, 2, 30, 43], DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, nchw, w, null, 1, 2, 1, 2, 1, false, false));
-        float[] nhwc = [1, 3, 2, 4];
-        Assert.Equal([1f, 30, 2, 43], DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, nhwc, w, null, 1, 2, 1, 2, 1, false, false));
+        float[] nhwc = [1, 3, 2, 4]; // c0: (1, 2), c1: (3, 4)
+        Assert.Equal([1f, 30, 2, 43], DepthwiseConv3x3Twin.Run(KernelStorage.F32, nhwc, w, null, 1, 2, 1, 2, 1, false, false));
     }
 
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public void RandomData_MatchesAPaddedDoubleReference_InBothLayouts(int stride)
+    public void RandomData_MatchesAPaddedDoubleReference(int stride)
     {
         const int N = 2, C = 5, H = 9, W = 6;
         var x = TwinTestData.Uniform(1, N * C * H * W);
@@ -109,10 +107,8 @@ public class DepthwiseConv3x3TwinTests
             }
         }
 
-        var nchw = DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, x, w, bias, N, C, H, W, stride, true, true);
-        TwinTestData.AssertClose(expected, nchw, 2e-6, 2e-6);
-        var nhwc = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, H, W), w, bias, N, C, H, W, stride, true, true);
-        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, N, C, outH, outW), nhwc);
+        var nhwc = DepthwiseConv3x3Twin.Run(KernelStorage.F32, TensorReference.NchwToNhwc(x, N, C, H, W), w, bias, N, C, H, W, stride, true, true);
+        TwinTestData.AssertClose(TensorReference.NchwToNhwc(expected, N, C, outH, outW), nhwc, 2e-6, 2e-6);
     }
 
     [Theory]
@@ -126,11 +122,11 @@ public class DepthwiseConv3x3TwinTests
         var bias = TwinTestData.Uniform(6, C);
         var roundedX = x.Select(v => Storage.Round(storage, v)).ToArray();
         var roundedW = w.Select(v => Storage.Round(storage, v)).ToArray();
-        var fp32 = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, roundedX, roundedW, bias, N, C, H, W, 1, false, false);
-        var y = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, storage, x, w, bias, N, C, H, W, 1, false, false);
+        var fp32 = DepthwiseConv3x3Twin.Run(KernelStorage.F32, roundedX, roundedW, bias, N, C, H, W, 1, false, false);
+        var y = DepthwiseConv3x3Twin.Run(storage, x, w, bias, N, C, H, W, 1, false, false);
         TwinTestData.AssertBitEqual(fp32.Select(v => Storage.Round(storage, v)).ToArray(), y);
         // The loads are rounded too: rounding only the FP32 result of the unrounded inputs differs somewhere.
-        var storeOnly = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, x, w, bias, N, C, H, W, 1, false, false)
+        var storeOnly = DepthwiseConv3x3Twin.Run(KernelStorage.F32, x, w, bias, N, C, H, W, 1, false, false)
             .Select(v => Storage.Round(storage, v)).ToArray();
         Assert.NotEqual(storeOnly, y);
     }
@@ -138,9 +134,9 @@ public class DepthwiseConv3x3TwinTests
     [Fact]
     public void WrongShapes_AreRejected_WithTheArgumentNamed()
     {
-        var e = Assert.Throws<ArgumentException>(() => DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, new float[8], new float[9], null, 1, 1, 3, 3, 1, false, false));
+        var e = Assert.Throws<ArgumentException>(() => DepthwiseConv3x3Twin.Run(KernelStorage.F32, new float[8], new float[9], null, 1, 1, 3, 3, 1, false, false));
         Assert.Contains("x holds 8 elements; 9 are needed", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentException>(() => DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, new float[9], new float[9], new float[2], 1, 1, 3, 3, 1, false, false));
-        Assert.Throws<ArgumentOutOfRangeException>(() => DepthwiseConv3x3Twin.Run(KernelLayout.Nchw, KernelStorage.F32, new float[9], new float[9], null, 1, 1, 3, 3, 0, false, false));
+        Assert.Throws<ArgumentException>(() => DepthwiseConv3x3Twin.Run(KernelStorage.F32, new float[9], new float[9], new float[2], 1, 1, 3, 3, 1, false, false));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DepthwiseConv3x3Twin.Run(KernelStorage.F32, new float[9], new float[9], null, 1, 1, 3, 3, 0, false, false));
     }
 }

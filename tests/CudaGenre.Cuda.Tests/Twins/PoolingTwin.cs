@@ -1,9 +1,8 @@
 namespace CudaGenre.Cuda.Tests.Twins;
 
 /// <summary>
-/// CPU twin of <c>kernels/pooling.cu</c>: max pooling (<c>maxpool2d_{nhwc,nchw}_{f32,f16,bf16}</c>, bit
-/// for bit) and global average pooling (<c>global_avgpool_{nhwc,nchw}_{f32,f16,bf16}</c>; the GPU's
-/// summation order differs for NCHW, so compare within a tolerance).
+/// CPU twin of <c>kernels/pooling.cu</c>: max pooling (<c>maxpool2d_nhwc_{f32,f16,bf16}</c>) and global
+/// average pooling (<c>global_avgpool_nhwc_{f32,f16,bf16}</c>), both bit for bit (same operations, same order).
 /// </summary>
 public static class PoolingTwin
 {
@@ -12,24 +11,19 @@ public static class PoolingTwin
 
     /// <summary>
     /// PyTorch's <c>MaxPool2d(kernel, stride, pad)</c>: −inf padding, NaN wins. <paramref name="x"/>:
-    /// N × C × H × W in <paramref name="layout"/>. Returns N × C × Ho × Wo in the same layout.
+    /// N × C × H × W, NHWC. Returns N × C × Ho × Wo, NHWC.
     /// </summary>
     public static float[] MaxPool2d(
-        KernelLayout layout, KernelStorage storage, float[] x, int nBatch, int channels, int height, int width,
+        KernelStorage storage, float[] x, int nBatch, int channels, int height, int width,
         int kernel, int stride, int pad)
     {
-        ArgumentNullException.ThrowIfNull(x);
-        Storage.RequirePositive(nameof(nBatch), nBatch);
-        Storage.RequirePositive(nameof(channels), channels);
-        Storage.RequirePositive(nameof(height), height);
-        Storage.RequirePositive(nameof(width), width);
+        Storage.RequireTensor(x, nBatch, channels, height, width);
         Storage.RequirePositive(nameof(kernel), kernel);
         Storage.RequirePositive(nameof(stride), stride);
         if (pad < 0 || pad > kernel / 2)
             throw new ArgumentOutOfRangeException(nameof(pad), pad, $"pad must be in 0..kernel/2 = {kernel / 2} (as PyTorch).");
         if (height + (2 * pad) < kernel || width + (2 * pad) < kernel)
             throw new ArgumentException($"A {kernel}×{kernel} window does not fit {height}×{width} with padding {pad}.");
-        Storage.RequireLength(nameof(x), x.Length, (long)nBatch * channels * height * width);
 
         int outH = OutputSize(height, kernel, stride, pad), outW = OutputSize(width, kernel, stride, pad);
         var y = new float[nBatch * channels * outH * outW];
@@ -52,12 +46,12 @@ public static class PoolingTwin
                                 var iw = (ow * stride) - pad + kw;
                                 if (iw < 0 || iw >= width)
                                     continue;
-                                var v = Storage.Round(storage, x[Storage.Index(layout, n, c, ih, iw, channels, height, width)]);
+                                var v = Storage.Round(storage, x[Storage.NhwcIndex(n, c, ih, iw, channels, height, width)]);
                                 if (v > m || float.IsNaN(v))
                                     m = v;
                             }
                         }
-                        y[Storage.Index(layout, n, c, oh, ow, channels, outH, outW)] = Storage.Round(storage, m);
+                        y[Storage.NhwcIndex(n, c, oh, ow, channels, outH, outW)] = Storage.Round(storage, m);
                     }
                 }
             }
@@ -67,10 +61,10 @@ public static class PoolingTwin
 
     /// <summary>
     /// Mean over the <paramref name="spatial"/> = H·W positions of each (n, c), FP32 sum in ascending
-    /// position order, then divided by H·W. <paramref name="x"/>: N × C × H × W in <paramref name="layout"/>.
+    /// position order, then divided by H·W. <paramref name="x"/>: N × C × H × W, NHWC.
     /// Returns N × C, row-major (n·C + c), rounded to <paramref name="storage"/>.
     /// </summary>
-    public static float[] GlobalAvgPool(KernelLayout layout, KernelStorage storage, float[] x, int nBatch, int channels, int spatial)
+    public static float[] GlobalAvgPool(KernelStorage storage, float[] x, int nBatch, int channels, int spatial)
     {
         ArgumentNullException.ThrowIfNull(x);
         Storage.RequirePositive(nameof(nBatch), nBatch);
@@ -85,7 +79,7 @@ public static class PoolingTwin
             {
                 var sum = 0f;
                 for (var p = 0; p < spatial; p++)
-                    sum += Storage.Round(storage, x[Storage.Index(layout, n, c, 0, p, channels, 1, spatial)]);
+                    sum += Storage.Round(storage, x[Storage.NhwcIndex(n, c, 0, p, channels, 1, spatial)]);
                 y[(n * channels) + c] = Storage.Round(storage, sum / spatial);
             }
         }

@@ -33,10 +33,10 @@ public sealed record AxisTaps(int[] First, int[] Count, float[] Weights, int Max
 }
 
 /// <summary>
-/// CPU twin of <c>kernels/preprocess.cu</c> (entry points <c>preprocess_{nchw,nhwc}_{f32,f16,bf16}</c>):
+/// CPU twin of <c>kernels/preprocess.cu</c> (entry points <c>preprocess_nhwc_{f32,f16,bf16}</c>):
 /// 8-bit RGB(A) pixels → separable table-driven resize → <c>v·scale[c] + offset[c]</c>, in the kernel's
 /// order (per output pixel: for each vertical tap, the horizontal sum of that input row; no FMA
-/// anywhere). For f32 NCHW output it equals <see cref="ImagePreprocessor.Process(RgbImage)"/> bit for bit.
+/// anywhere). For f32 output it equals <see cref="ImagePreprocessor.Process(RgbImage)"/> (NCHW) bit for bit, transposed to NHWC.
 /// </summary>
 public static class PreprocessTwin
 {
@@ -45,11 +45,11 @@ public static class PreprocessTwin
     /// pixels. Pixel (n, y, x) starts at byte n·<paramref name="imageStride"/> + y·<paramref name="rowPitch"/>
     /// + x·<paramref name="pixelBytes"/> of <paramref name="src"/> and holds R, G, B (and alpha, ignored).
     /// <paramref name="scale"/>/<paramref name="offset"/>: 3 floats each (ImagePreprocessor.ChannelScale /
-    /// ChannelOffset). Returns N × 3 × out height × out width in <paramref name="layout"/>, rounded to
+    /// ChannelOffset). Returns N × 3 × out height × out width, NHWC, rounded to
     /// <paramref name="storage"/>.
     /// </summary>
     public static float[] Run(
-        KernelLayout layout, KernelStorage storage, byte[] src, int inWidth, int inHeight, long rowPitch, long imageStride,
+        KernelStorage storage, byte[] src, int inWidth, int inHeight, long rowPitch, long imageStride,
         int pixelBytes, AxisTaps horizontal, AxisTaps vertical, float[] scale, float[] offset, int nBatch)
     {
         ArgumentNullException.ThrowIfNull(src);
@@ -102,7 +102,7 @@ public static class PreprocessTwin
                             acc[c] += wv * row[c];
                     }
                     for (var c = 0; c < 3; c++)
-                        y[Storage.Index(layout, n, c, oy, ox, 3, outH, outW)] = Storage.Round(storage, (acc[c] * scale[c]) + offset[c]);
+                        y[Storage.NhwcIndex(n, c, oy, ox, 3, outH, outW)] = Storage.Round(storage, (acc[c] * scale[c]) + offset[c]);
                 }
             }
         }

@@ -14,12 +14,16 @@ public class PreprocessTwinTests
         return image;
     }
 
-    /// <summary>The twin on one RGB image, with the taps and normalization the CPU preprocessor uses.</summary>
-    private static float[] Twin(RgbImage image, ImagePreprocessor cpu, KernelLayout layout = KernelLayout.Nchw, KernelStorage storage = KernelStorage.F32) =>
-        PreprocessTwin.Run(layout, storage, image.Pixels, image.Width, image.Height, image.Width * 3L, 0, 3,
+    /// <summary>The twin on one RGB image (NHWC), with the taps and normalization the CPU preprocessor uses.</summary>
+    private static float[] Twin(RgbImage image, ImagePreprocessor cpu, KernelStorage storage = KernelStorage.F32) =>
+        PreprocessTwin.Run(storage, image.Pixels, image.Width, image.Height, image.Width * 3L, 0, 3,
             AxisTaps.From(new ResizeFilter(image.Width, cpu.Settings.Width)),
             AxisTaps.From(new ResizeFilter(image.Height, cpu.Settings.Height)),
             [.. cpu.ChannelScale], [.. cpu.ChannelOffset], 1);
+
+    /// <summary>The CPU preprocessor's result (NCHW) transposed to the kernel's layout, NHWC.</summary>
+    private static float[] CpuNhwc(ImagePreprocessor cpu, RgbImage image) =>
+        TensorReference.NchwToNhwc(cpu.Process(image), 1, 3, cpu.Settings.Height, cpu.Settings.Width);
 
     [Fact]
     public void TwoPixels_ToOne_IsTheirMean_Normalized()
@@ -41,7 +45,7 @@ public class PreprocessTwinTests
     {
         var image = RandomImage((ulong)((inWidth * 1000) + outWidth), inWidth, inHeight);
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = outWidth, Height = outHeight });
-        var expected = cpu.Process(image);
+        var expected = CpuNhwc(cpu, image);
         var y = Twin(image, cpu);
         TwinTestData.AssertClose(expected, y, 1e-5); // the task's bound …
         TwinTestData.AssertBitEqual(expected, y); // … and what the kernel's design promises
@@ -60,9 +64,9 @@ public class PreprocessTwinTests
                     rgba[(y * Pitch) + (x * 4) + c] = rgb.Pixels[(((y * W) + x) * 3) + c];
 
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = 32, Height = 50 });
-        var result = PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, rgba, W, H, Pitch, 0, 4,
+        var result = PreprocessTwin.Run(KernelStorage.F32, rgba, W, H, Pitch, 0, 4,
             AxisTaps.From(new ResizeFilter(W, 32)), AxisTaps.From(new ResizeFilter(H, 50)), [.. cpu.ChannelScale], [.. cpu.ChannelOffset], 1);
-        TwinTestData.AssertBitEqual(cpu.Process(rgb), result);
+        TwinTestData.AssertBitEqual(CpuNhwc(cpu, rgb), result);
     }
 
     [Fact]
@@ -76,22 +80,22 @@ public class PreprocessTwinTests
         {
             var image = RandomImage(50 + (ulong)n, W, H);
             image.Pixels.CopyTo(batch, n * Stride);
-            expected.AddRange(cpu.Process(image));
+            expected.AddRange(CpuNhwc(cpu, image));
         }
-        var y = PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, batch, W, H, W * 3, Stride, 3,
+        var y = PreprocessTwin.Run(KernelStorage.F32, batch, W, H, W * 3, Stride, 3,
             AxisTaps.From(new ResizeFilter(W, 24)), AxisTaps.From(new ResizeFilter(H, 20)), [.. cpu.ChannelScale], [.. cpu.ChannelOffset], N);
         TwinTestData.AssertBitEqual(expected.ToArray(), y);
     }
 
     [Fact]
-    public void Nhwc_IsTheTransposeOfNchw_AndSixteenBitIsTheRoundedFp32()
+    public void SixteenBit_IsTheRoundedFp32()
     {
         var image = RandomImage(60, 80, 60);
         var cpu = new ImagePreprocessor(new PreprocessSettings { Width = 40, Height = 36 });
-        var nchw = Twin(image, cpu);
-        TwinTestData.AssertBitEqual(TensorReference.NchwToNhwc(nchw, 1, 3, 36, 40), Twin(image, cpu, KernelLayout.Nhwc));
+        var fp32 = Twin(image, cpu);
+        TwinTestData.AssertBitEqual(CpuNhwc(cpu, image), fp32);
         foreach (var storage in new[] { KernelStorage.F16, KernelStorage.BF16 })
-            TwinTestData.AssertBitEqual(nchw.Select(v => Storage.Round(storage, v)).ToArray(), Twin(image, cpu, KernelLayout.Nchw, storage));
+            TwinTestData.AssertBitEqual(fp32.Select(v => Storage.Round(storage, v)).ToArray(), Twin(image, cpu, storage));
     }
 
     [Fact]
@@ -132,11 +136,11 @@ public class PreprocessTwinTests
         float[] scale = [.. cpu.ChannelScale], offset = [.. cpu.ChannelOffset];
 
         // Taps made for an 8-pixel axis, used on a 6-pixel image.
-        var e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[6 * 8 * 3], 6, 8, 18, 0, 3, h, v, scale, offset, 1));
+        var e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelStorage.F32, new byte[6 * 8 * 3], 6, 8, 18, 0, 3, h, v, scale, offset, 1));
         Assert.Contains("horizontal: output pixel", e.Message, StringComparison.Ordinal);
-        e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[100], 8, 8, 24, 0, 3, h, v, scale, offset, 1));
+        e = Assert.Throws<ArgumentException>(() => PreprocessTwin.Run(KernelStorage.F32, new byte[100], 8, 8, 24, 0, 3, h, v, scale, offset, 1));
         Assert.Contains("src holds 100 bytes", e.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[8 * 8 * 2], 8, 8, 16, 0, 2, h, v, scale, offset, 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelLayout.Nchw, KernelStorage.F32, new byte[8 * 8 * 3], 8, 8, 20, 0, 3, h, v, scale, offset, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelStorage.F32, new byte[8 * 8 * 2], 8, 8, 16, 0, 2, h, v, scale, offset, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PreprocessTwin.Run(KernelStorage.F32, new byte[8 * 8 * 3], 8, 8, 20, 0, 3, h, v, scale, offset, 1));
     }
 }

@@ -23,7 +23,7 @@ public static class SeparableConv3x3Twin
         if (pwBias != null)
             Storage.RequireLength(nameof(pwBias), pwBias.Length, outChannels);
 
-        var d = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, storage, x, dw, dwBias, nBatch, channels, height, width, stride, reluInput, reluMid);
+        var d = DepthwiseConv3x3Twin.Run(storage, x, dw, dwBias, nBatch, channels, height, width, stride, reluInput, reluMid);
         var pixels = d.Length / channels;
         if (residual != null)
             Storage.RequireLength(nameof(residual), residual.Length, (long)pixels * outChannels);

@@ -85,14 +85,14 @@ public class SeparableConv3x3TwinTests
         var y = SeparableConv3x3Twin.Run(storage, x, dw, null, pw, pwBias, null, N, C, H, W, K, 1, false, false, false);
 
         // The separate path: the depthwise kernel's stored output, then a 1×1 convolution of it in FP32.
-        var stored = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, storage, x, dw, null, N, C, H, W, 1, false, false);
+        var stored = DepthwiseConv3x3Twin.Run(storage, x, dw, null, N, C, H, W, 1, false, false);
         var roundedPw = pw.Select(v => Storage.Round(storage, v)).ToArray();
         var separate = SeparableConv3x3Twin.Run(KernelStorage.F32, stored, IdentityDepthwise(C), null,
             roundedPw, pwBias, null, N, C, H, W, K, 1, false, false, false).Select(v => Storage.Round(storage, v)).ToArray();
         TwinTestData.AssertBitEqual(separate, y);
 
         // Keeping the depthwise values in FP32 would give other results: the rounding is really there.
-        var unrounded = DepthwiseConv3x3Twin.Run(KernelLayout.Nhwc, KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(),
+        var unrounded = DepthwiseConv3x3Twin.Run(KernelStorage.F32, x.Select(v => Storage.Round(storage, v)).ToArray(),
             dw.Select(v => Storage.Round(storage, v)).ToArray(), null, N, C, H, W, 1, false, false);
         Assert.NotEqual(stored, unrounded);
     }

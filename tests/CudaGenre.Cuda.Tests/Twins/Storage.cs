@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace CudaGenre.Cuda.Tests.Twins;
 
@@ -60,11 +61,20 @@ public static class Storage
         return values;
     }
 
-    /// <summary>Flat index of element (n, c, h, w) of an N × C × H × W tensor in <paramref name="layout"/>.</summary>
-    public static int Index(KernelLayout layout, int n, int c, int h, int w, int channels, int height, int width) =>
-        layout == KernelLayout.Nhwc
-            ? (((((n * height) + h) * width) + w) * channels) + c
-            : (((((n * channels) + c) * height) + h) * width) + w;
+    /// <summary>Flat index of element (n, c, h, w) of an N × C × H × W tensor stored NHWC (the kernels' layout).</summary>
+    public static int NhwcIndex(int n, int c, int h, int w, int channels, int height, int width) =>
+        (((((n * height) + h) * width) + w) * channels) + c;
+
+    /// <summary>The shape check every twin of an N × C × H × W input starts with: each dimension at least 1, <paramref name="x"/> of N·C·H·W elements.</summary>
+    internal static void RequireTensor(float[] x, int nBatch, int channels, int height, int width, [CallerArgumentExpression(nameof(x))] string name = "")
+    {
+        ArgumentNullException.ThrowIfNull(x, name);
+        RequirePositive(nameof(nBatch), nBatch);
+        RequirePositive(nameof(channels), channels);
+        RequirePositive(nameof(height), height);
+        RequirePositive(nameof(width), width);
+        RequireLength(name, x.Length, (long)nBatch * channels * height * width);
+    }
 
     internal static void RequireLength(string name, int length, long expected)
     {

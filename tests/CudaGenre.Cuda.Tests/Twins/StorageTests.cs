@@ -93,13 +93,13 @@ public class StorageTests
     }
 
     [Fact]
-    public void Index_FollowsTheDocumentedFormulas()
+    public void NhwcIndex_FollowsTheDocumentedFormula()
     {
-        // N=2, C=3, H=4, W=5; element (1, 2, 3, 4).
-        Assert.Equal((((((1 * 4) + 3) * 5) + 4) * 3) + 2, Storage.Index(KernelLayout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal((((((1 * 3) + 2) * 4) + 3) * 5) + 4, Storage.Index(KernelLayout.Nchw, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal(119, Storage.Index(KernelLayout.Nchw, 1, 2, 3, 4, 3, 4, 5)); // the last element either way
-        Assert.Equal(119, Storage.Index(KernelLayout.Nhwc, 1, 2, 3, 4, 3, 4, 5));
-        Assert.Equal("depthwise3x3_nhwc_bf16", $"depthwise3x3_{KernelLayout.Nhwc.Suffix()}_{KernelStorage.BF16.Suffix()}");
+        // N=2, C=3, H=4, W=5; element (1, 2, 3, 4) is the last; (0, 1, 0, 0) is the second (channels innermost).
+        Assert.Equal((((((1 * 4) + 3) * 5) + 4) * 3) + 2, Storage.NhwcIndex(1, 2, 3, 4, 3, 4, 5));
+        Assert.Equal(119, Storage.NhwcIndex(1, 2, 3, 4, 3, 4, 5));
+        Assert.Equal(1, Storage.NhwcIndex(0, 1, 0, 0, 3, 4, 5));
+        Assert.Equal(3, Storage.NhwcIndex(0, 0, 0, 1, 3, 4, 5));
+        Assert.Equal("depthwise3x3_nhwc_bf16", KernelNames.Nhwc("depthwise3x3", KernelStorage.BF16));
     }
 }

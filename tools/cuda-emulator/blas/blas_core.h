@@ -7,6 +7,7 @@
 #include "device_services.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -124,6 +125,30 @@ inline const char* status_text(int s)
     case kLicenseError: return "an error was detected when checking the current licensing";
     default: return "an unknown status";
     }
+}
+
+// ---- the calling thread's last failure --------------------------------------------------------------------
+// Each library (this header is compiled into each, hidden) keeps its own: record_failure stores and prints it, and
+// status_string_with_detail appends its detail to the status's text (cublas[Lt]GetStatusString), which is how the
+// reason reaches the product's CudaException.
+inline thread_local int t_status = 0;
+inline thread_local std::string t_detail;
+inline thread_local std::string t_text;
+
+inline int record_failure(const char* library, int status, const std::string& detail)
+{
+    t_status = status;
+    t_detail = detail;
+    std::fprintf(stderr, "[cuda-emulator %s] %s: %s\n", library, status_name(status), detail.c_str());
+    return status;
+}
+
+inline const char* status_string_with_detail(const char* library, int status)
+{
+    t_text = status_text(status);
+    if (status && status == t_status && !t_detail.empty())
+        t_text += std::string(" (emulated ") + library + ": " + t_detail + ")";
+    return t_text.c_str();
 }
 
 // ---- rounding -------------------------------------------------------------------------------------------

@@ -19,17 +19,7 @@ namespace
 std::mutex& g_mutex = *new std::mutex();
 std::set<void*>& g_handles = *new std::set<void*>();
 unsigned long long g_calls = 0;
-thread_local int t_status = 0;
-thread_local std::string t_detail;
-thread_local std::string t_text;
-
-int fail(int status, const std::string& detail)
-{
-    t_status = status;
-    t_detail = detail;
-    std::fprintf(stderr, "[cuda-emulator cuBLAS] %s: %s\n", status_name(status), detail.c_str());
-    return status;
-}
+int fail(int status, const std::string& detail) { return record_failure("cuBLAS", status, detail); }
 
 struct Handle
 {
@@ -298,10 +288,7 @@ BLAS_API const char* cublasGetStatusName(int status) { return status_name(status
 
 BLAS_API const char* cublasGetStatusString(int status)
 {
-    t_text = status_text(status);
-    if (status && status == t_status && !t_detail.empty())
-        t_text += " (emulated cuBLAS: " + t_detail + ")";
-    return t_text.c_str();
+    return status_string_with_detail("cuBLAS", status);
 }
 
 BLAS_API int cublasSgemm_v2(void* handle, int transa, int transb, int m, int n, int k, const float* alpha, const float* A, int lda, const float* B, int ldb,

@@ -22,17 +22,7 @@ std::set<void*>& g_descs = *new std::set<void*>();
 std::set<void*>& g_layouts = *new std::set<void*>();
 std::set<void*>& g_prefs = *new std::set<void*>();
 unsigned long long g_calls = 0;
-thread_local int t_status = 0;
-thread_local std::string t_detail;
-thread_local std::string t_text;
-
-int fail(int status, const std::string& detail)
-{
-    t_status = status;
-    t_detail = detail;
-    std::fprintf(stderr, "[cuda-emulator cuBLASLt] %s: %s\n", status_name(status), detail.c_str());
-    return status;
-}
+int fail(int status, const std::string& detail) { return record_failure("cuBLASLt", status, detail); }
 
 struct Handle
 {
@@ -396,6 +386,28 @@ bool aligned(const Problem& p, std::uint64_t alignment, std::uint64_t a, std::ui
     }
     return true;
 }
+
+// The objects callers create (handles, matmul descriptors, layouts, preferences) live in one set per kind, so every
+// call refuses a destroyed or foreign pointer. adopt registers a new one and hands it out.
+int adopt(std::set<void*>& live, void* object, void** out)
+{
+    live.insert(object);
+    *out = object;
+    return kSuccess;
+}
+
+// Destroys a live matmul descriptor, layout or preference; null does nothing, any other pointer not live is refused.
+template <typename T>
+int destroy_live(std::set<void*>& live, void* object, const char* api, const char* what)
+{
+    if (!object)
+        return kSuccess;
+    if (!live.count(object))
+        return fail(kInvalidValue, std::string(api) + ": not a live " + what);
+    live.erase(object);
+    delete static_cast<T*>(object);
+    return kSuccess;
+}
 } // namespace
 
 // ---- entry points --------------------------------------------------------------------------------------
@@ -405,9 +417,7 @@ LT_API int cublasLtCreate(void** handle)
     if (!handle)
         return fail(kInvalidValue, "cublasLtCreate: lightHandle is NULL");
     auto* h = new Handle();
-    g_handles.insert(h);
-    *handle = h;
-    return kSuccess;
+    return adopt(g_handles, h, handle);
 }
 
 LT_API int cublasLtDestroy(void* handle)
@@ -442,10 +452,7 @@ LT_API const char* cublasLtGetStatusName(int status) { return status_name(status
 
 LT_API const char* cublasLtGetStatusString(int status)
 {
-    t_text = status_text(status);
-    if (status && status == t_status && !t_detail.empty())
-        t_text += " (emulated cuBLASLt: " + t_detail + ")";
-    return t_text.c_str();
+    return status_string_with_detail("cuBLASLt", status);
 }
 
 LT_API int cublasLtMatmulDescCreate(void** desc, int compute, int scale)
@@ -456,21 +463,13 @@ LT_API int cublasLtMatmulDescCreate(void** desc, int compute, int scale)
     auto* d = new Desc();
     d->compute = compute;
     d->scale = scale;
-    g_descs.insert(d);
-    *desc = d;
-    return kSuccess;
+    return adopt(g_descs, d, desc);
 }
 
 LT_API int cublasLtMatmulDescDestroy(void* desc)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (!desc)
-        return kSuccess;
-    if (!g_descs.count(desc))
-        return fail(kInvalidValue, "cublasLtMatmulDescDestroy: not a live matmul descriptor");
-    g_descs.erase(desc);
-    delete static_cast<Desc*>(desc);
-    return kSuccess;
+    return destroy_live<Desc>(g_descs, desc, "cublasLtMatmulDescDestroy", "matmul descriptor");
 }
 
 LT_API int cublasLtMatmulDescSetAttribute(void* desc, int attr, const void* buf, std::size_t size)
@@ -492,21 +491,13 @@ LT_API int cublasLtMatrixLayoutCreate(void** layout, int type, std::uint64_t row
     l->rows = rows;
     l->cols = cols;
     l->ld = ld;
-    g_layouts.insert(l);
-    *layout = l;
-    return kSuccess;
+    return adopt(g_layouts, l, layout);
 }
 
 LT_API int cublasLtMatrixLayoutDestroy(void* layout)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (!layout)
-        return kSuccess;
-    if (!g_layouts.count(layout))
-        return fail(kInvalidValue, "cublasLtMatrixLayoutDestroy: not a live matrix layout");
-    g_layouts.erase(layout);
-    delete static_cast<Layout*>(layout);
-    return kSuccess;
+    return destroy_live<Layout>(g_layouts, layout, "cublasLtMatrixLayoutDestroy", "matrix layout");
 }
 
 LT_API int cublasLtMatrixLayoutSetAttribute(void* layout, int attr, const void* buf, std::size_t size)
@@ -524,21 +515,13 @@ LT_API int cublasLtMatmulPreferenceCreate(void** pref)
     if (!pref)
         return fail(kInvalidValue, "cublasLtMatmulPreferenceCreate: pref is NULL");
     auto* p = new Pref();
-    g_prefs.insert(p);
-    *pref = p;
-    return kSuccess;
+    return adopt(g_prefs, p, pref);
 }
 
 LT_API int cublasLtMatmulPreferenceDestroy(void* pref)
 {
     std::lock_guard<std::mutex> lock(g_mutex);
-    if (!pref)
-        return kSuccess;
-    if (!g_prefs.count(pref))
-        return fail(kInvalidValue, "cublasLtMatmulPreferenceDestroy: not a live preference");
-    g_prefs.erase(pref);
-    delete static_cast<Pref*>(pref);
-    return kSuccess;
+    return destroy_live<Pref>(g_prefs, pref, "cublasLtMatmulPreferenceDestroy", "preference");
 }
 
 LT_API int cublasLtMatmulPreferenceSetAttribute(void* pref, int attr, const void* buf, std::size_t size)

@@ -71,7 +71,8 @@ const char* algo_name(int a)
 // ---- descriptors: exactly what the setters were given -------------------------------------------------------------
 struct TensorDesc
 {
-    std::uint32_t magic = 0x7e45;
+    static constexpr std::uint32_t kMagic = 0x7e45;
+    std::uint32_t magic = kMagic;
     bool set = false;
     int dtype = 0, format = NCHW;
     int n = 0, c = 0, h = 0, w = 0;
@@ -79,34 +80,39 @@ struct TensorDesc
 };
 struct FilterDesc
 {
-    std::uint32_t magic = 0xf117;
+    static constexpr std::uint32_t kMagic = 0xf117;
+    std::uint32_t magic = kMagic;
     bool set = false;
     int dtype = 0, format = NCHW;
     int k = 0, c = 0, r = 0, s = 0;
 };
 struct ActivationDesc
 {
-    std::uint32_t magic = 0xac71;
+    static constexpr std::uint32_t kMagic = 0xac71;
+    std::uint32_t magic = kMagic;
     bool set = false;
     int mode = 0, nan = 0;
     double coef = 0;
 };
 struct PoolingDesc
 {
-    std::uint32_t magic = 0x9001;
+    static constexpr std::uint32_t kMagic = 0x9001;
+    std::uint32_t magic = kMagic;
     bool set = false;
     int mode = 0, nan = 0, wh = 0, ww = 0, ph = 0, pw = 0, sh = 0, sw = 0;
 };
 struct ConvDesc
 {
-    std::uint32_t magic = 0xc0de;
+    static constexpr std::uint32_t kMagic = 0xc0de;
+    std::uint32_t magic = kMagic;
     bool set = false;
     int pad_h = 0, pad_w = 0, u = 1, v = 1, dh = 1, dw = 1, mode = CROSS_CORRELATION, compute = DT_FLOAT;
     int groups = 1, math = DEFAULT_MATH;
 };
 struct Handle
 {
-    std::uint32_t magic = 0x4a4d;
+    static constexpr std::uint32_t kMagic = 0x4a4d;
+    std::uint32_t magic = kMagic;
     void* stream = nullptr;
     unsigned long long calls = 0;
 };
@@ -250,14 +256,34 @@ long long at(const FilterDesc& f, int k, int c, int r, int s)
 }
 
 // ---- argument checks ---------------------------------------------------------------------------------------------
-template <typename D, std::uint32_t Magic>
-D* get(void* p) { auto* d = static_cast<D*>(p); return d && d->magic == Magic ? d : nullptr; }
-TensorDesc* tensor(void* p) { return get<TensorDesc, 0x7e45>(p); }
-FilterDesc* filter(void* p) { return get<FilterDesc, 0xf117>(p); }
-ActivationDesc* activation(void* p) { return get<ActivationDesc, 0xac71>(p); }
-PoolingDesc* pooling(void* p) { return get<PoolingDesc, 0x9001>(p); }
-ConvDesc* conv(void* p) { return get<ConvDesc, 0xc0de>(p); }
-Handle* handle(void* p) { return get<Handle, 0x4a4d>(p); }
+template <typename D>
+D* get(void* p) { auto* d = static_cast<D*>(p); return d && d->magic == D::kMagic ? d : nullptr; }
+TensorDesc* tensor(void* p) { return get<TensorDesc>(p); }
+FilterDesc* filter(void* p) { return get<FilterDesc>(p); }
+ActivationDesc* activation(void* p) { return get<ActivationDesc>(p); }
+PoolingDesc* pooling(void* p) { return get<PoolingDesc>(p); }
+ConvDesc* conv(void* p) { return get<ConvDesc>(p); }
+Handle* handle(void* p) { return get<Handle>(p); }
+
+// Every descriptor's create and destroy (cudnnCreate*Descriptor / cudnnDestroy*Descriptor): a new one; a live one
+// retired (its magic cleared, so a stale pointer is refused, not read) and freed; destroying null does nothing.
+template <typename D>
+int create_descriptor(const char* api, void** out)
+{
+    if (!out) return fail(BAD_PARAM, std::string(api) + ": null");
+    *out = new D();
+    return SUCCESS;
+}
+template <typename D>
+int destroy_descriptor(const char* api, const char* what, void* d)
+{
+    if (!d) return SUCCESS;
+    D* p = get<D>(d);
+    if (!p) return fail(BAD_PARAM, std::string(api) + ": not " + what);
+    p->magic = 0;
+    delete p;
+    return SUCCESS;
+}
 
 // A tensor descriptor usable by an operation: set, with a storage type the emulator computes with.
 int need_tensor(const char* api, const char* name, void* p, TensorDesc*& out)
@@ -570,20 +596,10 @@ CG_API int cudnnSetStream(void* h, void* stream)
 // =================================================================================================================
 // Tensors
 // =================================================================================================================
-CG_API int cudnnCreateTensorDescriptor(void** out)
-{
-    if (!out) return fail(BAD_PARAM, "cudnnCreateTensorDescriptor: null");
-    *out = new TensorDesc();
-    return SUCCESS;
-}
+CG_API int cudnnCreateTensorDescriptor(void** out) { return create_descriptor<TensorDesc>("cudnnCreateTensorDescriptor", out); }
 CG_API int cudnnDestroyTensorDescriptor(void* d)
 {
-    TensorDesc* t = tensor(d);
-    if (!d) return SUCCESS;
-    if (!t) return fail(BAD_PARAM, "cudnnDestroyTensorDescriptor: not a tensor descriptor");
-    t->magic = 0;
-    delete t;
-    return SUCCESS;
+    return destroy_descriptor<TensorDesc>("cudnnDestroyTensorDescriptor", "a tensor descriptor", d);
 }
 static int set_tensor(const char* api, TensorDesc* t, int dtype, int format, int n, int c, int h, int w, int ns, int cs, int hs, int ws)
 {
@@ -692,20 +708,10 @@ CG_API int cudnnAddTensor(void* hp, const void* alpha, void* ad, std::uint64_t A
 // =================================================================================================================
 // Filters
 // =================================================================================================================
-CG_API int cudnnCreateFilterDescriptor(void** out)
-{
-    if (!out) return fail(BAD_PARAM, "cudnnCreateFilterDescriptor: null");
-    *out = new FilterDesc();
-    return SUCCESS;
-}
+CG_API int cudnnCreateFilterDescriptor(void** out) { return create_descriptor<FilterDesc>("cudnnCreateFilterDescriptor", out); }
 CG_API int cudnnDestroyFilterDescriptor(void* d)
 {
-    if (!d) return SUCCESS;
-    FilterDesc* f = filter(d);
-    if (!f) return fail(BAD_PARAM, "cudnnDestroyFilterDescriptor: not a filter descriptor");
-    f->magic = 0;
-    delete f;
-    return SUCCESS;
+    return destroy_descriptor<FilterDesc>("cudnnDestroyFilterDescriptor", "a filter descriptor", d);
 }
 CG_API int cudnnSetFilter4dDescriptor(void* d, int dtype, int format, int k, int c, int h, int w)
 {
@@ -727,20 +733,10 @@ CG_API int cudnnSetFilter4dDescriptor(void* d, int dtype, int format, int k, int
 // =================================================================================================================
 // Activation
 // =================================================================================================================
-CG_API int cudnnCreateActivationDescriptor(void** out)
-{
-    if (!out) return fail(BAD_PARAM, "cudnnCreateActivationDescriptor: null");
-    *out = new ActivationDesc();
-    return SUCCESS;
-}
+CG_API int cudnnCreateActivationDescriptor(void** out) { return create_descriptor<ActivationDesc>("cudnnCreateActivationDescriptor", out); }
 CG_API int cudnnDestroyActivationDescriptor(void* d)
 {
-    if (!d) return SUCCESS;
-    ActivationDesc* a = activation(d);
-    if (!a) return fail(BAD_PARAM, "cudnnDestroyActivationDescriptor: not an activation descriptor");
-    a->magic = 0;
-    delete a;
-    return SUCCESS;
+    return destroy_descriptor<ActivationDesc>("cudnnDestroyActivationDescriptor", "an activation descriptor", d);
 }
 CG_API int cudnnSetActivationDescriptor(void* d, int mode, int nan, double coef)
 {
@@ -792,20 +788,10 @@ CG_API int cudnnActivationForward(void* hp, void* ad, const void* alpha, void* x
 // =================================================================================================================
 // Pooling
 // =================================================================================================================
-CG_API int cudnnCreatePoolingDescriptor(void** out)
-{
-    if (!out) return fail(BAD_PARAM, "cudnnCreatePoolingDescriptor: null");
-    *out = new PoolingDesc();
-    return SUCCESS;
-}
+CG_API int cudnnCreatePoolingDescriptor(void** out) { return create_descriptor<PoolingDesc>("cudnnCreatePoolingDescriptor", out); }
 CG_API int cudnnDestroyPoolingDescriptor(void* d)
 {
-    if (!d) return SUCCESS;
-    PoolingDesc* p = pooling(d);
-    if (!p) return fail(BAD_PARAM, "cudnnDestroyPoolingDescriptor: not a pooling descriptor");
-    p->magic = 0;
-    delete p;
-    return SUCCESS;
+    return destroy_descriptor<PoolingDesc>("cudnnDestroyPoolingDescriptor", "a pooling descriptor", d);
 }
 CG_API int cudnnSetPooling2dDescriptor(void* d, int mode, int nan, int wh, int ww, int ph, int pw, int sh, int sw)
 {
@@ -943,20 +929,10 @@ CG_API int cudnnSoftmaxForward(void* hp, int algo, int mode, const void* alpha, 
 // =================================================================================================================
 // Convolution descriptors
 // =================================================================================================================
-CG_API int cudnnCreateConvolutionDescriptor(void** out)
-{
-    if (!out) return fail(BAD_PARAM, "cudnnCreateConvolutionDescriptor: null");
-    *out = new ConvDesc();
-    return SUCCESS;
-}
+CG_API int cudnnCreateConvolutionDescriptor(void** out) { return create_descriptor<ConvDesc>("cudnnCreateConvolutionDescriptor", out); }
 CG_API int cudnnDestroyConvolutionDescriptor(void* d)
 {
-    if (!d) return SUCCESS;
-    ConvDesc* c = conv(d);
-    if (!c) return fail(BAD_PARAM, "cudnnDestroyConvolutionDescriptor: not a convolution descriptor");
-    c->magic = 0;
-    delete c;
-    return SUCCESS;
+    return destroy_descriptor<ConvDesc>("cudnnDestroyConvolutionDescriptor", "a convolution descriptor", d);
 }
 CG_API int cudnnSetConvolution2dDescriptor(void* d, int pad_h, int pad_w, int u, int v, int dh, int dw, int mode, int compute)
 {

@@ -12,22 +12,9 @@
 #include <string>
 #include <vector>
 
-typedef unsigned long long CUdeviceptr;
-extern "C" {
-int cuInit(unsigned);
-int cuDevicePrimaryCtxRetain(void**, int);
-int cuCtxSetCurrent(void*);
-int cuMemAlloc_v2(CUdeviceptr*, size_t);
-int cuMemFree_v2(CUdeviceptr);
-int cuStreamCreate(void**, unsigned);
-int cuStreamSynchronize(void*);
-int cuMemcpyHtoDAsync_v2(CUdeviceptr, const void*, size_t, void*);
-int cuMemcpyDtoHAsync_v2(void*, CUdeviceptr, size_t, void*);
-int cuStreamBeginCapture_v2(void*, int);
-int cuStreamEndCapture(void*, void**);
-int cuGraphInstantiateWithFlags(void**, void*, unsigned long long);
-int cuGraphLaunch(void*, void*);
+#include "driver_decls.h"
 
+extern "C" {
 int cublasLtCreate(void**);
 int cublasLtDestroy(void*);
 size_t cublasLtGetVersion();
@@ -233,6 +220,23 @@ int main()
     expect(cublasLtGetVersion() == 120604, "cublasLtGetVersion 120604");
     cublasLtGetProperty(0, &v);
     expect(v == 12, "cublasLtGetProperty major 12");
+
+    // ---- cuBLASLt object lifecycle (adopt / destroy_live): a NULL out refused, a NULL destroy a no-op, an object of
+    // another kind refused (7, INVALID_VALUE), each destroyed by its own kind ----
+    {
+        void *desc, *layout, *pref;
+        expect_status(cublasLtMatrixLayoutCreate(nullptr, R32F, 2, 2, 2), 7, "cublasLtMatrixLayoutCreate(NULL)");
+        expect_status(cublasLtMatmulDescCreate(&desc, C32F, R32F), 0, "cublasLtMatmulDescCreate");
+        expect_status(cublasLtMatrixLayoutCreate(&layout, R32F, 2, 2, 2), 0, "cublasLtMatrixLayoutCreate");
+        expect_status(cublasLtMatmulPreferenceCreate(&pref), 0, "cublasLtMatmulPreferenceCreate");
+        expect_status(cublasLtMatmulPreferenceDestroy(nullptr), 0, "cublasLtMatmulPreferenceDestroy(NULL)");
+        expect_status(cublasLtMatmulDescDestroy(layout), 7, "a layout destroyed as a matmul descriptor");
+        expect_status(cublasLtMatrixLayoutDestroy(pref), 7, "a preference destroyed as a layout");
+        expect_status(cublasLtMatmulPreferenceDestroy(desc), 7, "a matmul descriptor destroyed as a preference");
+        expect_status(cublasLtMatmulDescDestroy(desc), 0, "cublasLtMatmulDescDestroy");
+        expect_status(cublasLtMatrixLayoutDestroy(layout), 0, "cublasLtMatrixLayoutDestroy");
+        expect_status(cublasLtMatmulPreferenceDestroy(pref), 0, "cublasLtMatmulPreferenceDestroy");
+    }
 
     // ---- cuBLAS, hand-computed: [1 2; 3 4]·[5 6; 7 8] = [19 22; 43 50] (column-major) ----
     void* h;

@@ -11,19 +11,9 @@
 #include <string>
 #include <vector>
 
-typedef unsigned long long CUdeviceptr;
-extern "C" {
-int cuInit(unsigned);
-int cuDevicePrimaryCtxRetain(void**, int);
-int cuCtxSetCurrent(void*);
-int cuMemAlloc_v2(CUdeviceptr*, size_t);
-int cuMemFree_v2(CUdeviceptr);
-int cuMemcpyHtoDAsync_v2(CUdeviceptr, const void*, size_t, void*);
-int cuMemcpyDtoHAsync_v2(void*, CUdeviceptr, size_t, void*);
-int cuStreamCreate(void**, unsigned);
-int cuStreamSynchronize(void*);
-int cuStreamDestroy_v2(void*);
+#include "driver_decls.h"
 
+extern "C" {
 struct Perf { int algo, status; float time; size_t memory; int determinism, mathType, reserved[3]; };
 size_t cudnnGetVersion();
 int cudnnGetProperty(int, int*);
@@ -476,7 +466,13 @@ void lists_and_refusals()
     cudnnCreateFilterDescriptor(&fd);
     expect_status(cudnnSetFilter4dDescriptor(fd, FLOAT, VECT_C, 8, 4, 3, 3), BAD_PARAM, "NCHW_VECT_C float filter");
     expect_status(cudnnSetFilter4dDescriptor(fd, FLOAT, NCHW, 8, 4, -3, 3), BAD_PARAM, "filter with R < 0");
-    cudnnDestroyFilterDescriptor(fd);
+    // Descriptor lifecycle (create_descriptor / destroy_descriptor): null out refused, null destroy a no-op, a
+    // descriptor of another kind refused by name, then destroyed by its own kind.
+    expect_status(cudnnCreateFilterDescriptor(nullptr), BAD_PARAM, "cudnnCreateFilterDescriptor(NULL)");
+    expect_status(cudnnDestroyPoolingDescriptor(nullptr), SUCCESS, "cudnnDestroyPoolingDescriptor(NULL)");
+    expect_status(cudnnDestroyTensorDescriptor(fd), BAD_PARAM, "a filter destroyed as a tensor descriptor", "not a tensor descriptor");
+    expect_status(cudnnDestroyConvolutionDescriptor(fd), BAD_PARAM, "a filter destroyed as a convolution descriptor", "not a convolution descriptor");
+    expect_status(cudnnDestroyFilterDescriptor(fd), SUCCESS, "cudnnDestroyFilterDescriptor");
     expect_status(cudnnSetConvolution2dDescriptor(d.conv, -1, 0, 1, 1, 1, 1, XCORR, FLOAT), BAD_PARAM, "negative padding");
     expect_status(cudnnSetConvolution2dDescriptor(d.conv, 1, 1, 0, 1, 1, 1, XCORR, FLOAT), BAD_PARAM, "stride 0");
     // Filter layout against data layout: KCRS filter with NHWC data.

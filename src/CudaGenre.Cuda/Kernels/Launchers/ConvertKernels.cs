@@ -8,11 +8,11 @@ public static class ConvertKernels
     /// <summary>The kernel file.</summary>
     public const string File = "convert.cu";
 
-    /// <summary>The FP32 NCHW batch <paramref name="x"/> → <paramref name="y"/> in the activations' layout and type; one thread per element.</summary>
-    public static PreparedLaunch Input(KernelLayout layout, KernelStorage storage, ulong x, ulong y, int nBatch, int channels, int spatial)
+    /// <summary>The FP32 NCHW batch <paramref name="x"/> → <paramref name="y"/>, NHWC in the activations' type; one thread per element.</summary>
+    public static PreparedLaunch Input(KernelStorage storage, ulong x, ulong y, int nBatch, int channels, int spatial)
     {
         var arguments = new KernelArguments().Add(x).Add(y).Add(nBatch).Add(channels).Add(spatial);
-        return new PreparedLaunch(File, KernelNames.EntryPoint("input", layout, storage),
+        return new PreparedLaunch(File, KernelNames.Nhwc("input", storage),
             LaunchRule.ThreadPer((long)nBatch * channels * spatial), LaunchRule.Block, arguments);
     }
 

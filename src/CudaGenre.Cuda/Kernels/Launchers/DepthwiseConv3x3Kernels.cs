@@ -5,7 +5,7 @@ namespace CudaGenre.Cuda.Kernels.Launchers;
 /// <summary>The four depthwise 3×3 kernels of depthwise_conv3x3.cu; all give the same bits.</summary>
 public enum DepthwiseVariant
 {
-    /// <summary><c>depthwise3x3_*</c>: one thread per output, both layouts, any stride.</summary>
+    /// <summary><c>depthwise3x3_nhwc_*</c>: one thread per output, any stride.</summary>
     Plain,
 
     /// <summary><c>depthwise3x3w4_nhwc_*</c>: 4 outputs along W per thread; stride 1 or 2.</summary>
@@ -35,15 +35,15 @@ public static class DepthwiseConv3x3Kernels
     };
 
     /// <summary>
-    /// <c>y = relu?(depthwise3x3(relu?(x), w) + bias)</c>, zero padding 1; arguments as the entry point takes them.
-    /// Only <see cref="DepthwiseVariant.Plain"/> has an NCHW form and takes strides above 2.
+    /// <c>y = relu?(depthwise3x3(relu?(x), w) + bias)</c>, zero padding 1, NHWC; arguments as the entry point takes them.
+    /// Only <see cref="DepthwiseVariant.Plain"/> takes strides above 2.
     /// </summary>
-    /// <exception cref="ArgumentException">The variant cannot run this layout, stride or channel count.</exception>
-    public static PreparedLaunch Launch(DepthwiseVariant variant, KernelLayout layout, KernelStorage storage,
+    /// <exception cref="ArgumentException">The variant cannot run this stride or channel count.</exception>
+    public static PreparedLaunch Launch(DepthwiseVariant variant, KernelStorage storage,
         ulong x, ulong w, ulong bias, ulong y, int nBatch, int channels, int height, int width, int stride, bool reluInput, bool reluOutput)
     {
-        if (variant != DepthwiseVariant.Plain && (layout != KernelLayout.Nhwc || stride is < 1 or > 2))
-            throw new ArgumentException($"{Operation(variant)} is NHWC only, for stride 1 or 2 (got {layout}, stride {stride}).", nameof(variant));
+        if (variant != DepthwiseVariant.Plain && stride is < 1 or > 2)
+            throw new ArgumentException($"{Operation(variant)} is for stride 1 or 2 (got stride {stride}).", nameof(variant));
         if (variant == DepthwiseVariant.Vector && channels % 4 != 0)
             throw new ArgumentException($"{Operation(variant)} needs C a multiple of 4 (got {channels}).", nameof(channels));
         long outH = ((height - 1) / stride) + 1, outW = ((width - 1) / stride) + 1;
@@ -57,6 +57,6 @@ public static class DepthwiseConv3x3Kernels
         };
         var arguments = new KernelArguments().Add(x).Add(w).Add(bias).Add(y).Add(nBatch).Add(channels).Add(height).Add(width)
             .Add(stride).Add(LaunchRule.Flag(reluInput)).Add(LaunchRule.Flag(reluOutput));
-        return new PreparedLaunch(File, KernelNames.EntryPoint(Operation(variant), layout, storage), grid, LaunchRule.Block, arguments);
+        return new PreparedLaunch(File, KernelNames.Nhwc(Operation(variant), storage), grid, LaunchRule.Block, arguments);
     }
 }

@@ -20,18 +20,20 @@ public enum KernelStorage
 }
 
 /// <summary>
-/// Everything that follows from a <see cref="KernelStorage"/>, in one table: its entry-point suffix (the kernels
-/// instantiate <c>float</c>, <c>cg_half</c> and <c>cg_bf16</c> under these suffixes), its size, and cuDNN's data type.
+/// Everything that follows from a <see cref="KernelStorage"/>, in one table: its entry-point suffix, the C type the
+/// kernels instantiate under that suffix (<c>kernels/precision.cuh</c> defines the 16-bit ones), its size, and cuDNN's
+/// data type. This table is the one source of these facts; precision.cuh cannot share it (another language), so a test
+/// (PrecisionHeaderTests) checks the header and every entry point's instantiation against it.
 /// </summary>
 public static class KernelStorageFacts
 {
-    private sealed record Facts(string Suffix, int Bytes, cudnnDataType_t CudnnDataType);
+    private sealed record Facts(string Suffix, string CType, int Bytes, cudnnDataType_t CudnnDataType);
 
     private static readonly Facts[] Table =
     [
-        new("f32", 4, cudnnDataType_t.CUDNN_DATA_FLOAT),
-        new("f16", 2, cudnnDataType_t.CUDNN_DATA_HALF),
-        new("bf16", 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16),
+        new("f32", "float", 4, cudnnDataType_t.CUDNN_DATA_FLOAT),
+        new("f16", "cg_half", 2, cudnnDataType_t.CUDNN_DATA_HALF),
+        new("bf16", "cg_bf16", 2, cudnnDataType_t.CUDNN_DATA_BFLOAT16),
     ];
 
     private static Facts Of(KernelStorage storage) =>
@@ -39,6 +41,9 @@ public static class KernelStorageFacts
 
     /// <summary>"f32", "f16" or "bf16": the precision part of an entry-point name.</summary>
     public static string Suffix(this KernelStorage storage) => Of(storage).Suffix;
+
+    /// <summary>The kernels' C type for it: "float", "cg_half" or "cg_bf16".</summary>
+    public static string CType(this KernelStorage storage) => Of(storage).CType;
 
     /// <summary>Bytes per element: 4 or 2.</summary>
     public static int Bytes(this KernelStorage storage) => Of(storage).Bytes;

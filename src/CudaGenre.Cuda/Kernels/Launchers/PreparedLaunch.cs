@@ -2,31 +2,16 @@ using CudaGenre.Cuda.Driver;
 
 namespace CudaGenre.Cuda.Kernels.Launchers;
 
-/// <summary>Memory layout of an N × C × H × W tensor, as in the kernels' entry-point names.</summary>
-public enum KernelLayout
-{
-    /// <summary>Channels last: "nhwc".</summary>
-    Nhwc,
-
-    /// <summary>Channels first: "nchw".</summary>
-    Nchw,
-}
-
-/// <summary>The parts of an entry-point name, <c>&lt;op&gt;_&lt;layout&gt;_&lt;precision&gt;</c> (kernels/README.md).</summary>
+/// <summary>
+/// The entry-point names, <c>&lt;op&gt;_nhwc_&lt;precision&gt;</c> for a kernel over activations (NHWC, the engine's
+/// only layout) and <c>&lt;op&gt;_&lt;precision&gt;</c> for one without a layout (kernels/README.md).
+/// </summary>
 public static class KernelNames
 {
-    /// <summary>"nhwc" or "nchw".</summary>
-    public static string Suffix(this KernelLayout layout) => layout switch
-    {
-        KernelLayout.Nhwc => "nhwc",
-        KernelLayout.Nchw => "nchw",
-        _ => throw new ArgumentOutOfRangeException(nameof(layout), layout, "unknown layout"),
-    };
-
     /// <summary>"depthwise3x3_nhwc_bf16".</summary>
-    public static string EntryPoint(string operation, KernelLayout layout, KernelStorage storage) => $"{operation}_{layout.Suffix()}_{storage.Suffix()}";
+    public static string Nhwc(string operation, KernelStorage storage) => $"{operation}_nhwc_{storage.Suffix()}";
 
-    /// <summary>"softmax_f16": an entry point without a layout part.</summary>
+    /// <summary>"widen_f16": an entry point without a layout part.</summary>
     public static string EntryPoint(string operation, KernelStorage storage) => $"{operation}_{storage.Suffix()}";
 }
 
@@ -49,14 +34,11 @@ public sealed record PreparedLaunch(string File, string EntryPoint, Dim3 Grid, D
 /// <summary>The launch rules every launcher shares (kernels/README.md, "Launch").</summary>
 internal static class LaunchRule
 {
-    /// <summary>The block size of every entry point: 256 (a multiple of 32, as the one-warp-per-row kernels need).</summary>
+    /// <summary>The block size of every entry point: 256 (the tiled kernels need exactly that).</summary>
     public const uint Block = 256;
 
     /// <summary>One thread per item.</summary>
     public static Dim3 ThreadPer(long items) => Dim3.BlocksFor(items, Block);
-
-    /// <summary>One warp per item.</summary>
-    public static Dim3 WarpPer(long items) => Dim3.BlocksFor(items, Block / 32);
 
     /// <summary>A flag as the kernels take it: an <c>int</c>, 1 or 0 (a C# bool would be one byte).</summary>
     public static int Flag(bool value) => value ? 1 : 0;

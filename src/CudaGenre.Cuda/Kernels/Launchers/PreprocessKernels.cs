@@ -15,9 +15,9 @@ public static class PreprocessKernels
 
     /// <summary>
     /// 8-bit RGB/RGBA images → resized by the tap tables (ResizeFilter) → <c>v·scale[c] + offset[c]</c> into
-    /// <paramref name="y"/> (layout and type of the entry point); one thread per output pixel.
+    /// <paramref name="y"/>, NHWC in the entry point's type; one thread per output pixel.
     /// </summary>
-    public static PreparedLaunch Launch(KernelLayout layout, KernelStorage storage, ulong src, long rowPitch, long imageStride, int pixelBytes,
+    public static PreparedLaunch Launch(KernelStorage storage, ulong src, long rowPitch, long imageStride, int pixelBytes,
         ulong hFirst, ulong hCount, ulong hWeights, int hMaxTaps, ulong vFirst, ulong vCount, ulong vWeights, int vMaxTaps,
         float scaleR, float scaleG, float scaleB, float offsetR, float offsetG, float offsetB, ulong y, int nBatch, int outHeight, int outWidth)
     {
@@ -26,7 +26,7 @@ public static class PreprocessKernels
             .Add(vFirst).Add(vCount).Add(vWeights).Add(vMaxTaps)
             .Add(scaleR).Add(scaleG).Add(scaleB).Add(offsetR).Add(offsetG).Add(offsetB)
             .Add(y).Add(nBatch).Add(outHeight).Add(outWidth);
-        return new PreparedLaunch(File, KernelNames.EntryPoint("preprocess", layout, storage), Grid(nBatch, outHeight, outWidth), LaunchRule.Block, arguments);
+        return new PreparedLaunch(File, KernelNames.Nhwc("preprocess", storage), Grid(nBatch, outHeight, outWidth), LaunchRule.Block, arguments);
     }
 
     /// <summary>

@@ -21,6 +21,6 @@ public static class SeparableConv3x3Kernels
         var arguments = new KernelArguments().Add(x).Add(dw).Add(dwBias).Add(pw).Add(pwBias).Add(residual).Add(y)
             .Add(nBatch).Add(channels).Add(height).Add(width).Add(outChannels).Add(stride)
             .Add(LaunchRule.Flag(reluInput)).Add(LaunchRule.Flag(reluMid)).Add(LaunchRule.Flag(reluOutput));
-        return new PreparedLaunch(File, KernelNames.EntryPoint("separable3x3", KernelLayout.Nhwc, storage), checked((uint)tiles), LaunchRule.Block, arguments);
+        return new PreparedLaunch(File, KernelNames.Nhwc("separable3x3", storage), checked((uint)tiles), LaunchRule.Block, arguments);
     }
 }

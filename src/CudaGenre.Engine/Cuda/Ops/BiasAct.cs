@@ -34,5 +34,5 @@ internal sealed class BiasAct : ICudaOp
 
     /// <summary>y = relu?(x + shift[c] + residual) over NHWC <paramref name="dims"/>, in the storage type (shift FP32; 0 for none).</summary>
     public static Action Prepare(LoweringContext context, TensorDims dims, ulong input, ulong shift, ulong residual, bool relu, ulong output) =>
-        context.Launch(BiasActKernels.Launch(KernelLayout.Nhwc, context.Precision.Storage, input, scale: 0, shift, residual, output, dims.N, dims.C, dims.H * dims.W, relu));
+        context.Launch(BiasActKernels.Launch(context.Precision.Storage, input, scale: 0, shift, residual, output, dims.N, dims.C, dims.H * dims.W, relu));
 }

@@ -68,7 +68,7 @@ internal sealed class Depthwise : ICudaOp
         var candidates = new List<(string Name, Action Run)>();
         void Ours(DepthwiseVariant variant)
         {
-            var launch = DepthwiseConv3x3Kernels.Launch(variant, KernelLayout.Nhwc, precision.Storage, input, weight, bias, output,
+            var launch = DepthwiseConv3x3Kernels.Launch(variant, precision.Storage, input, weight, bias, output,
                 x.N, x.C, x.H, x.W, stride, conv.ReluInput, conv.Relu);
             candidates.Add((launch.EntryPoint, context.Launch(launch)));
         }

@@ -25,7 +25,7 @@ internal sealed class Layout : ICudaOp
     public static void LowerInput(LoweringContext context)
     {
         var input = CudaOps.Dims(context.Values.Shapes[Core.Models.ModelGraph.InputName]);
-        context.AddLaunch("input NCHW FP32 → NHWC", ConvertKernels.Input(KernelLayout.Nhwc, context.Precision.Storage, context.Values.Input,
+        context.AddLaunch("input NCHW FP32 → NHWC", ConvertKernels.Input(context.Precision.Storage, context.Values.Input,
             context.Values.At(Core.Models.ModelGraph.InputName), input.N, input.C, input.H * input.W));
     }
 

@@ -27,12 +27,12 @@ internal sealed class Pooling : ICudaOp
         var (input, output) = (context.Values.At(step.Input), context.Values.At(step.Output));
         if (step is MaxPoolStep { Pool: var p })
         {
-            context.AddLaunch($"{step.Module} maxpool2d", PoolingKernels.MaxPool2d(KernelLayout.Nhwc, context.Precision.Storage, input, output,
+            context.AddLaunch($"{step.Module} maxpool2d", PoolingKernels.MaxPool2d(context.Precision.Storage, input, output,
                 x.N, x.C, x.H, x.W, p.Kernel.Height, p.Stride.Height, p.Padding.Height));
         }
         else
         {
-            context.AddLaunch(step.Module, PoolingKernels.GlobalAvgPool(KernelLayout.Nhwc, context.Precision.Storage, input, output, x.N, x.C, x.H * x.W));
+            context.AddLaunch(step.Module, PoolingKernels.GlobalAvgPool(context.Precision.Storage, input, output, x.N, x.C, x.H * x.W));
         }
     }
 }
