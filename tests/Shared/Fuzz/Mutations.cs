@@ -1,8 +1,9 @@
+// Shared by the test projects with fuzz targets (linked into each).
 using System.Buffers.Binary;
 using System.Text;
 using CsCheck;
 
-namespace CudaGenre.Core.Tests.Fuzz;
+namespace CudaGenre.Tests.Shared;
 
 /// <summary>One edit of a seed. The numbers are taken modulo the input's length where they are positions.</summary>
 /// <param name="Kind">Which edit (the cases of Mutations.Apply).</param>

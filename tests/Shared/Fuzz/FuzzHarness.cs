@@ -1,9 +1,10 @@
+// Shared by the test projects with fuzz targets (linked into each).
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace CudaGenre.Core.Tests.Fuzz;
+namespace CudaGenre.Tests.Shared;
 
 /// <summary>A case that broke a target's contract: an undocumented exception, too much memory, or too much time.</summary>
 public sealed class FuzzFailureException(string message, Exception? inner = null) : Exception(message, inner);
