@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using CudaGenre.Core;
 using CudaGenre.Core.Data;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using Spectre.Console;
 
 namespace CudaGenre.Cli;

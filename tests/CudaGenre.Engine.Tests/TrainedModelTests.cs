@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Models;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using CudaGenre.Trainer.Training;
 
 namespace CudaGenre.Engine.Tests;

@@ -205,15 +205,5 @@ public sealed class CheckpointTests : IClassFixture<TrainRunTests.TinySynth>
         Augmentation = CudaGenre.Trainer.Data.Augmentation.Default,
     };
 
-    private RunOptions Options(string output) => new()
-    {
-        Data = _data.Root,
-        Architecture = Architecture.Cnn,
-        Head = ClassifierHead.Dense,
-        InputSize = (24, 32),
-        Output = output,
-        Threads = 2,
-        ReferenceLimit = 64,
-        Training = Settings(epochs: 4),
-    };
+    private RunOptions Options(string output) => _data.Options(output, Settings(epochs: 4)) with { ReferenceLimit = 64 };
 }

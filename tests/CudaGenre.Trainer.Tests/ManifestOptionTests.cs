@@ -1,5 +1,4 @@
 using CudaGenre.Trainer.Cli;
-using Spectre.Console;
 
 namespace CudaGenre.Trainer.Tests;
 
@@ -14,23 +13,7 @@ public sealed class ManifestOptionTests : IClassFixture<TrainRunTests.TinySynth>
     public ManifestOptionTests(TrainRunTests.TinySynth data) => _data = data;
 
     private static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var (originalOut, originalAnsi) = (Console.Out, AnsiConsole.Console);
-        using var output = new StringWriter();
-        Console.SetOut(output);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No });
-        console.Profile.Width = 400;
-        AnsiConsole.Console = console;
-        try
-        {
-            return (TrainerApp.Create().Parse(args).Invoke(), output.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = originalAnsi;
-            Console.SetOut(originalOut);
-        }
-    }
+        => CommandOutput.Capture(() => TrainerApp.Create().Parse(args).Invoke());
 
     [Theory]
     [InlineData("--manifest")]

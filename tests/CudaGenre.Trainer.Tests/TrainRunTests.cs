@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Models;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using CudaGenre.Trainer.Models;
 using CudaGenre.Trainer.Training;
 using static TorchSharp.torch;
@@ -76,16 +76,8 @@ public sealed class TrainRunTests : IClassFixture<TrainRunTests.TinySynth>
         _ = ModelFile.Read(Path.Combine(result.Folder, "model.safetensors"));
     }
 
-    private RunOptions Options(string output, int epochs) => new()
-    {
-        Data = _data.Root,
-        Architecture = Architecture.Cnn,
-        Head = ClassifierHead.Dense,
-        InputSize = (24, 32),
-        Output = output,
-        Threads = 2,
-        Training = new TrainingSettings { Epochs = epochs, BatchSize = 4, Seed = 5, Augmentation = CudaGenre.Trainer.Data.Augmentation.Default },
-    };
+    private RunOptions Options(string output, int epochs)
+        => _data.Options(output, new TrainingSettings { Epochs = epochs, BatchSize = 4, Seed = 5, Augmentation = CudaGenre.Trainer.Data.Augmentation.Default });
 
     /// <summary>A synthetic GTZAN of 3 clips per genre, 3 s each, 64×48 images: 1 train, 1 validation, 1 test per genre.</summary>
     public sealed class TinySynth : IDisposable
@@ -97,6 +89,18 @@ public sealed class TrainRunTests : IClassFixture<TrainRunTests.TinySynth>
             Root = _folder.File("synth");
             SyntheticGtzan.Generate(Root, new SyntheticGtzanOptions { CountPerGenre = 3, Seconds = 3, Width = 64, Height = 48, Seed = 11 });
         }
+
+        /// <summary>A run of the small dense-head CNN at 24×32 on this data set, on 2 threads, into <paramref name="output"/>.</summary>
+        internal RunOptions Options(string output, TrainingSettings training) => new()
+        {
+            Data = Root,
+            Architecture = Architecture.Cnn,
+            Head = ClassifierHead.Dense,
+            InputSize = (24, 32),
+            Output = output,
+            Threads = 2,
+            Training = training,
+        };
 
         public string Root { get; }
 

@@ -4,7 +4,6 @@ using CudaGenre.Core.Audio;
 using CudaGenre.Core.Imaging;
 using CudaGenre.Core.Tests.Audio;
 using CudaGenre.Engine;
-using Spectre.Console;
 
 namespace CudaGenre.Core.Tests.Cli;
 
@@ -17,32 +16,7 @@ namespace CudaGenre.Core.Tests.Cli;
 public class CliPolishTests
 {
     private static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var (originalOut, originalError, originalAnsi) = (Console.Out, Console.Error, AnsiConsole.Console);
-        using var output = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(output);
-        // Spectre keeps the writer it was created with: give it this one, wide and plain, for this run only.
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Out = new AnsiConsoleOutput(output),
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-        });
-        console.Profile.Width = 400;
-        AnsiConsole.Console = console;
-        try
-        {
-            return (CliApp.Create().Parse(args).Invoke(), output.ToString());
-        }
-        finally
-        {
-            AnsiConsole.Console = originalAnsi;
-            Console.SetOut(originalOut);
-            Console.SetError(originalError);
-        }
-    }
+        => CommandOutput.Capture(() => CliApp.Create().Parse(args).Invoke(), withErrors: true);
 
     /// <summary>Console output with Spectre's line wrapping undone, so that a message can be looked for whole.</summary>
     private static string Flat(string text) => string.Join(' ', text.Split((char[])['\n', '\r', ' '], StringSplitOptions.RemoveEmptyEntries));

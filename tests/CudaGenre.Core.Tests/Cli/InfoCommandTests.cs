@@ -8,19 +8,7 @@ namespace CudaGenre.Core.Tests.Cli;
 public class InfoCommandTests
 {
     private static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var original = Console.Out;
-        using var output = new StringWriter();
-        Console.SetOut(output);
-        try
-        {
-            return (CliApp.Create().Parse(args).Invoke(), output.ToString());
-        }
-        finally
-        {
-            Console.SetOut(original);
-        }
-    }
+        => CommandOutput.Capture(() => CliApp.Create().Parse(args).Invoke());
 
     [Fact]
     public void Info_ReportsEveryLibrary_WhereItWasFound_OrWhereItWasLookedFor_AndExitsZero()

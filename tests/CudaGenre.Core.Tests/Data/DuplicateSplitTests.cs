@@ -113,20 +113,9 @@ public class DuplicateSplitTests
         using var temp = new TempFolder();
         var root = MakeData(temp, perGenre: 3, seed: 4);
         Copy(root, "blues/blues00001.png", "country/country00002.png");
-        var output = new StringWriter();
-        var previous = Console.Out;
-        Console.SetOut(output);
-        int rc;
-        try
-        {
-            rc = CliApp.Create().Parse(["data", "info", root, "--json"]).Invoke();
-        }
-        finally
-        {
-            Console.SetOut(previous);
-        }
+        var (rc, output) = CommandOutput.Capture(() => CliApp.Create().Parse(["data", "info", root, "--json"]).Invoke());
         Assert.Equal(0, rc);
-        var json = JsonNode.Parse(output.ToString())!;
+        var json = JsonNode.Parse(output)!;
         var duplicates = json["duplicates"]!;
         Assert.Equal(1, (int)duplicates["redundant"]!);
         Assert.Equal(1, (int)duplicates["labelConflicts"]!);

@@ -36,10 +36,7 @@ public class ConfusionMatrixPlotTests
 
         ConfusionMatrixPlot.SavePng(BluesPerfectRockBad(), path, "test", 640, 520);
 
-        using var png = PngInspection.Decode(path);
-        Assert.Equal(640, png.Width);
-        Assert.Equal(520, png.Height);
-        Assert.True(PngInspection.DistinctColours(png) > 50, "The image looks blank.");
+        PngInspection.AssertPlot(path, 640, 520);
     }
 
     [Fact]

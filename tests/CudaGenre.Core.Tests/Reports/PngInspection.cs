@@ -15,4 +15,13 @@ internal static class PngInspection
     }
 
     public static int DistinctColours(SKBitmap bitmap) => bitmap.Pixels.Distinct().Count();
+
+    /// <summary>A plot was written at <paramref name="path"/> with the given size, and is not blank (many colours).</summary>
+    public static void AssertPlot(string path, int width, int height)
+    {
+        using var png = Decode(path);
+        Assert.Equal(width, png.Width);
+        Assert.Equal(height, png.Height);
+        Assert.True(DistinctColours(png) > 50, "The image looks blank.");
+    }
 }

@@ -24,10 +24,7 @@ public class TrainingCurvesPlotTests
 
         TrainingCurvesPlot.SavePng(Run, path, "test run", 1200, 500);
 
-        using var png = PngInspection.Decode(path);
-        Assert.Equal(1200, png.Width);
-        Assert.Equal(500, png.Height);
-        Assert.True(PngInspection.DistinctColours(png) > 50, "The image looks blank.");
+        PngInspection.AssertPlot(path, 1200, 500);
     }
 
     [Fact]

@@ -1,16 +1,13 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using CsCheck;
-using CudaGenre.Core.Tests.Fuzz;
 
 namespace CudaGenre.Serving.Tests.Fuzz;
 
 /// <summary>
-/// The server's request parsers as fuzz targets, run by the Core tests' harness (linked: FuzzHarness, Mutations):
+/// The server's request parsers as fuzz targets, run by the shared fuzz runner (tests/Shared/Fuzz, as the Core targets):
 /// every input is parsed or refused with an <see cref="InvalidRequestException"/> (a 400 naming the field), within
-/// the allocation bound, never another exception or a hang. Bounded for CI like the Core targets;
-/// <c>CUDAGENRE_FUZZ_SECONDS</c> and <c>CUDAGENRE_FUZZ_REPORT</c> as there (benchmarks/fuzz.sh).
+/// the allocation bound, never another exception or a hang. Bounded for CI like the Core targets; the corpus is
+/// generated (<see cref="Seeds"/>), not committed.
 /// </summary>
 public sealed class ServingFuzzTests(ITestOutputHelper output)
 {
@@ -49,65 +46,13 @@ public sealed class ServingFuzzTests(ITestOutputHelper output)
         ["oip-binary"] = 50_000,
     };
 
-    /// <summary>The CI run's fixed PCG stream and seed (as the Core targets': the same cases every run).</summary>
-    public const uint CiStream = 15;
-
-    public const ulong CiSeed = 2026_12_05;
-
     public static TheoryData<string> Targets => [.. All.Select(t => t.Name)];
 
     [Theory]
     [MemberData(nameof(Targets))]
     public void Target_survives_its_corpus_and_mutations(string name)
     {
-        var target = All.Single(t => t.Name == name);
-        var corpus = Seeds(name);
-        var outcomes = new FuzzOutcomes();
-        var clock = Stopwatch.StartNew();
-        foreach (var (file, bytes) in corpus)
-        {
-            var outcome = FuzzHarness.RunCase(target, bytes);
-            Assert.True(outcome == "ok", $"{name}/{file}: a seed must be a valid request, got {outcome}");
-            outcomes.Add(outcome);
-        }
-        Report(outcomes.Format(name, "corpus", clock.Elapsed));
-
-        var seconds = Environment.GetEnvironmentVariable("CUDAGENRE_FUZZ_SECONDS") is { Length: > 0 } s ? int.Parse(s, CultureInfo.InvariantCulture) : 0;
-        var gen = Mutations.Of([.. corpus.Select(c => c.Bytes)]);
-        var mutated = new FuzzOutcomes();
-        clock.Restart();
-        void Check(byte[] bytes) => mutated.Add(FuzzHarness.RunCase(target, bytes));
-        if (Environment.GetEnvironmentVariable("CUDAGENRE_FUZZ_SEED") is { Length: > 0 } replay)
-        {
-            gen.Sample(Check, seed: replay, iter: 1, threads: 1, print: FuzzHarness.Describe);
-        }
-        else if (seconds > 0)
-        {
-            gen.Sample(Check, time: seconds, threads: 1, print: FuzzHarness.Describe);
-        }
-        else
-        {
-            // The same cases every CI run (one PCG stream, as the Core targets); a failure is shrunk by CsCheck.
-            var pcg = new PCG(CiStream, CiSeed);
-            for (var i = 0; i < CiIterations[name]; i++)
-            {
-                var state = pcg.State;
-                var bytes = gen.Generate(pcg, null, out _);
-                try
-                {
-                    Check(bytes);
-                }
-                catch (FuzzFailureException e)
-                {
-                    var caseSeed = pcg.ToString(state);
-                    output.WriteLine($"case {i} failed (CsCheck seed {caseSeed}, replay with CUDAGENRE_FUZZ_SEED={caseSeed}): {e.Message}");
-                    gen.Sample(Check, seed: caseSeed, iter: 50_000, threads: 1, print: FuzzHarness.Describe);
-                    throw;
-                }
-            }
-        }
-        Report(mutated.Format(name, seconds > 0 ? $"mutations {seconds}s random-seed" : $"mutations iter={CiIterations[name]} pcg={CiStream}/{CiSeed}", clock.Elapsed));
-        Assert.True(mutated["ok"] > 0, $"{name}: no mutated case was accepted");
+        var mutated = FuzzRunner.Run(All.Single(t => t.Name == name), Seeds(name), CiIterations[name], output);
         Assert.True(mutated.Cases > mutated["ok"], $"{name}: every mutated case was accepted; the parser checks nothing?");
     }
 
@@ -158,15 +103,5 @@ public sealed class ServingFuzzTests(ITestOutputHelper output)
             ("seed-binary-2.bin", WithBinary("""{"id":"b","parameters":{"binary_data_output":true},"inputs":[{"name":"input","datatype":"FP32","shape":[2,3,4,4],"parameters":{"binary_data_size":384}}]}""", values)),
             ("seed-json-no-header.bin", Encoding.UTF8.GetBytes($$"""{"inputs":[{"name":"input","datatype":"FP32","shape":[1,3,4,4],"data":[{{Numbers(values.Take(48))}}]}]}""")),
         ];
-    }
-
-    private void Report(string line)
-    {
-        output.WriteLine(line);
-        if (Environment.GetEnvironmentVariable("CUDAGENRE_FUZZ_REPORT") is { Length: > 0 } report)
-        {
-            lock (typeof(ServingFuzzTests))
-                System.IO.File.AppendAllText(report, line + Environment.NewLine);
-        }
     }
 }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using CudaGenre.Trainer.Training;
 
 namespace CudaGenre.Trainer.Cli;

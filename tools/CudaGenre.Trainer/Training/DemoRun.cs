@@ -4,7 +4,7 @@ using CudaGenre.Core;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Metrics;
 using CudaGenre.Core.Models;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using CudaGenre.Engine;
 using CudaGenre.Reports;
 

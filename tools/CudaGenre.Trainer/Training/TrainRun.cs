@@ -6,7 +6,7 @@ using CudaGenre.Core;
 using CudaGenre.Core.Data;
 using CudaGenre.Core.Metrics;
 using CudaGenre.Core.Models;
-using CudaGenre.Core.Synthesis;
+using CudaGenre.Synthesis;
 using CudaGenre.Core.Tensors;
 using CudaGenre.Reports;
 using CudaGenre.Trainer.Data;
