@@ -18,22 +18,12 @@ internal sealed class Bf16PackedMatrix
     /// <summary>Packs B given row-major as <paramref name="b"/>[k · <paramref name="n"/> + j].</summary>
     public Bf16PackedMatrix(ReadOnlySpan<float> b, int k, int n)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        if (b.Length != (long)k * n)
-        {
-            throw new ArgumentException($"B has {b.Length} values; expected {k}×{n}.", nameof(b));
-        }
         K = k;
         N = n;
         Pairs = (k + 1) / 2;
         Panels = (n + PanelColumns - 1) / PanelColumns;
-        var length = (long)Panels * Pairs * PanelColumns;
-        if (length > Array.MaxLength)
-        {
-            throw new ArgumentException($"B of {k}×{n} needs {length} packed BF16 pairs, more than one array holds.", nameof(b));
-        }
-        Data = GC.AllocateArray<uint>((int)length, pinned: true);
+        var length = PackedMatrix.RequireShape(b, k, n, (long)Panels * Pairs * PanelColumns, "BF16 pairs");
+        Data = GC.AllocateArray<uint>(length, pinned: true);
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(PanelColumns, n - p * PanelColumns);

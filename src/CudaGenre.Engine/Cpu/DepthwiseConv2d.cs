@@ -10,16 +10,13 @@ namespace CudaGenre.Engine.Cpu;
 /// here to each input value as it is read (<c>ReluInput</c>), so the un-ReLU'd input stays intact for the skip path.
 /// One work item is one output row of one image.
 /// </summary>
-internal sealed unsafe class DepthwiseConv2d : IParallelWork
+internal sealed unsafe class DepthwiseConv2d : UnaryOp
 {
     private readonly float[] _weights; // [ky, kx, c], pinned
     private readonly float[] _bias;    // [c], pinned
     private readonly ConvGeometry _g;
     private readonly bool _reluInput;
     private readonly bool _reluOutput;
-    private float* _input;
-    private float* _output;
-
     /// <param name="geometry">Input shape and window (channels = groups).</param>
     /// <param name="weights">PyTorch layout [C, 1, kh, kw].</param>
     /// <param name="bias">Per-channel bias, or null for none.</param>
@@ -107,25 +104,18 @@ internal sealed unsafe class DepthwiseConv2d : IParallelWork
     }
 
     /// <summary>Work items: one per output row per image.</summary>
-    public int Items => _g.Batch * _g.OutHeight;
-
-    /// <summary>Points the op at its NHWC input and output (set once when the memory plan is made).</summary>
-    public void Bind(float* input, float* output)
-    {
-        _input = input;
-        _output = output;
-    }
+    public override int Items => _g.Batch * _g.OutHeight;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker)
+    public override void Execute(int item, int worker)
     {
         var g = _g;
         var n = item / g.OutHeight;
         var oy = item - n * g.OutHeight;
         var c = g.Channels;
-        var image = _input + (long)n * g.Height * g.Width * c;
-        var row = _output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
+        var image = Input + (long)n * g.Height * g.Width * c;
+        var row = Output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
         var y0 = oy * g.Stride - g.Padding;
         var zero = Vector256<float>.Zero;
         fixed (float* w = _weights, bias = _bias)

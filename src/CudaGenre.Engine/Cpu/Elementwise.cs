@@ -60,28 +60,18 @@ internal sealed unsafe class Elementwise(long length, bool add, bool relu) : IPa
 /// input on the way in, and the flatten before a CNN classifier (PyTorch flattens in C, H, W order).
 /// One work item per image.
 /// </summary>
-internal sealed unsafe class LayoutChange(int batch, int channels, int pixels, bool toNhwc) : IParallelWork
+internal sealed unsafe class LayoutChange(int batch, int channels, int pixels, bool toNhwc) : UnaryOp
 {
-    private float* _input;
-    private float* _output;
-
     /// <summary>Work items: one per image.</summary>
-    public int Items => batch;
-
-    /// <summary>Points the op at its input and output.</summary>
-    public void Bind(float* input, float* output)
-    {
-        _input = input;
-        _output = output;
-    }
+    public override int Items => batch;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker)
+    public override void Execute(int item, int worker)
     {
         var offset = (long)item * channels * pixels;
-        var source = _input + offset;
-        var target = _output + offset;
+        var source = Input + offset;
+        var target = Output + offset;
         for (var c = 0; c < channels; c++)
         {
             for (var p = 0; p < pixels; p++)

@@ -10,16 +10,10 @@ internal sealed class PackedMatrix
     /// <summary>Packs B given row-major as <paramref name="b"/>[k · <paramref name="n"/> + j].</summary>
     public PackedMatrix(ReadOnlySpan<float> b, int k, int n)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
-        if (b.Length != (long)k * n)
-        {
-            throw new ArgumentException($"B has {b.Length} values; expected {k}×{n}.", nameof(b));
-        }
         K = k;
         N = n;
         Panels = (n + Gemm.NR - 1) / Gemm.NR;
-        Data = GC.AllocateUninitializedArray<float>(Panels * k * Gemm.NR, pinned: true);
+        Data = GC.AllocateUninitializedArray<float>(RequireShape(b, k, n, (long)Panels * k * Gemm.NR, "floats"), pinned: true);
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(Gemm.NR, n - p * Gemm.NR);
@@ -44,4 +38,24 @@ internal sealed class PackedMatrix
 
     /// <summary>The packed values (pinned, so the kernels may hold raw pointers into it).</summary>
     public float[] Data { get; }
+
+    /// <summary>
+    /// The checks every packed form of B makes before it allocates: B [k, n] given row-major as <paramref name="b"/>,
+    /// k, n ≥ 1, and its <paramref name="packed"/> elements (<paramref name="unit"/>) within one array. Returns that length.
+    /// </summary>
+    public static int RequireShape(ReadOnlySpan<float> b, int k, int n, long packed, string unit)
+    {
+        var length = b.Length;
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        if (length != (long)k * n)
+        {
+            throw new ArgumentException($"B has {length} values; expected {k}×{n}.", nameof(b));
+        }
+        if (packed > Array.MaxLength)
+        {
+            throw new ArgumentException($"B of {k}×{n} needs {packed} packed {unit}, more than one array holds.", nameof(b));
+        }
+        return (int)packed;
+    }
 }

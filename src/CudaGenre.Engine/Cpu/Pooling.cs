@@ -7,30 +7,20 @@ namespace CudaGenre.Engine.Cpu;
 /// Max pooling over NHWC with PyTorch semantics: padding never wins (it counts as −∞), output size by
 /// the floor formula, NaN propagates. Vectorized across channels; one work item per output row per image.
 /// </summary>
-internal sealed unsafe class MaxPool2d(ConvGeometry g) : IParallelWork
+internal sealed unsafe class MaxPool2d(ConvGeometry g) : UnaryOp
 {
-    private float* _input;
-    private float* _output;
-
     /// <summary>Work items: one per output row per image.</summary>
-    public int Items => g.Batch * g.OutHeight;
-
-    /// <summary>Points the op at its NHWC input and output.</summary>
-    public void Bind(float* input, float* output)
-    {
-        _input = input;
-        _output = output;
-    }
+    public override int Items => g.Batch * g.OutHeight;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker)
+    public override void Execute(int item, int worker)
     {
         var n = item / g.OutHeight;
         var oy = item - n * g.OutHeight;
         var c = g.Channels;
-        var image = _input + (long)n * g.Height * g.Width * c;
-        var row = _output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
+        var image = Input + (long)n * g.Height * g.Width * c;
+        var row = Output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
         var yStart = Math.Max(0, oy * g.Stride - g.Padding);
         var yEnd = Math.Min(g.Height, oy * g.Stride - g.Padding + g.KernelHeight);
         for (var ox = 0; ox < g.OutWidth; ox++)
@@ -76,27 +66,17 @@ internal sealed unsafe class MaxPool2d(ConvGeometry g) : IParallelWork
 }
 
 /// <summary>Global average pooling NHWC [N, H, W, C] → [N, C], summed in FP32 over pixels; one work item per image.</summary>
-internal sealed unsafe class GlobalAvgPool(int batch, int pixels, int channels) : IParallelWork
+internal sealed unsafe class GlobalAvgPool(int batch, int pixels, int channels) : UnaryOp
 {
-    private float* _input;
-    private float* _output;
-
     /// <summary>Work items: one per image.</summary>
-    public int Items => batch;
-
-    /// <summary>Points the op at its NHWC input and [N, C] output.</summary>
-    public void Bind(float* input, float* output)
-    {
-        _input = input;
-        _output = output;
-    }
+    public override int Items => batch;
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker)
+    public override void Execute(int item, int worker)
     {
-        var image = _input + (long)item * pixels * channels;
-        var output = _output + (long)item * channels;
+        var image = Input + (long)item * pixels * channels;
+        var output = Output + (long)item * channels;
         var ch = 0;
         for (; ch + 8 <= channels; ch += 8)
         {

@@ -100,6 +100,16 @@ public sealed unsafe class GemmTests : IDisposable
         }
     }
 
+    [Fact]
+    public void PackedB_OfTheWrongLength_IsRefusedNamingTheShape_InBothForms()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new PackedMatrix(new float[11], 3, 4));
+        Assert.Contains("B has 11 values; expected 3×4", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<ArgumentException>(() => new Bf16PackedMatrix(new float[13], 3, 4));
+        Assert.Contains("B has 13 values; expected 3×4", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PackedMatrix([], 0, 4));
+    }
+
     [Theory]
     [InlineData(2, 3, 17, 13, 16, 7, 2, 3)]   // ResNet stem shape, odd sizes
     [InlineData(1, 16, 9, 9, 24, 3, 1, 1)]    // 3×3 same
