@@ -143,12 +143,11 @@ internal static unsafe partial class GemmShapes
         var file = CudaGenre.Core.Models.ModelFile.Read(path);
         var fused = CudaGenre.Engine.Graph.GraphOptimizer.Optimize(file.Graph, file.Weights.ToSingleArray);
         File.Delete(path);
-        using var plan = new CpuPlan(fused, new CpuWeights(fused), batch, 1);
-        var input = Random(new Random(2), (long)batch * plan.InputPerItem);
-        var logits = new float[batch * plan.LogitsPerItem];
         // The pass as a session runs it: the backend's plan, which may run a batch in chunks (ChunkedPlan).
         using var backend = new CudaGenre.Engine.CpuBackend(fused, 1);
         using var sessionPlan = backend.CreatePlan(batch);
+        var input = Random(new Random(2), (long)batch * spec.InputChannels * spec.InputHeight * spec.InputWidth);
+        var logits = new float[batch * spec.ClassCount];
         var times = new List<double>();
         for (var r = 0; r < 12; r++)
         {
@@ -158,6 +157,9 @@ internal static unsafe partial class GemmShapes
         }
         if (Environment.GetEnvironmentVariable("CUDAGENRE_PASS_STEPS") is "1" or "all")
         {
+            // Steps one at a time need the plain plan (its ops), made only here.
+            using var plan = new CpuPlan(fused, new CpuWeights(fused), batch, 1);
+            plan.Run(input, logits);
             var names = plan.StepNames;
             var flops = plan.Profile(input, 1).Select(s => s.Flops).ToArray();
             var stepBest = new double[names.Count];

@@ -199,12 +199,9 @@ internal sealed unsafe class CpuWeights
     private readonly Dictionary<FusedStep, PackedMatrix[]> _winograd = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Checks the graph against <see cref="CpuBackend.Supports"/> first (the CPU op set's one place), so neither the weights nor a plan made with them meets a step the CPU cannot run.</summary>
-    /// <param name="graph">The fused graph.</param>
-    /// <param name="kind">FP32 or BF16 GEMMs.</param>
-    /// <param name="winograd">FP32 only: run the 3×3 stride-1 convolutions that <see cref="Cpu.Winograd.Applies"/> accepts by
-    /// Winograd F(2×2, 3×3) (2.25× fewer multiplications; equal to the direct convolution up to float rounding). Off
-    /// gives the direct convolution everywhere (the tests compare the two).</param>
-    public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32, bool winograd = true)
+    /// <remarks>In FP32 the 3×3 stride-1 convolutions that <see cref="Cpu.Winograd.Applies"/> accepts are prepared for
+    /// Winograd F(2×2, 3×3) (2.25× fewer multiplications; equal to the direct convolution up to float rounding).</remarks>
+    public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
         BackendSupport.Require<CpuBackend>(graph);
         Graph = graph;
@@ -214,7 +211,7 @@ internal sealed unsafe class CpuWeights
         {
             switch (step)
             {
-                case FusedConv conv when winograd && kind == CpuGemmKind.Fp32 && Cpu.Winograd.Applies(conv):
+                case FusedConv conv when kind == CpuGemmKind.Fp32 && Cpu.Winograd.Applies(conv):
                     _winograd[step] = Cpu.Winograd.TransformFilters(conv.Weight, conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
                     ScratchLength = Math.Max(ScratchLength, Cpu.Winograd.ScratchLength(conv.Conv.InChannels, conv.Conv.OutChannels));
