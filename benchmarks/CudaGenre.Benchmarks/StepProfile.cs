@@ -42,6 +42,18 @@ internal static class StepProfile
                 Thread.Sleep(200);
         }
         Console.WriteLine("first 30 passes, a 200 ms pause after every 10 (ms): " + string.Join(" ", series.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
+        if (Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_PASSES") is "1")
+        {
+            // Whole passes only (quick A/B runs): the median and best of 30 more, no per-step timing.
+            var more = Enumerable.Range(0, 30).Select(_ =>
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                plan.Run(input, logits);
+                return clock.Elapsed.TotalMilliseconds;
+            }).Order().ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: whole pass median {more[15]:F2} ms, best {more[0]:F2} ms; load average {OrtCompare.LoadAverage()}"));
+            return;
+        }
         var steps = plan.Profile(input, 20);
         var total = steps.Sum(s => s.Milliseconds);
         var flops = steps.Sum(s => s.Flops);

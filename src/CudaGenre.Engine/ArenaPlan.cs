@@ -29,24 +29,34 @@ public sealed class ArenaPlan
     /// (<see cref="Graph.ValueTable.NchwInput"/>) into the backend's layout (<see cref="Graph.ValueTable.Input"/>),
     /// step i + 1 is graph step i, and the graph's output stays live to the end (it is read back after the last step).
     /// </summary>
+    /// <param name="graph">The graph.</param>
+    /// <param name="shapes">Every value's shape at the plan's batch size.</param>
+    /// <param name="runInsideNext">Steps that the backend computes inside the next step's op (the CPU's depthwise
+    /// convolutions fused into the following 1×1 convolution): their inputs stay live through that op, and their
+    /// outputs get no room.</param>
     /// <returns>The plan and each value's element offset, indexed by <see cref="Graph.ValueId"/>.</returns>
-    internal static (ArenaPlan Plan, long[] Offsets) ForGraph(Graph.FusedGraph graph, IReadOnlyDictionary<string, Core.Tensors.TensorShape> shapes)
+    internal static (ArenaPlan Plan, long[] Offsets) ForGraph(Graph.FusedGraph graph, IReadOnlyDictionary<string, Core.Tensors.TensorShape> shapes,
+        IReadOnlySet<Graph.FusedStep>? runInsideNext = null)
     {
         var values = graph.Values;
         var first = new int[values.Count];
         var last = new int[values.Count];
+        var unwritten = new bool[values.Count];
         for (var i = 0; i < graph.Steps.Count; i++)
         {
             var step = graph.Steps[i];
+            // A step computed inside the next one's op is read during that op, and its own output is never stored.
+            var inside = runInsideNext?.Contains(step) == true;
             foreach (var read in step.Inputs)
             {
-                last[values[read].Index] = i + 1;
+                last[values[read].Index] = Math.Max(last[values[read].Index], inside ? i + 2 : i + 1);
             }
             var output = values[step.Output].Index;
             first[output] = last[output] = i + 1;
+            unwritten[output] = inside;
         }
         last[values.Output.Index] = graph.Steps.Count + 1;
-        var plan = Create([.. Enumerable.Range(0, values.Count).Select(i => (values.ElementCount(new(i), shapes), first[i], last[i]))]);
+        var plan = Create([.. Enumerable.Range(0, values.Count).Select(i => (unwritten[i] ? 0 : values.ElementCount(new(i), shapes), first[i], last[i]))]);
         return (plan, [.. plan.Offsets]);
     }
 

@@ -29,7 +29,8 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         var shapes = graph.InferShapes(batchSize);
         _shapes = shapes;
         var inputName = Core.Models.ModelGraph.InputName;
-        var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes);
+        var separable = SeparablePairs(graph);
+        var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes, separable);
         // The arena is one .NET array: its length must be an array length, never a wrapped int (batch 3453 of the
         // CNN needs 3.4 G floats, which (int) turned into a small array that the kernels wrote past).
         if (plan.Length > Array.MaxLength)
@@ -50,6 +51,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         toNhwc.Bind(_input, Pointer(inputName));
         _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
 
+        DepthwiseConv2d? pendingDepthwise = null;
         foreach (var step in graph.Steps)
         {
             var x = shapes[step.Input];
@@ -61,7 +63,18 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 case FusedConv conv when conv.Conv.IsDepthwise:
                     var depthwise = CpuWeights.Depthwise(conv, Geometry(conv, x));
                     depthwise.Bind(Pointer(conv.Input), output);
+                    if (separable.Contains(conv))
+                    {
+                        pendingDepthwise = depthwise; // computed inside the next step's GEMM
+                        continue;
+                    }
                     _ops.Add((depthwise, depthwise.Items, name));
+                    break;
+                case FusedConv conv when pendingDepthwise is not null:
+                    var (pair, pairItems) = weights.PlanGemm(conv, new DepthwiseSource(pendingDepthwise), output, conv.Conv.OutChannels,
+                        Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu), scratch, _workers.Count);
+                    _ops.Add((pair, pairItems, $"{step.Module} depthwise+pointwise {x}"));
+                    pendingDepthwise = null;
                     break;
                 case FusedConv conv:
                     var g = Geometry(conv, x);
@@ -173,6 +186,32 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
     /// <summary>Runs step <paramref name="index"/> alone on the arena as it stands (diagnostics, for the benchmarks).</summary>
     internal void RunStep(int index) => _workers.Run(_ops[index].Work, _ops[index].Items);
+
+    /// <summary>
+    /// The depthwise convolutions that run inside the GEMM of the 1×1 convolution right after them
+    /// (<see cref="DepthwiseSource"/>): the pointwise step reads the depthwise output and nothing else does.
+    /// </summary>
+    internal static HashSet<FusedStep> SeparablePairs(FusedGraph graph)
+    {
+        var readers = new Dictionary<string, int>();
+        foreach (var value in graph.Steps.SelectMany(step => step.Inputs))
+        {
+            readers[value] = readers.GetValueOrDefault(value) + 1;
+        }
+        var pairs = new HashSet<FusedStep>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i + 1 < graph.Steps.Count; i++)
+        {
+            if (graph.Steps[i] is FusedConv { Conv.IsDepthwise: true } depthwise
+                && graph.Steps[i + 1] is FusedConv { Conv.IsDepthwise: false, Conv.Groups: 1, Conv.Kernel: { Height: 1, Width: 1 }, Conv.Stride: { Height: 1, Width: 1 }, Conv.Padding: { Height: 0, Width: 0 } } pointwise
+                && pointwise.Input == depthwise.Output
+                && readers[depthwise.Output] == 1
+                && depthwise.Output != graph.Output)
+            {
+                pairs.Add(depthwise);
+            }
+        }
+        return pairs;
+    }
 
     private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu) =>
         new() { Bias = bias, Residual = residual, ResidualStride = residualStride, Relu = relu };

@@ -56,11 +56,12 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
     /// image skipped, each one fused multiply-add, so results are bit-identical.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Strip(float* image, float* output, float* w, float* bias, int y0, int x0, int c)
+    private void Strip(float* image, float* output, int outputStride, float* w, float* bias, int y0, int x0, int ch0, int ch1)
     {
         var g = _g;
+        var c = g.Channels;
         var zero = Vector256<float>.Zero;
-        for (var ch = 0; ch < c; ch += 8)
+        for (var ch = ch0; ch < ch1; ch += 8)
         {
             var b = Vector256.Load(bias + ch);
             Vector256<float> s0 = b, s1 = b, s2 = b, s3 = b;
@@ -96,46 +97,156 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
             {
                 (s0, s1, s2, s3) = (Vector256.Max(s0, zero), Vector256.Max(s1, zero), Vector256.Max(s2, zero), Vector256.Max(s3, zero));
             }
-            s0.Store(output + ch);
-            s1.Store(output + c + ch);
-            s2.Store(output + 2 * c + ch);
-            s3.Store(output + 3 * c + ch);
+            var o = output + (ch - ch0);
+            s0.Store(o);
+            s1.Store(o + outputStride);
+            s2.Store(o + 2 * outputStride);
+            s3.Store(o + 3 * outputStride);
         }
+    }
+
+    /// <summary>Whether <see cref="Sweep16"/> applies: a 3×3 window at stride 1 with padding 1, and 512-bit vectors.</summary>
+    private bool Sweeps => Vector512.IsHardwareAccelerated && Strip4 && _g.Padding == 1;
+
+    /// <summary>
+    /// Outputs ox0 … ox0 + count − 1 of one row, 16 channels from <paramref name="ch"/>, sliding along the row: the 9
+    /// weights stay in registers and each output loads only the window's new column (3 vectors), where the strips load
+    /// 4.5 inputs and 2.25 weights per output. The sum's order is the general loop's (bias, then the taps row by row,
+    /// left to right, rows outside the image skipped); a column outside it adds 0 × w, which changes no nonzero sum.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Sweep16(int n, int oy, int ox0, int count, int ch, float* destination, int pixelStride)
+    {
+        var g = _g;
+        var c = g.Channels;
+        var width = g.Width;
+        var image = Input + (long)n * g.Height * width * c + ch;
+        var y0 = oy - 1;
+        var has0 = (uint)y0 < (uint)g.Height;
+        var has2 = (uint)(y0 + 2) < (uint)g.Height;
+        // Rows outside the image point at the middle row; their taps are skipped below.
+        var row1 = image + (long)oy * width * c;
+        var row0 = has0 ? row1 - (long)width * c : row1;
+        var row2 = has2 ? row1 + (long)width * c : row1;
+        var relu = _reluInput;
+        var zero = Vector512<float>.Zero;
+        fixed (float* wp = _weights, bp = _bias)
+        {
+            var w = wp + ch;
+            Vector512<float> w00 = Vector512.Load(w), w01 = Vector512.Load(w + c), w02 = Vector512.Load(w + 2 * c);
+            Vector512<float> w10 = Vector512.Load(w + 3 * c), w11 = Vector512.Load(w + 4 * c), w12 = Vector512.Load(w + 5 * c);
+            Vector512<float> w20 = Vector512.Load(w + 6 * c), w21 = Vector512.Load(w + 7 * c), w22 = Vector512.Load(w + 8 * c);
+            var bias = Vector512.Load(bp + ch);
+
+            // The window's left (a) and middle (b) columns for the first output.
+            Vector512<float> a0 = zero, a1 = zero, a2 = zero;
+            if (ox0 > 0)
+            {
+                var left = (long)(ox0 - 1) * c;
+                (a0, a1, a2) = (Load(row0 + left, relu), Load(row1 + left, relu), Load(row2 + left, relu));
+            }
+            var middle = (long)ox0 * c;
+            Vector512<float> b0 = Load(row0 + middle, relu), b1 = Load(row1 + middle, relu), b2 = Load(row2 + middle, relu);
+            var output = destination;
+            for (var ox = ox0; ox < ox0 + count; ox++)
+            {
+                Vector512<float> c0 = zero, c1 = zero, c2 = zero;
+                if (ox + 1 < width)
+                {
+                    var right = (long)(ox + 1) * c;
+                    (c0, c1, c2) = (Load(row0 + right, relu), Load(row1 + right, relu), Load(row2 + right, relu));
+                }
+                var sum = bias;
+                if (has0)
+                {
+                    sum = Vector512.FusedMultiplyAdd(c0, w02, Vector512.FusedMultiplyAdd(b0, w01, Vector512.FusedMultiplyAdd(a0, w00, sum)));
+                }
+                sum = Vector512.FusedMultiplyAdd(c1, w12, Vector512.FusedMultiplyAdd(b1, w11, Vector512.FusedMultiplyAdd(a1, w10, sum)));
+                if (has2)
+                {
+                    sum = Vector512.FusedMultiplyAdd(c2, w22, Vector512.FusedMultiplyAdd(b2, w21, Vector512.FusedMultiplyAdd(a2, w20, sum)));
+                }
+                (_reluOutput ? Vector512.Max(sum, zero) : sum).Store(output);
+                output += pixelStride;
+                (a0, a1, a2) = (b0, b1, b2);
+                (b0, b1, b2) = (c0, c1, c2);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load(float* p, bool relu)
+    {
+        var v = Vector512.Load(p);
+        return relu ? Vector512.Max(v, Vector512<float>.Zero) : v;
     }
 
     /// <summary>Work items: one per output row per image.</summary>
     public override int Items => _g.Batch * _g.OutHeight;
 
+    /// <summary>The shape this convolution was made for.</summary>
+    public ConvGeometry Geometry => _g;
+
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int item, int worker)
     {
+        var n = item / _g.OutHeight;
+        var oy = item - n * _g.OutHeight;
+        var c = _g.Channels;
+        ComputeRun(n, oy, 0, _g.OutWidth, 0, c, Output + ((long)n * _g.OutHeight + oy) * _g.OutWidth * c, c);
+    }
+
+    /// <summary>
+    /// Outputs <paramref name="ox0"/> … <paramref name="ox0"/> + <paramref name="count"/> − 1 of row <paramref name="oy"/>
+    /// of image <paramref name="n"/>, channels <paramref name="ch0"/> … <paramref name="ch0"/> + <paramref name="channels"/> − 1,
+    /// written to <paramref name="destination"/>[i · <paramref name="pixelStride"/> + (ch − ch0)]: a whole NHWC row for
+    /// <see cref="Execute"/>, or a block of a GEMM's A for <see cref="DepthwiseSource"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void ComputeRun(int n, int oy, int ox0, int count, int ch0, int channels, float* destination, int pixelStride)
+    {
         var g = _g;
-        var n = item / g.OutHeight;
-        var oy = item - n * g.OutHeight;
         var c = g.Channels;
+        var ch1 = ch0 + channels;
+        if (Sweeps)
+        {
+            // 16 channels at a time along the run; what is left (fewer than 16) takes the loops below.
+            var wide = channels / 16 * 16;
+            for (var ch = ch0; ch < ch0 + wide; ch += 16)
+            {
+                Sweep16(n, oy, ox0, count, ch, destination + (ch - ch0), pixelStride);
+            }
+            if (wide == channels)
+            {
+                return;
+            }
+            destination += wide;
+            ch0 += wide;
+            channels -= wide;
+        }
         var image = Input + (long)n * g.Height * g.Width * c;
-        var row = Output + ((long)n * g.OutHeight + oy) * g.OutWidth * c;
         var y0 = oy * g.Stride - g.Padding;
         var zero = Vector256<float>.Zero;
+        var strips = Strip4 && channels % 8 == 0;
         fixed (float* w = _weights, bias = _bias)
         {
-            var ox = 0;
-            while (ox < g.OutWidth)
+            var ox = ox0;
+            var end = ox0 + count;
+            while (ox < end)
             {
                 var x0 = ox * g.Stride - g.Padding;
-                var output = row + (long)ox * c;
+                var output = destination + (long)(ox - ox0) * pixelStride;
                 // Xception's case (3×3, stride 1) away from the left and right edges: four outputs at once, so
                 // each input vector loaded serves up to three of them (6 loads per row of the window, not 12).
-                if (Strip4 && x0 >= 0 && x0 + 6 <= g.Width && ox + 4 <= g.OutWidth && c % 8 == 0)
+                if (strips && x0 >= 0 && x0 + 6 <= g.Width && ox + 4 <= end)
                 {
-                    Strip(image, output, w, bias, y0, x0, c);
+                    Strip(image, output, pixelStride, w, bias, y0, x0, ch0, ch1);
                     ox += 4;
                     continue;
                 }
                 ox++;
-                var ch = 0;
-                for (; ch + 8 <= c; ch += 8)
+                var ch = ch0;
+                for (; ch + 8 <= ch1; ch += 8)
                 {
                     var sum = Vector256.Load(bias + ch);
                     for (var ky = 0; ky < g.KernelHeight; ky++)
@@ -160,9 +271,9 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
                             sum = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + (ky * g.KernelWidth + kx) * c + ch), sum);
                         }
                     }
-                    (_reluOutput ? Vector256.Max(sum, zero) : sum).Store(output + ch);
+                    (_reluOutput ? Vector256.Max(sum, zero) : sum).Store(output + (ch - ch0));
                 }
-                for (; ch < c; ch++)
+                for (; ch < ch1; ch++)
                 {
                     var sum = bias[ch];
                     for (var ky = 0; ky < g.KernelHeight; ky++)
@@ -183,9 +294,46 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
                             sum = MathF.FusedMultiplyAdd(_reluInput ? MathF.Max(v, 0f) : v, w[(ky * g.KernelWidth + kx) * c + ch], sum);
                         }
                     }
-                    output[ch] = _reluOutput ? MathF.Max(sum, 0f) : sum;
+                    output[ch - ch0] = _reluOutput ? MathF.Max(sum, 0f) : sum;
                 }
             }
+        }
+    }
+}
+
+/// <summary>
+/// A GEMM's A computed on the fly by a depthwise convolution: a separable convolution (depthwise, then 1×1) as one
+/// op. Each packed block of A is the depthwise output of MC pixels × KC channels, made in cache and used at once, so the
+/// depthwise output never goes to memory and back: on Xception's 147×147 maps that round trip (22 MB a layer) was most
+/// of the depthwise time, and it is what kept the depthwise steps from getting faster on a second core.
+/// </summary>
+internal readonly unsafe struct DepthwiseSource(DepthwiseConv2d depthwise) : IGemmSource
+{
+    private readonly ConvGeometry _g = depthwise.Geometry;
+
+    public int Rows => _g.Batch * _g.OutHeight * _g.OutWidth;
+
+    public int Depth => _g.Channels;
+
+    public float* InPlace => null;
+
+    public int InPlaceStride => 0;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Pack(int row0, int rows, int k0, int kc, float* destination)
+    {
+        var pixels = _g.OutHeight * _g.OutWidth;
+        var row = row0;
+        var end = row0 + rows;
+        while (row < end)
+        {
+            var n = row / pixels;
+            var inImage = row - n * pixels;
+            var oy = inImage / _g.OutWidth;
+            var ox = inImage - oy * _g.OutWidth;
+            var count = Math.Min(_g.OutWidth - ox, end - row);
+            depthwise.ComputeRun(n, oy, ox, count, k0, kc, destination + (long)(row - row0) * kc, kc);
+            row += count;
         }
     }
 }

@@ -15,6 +15,8 @@ public sealed unsafe class SmallOpsTests : IDisposable
     [InlineData(1, 32, 4, 23, 3, 1, 1, false, true)]   // strips, then a generic tail of 2 columns
     [InlineData(3, 24, 9, 10, 3, 2, 1, true, false)]   // stride 2, odd sizes
     [InlineData(1, 8, 6, 6, 5, 2, 2, false, true)]     // larger window
+    [InlineData(2, 40, 6, 9, 3, 1, 1, true, false)]    // 16-channel sweeps, then an 8-channel tail in strips
+    [InlineData(1, 48, 1, 1, 3, 1, 1, false, false)]   // a 1×1 map: every tap but the centre outside
     public void DepthwiseConv_MatchesGroupedConvolution(int batch, int c, int h, int w, int k, int stride, int padding, bool reluInput, bool reluOutput)
     {
         var x = Reference.Random(batch * c * h * w, 20);
@@ -39,6 +41,39 @@ public sealed unsafe class SmallOpsTests : IDisposable
         }
         Assert.True(Reference.ScaledMaxError(output, TensorReference.NchwToNhwc(expected, batch, c, oh, ow)) < 1e-6);
         Assert.Equal(untouched, input); // the ReLU prologue must not write back: the skip path reads the raw input
+    }
+
+    [Theory]
+    [InlineData(2, 40, 5, 7)]   // runs that start mid-row and cross rows and images; an 8-channel tail
+    [InlineData(1, 728, 3, 19)] // Xception's middle-flow width: depth blocks of 256, 256 and 216 channels
+    public void DepthwiseSource_PacksExactlyTheDepthwiseOutput(int batch, int c, int h, int w)
+    {
+        // The fused separable convolution reads A from the depthwise convolution in blocks (rows × depth) that start
+        // anywhere: every block must equal the matching part of the whole op's output, bit for bit.
+        var g = new ConvGeometry(batch, h, w, c, 3, 3, 1, 1);
+        var op = new DepthwiseConv2d(g, Reference.Random(c * 9, 23), Reference.Random(c, 24), reluInput: true, reluOutput: false);
+        var input = Reference.Random(batch * h * w * c, 25);
+        var whole = new float[batch * h * w * c];
+        var rows = batch * h * w;
+        fixed (float* pi = input, po = whole)
+        {
+            op.Bind(pi, po);
+            _cpu.Run(op, op.Items);
+            var source = new DepthwiseSource(op);
+            Assert.Equal((rows, c), (source.Rows, source.Depth));
+            foreach (var (row0, count, k0, kc) in new[] { (0, rows, 0, c), (3, w + 2, 8, 24), (rows - 5, 5, c - 13, 13), (w - 1, rows - w + 1, 0, Math.Min(256, c)), (1, rows - 1, c / 2, c - c / 2) })
+            {
+                var block = new float[count * kc];
+                fixed (float* pb = block)
+                {
+                    source.Pack(row0, count, k0, kc, pb);
+                }
+                for (var r = 0; r < count; r++)
+                {
+                    Assert.Equal(whole.AsSpan((row0 + r) * c + k0, kc).ToArray(), block.AsSpan(r * kc, kc).ToArray());
+                }
+            }
+        }
     }
 
     [Theory]
