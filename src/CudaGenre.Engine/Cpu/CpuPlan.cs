@@ -79,6 +79,13 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                 case FusedConv conv:
                     var g = Geometry(conv, x);
                     var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu);
+                    if (weights.DirectFilters(conv) is { } direct)
+                    {
+                        var small = new SmallInputConv(g, direct, conv.Conv.OutChannels, weights.Bias(conv), conv.Relu);
+                        small.Bind(Pointer(conv.Input), output);
+                        _ops.Add((small, small.Items, name));
+                        break;
+                    }
                     if (weights.WinogradFilters(conv) is { } filters)
                     {
                         var winograd = new WinogradWork(Pointer(conv.Input), g, filters, output, epilogue, scratch, _workers.Count);
@@ -236,10 +243,12 @@ internal sealed unsafe class CpuWeights
     private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, PackedMatrix[]> _winograd = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, float[]> _direct = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Checks the graph against <see cref="CpuBackend.Supports"/> first (the CPU op set's one place), so neither the weights nor a plan made with them meets a step the CPU cannot run.</summary>
     /// <remarks>In FP32 the 3×3 stride-1 convolutions that <see cref="Cpu.Winograd.Applies"/> accepts are prepared for
-    /// Winograd F(2×2, 3×3) (2.25× fewer multiplications; equal to the direct convolution up to float rounding).</remarks>
+    /// Winograd F(2×2, 3×3) (2.25× fewer multiplications; equal to the direct convolution up to float rounding), and
+    /// first layers on a few input channels for <see cref="SmallInputConv"/> (bit-identical to the GEMM).</remarks>
     public CpuWeights(FusedGraph graph, CpuGemmKind kind = CpuGemmKind.Fp32)
     {
         BackendSupport.Require<CpuBackend>(graph);
@@ -250,6 +259,10 @@ internal sealed unsafe class CpuWeights
         {
             switch (step)
             {
+                case FusedConv conv when kind == CpuGemmKind.Fp32 && SmallInputConv.Applies(conv):
+                    _direct[step] = ConvToGemm(conv);
+                    _bias[step] = Pinned(conv.Bias);
+                    break;
                 case FusedConv conv when kind == CpuGemmKind.Fp32 && Cpu.Winograd.Applies(conv):
                     _winograd[step] = Cpu.Winograd.TransformFilters(conv.Weight, conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
@@ -275,6 +288,9 @@ internal sealed unsafe class CpuWeights
 
     /// <summary>Floats of per-worker scratch: enough for either kind of GEMM (so no mix-up of kinds can overrun it) and for the largest Winograd block.</summary>
     public int ScratchLength { get; }
+
+    /// <summary>The weights of <paramref name="conv"/> ([(ky, kx, in), out]) when it runs as a <see cref="SmallInputConv"/>, else null.</summary>
+    public float[]? DirectFilters(FusedConv conv) => _direct.GetValueOrDefault(conv);
 
     /// <summary>The 16 transformed filters of <paramref name="conv"/> when it runs by Winograd, else null.</summary>
     public PackedMatrix[]? WinogradFilters(FusedConv conv) => _winograd.GetValueOrDefault(conv);

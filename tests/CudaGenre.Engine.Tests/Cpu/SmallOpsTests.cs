@@ -77,6 +77,49 @@ public sealed unsafe class SmallOpsTests : IDisposable
     }
 
     [Theory]
+    [InlineData(2, 3, 9, 21, 32, 3, 1, 1, true)]   // the CNN's first layer: 8-pixel blocks, then edge pixels
+    [InlineData(1, 3, 23, 20, 64, 7, 2, 3, false)] // a 7×7 stride-2 window (the ResNet stem's, which stays a GEMM), two 32-channel halves
+    [InlineData(1, 4, 3, 2, 32, 7, 2, 3, true)]    // a window wider than the image: every pixel an edge pixel
+    public void SmallInputConv_MatchesTheConvolution_AndTheGemmBitForBit(int batch, int c, int h, int w, int outChannels, int k, int stride, int padding, bool relu)
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        {
+            return; // the op applies only with 512-bit vectors (the GEMM runs these layers elsewhere)
+        }
+        var x = Reference.Random(batch * c * h * w, 26);
+        var weight = Reference.Random(outChannels * c * k * k, 27);
+        var bias = Reference.Random(outChannels, 28);
+        var expected = TensorReference.Conv2dNchw(x, batch, c, h, w, weight, outChannels, k, k, stride, padding, groups: 1, bias, out var oh, out var ow);
+        if (relu)
+        {
+            expected = expected.Select(v => Math.Max(v, 0f)).ToArray();
+        }
+        // Weights as the GEMM takes them: [(ky, kx, in), out].
+        var gemmWeights = new float[k * k * c * outChannels];
+        for (var o = 0; o < outChannels; o++)
+            for (var i = 0; i < c; i++)
+                for (var t = 0; t < k * k; t++)
+                    gemmWeights[((t * c) + i) * outChannels + o] = weight[((o * c) + i) * k * k + t];
+        var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
+        var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
+        var direct = new float[batch * oh * ow * outChannels];
+        var gemm = new float[direct.Length];
+        var pinnedBias = GC.AllocateArray<float>(outChannels, pinned: true);
+        bias.CopyTo(pinnedBias, 0);
+        fixed (float* pi = input, pd = direct, pg = gemm, pb = pinnedBias)
+        {
+            var op = new SmallInputConv(g, gemmWeights, outChannels, pb, relu);
+            op.Bind(pi, pd);
+            _cpu.Run(op, op.Items);
+            var work = new GemmWork<PatchSource>(new PatchSource(pi, g), new PackedMatrix(gemmWeights, k * k * c, outChannels), pg, outChannels,
+                new GemmEpilogue { Bias = pb, Relu = relu }, new WorkerScratch(3), 3);
+            work.Run(_cpu);
+        }
+        Assert.True(Reference.ScaledMaxError(direct, TensorReference.NchwToNhwc(expected, batch, outChannels, oh, ow)) < 1e-6);
+        Assert.Equal(gemm, direct);
+    }
+
+    [Theory]
     [InlineData(2, 13, 8, 8, 2, 2, 0)]     // the CNN's 2×2 pool
     [InlineData(1, 16, 112, 112, 3, 2, 1)] // ResNet stem pool
     [InlineData(2, 20, 9, 7, 3, 2, 1)]     // odd sizes (Xception block ends)
