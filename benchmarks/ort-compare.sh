@@ -15,7 +15,8 @@ processes=${1:-3}
 stamp=$(date -u +%Y-%m-%dT%H%MZ)
 result="benchmarks/results/ort-compare-${stamp}.txt"
 mkdir -p benchmarks/results
-dotnet build -c Release benchmarks/CudaGenre.Benchmarks -v q -nologo >/dev/null
+# CUDAGENRE_NO_BUILD=1: the binary is already built (e.g. when other processes are paused while it runs).
+[ "${CUDAGENRE_NO_BUILD:-}" = 1 ] || dotnet build -c Release benchmarks/CudaGenre.Benchmarks -v q -nologo >/dev/null
 bin=benchmarks/CudaGenre.Benchmarks/bin/Release/net10.0
 export CUDAGENRE_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
 {
