@@ -9,7 +9,7 @@ namespace CudaGenre.Engine.Cpu;
 /// Native/bf16_kernel.c: an <see cref="MR"/> × 32 register tile of VDPBF16PS (two multiply-adds per FP32 lane, so up
 /// to twice the FP32 FMA rate). The epilogue (bias, residual, ReLU) is <see cref="Gemm"/>'s, on the FP32 sums.
 /// Only the GEMMs change precision: depthwise convolutions and pooling stay FP32 (memory-bound: BF16 would not
-/// speed them up).
+/// speed them up), and so does a first layer on RGB that runs as a <see cref="SmallInputConv"/>.
 /// </summary>
 internal static unsafe class Bf16Gemm
 {

@@ -259,7 +259,7 @@ internal sealed unsafe class CpuWeights
         {
             switch (step)
             {
-                case FusedConv conv when kind == CpuGemmKind.Fp32 && SmallInputConv.Applies(conv):
+                case FusedConv conv when SmallInputConv.Applies(conv): // FP32 in BF16 mode too: its cost was packing
                     _direct[step] = ConvToGemm(conv);
                     _bias[step] = Pinned(conv.Bias);
                     break;
