@@ -131,6 +131,9 @@ public sealed class EnsembleManifest
         var folder = System.IO.Path.GetDirectoryName(manifestPath) ?? manifestPath;
         DataFileException Bad(string problem) => new(name, problem);
 
+        // Checked first: JsonDocument parses invalid UTF-8 inside strings and only fails (InvalidOperationException) on reading them.
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            throw Bad("not a valid ensemble manifest: not UTF-8 text");
         JsonDocument document;
         try
         {
