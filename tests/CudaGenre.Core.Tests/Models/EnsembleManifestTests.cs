@@ -91,7 +91,9 @@ public sealed class EnsembleManifestTests : IDisposable
         var path = _temp.File("huge.json");
         using (var f = File.Create(path))
             f.SetLength((1 << 20) + 1);
+        var before = GC.GetAllocatedBytesForCurrentThread();
         var e = Assert.Throws<DataFileException>(() => EnsembleManifest.Read(path));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 256 << 10, "the file was read before its size was checked");
         Assert.Contains("1048577 bytes, over the limit of 1048576 (InputLimits.MaxEnsembleManifestBytes)", e.Problem, StringComparison.Ordinal);
         Assert.Contains("does not exist", Assert.Throws<DataFileException>(() => EnsembleManifest.Read(_temp.File("none.json"))).Problem, StringComparison.Ordinal);
     }
