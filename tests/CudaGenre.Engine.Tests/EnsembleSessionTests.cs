@@ -139,6 +139,14 @@ public sealed class EnsembleSessionTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => ensemble.InputSpec);
         Assert.Contains("an ensemble of 2 members, which takes one per member", Assert.Throws<ArgumentException>(() => ensemble.Run([new float[3 * 16 * 24]], 1, new float[10])).Message, StringComparison.Ordinal);
         Assert.Contains("member 1's input has 5 floats", Assert.Throws<ArgumentException>(() => ensemble.Run([new float[3 * 16 * 24], new float[5]], 1, new float[10])).Message, StringComparison.Ordinal);
+
+        // The same size, normalized another way, is another input too.
+        RandomWeights.WriteModel(_temp.File("renormalized.safetensors"), Specs[0] with { Std = [0.5f, 0.5f, 0.5f] }, seed: 7);
+        var path = _temp.File("norm.ensemble.json");
+        EnsembleManifest.Write(path, [("member0.safetensors", 1.0), ("renormalized.safetensors", 1.0)]);
+        using var renormalized = InferenceSession.Open(path, Cpu);
+        Assert.False(renormalized.HasSingleInput);
+        Assert.Throws<InvalidOperationException>(() => renormalized.Run(new float[3 * 16 * 24], 1));
     }
 
     /// <summary>Members that take one input: raw tensors work, allocate nothing after warm-up, and concurrent callers agree.</summary>
