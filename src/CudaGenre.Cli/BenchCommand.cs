@@ -110,7 +110,7 @@ internal static class BenchCommand
                     using var session = InferenceSession.Open(path, options);
                     session.WarmUp(batch);
                     opens.Add(new OpenTime(opens.Count == 0 ? "cold" : "warm", session.Backend.ToString(), session.Precision.ToString(), batch, clock.Elapsed.TotalMilliseconds));
-                    model = session.Spec.Describe();
+                    model = session.Describe();
                     rows.Add(Time(session, batch, graphs, settings.Duration));
                     plans.Add(new PlanLines(session.Backend.ToString(), session.Precision.ToString(), graphs, batch, session.DescribePlan(batch)));
                     AnsiConsole.MarkupLineInterpolated($"[grey]{rows[^1].Backend} {rows[^1].Precision} graphs {(rows[^1].Graphs ? "on" : "off")} batch {batch}: median {rows[^1].MedianMs:F3} ms[/]");

@@ -17,9 +17,11 @@ namespace CudaGenre.Cli;
 /// <summary><c>cudagenre classify</c>, <c>evaluate</c> and <c>verify</c>: the inference engine on files, data sets and reference bundles.</summary>
 internal static class ModelCommands
 {
+    private const string ModelArgument = "A model file (model.safetensors) written by the trainer, or an ensemble manifest (ensemble.json from `cudagenre-train ensemble`).";
+
     public static Command Classify()
     {
-        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
+        var model = new Argument<string>("model") { Description = ModelArgument };
         var input = new Argument<string>("input") { Description = $"A spectrogram image ({FileSignature.Images}), an audio clip ({FileSignature.BuiltInAudio}; more with ffmpeg; turned into a mel spectrogram), or a folder of them." };
         var top = new Option<int>("--top") { Description = "How many genres to list per file.", DefaultValueFactory = _ => 3 }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table." };
@@ -65,7 +67,7 @@ internal static class ModelCommands
 
     public static Command Evaluate()
     {
-        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
+        var model = new Argument<string>("model") { Description = ModelArgument };
         var data = new Option<string>("--data") { Description = "The data set (GTZAN layout, images).", Required = true };
         var split = new Option<string>("--split") { Description = "Which part to evaluate: test, validation, train or all.", DefaultValueFactory = _ => "test" };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the 80/10/10 split (the trainer's default is 42).", DefaultValueFactory = _ => 42 };
@@ -97,9 +99,11 @@ internal static class ModelCommands
                 "train" => [.. splitManifest.Part(SplitPart.Train)],
                 _ => throw new ArgumentException($"--split must be test, validation, train or all; got '{part}'."),
             };
-            if (session.Spec.SplitHash is { } trained && trained != splitManifest.Hash && !quiet)
+            // An ensemble's members each say which split they were trained with.
+            foreach (var spec in session.Members.Count > 0 ? session.Members.Select(m => m.Spec) : [session.Spec])
             {
-                AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] the model was trained with split {trained[..Math.Min(12, trained.Length)]}, this is split {splitManifest.ShortHash}: its test set is not the one the trainer reported on.");
+                if (spec.SplitHash is { } trained && trained != splitManifest.Hash && !quiet)
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {(session.Members.Count > 0 ? $"member {spec.Describe()} was" : "the model was")} trained with split {trained[..Math.Min(12, trained.Length)]}, this is split {splitManifest.ShortHash}: its test set is not the one the trainer reported on.");
             }
 
             var batchSize = parse.GetValue(batch);
@@ -114,7 +118,7 @@ internal static class ModelCommands
             var report = ClassificationReport.From(matrix);
             var folder = Path.GetFullPath(parse.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(modelPath)!, $"evaluation-{part}"));
             report.Save(Path.Combine(folder, "report.json"));
-            ConfusionMatrixPlot.SavePng(matrix, Path.Combine(folder, "confusion.png"), $"{session.Spec.Describe()} — {part} ({result.Evaluated.Count} images, engine {session.Backend})");
+            ConfusionMatrixPlot.SavePng(matrix, Path.Combine(folder, "confusion.png"), $"{session.Describe()} — {part} ({result.Evaluated.Count} images, engine {session.Backend})");
 
             var exit = problems.Count > 0 ? 1 : 0;
             if (quiet)
@@ -144,8 +148,8 @@ internal static class ModelCommands
 
     public static Command Verify()
     {
-        var model = new Argument<string>("model") { Description = "A model file (model.safetensors) written by the trainer." };
-        var reference = new Option<string?>("--reference", "-r") { Description = "The trainer's reference bundle; default: reference.safetensors beside the model." };
+        var model = new Argument<string>("model") { Description = ModelArgument };
+        var reference = new Option<string?>("--reference", "-r") { Description = "The trainer's reference bundle (for an ensemble: its ensemble reference); default: reference.safetensors beside the model." };
         var tolerance = new Option<double?>("--tolerance") { Description = $"Largest relative L2 error of the logits that passes; default {ReferenceComparison.Fp32Tolerance:0e0} in FP32, none in TF32/FP16/BF16 (which must keep the top-1 class on {ReferenceComparison.ReducedPrecisionTop1:P1} of the inputs)." };
         var engine = new EngineOptions();
         var command = new Command("verify", "Run the trainer's reference inputs through the engine and compare its logits with the trainer's: relative L2 error, largest difference, top-1 agreement. Exit code 1 when the engine misses the tolerance or a top-1 class.")
@@ -160,18 +164,39 @@ internal static class ModelCommands
             if (parse.GetValue(reference) is null && !File.Exists(referencePath))
                 throw new ArgumentException($"no reference bundle beside the model (looked for {referencePath}): give the trainer's bundle with --reference FILE (the trainer writes reference.safetensors into its run folder).");
             using var session = engine.Open(modelPath, parse, quiet: false);
-            var bundle = ReferenceBundle.Read(referencePath);
-            bundle.CheckBelongsTo(referencePath, modelPath, session.Spec);
-            if (bundle.ModelSha256 is null)
-                AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {referencePath} records no model_sha256, so only its spec could be checked against the model.");
-            var result = ReferenceComparison.Run(session, bundle);
             var limit = parse.GetValue(tolerance);
             var reduced = session.Precision != Precision.Fp32;
-            var passed = reduced ? result.PassesReducedPrecision(limit) : result.Passes(limit ?? ReferenceComparison.Fp32Tolerance);
             var criterion = reduced
                 ? $"finite, same top-1 on ≥ {ReferenceComparison.ReducedPrecisionTop1:P1}{(limit is { } l ? $", error ≤ {l:0e0}" : "")}"
                 : $"error ≤ {limit ?? ReferenceComparison.Fp32Tolerance:0e0}, every top-1 the same";
-            AnsiConsole.MarkupLineInterpolated($"{session.Spec.Describe()} on {session.Backend} {session.Precision}, {result.Count} {bundle.Split} inputs: relative L2 error {result.RelativeL2Error:E2}, largest difference {result.MaxAbsError:E2}, same top-1 {result.Top1Agreements}/{result.Count} (criterion: {criterion}).");
+            bool Passes(ReferenceComparison r) => reduced ? r.PassesReducedPrecision(limit) : r.Passes(limit ?? ReferenceComparison.Fp32Tolerance);
+            void Line(string what, ReferenceComparison r, string split) => AnsiConsole.MarkupLineInterpolated(
+                $"{what} on {session.Backend} {session.Precision}, {r.Count} {split} inputs: relative L2 error {r.RelativeL2Error:E2}, largest difference {r.MaxAbsError:E2}, same top-1 {r.Top1Agreements}/{r.Count}{(Passes(r) ? "" : " [red](fails)[/]")}.");
+            bool passed;
+            if (session.Manifest is { } manifest)
+            {
+                // An ensemble: each member against its own bundle, then the combination against the trainer's combined logits.
+                var ensembleReference = EnsembleReference.Read(referencePath, engine.Limits(parse));
+                ensembleReference.CheckBelongsTo(referencePath, manifest, [.. session.Members.Select(m => m.Spec)]);
+                if (ensembleReference.ManifestSha256 is null)
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {referencePath} records no manifest_sha256, so only its members could be checked against the manifest.");
+                var result = ReferenceComparison.Run(session, ensembleReference);
+                for (var m = 0; m < result.Members.Count; m++)
+                    Line($"member {m} ({manifest.Members[m].Path}, {session.Members[m].Spec.Describe()})", result.Members[m], ensembleReference.Split);
+                Line(session.Describe(), result.Combined, ensembleReference.Split);
+                passed = Passes(result.Combined) && result.Members.All(Passes);
+            }
+            else
+            {
+                var bundle = ReferenceBundle.Read(referencePath);
+                bundle.CheckBelongsTo(referencePath, modelPath, session.Spec);
+                if (bundle.ModelSha256 is null)
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]note:[/] {referencePath} records no model_sha256, so only its spec could be checked against the model.");
+                var result = ReferenceComparison.Run(session, bundle);
+                Line(session.Spec.Describe(), result, bundle.Split);
+                passed = Passes(result);
+            }
+            AnsiConsole.MarkupLineInterpolated($"criterion: {criterion}.");
             AnsiConsole.MarkupLine(passed ? "[green]verified:[/] the engine reproduces the reference logits." : "[red]not verified:[/] the engine's logits differ from the reference beyond the limit.");
             return passed ? 0 : 1;
         }));

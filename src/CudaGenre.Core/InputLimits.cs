@@ -45,11 +45,18 @@ public sealed record InputLimits
     /// <summary>Most CPU threads per <c>Run</c>; default 256.</summary>
     public int MaxThreads { get; init; } = 256;
 
+    /// <summary>Most member models in one ensemble manifest; default 16 (each member is a whole model in memory).</summary>
+    public int MaxEnsembleMembers { get; init; } = 16;
+
+    /// <summary>Largest ensemble manifest (JSON) read, in bytes; default 1 MiB (a manifest of 16 members is well under 4 KiB).</summary>
+    public long MaxEnsembleManifestBytes { get; init; } = 1 << 20;
+
     /// <summary>Throws unless every limit is positive (a zero limit would refuse everything, silently).</summary>
     public InputLimits Validate()
     {
         if (MaxImageWidth < 1 || MaxImageHeight < 1 || MaxImagePixels < 1 || MinSampleRate < 1 || MaxSampleRate < MinSampleRate
-            || !(MaxAudioSeconds > 0) || MaxModelInputLength < 1 || MaxBatchSize < 1 || MaxThreads < 1)
+            || !(MaxAudioSeconds > 0) || MaxModelInputLength < 1 || MaxBatchSize < 1 || MaxThreads < 1
+            || MaxEnsembleMembers < 1 || MaxEnsembleManifestBytes < 1)
         {
             throw new ArgumentException($"every limit must be positive and MinSampleRate ≤ MaxSampleRate: {this}");
         }

@@ -23,6 +23,10 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
     {
         ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(bundle);
+        if (session.Manifest is not null)
+        {
+            throw new ArgumentException($"{session.Describe()} is an ensemble: it is checked against an ensemble reference (EnsembleReference), not one model's bundle.");
+        }
         if (bundle.SpecDifference(session.Spec) is { } difference)
         {
             throw new ArgumentException($"The reference bundle belongs to another model: {difference}.");
@@ -36,9 +40,51 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
             var n = Math.Min(batchSize, bundle.Count - start);
             session.Run(bundle.Inputs.Slice(start * session.InputLength, n * session.InputLength), n, logits.AsSpan(start * classes, n * classes));
         }
+        return Compare(logits, bundle.Logits, bundle.Count, classes);
+    }
 
+    /// <summary>
+    /// Checks an ensemble against its reference: each member's bundle through that member's session, and every item through
+    /// the ensemble (one preprocessed input per member, <see cref="InferenceSession.Run(IReadOnlyList{ReadOnlyMemory{float}}, int, Span{float})"/>)
+    /// against the trainer's combined logits.
+    /// </summary>
+    /// <exception cref="ArgumentException">The session is not an ensemble, or the reference belongs to another one (member count, architecture, input, classes).</exception>
+    public static EnsembleComparison Run(InferenceSession session, EnsembleReference reference, int batchSize = 16)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(reference);
+        if (session.Manifest is null)
+            throw new ArgumentException($"{session.Describe()} is a single model: it is checked against a reference bundle, not an ensemble reference.");
+        var members = session.Members;
+        if (reference.Members.Count != members.Count)
+            throw new ArgumentException($"The ensemble reference holds {reference.Members.Count} member bundles; the ensemble has {members.Count} members.");
+        var perMember = new ReferenceComparison[members.Count];
+        for (var m = 0; m < members.Count; m++)
+        {
+            if (reference.Members[m].SpecDifference(members[m].Spec) is { } difference)
+                throw new ArgumentException($"Member {m}'s reference bundle belongs to another model: {difference}.");
+            perMember[m] = Run(members[m], reference.Members[m], batchSize);
+        }
+
+        var classes = session.ClassCount;
+        var count = reference.Count;
+        var logits = new float[count * classes];
+        batchSize = Math.Clamp(batchSize, 1, count);
+        var inputs = new ReadOnlyMemory<float>[members.Count];
+        for (var start = 0; start < count; start += batchSize)
+        {
+            var n = Math.Min(batchSize, count - start);
+            for (var m = 0; m < members.Count; m++)
+                inputs[m] = reference.Members[m].InputMemory.Slice(start * members[m].InputLength, n * members[m].InputLength);
+            session.Run(inputs, n, logits.AsSpan(start * classes, n * classes));
+        }
+        return new EnsembleComparison(Compare(logits, reference.Logits, count, classes), perMember);
+    }
+
+    /// <summary>The engine's <paramref name="logits"/> against the <paramref name="expected"/> ones.</summary>
+    private static ReferenceComparison Compare(float[] logits, ReadOnlySpan<float> expected, int count, int classes)
+    {
         double diff = 0, norm = 0, maxAbs = 0;
-        var expected = bundle.Logits;
         for (var i = 0; i < logits.Length; i++)
         {
             var d = Math.Abs(logits[i] - (double)expected[i]);
@@ -47,12 +93,12 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
             maxAbs = Math.Max(maxAbs, d);
         }
         var agreements = 0;
-        for (var i = 0; i < bundle.Count; i++)
+        for (var i = 0; i < count; i++)
         {
-            if (Classification.ArgMax(logits.AsSpan(i * classes, classes)) == Classification.ArgMax(bundle.LogitsOf(i)))
+            if (Classification.ArgMax(logits.AsSpan(i * classes, classes)) == Classification.ArgMax(expected.Slice(i * classes, classes)))
                 agreements++;
         }
-        return new ReferenceComparison(bundle.Count, Math.Sqrt(diff / Math.Max(norm, double.Epsilon)), maxAbs, agreements, logits);
+        return new ReferenceComparison(count, Math.Sqrt(diff / Math.Max(norm, double.Epsilon)), maxAbs, agreements, logits);
     }
 
     /// <summary>The share of inputs whose top-1 class a reduced precision must keep.</summary>
@@ -67,4 +113,16 @@ public sealed record ReferenceComparison(int Count, double RelativeL2Error, doub
     /// </summary>
     public bool PassesReducedPrecision(double? tolerance = null) =>
         Logits.All(float.IsFinite) && Top1Agreements >= Math.Ceiling(ReducedPrecisionTop1 * Count) && (tolerance is not { } limit || RelativeL2Error <= limit);
+}
+
+/// <summary>An ensemble against its reference: the combined logits, and each member against its own bundle.</summary>
+/// <param name="Combined">The ensemble's logits against the trainer's combined logits.</param>
+/// <param name="Members">Each member's logits against its bundle, in member order.</param>
+public sealed record EnsembleComparison(ReferenceComparison Combined, IReadOnlyList<ReferenceComparison> Members)
+{
+    /// <summary>Whether the combination and every member met the FP32 contract (<see cref="ReferenceComparison.Passes"/>).</summary>
+    public bool Passes(double tolerance = ReferenceComparison.Fp32Tolerance) => Combined.Passes(tolerance) && Members.All(m => m.Passes(tolerance));
+
+    /// <summary>Whether the combination and every member met the reduced-precision contract (<see cref="ReferenceComparison.PassesReducedPrecision"/>).</summary>
+    public bool PassesReducedPrecision(double? tolerance = null) => Combined.PassesReducedPrecision(tolerance) && Members.All(m => m.PassesReducedPrecision(tolerance));
 }

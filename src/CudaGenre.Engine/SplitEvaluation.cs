@@ -81,7 +81,7 @@ public sealed record SplitEvaluation(IReadOnlyList<int> Truth, IReadOnlyList<int
             }
             progress?.Report(start + count);
         }
-        return new SplitEvaluation(truth, predicted, ConfusionMatrix.From(truth, predicted, session.Spec.ClassNames), engineTime)
+        return new SplitEvaluation(truth, predicted, ConfusionMatrix.From(truth, predicted, session.ClassNames), engineTime)
         {
             Evaluated = evaluated,
             Failures = failures,

@@ -31,7 +31,7 @@ internal sealed class GrpcInferenceService(ModelRepository repo) : GRPCInference
     public override Task<ModelMetadataResponse> ModelMetadata(ModelMetadataRequest request, ServerCallContext context)
     {
         var m = Find(request.Name, request.Version);
-        var spec = m.Session.Spec;
+        var spec = m.Session.InputSpec;
         var response = new ModelMetadataResponse { Name = m.Name, Platform = OipContract.Platform };
         response.Versions.Add(OipContract.Version);
         response.Inputs.Add(new ModelMetadataResponse.Types.TensorMetadata { Name = OipContract.InputName, Datatype = OipContract.Fp32, Shape = { -1, spec.InputChannels, spec.InputHeight, spec.InputWidth } });

@@ -61,7 +61,7 @@ internal static partial class HttpEndpoints
     {
         if (await Find(ctx, repo, name, version) is not { } m)
             return;
-        var spec = m.Session.Spec;
+        var spec = m.Session.InputSpec;
         await WriteJson(ctx, 200, w =>
         {
             w.WriteString("name", m.Name);
@@ -78,11 +78,11 @@ internal static partial class HttpEndpoints
             w.WriteEndArray();
             // Not in the spec's required fields: what a client needs to read the outputs and size its requests.
             w.WriteStartObject("parameters");
-            w.WriteString("architecture", spec.Describe());
+            w.WriteString("architecture", m.Session.Describe());
             w.WriteString("backend", m.Session.Backend.ToString());
             w.WriteString("precision", m.Session.Precision.ToString());
             w.WriteNumber("max_batch_size", m.Queue.Options.MaxBatchSize);
-            w.WriteString("class_names", string.Join(",", spec.ClassNames));
+            w.WriteString("class_names", string.Join(",", m.Session.ClassNames));
             w.WriteEndObject();
         });
     }
@@ -382,7 +382,7 @@ internal static partial class HttpEndpoints
         var inputs = m.Preprocessor.Process(image);
         var decoded = Stopwatch.GetElapsedTime(started);
         var result = await m.Queue.InferAsync(inputs, 1, HeaderTimeout(ctx), ctx.RequestAborted);
-        var classification = Classification.FromLogits(m.Session.Spec.ClassNames, result.Outputs);
+        var classification = Classification.FromLogits(m.Session.ClassNames, result.Outputs);
         var total = Stopwatch.GetElapsedTime(started);
         await WriteJson(ctx, 200, w =>
         {

@@ -16,8 +16,9 @@ public sealed class ServedModel
         Registration = registration;
         Session = session;
         Queue = queue;
-        Preprocessor = new ImagePreprocessor(session.Spec.ToPreprocessSettings());
-        var spec = session.Spec;
+        // An ensemble is served when its members take one input (InputSpec); the queue batches tensors of one shape.
+        var spec = session.InputSpec;
+        Preprocessor = new ImagePreprocessor(spec.ToPreprocessSettings());
         Contract = new TensorContract(registration.Name, spec.InputChannels, spec.InputHeight, spec.InputWidth, queue.Options.MaxBatchSize);
     }
 
@@ -119,6 +120,12 @@ public sealed class ModelRepository : IHostedService, IAsyncDisposable
             try
             {
                 session = InferenceSession.Open(registration.Path, sessionOptions);
+                if (!session.HasSingleInput)
+                {
+                    var inputs = session.Describe();
+                    session.Dispose();
+                    throw new NotSupportedException($"{inputs} takes a different input per member; serve batches tensors of one shape, so it serves ensembles whose members share their input size and normalization (classify and evaluate take any ensemble).");
+                }
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {

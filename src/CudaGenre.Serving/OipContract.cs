@@ -56,7 +56,7 @@ internal static class OipContract
         var classes = model.Session.ClassCount;
         var result = new float[logits.Length];
         for (var i = 0; i < items; i++)
-            Classification.FromLogits(model.Session.Spec.ClassNames, logits[(i * classes)..((i + 1) * classes)]).Probabilities.CopyTo(result, i * classes);
+            Classification.FromLogits(model.Session.ClassNames, logits[(i * classes)..((i + 1) * classes)]).Probabilities.CopyTo(result, i * classes);
         return result;
     }
 

@@ -93,6 +93,9 @@ public sealed class ReferenceBundle
     /// <summary>All inputs, NCHW float32.</summary>
     public ReadOnlySpan<float> Inputs => _inputs;
 
+    /// <summary>All inputs as memory (for APIs that take one input per ensemble member).</summary>
+    public ReadOnlyMemory<float> InputMemory => _inputs;
+
     /// <summary>All labels (class indices).</summary>
     public ReadOnlySpan<long> Labels => _labels;
 

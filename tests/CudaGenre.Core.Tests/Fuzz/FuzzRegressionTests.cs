@@ -14,6 +14,7 @@ public sealed class FuzzRegressionTests
     [InlineData("spec", "regress-cnnwidths-on-resnet.bin", typeof(ArgumentException), "cnnWidths applies only to the CNN, not to 'resnet18'")]
     [InlineData("audio", "regress-au-zero-channels.bin", typeof(DataFileException), "zero channels")]
     [InlineData("audio", "regress-wav-extensible-short-fmt.bin", typeof(DataFileException), "WAVE_FORMAT_EXTENSIBLE needs 40 bytes")]
+    [InlineData("ensemble", "regress-invalid-utf8-in-path.bin", typeof(DataFileException), "not a valid ensemble manifest: not UTF-8 text")]
     [InlineData("image", "regress-declared-size-over-limits.bin", typeof(DataFileException), "its height 16282 is over the limit of 1024 (InputLimits.MaxImageHeight)")]
     public void Regression_input_is_a_clear_error(string target, string file, Type expected, string message)
     {

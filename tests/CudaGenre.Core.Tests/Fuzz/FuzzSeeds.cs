@@ -103,6 +103,11 @@ public static class FuzzSeeds
             ["compressed"] = [("seed-mp3-tone.bin", System.IO.File.ReadAllBytes(CompressedAudioTests.Fixture("tone.mp3"))), ("seed-ogg-tone.bin", System.IO.File.ReadAllBytes(CompressedAudioTests.Fixture("tone.ogg")))],
             ["frontend"] = [audio[0], audio[1], audio[5]],
             ["spec"] = [.. specs.Select(s => (s.Item1, Encoding.UTF8.GetBytes(s.Item2)))],
+            ["ensemble"] =
+            [
+                ("seed-two-members.bin", Encoding.UTF8.GetBytes("""{"format":"cudagenre-ensemble/1","combination":"mean-probability","description":"cnn + resnet","members":[{"path":"m0-cnn.safetensors","weight":1},{"path":"../runs/resnet/model.safetensors","weight":2.5}]}""")),
+                ("seed-one-member.bin", Encoding.UTF8.GetBytes("{\n  \"format\": \"cudagenre-ensemble/1\",\n  \"combination\": \"mean-probability\",\n  \"members\": [ { \"path\": \"model.safetensors\" } ]\n}\n")),
+            ],
         };
     }
 

@@ -99,7 +99,17 @@ public static class FuzzTargets
         [typeof(ArgumentException)],
         length => 4 * MiB + 256 * length);
 
-    public static IReadOnlyList<FuzzTarget> All { get; } = [Safetensors, Model, Image, Audio, Compressed, FrontEnd, Spec];
+    /// <summary>
+    /// <see cref="EnsembleManifest.Parse"/>: JSON of at most <see cref="InputLimits.MaxEnsembleManifestBytes"/>, members at
+    /// most <see cref="InputLimits.MaxEnsembleMembers"/>, each a path and a weight.
+    /// </summary>
+    public static readonly FuzzTarget Ensemble = new(
+        "ensemble",
+        bytes => EnsembleManifest.Parse(bytes, "fuzz/e.ensemble.json"),
+        [typeof(DataFileException)],
+        length => 2 * MiB + 64 * length);
+
+    public static IReadOnlyList<FuzzTarget> All { get; } = [Safetensors, Model, Image, Audio, Compressed, FrontEnd, Spec, Ensemble];
 
     public static FuzzTarget ByName(string name) => All.Single(t => t.Name == name);
 }

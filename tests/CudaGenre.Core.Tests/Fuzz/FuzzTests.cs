@@ -17,6 +17,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
         ["compressed"] = 300,
         ["frontend"] = 10_000,
         ["spec"] = 1_600_000,
+        ["ensemble"] = 200_000,
     };
 
     public static TheoryData<string> Targets => [.. FuzzTargets.All.Select(t => t.Name)];

@@ -21,6 +21,7 @@ internal static class TrainerApp
         root.Subcommands.Add(ExportRandomCommand.Create());
         root.Subcommands.Add(ConvertResNet18Command.Create());
         root.Subcommands.Add(GridSummaryCommand.Create());
+        root.Subcommands.Add(EnsembleCommand.Create());
         return root;
     }
 
