@@ -84,10 +84,11 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// How a GEMM of M rows and N columns is cut into tiles for <paramref name="workers"/> workers:
-    /// row blocks of MC, and column panels grouped so there are a few tiles per worker.
+    /// row blocks of up to MC rows, as even as whole MR-row groups allow, and column panels grouped so there are a few
+    /// tiles per worker.
     /// </summary>
     public static GemmTiling Tile(int m, int n, int workers) =>
-        GemmTiling.Split(m, MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 4, PanelsPerKernel);
+        GemmTiling.Split(m, MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 4, PanelsPerKernel, evenGroup: MR);
 
     /// <summary>
     /// Computes one tile of C = epilogue(A · B): rows of row block <paramref name="tile"/> / columnTiles,
@@ -108,8 +109,7 @@ internal static unsafe class Gemm
     {
         var mr = MR;
         var step = PanelsPerKernel;
-        var m0 = tile / tiling.ColumnTiles * MC;
-        var mc = Math.Min(MC, a.Rows - m0);
+        var (m0, mc) = tiling.RowBlock(tile / tiling.ColumnTiles, a.Rows, MC);
         var p0 = tile % tiling.ColumnTiles * tiling.PanelsPerTile;
         var p1 = Math.Min(b.Panels, p0 + tiling.PanelsPerTile);
         var k = a.Depth;
@@ -463,21 +463,44 @@ internal static unsafe class Gemm
 }
 
 /// <summary>How a GEMM is cut into independent tiles (see <see cref="Gemm.Tile"/>).</summary>
-internal readonly record struct GemmTiling(int RowBlocks, int ColumnTiles, int PanelsPerTile)
+internal readonly record struct GemmTiling(int RowBlocks, int ColumnTiles, int PanelsPerTile, int EvenGroup = 0)
 {
     /// <summary>
     /// The one tiling rule of the FP32 and BF16 GEMMs: row blocks of <paramref name="rowBlock"/>, and column panels grouped
     /// so there are about two tiles per worker, at least <paramref name="minPanelsPerTile"/> panels (or all) per tile, in
     /// whole kernel widths of <paramref name="panelsPerKernel"/> so only the last tile can hold a lone panel.
+    /// With <paramref name="evenGroup"/> &gt; 0 the rows are dealt out evenly in groups of that many (no block over
+    /// <paramref name="rowBlock"/> rows), and a few blocks are made a multiple of the workers: each worker owns a
+    /// contiguous share of the tiles (<see cref="CpuWorkers"/>), and a 14×14 map's 196 rows as blocks of 84, 84 and 28
+    /// gave one worker twice the rows of the other.
     /// </summary>
-    public static GemmTiling Split(int rows, int rowBlock, int panels, int workers, int minPanelsPerTile, int panelsPerKernel)
+    public static GemmTiling Split(int rows, int rowBlock, int panels, int workers, int minPanelsPerTile, int panelsPerKernel, int evenGroup = 0)
     {
         var rowBlocks = (rows + rowBlock - 1) / rowBlock;
+        if (evenGroup > 0 && rowBlocks > 1 && rowBlocks < 4 * workers)
+        {
+            var groups = (rows + evenGroup - 1) / evenGroup;
+            rowBlocks = Math.Min(groups, (rowBlocks + workers - 1) / workers * workers);
+        }
         var wanted = Math.Max(1, (2 * workers + rowBlocks - 1) / rowBlocks);
         var panelsPerTile = Math.Max(Math.Min(minPanelsPerTile, panels), (panels + wanted - 1) / wanted);
         panelsPerTile = (panelsPerTile + panelsPerKernel - 1) / panelsPerKernel * panelsPerKernel;
         var columnTiles = (panels + panelsPerTile - 1) / panelsPerTile;
-        return new GemmTiling(rowBlocks, columnTiles, panelsPerTile);
+        return new GemmTiling(rowBlocks, columnTiles, panelsPerTile, evenGroup);
+    }
+
+    /// <summary>First row and row count of row block <paramref name="block"/> of <paramref name="rows"/> rows.</summary>
+    public (int Start, int Count) RowBlock(int block, int rows, int rowBlock)
+    {
+        if (EvenGroup == 0)
+        {
+            var start = block * rowBlock;
+            return (start, Math.Min(rowBlock, rows - start));
+        }
+        var groups = (rows + EvenGroup - 1) / EvenGroup;
+        var first = (int)((long)block * groups / RowBlocks) * EvenGroup;
+        var end = Math.Min(rows, (int)((long)(block + 1) * groups / RowBlocks) * EvenGroup);
+        return (first, end - first);
     }
 
     /// <summary>Total tiles = parallel work items.</summary>

@@ -16,7 +16,31 @@ public sealed unsafe class GemmTests : IDisposable
         { 49, 1000, 2048 },    // ResNet50 fc at batch 1 … and K > KC
         { 150, 64, 147 },      // odd M, K = 7·7·3
         { 73, 33, 513 },       // MC + 1 rows, K = 2·KC + 1
+        { 196, 100, 64 },      // a 14×14 map: row blocks dealt out evenly (9, 9, 10 groups of MR)
+        { 361, 40, 30 },       // a 19×19 map: 5 blocks of MC made 6 even ones for 3 workers
     };
+
+    [Fact]
+    public void RowBlocks_CoverEveryRowOnce_EvenlyAndWithinTheScratch()
+    {
+        foreach (var workers in new[] { 1, 2, 3, 8 })
+        {
+            foreach (var rows in new[] { 1, 6, 7, 49, 84, 85, 150, 196, 361, 784, 1369, 3136 })
+            {
+                var tiling = Gemm.Tile(rows, 256, workers);
+                var blocks = Enumerable.Range(0, tiling.RowBlocks).Select(b => tiling.RowBlock(b, rows, Gemm.MC)).ToArray();
+                Assert.Equal(0, blocks[0].Start);
+                for (var b = 1; b < blocks.Length; b++)
+                {
+                    Assert.Equal(blocks[b - 1].Start + blocks[b - 1].Count, blocks[b].Start);
+                }
+                Assert.Equal(rows, blocks[^1].Start + blocks[^1].Count);
+                Assert.All(blocks, block => Assert.InRange(block.Count, 1, Gemm.MC));
+                // Even: no block more than one MR-row group (plus the partial last group) larger than another.
+                Assert.True(blocks.Max(block => block.Count) - blocks.Min(block => block.Count) <= 2 * Gemm.MR, $"{rows} rows, {workers} workers: {string.Join(", ", blocks)}");
+            }
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
