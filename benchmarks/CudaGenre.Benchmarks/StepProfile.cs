@@ -41,16 +41,18 @@ internal static class StepProfile
             if (r % 10 == 9)
                 Thread.Sleep(200);
         }
+        // Wall time of n whole passes, fastest first.
+        List<double> SortedPasses(int n) => [.. Enumerable.Range(0, n).Select(_ =>
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            plan.Run(input, logits);
+            return clock.Elapsed.TotalMilliseconds;
+        }).Order()];
         Console.WriteLine("first 30 passes, a 200 ms pause after every 10 (ms): " + string.Join(" ", series.Select(v => v.ToString("F1", CultureInfo.InvariantCulture))));
         if (Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_PASSES") is "1")
         {
             // Whole passes only (quick A/B runs): the median and best of 30 more, no per-step timing.
-            var more = Enumerable.Range(0, 30).Select(_ =>
-            {
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                plan.Run(input, logits);
-                return clock.Elapsed.TotalMilliseconds;
-            }).Order().ToList();
+            var more = SortedPasses(30);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: whole pass median {more[15]:F2} ms, best {more[0]:F2} ms; load average {OrtCompare.LoadAverage()}"));
             return;
         }
@@ -58,12 +60,7 @@ internal static class StepProfile
         var total = steps.Sum(s => s.Milliseconds);
         var flops = steps.Sum(s => s.Flops);
         var peak = PeakFlops.Estimate(threads);
-        var passes = Enumerable.Range(0, 20).Select(_ =>
-        {
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            plan.Run(input, logits);
-            return clock.Elapsed.TotalMilliseconds;
-        }).Order().ToList();
+        var passes = SortedPasses(20);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"FP32 FMA peak on {threads} threads, measured now: {peak:F1} GFLOP/s; load average {OrtCompare.LoadAverage()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} batch {batch}, {threads} threads: {total:F2} ms summed over {steps.Length} steps (median of 20 per step); whole pass median {passes[10]:F2} ms"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"work: {flops / 1e9:F3} GFLOP per pass ({flops / 1e9 / batch:F3} per image); {Rate(flops, passes[10]):F1} GFLOP/s over the whole pass ({100 * Rate(flops, passes[10]) / peak:F1} % of peak), {Rate(flops, total):F1} GFLOP/s over the summed steps"));

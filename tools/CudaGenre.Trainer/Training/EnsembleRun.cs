@@ -117,7 +117,7 @@ internal static class EnsembleRun
                 ["model"] = file.Spec.Describe(),
                 ["weight"] = manifest.Members[i].Weight,
                 ["validationBalancedAccuracy"] = val.Matrix.BalancedAccuracy,
-                ["testBalancedAccuracy95"] = Interval(interval),
+                ["testBalancedAccuracy95"] = TrainRun.Interval(interval),
             });
 
             // The member's reference: the chosen test items as this member takes them, with its logits.
@@ -220,8 +220,8 @@ internal static class EnsembleRun
     {
         var testNode = JsonNode.Parse(ClassificationReport.From(test.Matrix).ToJson())!.AsObject();
         testNode["loss"] = test.Loss;
-        testNode["balancedAccuracy95"] = Interval(balanced);
-        testNode["accuracy95"] = Interval(accuracy);
+        testNode["balancedAccuracy95"] = TrainRun.Interval(balanced);
+        testNode["accuracy95"] = TrainRun.Interval(accuracy);
         var valNode = JsonNode.Parse(ClassificationReport.From(validation.Matrix).ToJson())!.AsObject();
         valNode["loss"] = validation.Loss;
         var metrics = new JsonObject
@@ -235,12 +235,4 @@ internal static class EnsembleRun
         };
         AtomicFile.WriteText(Path.Combine(folder, "metrics.json"), metrics.ToJsonString(JsonOptions.Indented));
     }
-
-    private static JsonObject Interval(ConfidenceInterval c) => new()
-    {
-        ["estimate"] = c.Estimate,
-        ["lower"] = c.Lower,
-        ["upper"] = c.Upper,
-        ["method"] = c.Method,
-    };
 }

@@ -297,7 +297,8 @@ internal static class TrainRun
         AtomicFile.WriteText(Path.Combine(folder, "metrics.json"), metrics.ToJsonString(JsonOptions.Indented));
     }
 
-    private static JsonObject Interval(ConfidenceInterval c) => new()
+    /// <summary>A confidence interval as metrics.json writes it (single runs and ensembles).</summary>
+    internal static JsonObject Interval(ConfidenceInterval c) => new()
     {
         ["estimate"] = c.Estimate,
         ["lower"] = c.Lower,
