@@ -8,6 +8,7 @@ namespace CudaGenre.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/CudaGenre.Benchmarks -- --filter '*'</c>, or
 /// <c>-- profile MODEL BATCH [THREADS]</c> for the CPU backend's time and GFLOP/s per step (<see cref="StepProfile"/>),
+/// <c>-- ortprofile MODEL BATCH [THREADS]</c> for ONNX Runtime's per-node time beside the engine's per-step time (<see cref="OrtProfile"/>),
 /// <c>-- peak [MS]</c> for the machine's FP32 FMA peak (<see cref="PeakFlops"/>), or <c>-- ortcompare ...</c> for the engine
 /// side by side with ONNX Runtime on the same weights (<see cref="OrtCompare"/>, run by benchmarks/ort-compare.sh). The in-process
 /// toolchain runs without the SDK (a self-contained publish works on the GPU machine) and keeps the
@@ -27,6 +28,11 @@ public static class Program
             KernelVariants.Run();
             return;
         }
+        if (args is ["gemm-threads", ..])
+        {
+            GemmShapes.Threads(args.Length > 1 ? args[1] : null);
+            return;
+        }
         if (args is ["gemm", ..])
         {
             GemmShapes.Run(args.Length > 1 ? args[1] : null);
@@ -35,6 +41,11 @@ public static class Program
         if (args is ["profile", var model, var batch, ..])
         {
             StepProfile.Run(model, int.Parse(batch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
+            return;
+        }
+        if (args is ["ortprofile", var profiled, var profiledBatch, ..])
+        {
+            OrtProfile.Run(profiled, int.Parse(profiledBatch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
             return;
         }
         if (args is ["peak", ..])

@@ -25,7 +25,9 @@ internal static class StepProfile
         var file = ModelFile.Read(path);
         var fused = GraphOptimizer.Optimize(file.Graph, file.Weights.ToSingleArray);
         File.Delete(path);
-        using var plan = new CpuPlan(fused, new CpuWeights(fused), batch, threads);
+        // CUDAGENRE_PROFILE_BF16=1: the BF16 GEMMs (where the CPU has AVX512_BF16), as Precision.Bf16 runs them.
+        var kind = Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_BF16") is "1" ? CpuGemmKind.Bf16 : CpuGemmKind.Fp32;
+        using var plan = new CpuPlan(fused, new CpuWeights(fused, kind), batch, threads);
         var input = new float[batch * plan.InputPerItem];
         var random = new Random(2);
         for (var i = 0; i < input.Length; i++)

@@ -5,7 +5,8 @@ namespace CudaGenre.Engine.Cpu;
 
 /// <summary>
 /// A direct convolution for inputs with very few channels (a model's first layer, on RGB): 8 output pixels × 32
-/// output channels in registers, each input value broadcast straight from the NHWC input. As a GEMM such a layer
+/// output channels (or 6 × 64 where the outputs come in 64s) in registers, each input value broadcast straight from
+/// the NHWC input. As a GEMM such a layer
 /// has a depth of only 27 (3×3×3), so copying the patches into packed A cost as much as the arithmetic (the CNN's
 /// first layer ran at a third of the FMA peak; here at 0.34–0.46 ms instead of 1.1–1.2 ms, one thread). Same sums as the GEMM, in the same order (the taps by
 /// (ky, kx, c), from zero, then the bias, then ReLU), so the results are bit-identical to it.
@@ -15,6 +16,9 @@ internal sealed unsafe class SmallInputConv : UnaryOp
 {
     private const int Pixels = 8;
     private const int Columns = 32;
+    private const int WidePixels = 6;
+    private const int WideColumns = 64;
+    private readonly bool _wide;
     private readonly ConvGeometry _g;
     private readonly int _outChannels;
     private readonly float[] _weights; // [(ky, kx, c), out]
@@ -22,15 +26,17 @@ internal sealed unsafe class SmallInputConv : UnaryOp
     private readonly bool _relu;
 
     /// <summary>
-    /// Whether <paramref name="conv"/> runs here: at most 4 input channels and a GEMM depth (k·k·c) of at most 32, output
-    /// channels in whole 32s, square stride, 512-bit vectors, no residual. Deeper windows pay for their packing: the
-    /// ResNet stem (7×7×3 = 147) measured 1.68 ms here against 1.54 ms as a GEMM.
+    /// Whether <paramref name="conv"/> runs here: at most 4 input channels, output channels in whole 32s, square stride,
+    /// 512-bit vectors, no residual, and either a GEMM depth (k·k·c) of at most 32 or output channels in whole 64s.
+    /// Deeper windows need the 64-channel tile: the ResNet stem (7×7×3 = 147, 64 outputs) measured, one thread,
+    /// 1.49–1.56 ms as a GEMM, 1.30–1.56 ms with 8 pixels × 32 channels and 1.16–1.31 ms with 6 pixels × 64 channels
+    /// (and 1.63 ms as the BF16 GEMM; benchmarks/results/cpu-batch1-2026-12-06.md).
     /// </summary>
     public static bool Applies(Graph.FusedConv conv)
     {
         var c = conv.Conv;
         return Vector512.IsHardwareAccelerated && !c.IsDepthwise && c.Groups == 1 && c.InChannels <= 4
-            && c.InChannels * c.Kernel.Height * c.Kernel.Width <= 32
+            && (c.InChannels * c.Kernel.Height * c.Kernel.Width <= 32 || c.OutChannels % WideColumns == 0)
             && c.OutChannels % Columns == 0 && conv.Residual is null
             && c.Stride.Height == c.Stride.Width && c.Padding.Height == c.Padding.Width;
     }
@@ -52,6 +58,7 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         _weights = weights; // shared by the session's plans (CpuWeights)
         _bias = bias;
         _relu = relu;
+        _wide = outChannels % WideColumns == 0;
     }
 
     /// <summary>Work items: one per output row per image.</summary>
@@ -76,6 +83,29 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         var oxEnd = span < 0 ? oxFirst : Math.Max(oxFirst, Math.Min(g.OutWidth, span / g.Stride + 1));
         fixed (float* w = _weights)
         {
+            if (_wide)
+            {
+                // 64 channels at a time: 24 accumulators, each input value broadcast once for four FMAs.
+                for (var co = 0; co < _outChannels; co += WideColumns)
+                {
+                    var ox = 0;
+                    for (; ox < oxFirst; ox++)
+                    {
+                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co + Columns);
+                    }
+                    for (; ox + WidePixels <= oxEnd; ox += WidePixels)
+                    {
+                        SixPixelsWide(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                    }
+                    for (; ox < g.OutWidth; ox++)
+                    {
+                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co + Columns);
+                    }
+                }
+                return;
+            }
             for (var co = 0; co < _outChannels; co += Columns)
             {
                 var ox = 0;
@@ -135,6 +165,59 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         Store(output + 5 * _outChannels, a5, b5, co);
         Store(output + 6 * _outChannels, a6, b6, co);
         Store(output + 7 * _outChannels, a7, b7, co);
+    }
+
+    /// <summary>Six neighbouring outputs × 64 channels whose windows lie inside the image horizontally (the same sums, in the same order, as <see cref="EightPixels"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void SixPixelsWide(float* image, float* row, float* w, int y0, int kyFirst, int kyEnd, int ox, int co)
+    {
+        var g = _g;
+        var c = g.Channels;
+        var step = (long)g.Stride * c;
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default, d4 = default, d5 = default;
+        var x0 = ox * g.Stride - g.Padding;
+        for (var ky = kyFirst; ky < kyEnd; ky++)
+        {
+            var input = image + ((long)(y0 + ky) * g.Width + x0) * c;
+            var taps = w + (long)ky * g.KernelWidth * c * _outChannels + co;
+            for (var k = 0; k < g.KernelWidth * c; k++)
+            {
+                var wa = Vector512.Load(taps);
+                var wb = Vector512.Load(taps + 16);
+                var wc = Vector512.Load(taps + 32);
+                var wd = Vector512.Load(taps + 48);
+                taps += _outChannels;
+                var p = input + k;
+                Vector512<float> v;
+                v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, wa, a0); b0 = Vector512.FusedMultiplyAdd(v, wb, b0); c0 = Vector512.FusedMultiplyAdd(v, wc, c0); d0 = Vector512.FusedMultiplyAdd(v, wd, d0);
+                v = Vector512.Create(p[step]); a1 = Vector512.FusedMultiplyAdd(v, wa, a1); b1 = Vector512.FusedMultiplyAdd(v, wb, b1); c1 = Vector512.FusedMultiplyAdd(v, wc, c1); d1 = Vector512.FusedMultiplyAdd(v, wd, d1);
+                v = Vector512.Create(p[2 * step]); a2 = Vector512.FusedMultiplyAdd(v, wa, a2); b2 = Vector512.FusedMultiplyAdd(v, wb, b2); c2 = Vector512.FusedMultiplyAdd(v, wc, c2); d2 = Vector512.FusedMultiplyAdd(v, wd, d2);
+                v = Vector512.Create(p[3 * step]); a3 = Vector512.FusedMultiplyAdd(v, wa, a3); b3 = Vector512.FusedMultiplyAdd(v, wb, b3); c3 = Vector512.FusedMultiplyAdd(v, wc, c3); d3 = Vector512.FusedMultiplyAdd(v, wd, d3);
+                v = Vector512.Create(p[4 * step]); a4 = Vector512.FusedMultiplyAdd(v, wa, a4); b4 = Vector512.FusedMultiplyAdd(v, wb, b4); c4 = Vector512.FusedMultiplyAdd(v, wc, c4); d4 = Vector512.FusedMultiplyAdd(v, wd, d4);
+                v = Vector512.Create(p[5 * step]); a5 = Vector512.FusedMultiplyAdd(v, wa, a5); b5 = Vector512.FusedMultiplyAdd(v, wb, b5); c5 = Vector512.FusedMultiplyAdd(v, wc, c5); d5 = Vector512.FusedMultiplyAdd(v, wd, d5);
+            }
+        }
+        var output = row + (long)ox * _outChannels + co;
+        Store(output, a0, b0, co);
+        Store(output + 32, c0, d0, co + 32);
+        output += _outChannels;
+        Store(output, a1, b1, co);
+        Store(output + 32, c1, d1, co + 32);
+        output += _outChannels;
+        Store(output, a2, b2, co);
+        Store(output + 32, c2, d2, co + 32);
+        output += _outChannels;
+        Store(output, a3, b3, co);
+        Store(output + 32, c3, d3, co + 32);
+        output += _outChannels;
+        Store(output, a4, b4, co);
+        Store(output + 32, c4, d4, co + 32);
+        output += _outChannels;
+        Store(output, a5, b5, co);
+        Store(output + 32, c5, d5, co + 32);
     }
 
     /// <summary>One output whose window may reach into the padding (columns outside are skipped, as the GEMM's zeros add nothing).</summary>

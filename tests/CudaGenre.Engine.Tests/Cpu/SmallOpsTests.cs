@@ -78,7 +78,9 @@ public sealed unsafe class SmallOpsTests : IDisposable
 
     [Theory]
     [InlineData(2, 3, 9, 21, 32, 3, 1, 1, true)]   // the CNN's first layer: 8-pixel blocks, then edge pixels
-    [InlineData(1, 3, 23, 20, 64, 7, 2, 3, false)] // a 7×7 stride-2 window (the ResNet stem's, which stays a GEMM), two 32-channel halves
+    [InlineData(1, 3, 23, 20, 64, 7, 2, 3, false)] // a 7×7 stride-2 window (the ResNet stem's): 6 pixels × 64 channels
+    [InlineData(2, 3, 11, 29, 128, 3, 1, 1, true)]  // two 64-channel blocks, a partial 6-pixel block at the row's end
+    [InlineData(1, 2, 9, 17, 96, 5, 2, 2, true)]    // 96 outputs: 32-channel tiles, three of them
     [InlineData(1, 4, 3, 2, 32, 7, 2, 3, true)]    // a window wider than the image: every pixel an edge pixel
     public void SmallInputConv_MatchesTheConvolution_AndTheGemmBitForBit(int batch, int c, int h, int w, int outChannels, int k, int stride, int padding, bool relu)
     {
