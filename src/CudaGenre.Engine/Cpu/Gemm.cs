@@ -79,16 +79,24 @@ internal static unsafe class Gemm
     /// <summary>Row block: an A block of MC × KC floats (72–84 KiB) stays in L2.</summary>
     public static int MC => MR * 12;
 
+    /// <summary>
+    /// The most rows kept as one row block: a GEMM with few rows and many weights (Xception's 10×10 layers at batch 1:
+    /// M = 100, B of 6–12 MB, colder than any cache in a whole pass) reads each weight in one tile instead of two when
+    /// its rows are not split (2.8 → 2.2 ms on two threads). Not a larger MC for all: 14×14 maps as 2 blocks × 2 column
+    /// tiles ran slower than 4 × 1 (benchmarks/results/cpu-batch1-2026-12-06.md).
+    /// </summary>
+    public static int SingleBlockRows => MR * 16;
+
     /// <summary>Floats of per-worker scratch that <see cref="ComputeTile{TSource}"/> needs (for either kernel).</summary>
-    public const int ScratchLength = 7 * 12 * KC;
+    public const int ScratchLength = 7 * 16 * KC;
 
     /// <summary>
     /// How a GEMM of M rows and N columns is cut into tiles for <paramref name="workers"/> workers:
-    /// row blocks of up to MC rows, as even as whole MR-row groups allow, and column panels grouped so there are a few
+    /// one row block up to <see cref="SingleBlockRows"/> rows, else row blocks of up to MC rows, as even as whole MR-row groups allow, and column panels grouped so there are a few
     /// tiles per worker.
     /// </summary>
     public static GemmTiling Tile(int m, int n, int workers) =>
-        GemmTiling.Split(m, MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 4, PanelsPerKernel, evenGroup: MR);
+        GemmTiling.Split(m, m <= SingleBlockRows ? SingleBlockRows : MC, (n + NR - 1) / NR, workers, minPanelsPerTile: 4, PanelsPerKernel, evenGroup: MR);
 
     /// <summary>
     /// Computes one tile of C = epilogue(A · B): rows of row block <paramref name="tile"/> / columnTiles,

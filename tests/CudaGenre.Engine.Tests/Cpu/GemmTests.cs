@@ -25,7 +25,7 @@ public sealed unsafe class GemmTests : IDisposable
     {
         foreach (var workers in new[] { 1, 2, 3, 8 })
         {
-            foreach (var rows in new[] { 1, 6, 7, 49, 84, 85, 150, 196, 361, 784, 1369, 3136 })
+            foreach (var rows in new[] { 1, 6, 7, 49, 84, 85, 100, 112, 113, 150, 196, 361, 784, 1369, 3136 })
             {
                 var tiling = Gemm.Tile(rows, 256, workers);
                 var blocks = Enumerable.Range(0, tiling.RowBlocks).Select(b => tiling.RowBlock(b, rows, Gemm.MC)).ToArray();
@@ -35,7 +35,8 @@ public sealed unsafe class GemmTests : IDisposable
                     Assert.Equal(blocks[b - 1].Start + blocks[b - 1].Count, blocks[b].Start);
                 }
                 Assert.Equal(rows, blocks[^1].Start + blocks[^1].Count);
-                Assert.All(blocks, block => Assert.InRange(block.Count, 1, Gemm.MC));
+                // A packed block fills at most the worker's scratch (one row block up to SingleBlockRows, else MC rows each).
+                Assert.All(blocks, block => Assert.InRange(block.Count, 1, Math.Min(Gemm.ScratchLength / Gemm.KC, rows <= Gemm.SingleBlockRows ? Gemm.SingleBlockRows : Gemm.MC)));
                 // Even: no block more than one MR-row group (plus the partial last group) larger than another.
                 Assert.True(blocks.Max(block => block.Count) - blocks.Min(block => block.Count) <= 2 * Gemm.MR, $"{rows} rows, {workers} workers: {string.Join(", ", blocks)}");
             }
@@ -139,6 +140,8 @@ public sealed unsafe class GemmTests : IDisposable
     [InlineData(1, 16, 9, 9, 24, 3, 1, 1)]    // 3×3 same
     [InlineData(3, 8, 10, 7, 5, 3, 2, 1)]     // 3×3 stride 2, N not a multiple of 16
     [InlineData(2, 12, 8, 8, 20, 1, 2, 0)]    // 1×1 stride 2 (ResNet downsample)
+    [InlineData(1, 8, 10, 10, 40, 3, 1, 1)]   // 100 rows: one packed row block over MC (Xception's 10×10 maps)
+    [InlineData(1, 5, 16, 7, 33, 3, 1, 1)]    // 112 rows: the largest single row block
     public void Convolution_ThroughPatchSource_MatchesDirectConvolution(int batch, int cin, int h, int w, int cout, int kernel, int stride, int padding)
     {
         var x = Reference.Random(batch * cin * h * w, 10);
