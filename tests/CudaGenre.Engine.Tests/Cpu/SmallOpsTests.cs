@@ -125,6 +125,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
     [InlineData(2, 13, 8, 8, 2, 2, 0)]     // the CNN's 2×2 pool
     [InlineData(1, 16, 112, 112, 3, 2, 1)] // ResNet stem pool
     [InlineData(2, 20, 9, 7, 3, 2, 1)]     // odd sizes (Xception block ends)
+    [InlineData(1, 29, 10, 11, 3, 2, 1)]   // 16-lane, 8-lane and scalar channels; odd window column counts
     public void MaxPool_MatchesReference(int batch, int c, int h, int w, int k, int stride, int padding)
     {
         var x = Reference.Random(batch * c * h * w, 30);
@@ -143,10 +144,12 @@ public sealed unsafe class SmallOpsTests : IDisposable
     [Fact]
     public void MaxPool_PropagatesNaN_LikePyTorch()
     {
-        const int c = 9; // one vector lane group and one scalar channel
+        const int c = 25; // a 16-lane group, an 8-lane group and one scalar channel
         var input = Reference.Random(4 * 4 * c, 31);
-        input[(1 * 4 + 1) * c + 2] = float.NaN; // vector lane, window (0,0)
-        input[(2 * 4 + 3) * c + 8] = float.NaN; // scalar channel, window (1,1)
+        input[(0 * 4 + 0) * c + 2] = float.NaN;  // 16-lane group, window (0,0), its first element: must survive 3 more
+        input[(1 * 4 + 1) * c + 18] = float.NaN; // 8-lane group, window (0,0), its last element
+        input[(2 * 4 + 3) * c + 24] = float.NaN; // scalar channel, window (1,1)
+        input[(3 * 4 + 0) * c + 15] = float.NaN; // 16-lane group's last lane, window (1,0)
         var output = new float[2 * 2 * c];
         var op = new MaxPool2d(new ConvGeometry(1, 4, 4, c, 2, 2, 2, 0));
         fixed (float* pi = input, po = output)
@@ -155,8 +158,10 @@ public sealed unsafe class SmallOpsTests : IDisposable
             _cpu.Run(op, op.Items);
         }
         Assert.True(float.IsNaN(output[0 * c + 2]));
-        Assert.True(float.IsNaN(output[3 * c + 8]));
-        Assert.Equal(2, output.Count(float.IsNaN));
+        Assert.True(float.IsNaN(output[0 * c + 18]));
+        Assert.True(float.IsNaN(output[3 * c + 24]));
+        Assert.True(float.IsNaN(output[2 * c + 15]));
+        Assert.Equal(4, output.Count(float.IsNaN));
     }
 
     [Fact]
