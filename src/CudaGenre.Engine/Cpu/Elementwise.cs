@@ -58,32 +58,46 @@ internal sealed unsafe class Elementwise(long length, bool add, bool relu) : IPa
 /// <summary>
 /// Reorders images between NCHW (the API's and PyTorch's layout) and NHWC (the CPU backend's): the
 /// input on the way in, and the flatten before a CNN classifier (PyTorch flattens in C, H, W order).
-/// One work item per image.
+/// One work item per run of up to 4096 pixels of one image, so a single image's input is split between the workers
+/// (one item per image kept Xception's 299×299 input on one core: 0.32 ms, against ORT's 0.1 ms).
 /// </summary>
 internal sealed unsafe class LayoutChange(int batch, int channels, int pixels, bool toNhwc) : UnaryOp
 {
-    /// <summary>Work items: one per image.</summary>
-    public override int Items => batch;
+    private const int PixelsPerItem = 4096;
+    private readonly int _runs = (pixels + PixelsPerItem - 1) / PixelsPerItem;
+
+    /// <summary>Work items: the pixel runs of every image.</summary>
+    public override int Items => checked(batch * _runs);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int item, int worker)
     {
-        var offset = (long)item * channels * pixels;
+        var image = item / _runs;
+        var p0 = (item - image * _runs) * PixelsPerItem;
+        var p1 = Math.Min(pixels, p0 + PixelsPerItem);
+        var offset = (long)image * channels * pixels;
         var source = Input + offset;
         var target = Output + offset;
+        if (toNhwc)
+        {
+            // Pixel by pixel: the writes are contiguous and the reads are one sequential stream per channel.
+            for (var p = p0; p < p1; p++)
+            {
+                var to = target + (long)p * channels;
+                for (var c = 0; c < channels; c++)
+                {
+                    to[c] = source[(long)c * pixels + p];
+                }
+            }
+            return;
+        }
         for (var c = 0; c < channels; c++)
         {
-            for (var p = 0; p < pixels; p++)
+            var to = target + (long)c * pixels;
+            for (var p = p0; p < p1; p++)
             {
-                if (toNhwc)
-                {
-                    target[(long)p * channels + c] = source[(long)c * pixels + p];
-                }
-                else
-                {
-                    target[(long)c * pixels + p] = source[(long)p * channels + c];
-                }
+                to[p] = source[(long)p * channels + c];
             }
         }
     }

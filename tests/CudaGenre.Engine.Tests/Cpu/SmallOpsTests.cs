@@ -141,6 +141,28 @@ public sealed unsafe class SmallOpsTests : IDisposable
         Assert.Equal(TensorReference.NchwToNhwc(expected, batch, c, oh, ow), output);
     }
 
+    [Theory]
+    [InlineData(2, 3, 70, 70)]  // 4900 pixels: two runs per image, the second partial
+    [InlineData(3, 5, 64, 128)] // exactly two whole runs per image
+    [InlineData(1, 64, 3, 4)]   // a CNN flatten's shape: many channels, few pixels
+    public void LayoutChange_ReordersEveryPixelOfEveryImage_BothWays(int batch, int c, int h, int w)
+    {
+        var nchw = Reference.Random(batch * c * h * w, 33);
+        var nhwc = new float[nchw.Length];
+        var back = new float[nchw.Length];
+        var toNhwc = new LayoutChange(batch, c, h * w, toNhwc: true);
+        var toNchw = new LayoutChange(batch, c, h * w, toNhwc: false);
+        fixed (float* pi = nchw, pm = nhwc, pb = back)
+        {
+            toNhwc.Bind(pi, pm);
+            _cpu.Run(toNhwc, toNhwc.Items);
+            toNchw.Bind(pm, pb);
+            _cpu.Run(toNchw, toNchw.Items);
+        }
+        Assert.Equal(TensorReference.NchwToNhwc(nchw, batch, c, h, w), nhwc);
+        Assert.Equal(nchw, back);
+    }
+
     [Fact]
     public void MaxPool_PropagatesNaN_LikePyTorch()
     {
