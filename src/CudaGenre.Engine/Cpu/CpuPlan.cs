@@ -33,15 +33,17 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes, separable);
         // The arena is one .NET array: its length must be an array length, never a wrapped int (batch 3453 of the
         // CNN needs 3.4 G floats, which (int) turned into a small array that the kernels wrote past).
-        if (plan.Length > Array.MaxLength)
+        if (plan.Length > Array.MaxLength - 16)
         {
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize,
-                $"a batch of {batchSize} needs a CPU activation arena of {plan.Length} floats ({plan.Length * 4.0 / (1L << 30):F1} GiB), more than one array can hold ({Array.MaxLength} floats): use a smaller batch.");
+                $"a batch of {batchSize} needs a CPU activation arena of {plan.Length} floats ({plan.Length * 4.0 / (1L << 30):F1} GiB), more than one array can hold ({Array.MaxLength - 16} floats and a line's alignment): use a smaller batch.");
         }
-        _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1), pinned: true);
+        // 16 floats more, so the arena can start on a 64-byte line (every offset in it is a multiple of 16 floats).
+        _arena = GC.AllocateArray<float>((int)Math.Max(plan.Length, 1) + 16, pinned: true);
         _workers = new CpuWorkers(threads);
         var scratch = new WorkerScratch(_workers.Count, weights.ScratchLength);
         var arena = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _arena[0]);
+        arena += (64 - ((nint)arena & 63)) % 64 / sizeof(float);
         float* Pointer(string value) => arena + offsets[graph.Values[value].Index];
         ArenaFloats = plan.Length;
 
@@ -78,7 +80,8 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                     break;
                 case FusedConv conv:
                     var g = Geometry(conv, x);
-                    var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu);
+                    var epilogue = Epilogue(weights.Bias(conv), conv.Residual is null ? null : Pointer(conv.Residual), conv.Conv.OutChannels, conv.Relu,
+                        stream: Streams(output, (long)g.OutPixels * conv.Conv.OutChannels, conv.Conv.OutChannels));
                     if (weights.DirectFilters(conv) is { } direct)
                     {
                         var small = new SmallInputConv(g, direct, conv.Conv.OutChannels, weights.Bias(conv), conv.Relu);
@@ -220,8 +223,19 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         return pairs;
     }
 
-    private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu) =>
-        new() { Bias = bias, Residual = residual, ResidualStride = residualStride, Relu = relu };
+    private static GemmEpilogue Epilogue(float* bias, float* residual, int residualStride, bool relu, bool stream = false) =>
+        new() { Bias = bias, Residual = residual, ResidualStride = residualStride, Relu = relu, Stream = stream };
+
+    /// <summary>
+    /// GEMM outputs over this size are written past the caches. Measured at batch 16 on two threads: ResNet50 −3 to −8 %
+    /// and Xception −4 to −6 % a pass (its 56×56 1×1 layers 7.1–8.8 → 5.4–5.9 ms), the CNN and ResNet18 unchanged; at
+    /// batch 1 no output is this large (benchmarks/results/cpu-batch1-2026-12-06.md).
+    /// </summary>
+    private const long StreamBytes = 16L << 20;
+
+    /// <summary>Whether a GEMM's output is written past the caches (<see cref="GemmEpilogue.Stream"/>): larger than they are, and aligned for it.</summary>
+    private static bool Streams(float* output, long floats, int rowStride) =>
+        System.Runtime.Intrinsics.X86.Sse.IsSupported && Gemm.Wide && floats * sizeof(float) > StreamBytes && ((nint)output & 63) == 0 && rowStride % 16 == 0;
 
     private ConvGeometry Geometry(FusedConv conv, Core.Tensors.TensorShape x)
     {

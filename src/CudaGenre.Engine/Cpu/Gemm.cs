@@ -44,6 +44,13 @@ internal readonly unsafe struct GemmEpilogue
 
     /// <summary>Whether ReLU is applied last.</summary>
     public bool Relu { get; init; }
+
+    /// <summary>
+    /// Whether finished tiles are written with non-temporal stores (straight to memory, without first reading each
+    /// line into the cache): for outputs larger than the caches, which no cache would keep for the next step anyway.
+    /// C and its row stride must then be 64-byte aligned.
+    /// </summary>
+    public bool Stream { get; init; }
 }
 
 /// <summary>
@@ -183,6 +190,10 @@ internal static unsafe class Gemm
                     }
                 }
             }
+        }
+        if (epilogue.Stream)
+        {
+            System.Runtime.Intrinsics.X86.Sse.StoreFence(); // the non-temporal stores reach memory before the step ends
         }
     }
 
@@ -432,6 +443,12 @@ internal static unsafe class Gemm
             left = Vector512.Max(left, Vector512<float>.Zero);
             right = Vector512.Max(right, Vector512<float>.Zero);
         }
+        if (e.Stream)
+        {
+            left.StoreAlignedNonTemporal(c);
+            right.StoreAlignedNonTemporal(c + NR);
+            return;
+        }
         left.Store(c);
         right.Store(c + NR);
     }
@@ -447,11 +464,14 @@ internal static unsafe class Gemm
 
         public int ResidualStride { get; private init; }
 
+        public bool Stream { get; private init; }
+
         public bool Relu { get; private init; }
 
         public static TileEpilogue For(in GemmEpilogue e, int row, int n0) => new()
         {
-            Apply = e.Bias != null || e.Residual != null || e.Relu,
+            Apply = e.Bias != null || e.Residual != null || e.Relu || e.Stream,
+            Stream = e.Stream,
             Bias = e.Bias == null ? null : e.Bias + n0,
             Residual = e.Residual == null ? null : e.Residual + (long)row * e.ResidualStride + n0,
             ResidualStride = e.ResidualStride,

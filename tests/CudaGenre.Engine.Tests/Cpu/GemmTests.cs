@@ -66,6 +66,42 @@ public sealed unsafe class GemmTests : IDisposable
         Assert.Contains(c, v => v == 0f); // ReLU actually clipped something
     }
 
+    [Theory]
+    [InlineData(150, 96, 147)]   // full 7×32 tiles (streamed) and a partial last row group (stored as usual)
+    [InlineData(49, 2048, 512)]  // ResNet50 layer4 shape: K > KC, so only the last depth block streams
+    [InlineData(98, 80, 64)]     // N not a multiple of 32: a lone last panel
+    public void StreamedOutput_IsBitIdentical_ToCachedStores(int m, int n, int k)
+    {
+        if (!Gemm.Wide)
+        {
+            return; // only the 512-bit kernel streams (CpuPlan asks for it only then)
+        }
+        var a = Reference.Random(m * k, 12);
+        var b = Reference.Random(k * n, 13);
+        var bias = Reference.Random(n, 14);
+        var residual = Reference.Random(m * n, 15);
+        var packed = new PackedMatrix(b, k, n);
+        var cached = new float[m * n];
+        // Non-temporal stores need 64-byte lines: C starts on one and its rows are whole lines (n is a multiple of 16).
+        var streamed = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc((nuint)(m * n * sizeof(float)), 64);
+        try
+        {
+            fixed (float* pa = a, pc = cached, pBias = bias, pResidual = residual)
+            {
+                var plain = new GemmEpilogue { Bias = pBias, Residual = pResidual, ResidualStride = n, Relu = true };
+                new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), packed, pc, n, plain, new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
+                var stream = plain with { Stream = true };
+                new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), packed, streamed, n, stream, new WorkerScratch(_cpu.Count), _cpu.Count).Run(_cpu);
+            }
+            Assert.Equal(cached, new ReadOnlySpan<float>(streamed, m * n).ToArray());
+            Assert.True(Reference.ScaledMaxError(cached, Reference.Gemm(a, b, m, k, n, bias, residual, relu: true)) < 1e-5);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(streamed);
+        }
+    }
+
     [Fact]
     public void PlainProduct_WritesIntoStridedOutput_LeavingOtherColumnsAlone()
     {
