@@ -48,6 +48,12 @@ public static class Program
             OrtProfile.Run(profiled, int.Parse(profiledBatch, System.Globalization.CultureInfo.InvariantCulture), args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount);
             return;
         }
+        if (args is ["tta", var ttaModel, var ttaSplit, var ttaData, ..])
+        {
+            TimeCropTta.Run(ttaModel, ttaSplit, ttaData, args.Length > 4 ? int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture) : 5,
+                args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.8);
+            return;
+        }
         if (args is ["peak", ..])
         {
             PeakFlops.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
