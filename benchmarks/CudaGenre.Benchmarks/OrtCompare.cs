@@ -230,7 +230,8 @@ internal static class OrtCompare
         return times;
     }
 
-    private static Ort.InferenceSession OpenOrt(string path, int threads)
+    /// <summary>ORT as both benchmarks run it; with <paramref name="profilePrefix"/>, its profiler on (trace files start with it).</summary>
+    internal static Ort.InferenceSession OpenOrt(string path, int threads, string? profilePrefix = null)
     {
         using var options = new Ort.SessionOptions
         {
@@ -241,6 +242,11 @@ internal static class OrtCompare
         };
         // With spinning on, ORT's idle pool threads keep a core busy and steal it from whatever else runs in the process.
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (profilePrefix is not null)
+        {
+            options.EnableProfiling = true;
+            options.ProfileOutputPathPrefix = profilePrefix;
+        }
         return new Ort.InferenceSession(path, options);
     }
 
@@ -291,7 +297,7 @@ internal static class OrtCompare
         return values;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;

@@ -69,18 +69,8 @@ internal static class OrtProfile
     {
         const int warm = 30, measured = 20;
         string trace;
-        using (var options = new Ort.SessionOptions
+        using (var session = OrtCompare.OpenOrt(onnx, threads, prefix))
         {
-            IntraOpNumThreads = threads,
-            InterOpNumThreads = 1,
-            ExecutionMode = Ort.ExecutionMode.ORT_SEQUENTIAL,
-            GraphOptimizationLevel = Ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-        })
-        {
-            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-            options.EnableProfiling = true;
-            options.ProfileOutputPathPrefix = prefix;
-            using var session = new Ort.InferenceSession(onnx, options);
             using var value = Ort.OrtValue.CreateTensorValueFromMemory(input, shape);
             using var runOptions = new Ort.RunOptions();
             for (var r = 0; r < warm + measured; r++)
@@ -113,12 +103,6 @@ internal static class OrtProfile
             }
             list.Add(e.GetProperty("dur").GetDouble() / 1000);
         }
-        return [.. order.Select(n => (n, Median(durations[n].TakeLast(measured).ToList())))];
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? 0 : sorted[sorted.Count / 2];
+        return [.. order.Select(n => (n, OrtCompare.Median(durations[n].TakeLast(measured).ToList())))];
     }
 }

@@ -36,7 +36,7 @@ internal static class TimeCropTta
                 for (var v = 0; v < views; v++)
                 {
                     var left = (int)Math.Round((double)v * (image.Width - cropWidth) / (views - 1));
-                    inputs.Add(preprocessor.Process(CropColumns(image, left, cropWidth)));
+                    inputs.Add(preprocessor.Process(Trainer.Data.Augmentation.CropColumns(image, left, cropWidth))); // the trainer's crop
                 }
                 var logits = session.Run(inputs.SelectMany(i => i).ToArray(), inputs.Count);
                 var whole = Softmax(logits.AsSpan(0, classes));
@@ -58,24 +58,11 @@ internal static class TimeCropTta
         }
     }
 
-    private static RgbImage CropColumns(RgbImage image, int left, int width)
-    {
-        var crop = new RgbImage(width, image.Height);
-        for (var y = 0; y < image.Height; y++)
-            image.Pixels.AsSpan(((y * image.Width) + left) * 3, width * 3).CopyTo(crop.Pixels.AsSpan(y * width * 3));
-        return crop;
-    }
-
     private static double[] Softmax(ReadOnlySpan<float> logits)
     {
-        var max = double.NegativeInfinity;
-        foreach (var l in logits)
-            max = Math.Max(max, l);
-        var e = new double[logits.Length];
-        for (var i = 0; i < e.Length; i++)
-            e[i] = Math.Exp(logits[i] - max);
-        var sum = e.Sum();
-        return [.. e.Select(v => v / sum)];
+        var p = new float[logits.Length];
+        Engine.Cpu.Softmax.Row(logits, p);
+        return [.. p.Select(v => (double)v)];
     }
 
     private static int ArgMax(double[] p) => Array.IndexOf(p, p.Max());

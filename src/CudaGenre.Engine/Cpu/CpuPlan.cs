@@ -235,7 +235,7 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
     /// <summary>Whether a GEMM's output is written past the caches (<see cref="GemmEpilogue.Stream"/>): larger than they are, and aligned for it.</summary>
     private static bool Streams(float* output, long floats, int rowStride) =>
-        System.Runtime.Intrinsics.X86.Sse.IsSupported && Gemm.Wide && floats * sizeof(float) > StreamBytes && ((nint)output & 63) == 0 && rowStride % 16 == 0;
+        Gemm.Wide && floats * sizeof(float) > StreamBytes && ((nint)output & 63) == 0 && rowStride % 16 == 0;
 
     private ConvGeometry Geometry(FusedConv conv, Core.Tensors.TensorShape x)
     {
