@@ -244,8 +244,8 @@ internal static class OrtCompare
         options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         if (profilePrefix is not null)
         {
+            options.ProfileOutputPathPrefix = profilePrefix; // before enabling: enabling takes the prefix set at that time
             options.EnableProfiling = true;
-            options.ProfileOutputPathPrefix = profilePrefix;
         }
         return new Ort.InferenceSession(path, options);
     }
