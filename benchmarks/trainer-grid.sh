@@ -6,7 +6,8 @@
 #   benchmarks/trainer-grid.sh start [LIST]   start in the background (setsid nohup nice -n 19); returns at once
 #   benchmarks/trainer-grid.sh run [LIST]     the same in the foreground
 #   benchmarks/trainer-grid.sh status         the grid's process, the current run and its last log lines
-#   benchmarks/trainer-grid.sh summary [LIST] print (and write $RUNS/grid-summary.md) the table
+#   benchmarks/trainer-grid.sh summary [LIST] print (and write $RUNS/grid-summary.md) the table, and draw the finished runs
+#                                             beside the seed study's figures ($RUNS/grid-comparison.png)
 #   benchmarks/trainer-grid.sh stop           stop the grid and its current run (it resumes on the next start)
 #
 # Environment:
@@ -38,7 +39,7 @@ running_pid() {
 }
 
 summary() {
-  "$trainer" grid-summary "$list" --runs "$runs" --out "$runs/grid-summary.md"
+  "$trainer" grid-summary "$list" --runs "$runs" --out "$runs/grid-summary.md" --plot "$runs/grid-comparison.png"
 }
 
 # Lines of the list as "name<TAB>options", comments and blank lines dropped.

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using CudaGenre.Core;
+using CudaGenre.Reports;
 
 namespace CudaGenre.Trainer.Cli;
 
@@ -14,9 +15,10 @@ internal static class GridSummaryCommand
         var list = new Argument<string>("list") { Description = "The grid list (benchmarks/trainer-grid.txt): one run per line, its name first, then its train options; # starts a comment." };
         var runs = new Option<string>("--runs") { Description = "The folder holding the run folders.", DefaultValueFactory = _ => GridList.DefaultRunsFolder };
         var output = new Option<string?>("--out", "-o") { Description = "Also write the table to this markdown file." };
+        var plot = new Option<string?>("--plot") { Description = "Also draw the finished runs beside the seed study's figures to this PNG (test balanced accuracy with its 95 % interval, validation, the study's figure for the same configuration)." };
         var command = new Command("grid-summary", "Summarize the runs of a grid list as one markdown table: status (finished, epochs so far, not started), best epoch, validation and test balanced accuracy, seconds per epoch.")
         {
-            list, runs, output,
+            list, runs, output, plot,
         };
         command.SetAction(parse => CommandRunner.Run(_ =>
         {
@@ -25,6 +27,14 @@ internal static class GridSummaryCommand
             Console.Write(table);
             if (parse.GetValue(output) is { } path)
                 AtomicFile.WriteText(path, table);
+            if (parse.GetValue(plot) is { } png)
+            {
+                var rows = PlotRows(entries, Path.GetFullPath(parse.GetValue(runs)!));
+                if (rows.Count == 0)
+                    throw new DataFileException(parse.GetValue(list)!, "no run of the list has finished yet: nothing to plot");
+                GridComparisonPlot.SavePng(rows, png, "GTZAN balanced accuracy: our runs beside the seed study");
+                Console.WriteLine($"Wrote {png} ({rows.Count} finished runs).");
+            }
             return 0;
         }));
         return command;
@@ -86,6 +96,40 @@ internal static class GridSummaryCommand
             md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | {model} | {init} | {lr} | {input} | {status} | {epochs} | {best} | {val} | {test} | {seconds} | {split} |");
         }
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The seed study's balanced accuracy for a configuration (it reported validation figures): CNN 51 %, ResNet50
+    /// 67 % with the output-layer head and 65 % with the dense head, Xception 71 % (output layer, 1e-3), 75 % (output
+    /// layer, 1e-4) and 49 % (dense). Null for what it did not train (ResNet18).
+    /// </summary>
+    public static double? StudyFigure(string architecture, string head, double learningRate) => (architecture, head) switch
+    {
+        ("cnn", _) => 0.51,
+        ("resnet50", "linear") => 0.67,
+        ("resnet50", "dense") => 0.65,
+        ("xception", "linear") => Math.Abs(learningRate - 1e-4) < 1e-9 ? 0.75 : Math.Abs(learningRate - 1e-3) < 1e-9 ? 0.71 : null,
+        ("xception", "dense") => 0.49,
+        _ => null,
+    };
+
+    /// <summary>The finished runs of <paramref name="entries"/> (in list order) as rows of <see cref="GridComparisonPlot"/>.</summary>
+    public static List<GridPlotRow> PlotRows(IReadOnlyList<GridEntry> entries, string runsFolder)
+    {
+        var rows = new List<GridPlotRow>();
+        foreach (var entry in entries)
+        {
+            var folder = Path.Combine(runsFolder, entry.Name);
+            var config = ReadJson(Path.Combine(folder, "config.json"));
+            var metrics = ReadJson(Path.Combine(folder, "metrics.json"));
+            if (config is null || metrics is null || (bool?)metrics["cancelled"] != false || metrics["test"]?["balancedAccuracy95"] is not { } t)
+                continue;
+            var label = entry.Name.StartsWith("gtzan-", StringComparison.Ordinal) ? entry.Name["gtzan-".Length..] : entry.Name;
+            rows.Add(new GridPlotRow(label, (double)t["estimate"]!, (double)t["lower"]!, (double)t["upper"]!,
+                (double?)metrics["validation"]?["balancedAccuracy"],
+                StudyFigure((string)config["architecture"]!, (string)config["head"]!, (double)config["learningRate"]!)));
+        }
+        return rows;
     }
 
     private static string Fixed(double? value, string format = "0.000")

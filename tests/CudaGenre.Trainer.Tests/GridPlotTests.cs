@@ -1,0 +1,48 @@
+using CudaGenre.Trainer.Cli;
+
+namespace CudaGenre.Trainer.Tests;
+
+public class GridPlotTests
+{
+    [Theory]
+    [InlineData("cnn", "linear", 1e-3, 0.51)]
+    [InlineData("resnet50", "linear", 1e-4, 0.67)]
+    [InlineData("resnet50", "dense", 1e-3, 0.65)]
+    [InlineData("xception", "linear", 1e-3, 0.71)]
+    [InlineData("xception", "linear", 1e-4, 0.75)]
+    [InlineData("xception", "dense", 1e-4, 0.49)]
+    public void Study_figures_are_the_papers_table(string architecture, string head, double lr, double expected)
+        => Assert.Equal(expected, GridSummaryCommand.StudyFigure(architecture, head, lr));
+
+    [Theory]
+    [InlineData("resnet18", "linear", 1e-4)] // the study had no ResNet18
+    [InlineData("xception", "linear", 3e-4)] // nor this learning rate
+    public void Configurations_the_study_did_not_train_have_no_figure(string architecture, string head, double lr)
+        => Assert.Null(GridSummaryCommand.StudyFigure(architecture, head, lr));
+
+    [Fact]
+    public void Plot_rows_are_the_finished_runs_in_list_order_with_their_studys_figure()
+    {
+        using var temp = new TempFolder();
+        var runs = temp.File("runs");
+        Run(runs, "gtzan-xception-a", "xception", "linear", 1e-4, """{"cancelled": false, "validation": {"balancedAccuracy": 0.8}, "test": {"balancedAccuracy95": {"estimate": 0.7, "lower": 0.6, "upper": 0.8}}}""");
+        Run(runs, "cancelled", "cnn", "linear", 1e-3, """{"cancelled": true, "test": {"balancedAccuracy95": {"estimate": 0.5, "lower": 0.4, "upper": 0.6}}}""");
+        Run(runs, "unfinished", "cnn", "linear", 1e-3, metrics: null);
+        Run(runs, "r18", "resnet18", "dense", 1e-4, """{"cancelled": false, "validation": {"balancedAccuracy": 0.82}, "test": {"balancedAccuracy95": {"estimate": 0.81, "lower": 0.73, "upper": 0.89}}}""");
+        GridEntry[] entries = [new("r18", []), new("missing", []), new("cancelled", []), new("unfinished", []), new("gtzan-xception-a", [])];
+
+        var rows = GridSummaryCommand.PlotRows(entries, runs);
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(new CudaGenre.Reports.GridPlotRow("r18", 0.81, 0.73, 0.89, 0.82, null), rows[0]);
+        Assert.Equal(new CudaGenre.Reports.GridPlotRow("xception-a", 0.7, 0.6, 0.8, 0.8, 0.75), rows[1]);
+    }
+
+    private static void Run(string runs, string name, string architecture, string head, double lr, string? metrics)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(runs, name)).FullName;
+        File.WriteAllText(Path.Combine(folder, "config.json"), $$"""{"architecture": "{{architecture}}", "head": "{{head}}", "learningRate": {{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "epochs": 3}""");
+        if (metrics is not null)
+            File.WriteAllText(Path.Combine(folder, "metrics.json"), metrics);
+    }
+}
