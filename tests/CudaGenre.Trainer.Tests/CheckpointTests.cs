@@ -181,6 +181,10 @@ public sealed class CheckpointTests : IClassFixture<TrainRunTests.TinySynth>
         Assert.Contains(lines, l => l.StartsWith("| `done-run` | cnn/dense | scratch | 0.001 (cosine) | 24×32 | done | 1/1 |", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("| `half-run` |", StringComparison.Ordinal) && l.Contains("cancelled, resumable", StringComparison.Ordinal) && l.Contains("| 1/4 |", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("| `never-run` | | | | | not started", StringComparison.Ordinal));
+        // The study's figure for the CNN (51 %) closes the CNN rows; every row has the same number of cells as the header.
+        Assert.Contains(lines, l => l.StartsWith("| `done-run` |", StringComparison.Ordinal) && l.EndsWith("| 0.51 |", StringComparison.Ordinal));
+        var header = lines.First(l => l.StartsWith("| run |", StringComparison.Ordinal)).Count(c => c == '|');
+        Assert.All(lines.Where(l => l.StartsWith("| `", StringComparison.Ordinal)), l => Assert.Equal(header, l.Count(c => c == '|')));
 
         File.WriteAllText(list, "a --x\na --y\n");
         Assert.Contains("used twice", Assert.Throws<DataFileException>(() => GridList.Read(list)).Message, StringComparison.Ordinal);

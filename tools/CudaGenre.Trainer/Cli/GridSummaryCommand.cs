@@ -44,10 +44,10 @@ internal static class GridSummaryCommand
     public static string Summarize(IReadOnlyList<GridEntry> entries, string runsFolder)
     {
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Runs in `{runsFolder}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC). Balanced accuracy on the duplicate-aware split; test with its 95 % bootstrap interval, from the best-validation epoch.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"Runs in `{runsFolder}` ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC). Balanced accuracy on the duplicate-aware split; test with its 95 % bootstrap interval, from the best-validation epoch; the last column is the seed study's (validation) figure for the same architecture, head and learning rate.");
         md.AppendLine();
-        md.AppendLine("| run | model | init | lr (schedule) | input | status | epochs | best epoch | val bal. acc | test bal. acc [95 %] | s/epoch | split |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| run | model | init | lr (schedule) | input | status | epochs | best epoch | val bal. acc | test bal. acc [95 %] | s/epoch | split | study (val) |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var entry in entries)
         {
             var folder = Path.Combine(runsFolder, entry.Name);
@@ -56,7 +56,7 @@ internal static class GridSummaryCommand
             var progress = ReadJson(Path.Combine(folder, "progress.json"));
             if (config is null)
             {
-                md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | | | | | not started | | | | | | |");
+                md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | | | | | not started | | | | | | | |");
                 continue;
             }
 
@@ -93,7 +93,8 @@ internal static class GridSummaryCommand
                 epochs = $"0/{epochsPlanned}";
                 best = val = seconds = "";
             }
-            md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | {model} | {init} | {lr} | {input} | {status} | {epochs} | {best} | {val} | {test} | {seconds} | {split} |");
+            var study = Fixed(StudyFigure((string)config["architecture"]!, (string)config["head"]!, (double)config["learningRate"]!), "0.00");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | {model} | {init} | {lr} | {input} | {status} | {epochs} | {best} | {val} | {test} | {seconds} | {split} | {(study.Length > 0 ? study : "—")} |");
         }
         return md.ToString();
     }
