@@ -67,7 +67,7 @@ internal static class GridSummaryCommand
             var split = ((string?)config["split"]?["hash"])?[..12] ?? "";
             var epochsPlanned = (int)config["epochs"]!;
             string status, epochs, best, val, test = "", seconds;
-            var finished = metrics is not null && (bool?)metrics["cancelled"] == false;
+            var finished = Finished(metrics);
             if (finished)
             {
                 var stoppedEarly = (bool?)metrics!["stoppedEarly"] == true;
@@ -123,7 +123,7 @@ internal static class GridSummaryCommand
             var folder = Path.Combine(runsFolder, entry.Name);
             var config = ReadJson(Path.Combine(folder, "config.json"));
             var metrics = ReadJson(Path.Combine(folder, "metrics.json"));
-            if (config is null || metrics is null || (bool?)metrics["cancelled"] != false || metrics["test"]?["balancedAccuracy95"] is not { } t)
+            if (config is null || !Finished(metrics) || metrics!["test"]?["balancedAccuracy95"] is not { } t)
                 continue;
             var label = entry.Name.StartsWith("gtzan-", StringComparison.Ordinal) ? entry.Name["gtzan-".Length..] : entry.Name;
             rows.Add(new GridPlotRow(label, (double)t["estimate"]!, (double)t["lower"]!, (double)t["upper"]!,
@@ -132,6 +132,9 @@ internal static class GridSummaryCommand
         }
         return rows;
     }
+
+    /// <summary>A run is finished when its metrics.json says it was not cancelled (the grid script's rule too).</summary>
+    private static bool Finished(JsonNode? metrics) => metrics is not null && (bool?)metrics["cancelled"] == false;
 
     private static string Fixed(double? value, string format = "0.000")
         => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "";
