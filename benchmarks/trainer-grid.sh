@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The training grid: runs every line of a grid list (default benchmarks/trainer-grid.txt) one after
 # another, skipping finished runs and resuming unfinished ones from their checkpoints, and keeps a
-# summary table up to date. Run folders live outside the work tree, so they outlive a checkout.
+# summary table up to date. Run folders live outside the work tree, so they outlive a checkout, but not a fresh
+# machine (a new session's machine had an empty home on 2026-12-06): a run whose results are committed under
+# benchmarks/results/trainer-runs/NAME counts as finished, and its committed files are copied back into its run
+# folder so that the summary still shows it. An unfinished run on a lost machine starts again from epoch 1.
 #
 #   benchmarks/trainer-grid.sh start [LIST]   start in the background (setsid nohup nice -n 19); returns at once
 #   benchmarks/trainer-grid.sh run [LIST]     the same in the foreground
@@ -12,6 +15,7 @@
 #
 # Environment:
 #   CUDAGENRE_RUNS     run folders (default ~/cudagenre-runs)
+#   CUDAGENRE_GRID_RESULTS  committed results of finished runs (default benchmarks/results/trainer-runs)
 #   CUDAGENRE_GTZAN    the GTZAN root (default ../shared/data/gtzan next to the repository)
 #   CUDAGENRE_TRAINER  the trainer executable (default ~/cudagenre-trainer-bin/cudagenre-train: a published
 #                      copy, so that rebuilding the work tree does not change the binary under a running grid)
@@ -26,6 +30,7 @@ runs=${CUDAGENRE_RUNS:-$HOME/cudagenre-runs}
 gtzan=${CUDAGENRE_GTZAN:-$(realpath -m "$repo/../shared/data/gtzan")}
 trainer=${CUDAGENRE_TRAINER:-$HOME/cudagenre-trainer-bin/cudagenre-train}
 threads=${GRID_THREADS:-2}
+results=${CUDAGENRE_GRID_RESULTS:-$repo/benchmarks/results/trainer-runs}
 pidfile=$runs/grid.pid
 mkdir -p "$runs"
 
@@ -51,6 +56,15 @@ entries() {
 
 finished() { [[ -f $1/metrics.json ]] && grep -q '"cancelled": false' "$1/metrics.json"; }
 
+# A run finished on an earlier machine: its committed results (no weights) go back into the run folder. Only a
+# grid run's folder (it has the split.json the trainer writes since the grid began) counts.
+restore_committed() {
+  local name=$1 folder=$runs/$1
+  finished "$results/$name" && [[ -f $results/$name/split.json ]] || return 1
+  mkdir -p "$folder"
+  cp -p "$results/$name"/*.json "$folder/"
+}
+
 run_grid() {
   [[ -x $trainer ]] || { echo "error: no trainer at $trainer (publish it: dotnet publish tools/CudaGenre.Trainer -c Release -o ~/cudagenre-trainer-bin)" >&2; exit 1; }
   [[ -d $gtzan ]] || { echo "error: no GTZAN data at $gtzan (set CUDAGENRE_GTZAN)" >&2; exit 1; }
@@ -71,6 +85,10 @@ run_grid() {
     read -ra options <<<"$rest"
     if finished "$folder"; then
       log "$name: finished, skipped"
+      continue
+    fi
+    if restore_committed "$name"; then
+      log "$name: finished on an earlier machine (results in $results/$name), skipped"
       continue
     fi
     local rc=0
@@ -103,7 +121,7 @@ case $command in
     # it, so editing (or checking out) the work tree must not change what a running grid executes.
     cp "${BASH_SOURCE[0]}" "$runs/grid-runner.sh"
     cp "$list" "$runs/grid-list.txt"
-    export CUDAGENRE_GTZAN=$gtzan CUDAGENRE_TRAINER=$trainer CUDAGENRE_RUNS=$runs GRID_THREADS=$threads
+    export CUDAGENRE_GTZAN=$gtzan CUDAGENRE_TRAINER=$trainer CUDAGENRE_RUNS=$runs GRID_THREADS=$threads CUDAGENRE_GRID_RESULTS=$results
     # setsid: its own process group, so `stop` ends the grid and its current run together; nice 19 keeps it
     # from taking the cores from foreground work.
     setsid nohup nice -n 19 bash "$runs/grid-runner.sh" run "$runs/grid-list.txt" >>"$runs/grid.log" 2>&1 </dev/null &

@@ -38,10 +38,38 @@ public class GridPlotTests
         Assert.Equal(new CudaGenre.Reports.GridPlotRow("xception-a", 0.7, 0.6, 0.8, 0.8, 0.75), rows[1]);
     }
 
+    [Theory]
+    [InlineData("config.json", """{"architecture": "cnn", "head": "linear", "epochs": 3}""", "has no field 'learningRate'", true)]
+    [InlineData("config.json", """{"architecture": "cnn", "head": "linear", "learningRate": "fast", "epochs": 3}""", "field 'learningRate' is not a finite number (found \"fast\")", true)]
+    [InlineData("config.json", """{"architecture": "cnn", "head": "linear", "learningRate": 0.001, "epochs": 3.5, "inputHeight": 24, "inputWidth": 32}""", "field 'epochs' is not an integer (found 3.5)", false)]
+    [InlineData("config.json", """{"architecture": 7, "head": "linear", "learningRate": 0.001, "epochs": 3}""", "field 'architecture' is not a string (found 7)", true)]
+    [InlineData("metrics.json", """[1, 2]""", "is not a JSON object", true)]
+    [InlineData("metrics.json", """{"cancelled": false, "epochsRun": 3, "bestEpoch": 2, "test": {"balancedAccuracy95": {"estimate": 0.7, "lower": 0.6}}}""", "has no field 'test.balancedAccuracy95.upper'", true)]
+    [InlineData("metrics.json", """{"cancelled": false, "epochsRun": 3, "bestEpoch": 2, "validation": {"balancedAccuracy": "NaN"}, "test": {"balancedAccuracy95": {"estimate": 0.7, "lower": 0.6, "upper": 0.8}}}""", "field 'validation.balancedAccuracy' is not a finite number", true)]
+    [InlineData("metrics.json", """{"cancelled": "no"}""", "field 'cancelled' is not true or false", true)]
+    public void Malformed_run_files_are_named_with_the_field_at_fault(string file, string json, string problem, bool plotReadsIt)
+    {
+        using var temp = new TempFolder();
+        var runs = temp.File("runs");
+        Run(runs, "run", "cnn", "linear", 1e-3, """{"cancelled": false, "epochsRun": 3, "bestEpoch": 2, "validation": {"balancedAccuracy": 0.8}, "test": {"balancedAccuracy95": {"estimate": 0.7, "lower": 0.6, "upper": 0.8}}}""");
+        var path = Path.Combine(runs, "run", file);
+        File.WriteAllText(path, json);
+        GridEntry[] entries = [new("run", [])];
+
+        // The table and the plot read the same files; both must say which file and which field (the plot has no epochs column).
+        Action[] reads = plotReadsIt ? [() => GridSummaryCommand.Summarize(entries, runs), () => GridSummaryCommand.PlotRows(entries, runs)] : [() => GridSummaryCommand.Summarize(entries, runs)];
+        foreach (var read in reads)
+        {
+            var e = Assert.Throws<CudaGenre.Core.DataFileException>(read);
+            Assert.Equal(path, e.FilePath);
+            Assert.Contains(problem, e.Problem, StringComparison.Ordinal);
+        }
+    }
+
     private static void Run(string runs, string name, string architecture, string head, double lr, string? metrics)
     {
         var folder = Directory.CreateDirectory(Path.Combine(runs, name)).FullName;
-        File.WriteAllText(Path.Combine(folder, "config.json"), $$"""{"architecture": "{{architecture}}", "head": "{{head}}", "learningRate": {{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "epochs": 3}""");
+        File.WriteAllText(Path.Combine(folder, "config.json"), $$"""{"architecture": "{{architecture}}", "head": "{{head}}", "learningRate": {{lr.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, "epochs": 3, "inputHeight": 24, "inputWidth": 32}""");
         if (metrics is not null)
             File.WriteAllText(Path.Combine(folder, "metrics.json"), metrics);
     }

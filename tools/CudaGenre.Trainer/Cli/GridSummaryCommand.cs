@@ -51,41 +51,41 @@ internal static class GridSummaryCommand
         foreach (var entry in entries)
         {
             var folder = Path.Combine(runsFolder, entry.Name);
-            var config = ReadJson(Path.Combine(folder, "config.json"));
-            var metrics = ReadJson(Path.Combine(folder, "metrics.json"));
-            var progress = ReadJson(Path.Combine(folder, "progress.json"));
+            var config = RunJson.Read(Path.Combine(folder, "config.json"));
+            var metrics = RunJson.Read(Path.Combine(folder, "metrics.json"));
+            var progress = RunJson.Read(Path.Combine(folder, "progress.json"));
             if (config is null)
             {
                 md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | | | | | not started | | | | | | | |");
                 continue;
             }
 
-            var model = $"{config["architecture"]}/{config["head"]}";
-            var init = config["pretrained"] is null ? "scratch" : $"pretrained{((bool?)config["freezeBackbone"] == true ? ", frozen" : "")}";
-            var lr = string.Create(CultureInfo.InvariantCulture, $"{(double)config["learningRate"]!:G3} ({config["lrSchedule"] ?? "constant"})");
-            var input = $"{config["inputHeight"]}×{config["inputWidth"]}";
-            var split = ((string?)config["split"]?["hash"])?[..12] ?? "";
-            var epochsPlanned = (int)config["epochs"]!;
+            var (architecture, head, learningRate) = (config.Text("architecture"), config.Text("head"), config.Number("learningRate"));
+            var model = $"{architecture}/{head}";
+            var init = config.OptionalText("pretrained") is null ? "scratch" : $"pretrained{(config.Flag("freezeBackbone") == true ? ", frozen" : "")}";
+            var lr = string.Create(CultureInfo.InvariantCulture, $"{learningRate:G3} ({config.OptionalText("lrSchedule") ?? "constant"})");
+            var input = string.Create(CultureInfo.InvariantCulture, $"{config.Integer("inputHeight")}×{config.Integer("inputWidth")}");
+            var split = config.OptionalText("split.hash") is { } hash ? hash[..Math.Min(12, hash.Length)] : "";
+            var epochsPlanned = config.Integer("epochs");
             string status, epochs, best, val, test = "", seconds;
-            var finished = Finished(metrics);
-            if (finished)
+            if (Finished(metrics))
             {
-                var stoppedEarly = (bool?)metrics!["stoppedEarly"] == true;
-                status = stoppedEarly ? "done (early stop)" : "done";
-                epochs = $"{metrics["epochsRun"]}/{epochsPlanned}";
-                best = $"{metrics["bestEpoch"]}";
-                val = Fixed((double?)metrics["validation"]?["balancedAccuracy"]);
-                var t = metrics["test"]?["balancedAccuracy95"];
-                test = t is null ? "" : string.Create(CultureInfo.InvariantCulture, $"**{(double)t["estimate"]!:0.000}** [{(double)t["lower"]!:0.000}, {(double)t["upper"]!:0.000}]");
-                seconds = Fixed((double?)metrics["secondsPerEpoch"], "0");
+                status = metrics!.Flag("stoppedEarly") == true ? "done (early stop)" : "done";
+                epochs = $"{metrics.Integer("epochsRun")}/{epochsPlanned}";
+                best = $"{metrics.Integer("bestEpoch")}";
+                val = Fixed(metrics.Number("validation.balancedAccuracy", optional: true));
+                test = metrics.Number("test.balancedAccuracy95.estimate", optional: true) is { } estimate
+                    ? string.Create(CultureInfo.InvariantCulture, $"**{estimate:0.000}** [{metrics.Number("test.balancedAccuracy95.lower"):0.000}, {metrics.Number("test.balancedAccuracy95.upper"):0.000}]")
+                    : "";
+                seconds = Fixed(metrics.Number("secondsPerEpoch", optional: true), "0");
             }
             else if (progress is not null)
             {
                 status = metrics is not null ? "cancelled, resumable" : "unfinished (resumable)";
-                epochs = $"{progress["epoch"]}/{epochsPlanned}";
-                best = $"{progress["bestEpoch"]}";
-                val = Fixed((double?)progress["bestValidationBalancedAccuracy"]);
-                seconds = Fixed((double?)progress["secondsPerEpoch"], "0");
+                epochs = $"{progress.Integer("epoch")}/{epochsPlanned}";
+                best = $"{progress.Integer("bestEpoch")}";
+                val = Fixed(progress.Number("bestValidationBalancedAccuracy", optional: true));
+                seconds = Fixed(progress.Number("secondsPerEpoch", optional: true), "0");
             }
             else
             {
@@ -93,7 +93,7 @@ internal static class GridSummaryCommand
                 epochs = $"0/{epochsPlanned}";
                 best = val = seconds = "";
             }
-            var study = Fixed(StudyFigure((string)config["architecture"]!, (string)config["head"]!, (double)config["learningRate"]!), "0.00");
+            var study = Fixed(StudyFigure(architecture, head, learningRate), "0.00");
             md.AppendLine(CultureInfo.InvariantCulture, $"| `{entry.Name}` | {model} | {init} | {lr} | {input} | {status} | {epochs} | {best} | {val} | {test} | {seconds} | {split} | {(study.Length > 0 ? study : "—")} |");
         }
         return md.ToString();
@@ -121,35 +121,81 @@ internal static class GridSummaryCommand
         foreach (var entry in entries)
         {
             var folder = Path.Combine(runsFolder, entry.Name);
-            var config = ReadJson(Path.Combine(folder, "config.json"));
-            var metrics = ReadJson(Path.Combine(folder, "metrics.json"));
-            if (config is null || !Finished(metrics) || metrics!["test"]?["balancedAccuracy95"] is not { } t)
+            var config = RunJson.Read(Path.Combine(folder, "config.json"));
+            var metrics = RunJson.Read(Path.Combine(folder, "metrics.json"));
+            if (config is null || !Finished(metrics) || metrics!.Number("test.balancedAccuracy95.estimate", optional: true) is not { } estimate)
                 continue;
             var label = entry.Name.StartsWith("gtzan-", StringComparison.Ordinal) ? entry.Name["gtzan-".Length..] : entry.Name;
-            rows.Add(new GridPlotRow(label, (double)t["estimate"]!, (double)t["lower"]!, (double)t["upper"]!,
-                (double?)metrics["validation"]?["balancedAccuracy"],
-                StudyFigure((string)config["architecture"]!, (string)config["head"]!, (double)config["learningRate"]!)));
+            rows.Add(new GridPlotRow(label, estimate, metrics.Number("test.balancedAccuracy95.lower"), metrics.Number("test.balancedAccuracy95.upper"),
+                metrics.Number("validation.balancedAccuracy", optional: true),
+                StudyFigure(config.Text("architecture"), config.Text("head"), config.Number("learningRate"))));
         }
         return rows;
     }
 
     /// <summary>A run is finished when its metrics.json says it was not cancelled (the grid script's rule too).</summary>
-    private static bool Finished(JsonNode? metrics) => metrics is not null && (bool?)metrics["cancelled"] == false;
+    private static bool Finished(RunJson? metrics) => metrics?.Flag("cancelled") == false;
 
     private static string Fixed(double? value, string format = "0.000")
         => value is { } v ? v.ToString(format, CultureInfo.InvariantCulture) : "";
 
-    private static JsonNode? ReadJson(string path)
+    /// <summary>
+    /// One of a run's JSON files, read with typed lookups: a missing or mistyped field is a <see cref="DataFileException"/>
+    /// naming the file and the field (a hand-edited or truncated file must not end in a cast exception).
+    /// </summary>
+    private sealed class RunJson(string path, JsonObject root)
     {
-        if (!File.Exists(path))
-            return null;
-        try
+        /// <summary>The file, or null when it does not exist.</summary>
+        public static RunJson? Read(string path)
         {
-            return JsonNode.Parse(File.ReadAllText(path));
+            if (!File.Exists(path))
+                return null;
+            JsonNode? root;
+            try
+            {
+                root = JsonNode.Parse(File.ReadAllText(path));
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new DataFileException(path, $"is not valid JSON ({e.Message})", e);
+            }
+            return root is JsonObject o ? new RunJson(path, o) : throw new DataFileException(path, "is not a JSON object");
         }
-        catch (System.Text.Json.JsonException e)
+
+        public string Text(string field) => OptionalText(field) ?? throw new DataFileException(path, $"has no field '{field}'");
+
+        public string? OptionalText(string field)
+            => Value(field, optional: true, "a string", (JsonValue v, out string? s) => v.TryGetValue(out s)).Value;
+
+        public double? Number(string field, bool optional)
         {
-            throw new DataFileException(path, $"is not valid JSON ({e.Message})", e);
+            var (found, value) = Value(field, optional, "a finite number", (JsonValue v, out double d) => v.TryGetValue(out d) && double.IsFinite(d));
+            return found ? value : null;
+        }
+
+        public double Number(string field) => Number(field, optional: false)!.Value;
+
+        public int Integer(string field) => Value(field, optional: false, "an integer", (JsonValue v, out int i) => v.TryGetValue(out i)).Value;
+
+        public bool? Flag(string field)
+        {
+            var (found, value) = Value(field, optional: true, "true or false", (JsonValue v, out bool b) => v.TryGetValue(out b));
+            return found ? value : null;
+        }
+
+        private delegate bool Parse<T>(JsonValue value, out T result);
+
+        /// <summary>The field at a dotted path; (false, default) when it is absent or null and optional.</summary>
+        private (bool Found, T Value) Value<T>(string field, bool optional, string expected, Parse<T> parse)
+        {
+            JsonNode? node = root;
+            foreach (var name in field.Split('.'))
+                node = node is JsonObject o ? o[name] : null;
+            if (node is null)
+                return optional ? (false, default!) : throw new DataFileException(path, $"has no field '{field}'");
+            if (node is JsonValue v && parse(v, out var value))
+                return (true, value);
+            throw new DataFileException(path, $"field '{field}' is not {expected} (found {node.ToJsonString()})");
         }
     }
 }
