@@ -42,7 +42,7 @@ startup() { # runs command…
   echo "# NativeAOT vs JIT: the engine's CPU backend through cudagenre"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "machine: $(bash benchmarks/machine.sh), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at the start: other work shares these cores, so compare rows"
   echo "         measured close together, not absolute times"
   echo

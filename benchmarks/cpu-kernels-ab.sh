@@ -7,7 +7,7 @@
 set -euo pipefail
 before=$1 after=$2 rounds=${3:-3}
 echo "# CPU backend, one thread, thread CPU time per pass (best of 10): before vs after, alternating"
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); machine: $(bash "$(dirname "${BASH_SOURCE[0]}")/machine.sh")"
 echo "before: $before"
 echo "after:  $after"
 for round in $(seq "$rounds"); do

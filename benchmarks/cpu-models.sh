@@ -16,7 +16,7 @@ filter=("--filter" "*CpuModelBenchmarks*")
   echo "# CPU models: engine vs TorchSharp"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "machine: $(bash benchmarks/machine.sh), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
   echo
   (cd "$bin" && dotnet CudaGenre.Benchmarks.dll "${filter[@]}" 2>&1) | grep -vE '^(// |OverheadJitting|WorkloadJitting|WorkloadPilot|OverheadWarmup|OverheadActual|WorkloadWarmup|WorkloadActual|WorkloadResult|GC: |Threading: |Mean = |Min = |Q1 = |Median = |Q3 = |Max = |IQR = |LowerFence|UpperFence|ConfidenceInterval|Percentiles|Skewness|-+$|\[|$)' || true

@@ -16,7 +16,7 @@ cli=src/CudaGenre.Cli/bin/Release/net10.0/cudagenre
   echo "# data pipeline timing"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "machine: $(bash benchmarks/machine.sh), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo "dotnet:  $(dotnet --version)"
   echo
   echo "## cudagenre data synth --count-per-genre 100 --seconds 30 --wav --split"

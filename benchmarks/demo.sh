@@ -12,7 +12,7 @@ out=$(mktemp -d)
   echo "# cudagenre-train demo"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(bash benchmarks/machine.sh)"
   start=$(date +%s)
   tools/CudaGenre.Trainer/bin/Release/net10.0/cudagenre-train demo --out "$out" "$@" 2>&1 \
     | grep -vE "step [0-9]+/[0-9]+: running" || true

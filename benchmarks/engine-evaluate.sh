@@ -14,7 +14,7 @@ bin=src/CudaGenre.Cli/bin/Release/net10.0/cudagenre
   echo "# cudagenre evaluate (engine CPU backend) on trainer runs"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(bash benchmarks/machine.sh)"
   for run in "$@"; do
     echo
     echo "## $(basename "$run")"

@@ -20,7 +20,7 @@ split="$1/split.json"
   echo "# ensemble of trained runs: trainer, then engine (CPU backend, FP32)"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) (shared with other work; niced)"
+  echo "machine: $(bash benchmarks/machine.sh) (shared with other work; niced)"
   echo
   echo "\$ cudagenre-train ensemble ${members[*]} --out $out --threads 2"
   /usr/bin/time -f "wall %e s" nice -n 10 "$train" ensemble "${members[@]}" --out "$out" --threads 2 2>&1

@@ -21,7 +21,7 @@ trap 'rm -f "$counts"' EXIT
   echo "# fuzz targets, ${seconds} s of mutations each from a random seed (plus the committed corpus)"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "machine: $(bash benchmarks/machine.sh)"
   echo
 } >"$result"
 set +e

@@ -23,7 +23,7 @@ export CUDAGENRE_COMMIT="$(git rev-parse --short HEAD)$(git diff --quiet || echo
   echo "# engine vs ONNX Runtime (CPU), $processes processes"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $CUDAGENRE_COMMIT"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "machine: $(bash benchmarks/machine.sh), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) before the run"
   echo
   for p in $(seq 1 "$processes"); do

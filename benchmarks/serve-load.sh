@@ -22,7 +22,7 @@ WORK=$(mktemp -d)
 OUT=benchmarks/results/serve-$(date -u +%Y-%m-%dT%H%MZ)${OUT_SUFFIX:-}.txt
 mkdir -p benchmarks/results
 $LG write-model "$WORK/cnn.safetensors" --height "$HEIGHT" --width "$WIDTH" | tee "$OUT"
-{ echo "# $(uname -srm), $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"; echo "# git $(git rev-parse --short HEAD); server binary $CLI"; } | tee -a "$OUT"
+{ echo "# $(uname -srm), $(bash benchmarks/machine.sh)"; echo "# git $(git rev-parse --short HEAD); server binary $CLI"; } | tee -a "$OUT"
 
 serve() { # $1 port, rest: options
   local port=$1; shift

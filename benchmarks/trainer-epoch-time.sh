@@ -21,7 +21,7 @@ bin=tools/CudaGenre.Trainer/bin/Release/net10.0/cudagenre-train
   echo "# trainer epoch timing"
   echo "date:    $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit:  $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
-  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "machine: $(bash benchmarks/machine.sh), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
   echo "threads: $threads (torch.set_num_threads)"
   echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at start"
   echo "other busy processes at start:"
