@@ -65,10 +65,28 @@ restore_committed() {
   cp -p "$results/$name"/*.json "$folder/"
 }
 
+# Every line through the trainer's --dry-run before the first run: a typo must not wait hours for its turn.
+check_list() {
+  local bad=0 name rest
+  while IFS=$'\t' read -r name rest; do
+    rest=${rest//@DATA@/$gtzan}
+    rest=${rest//@RUNS@/$runs}
+    local -a options
+    read -ra options <<<"$rest"
+    local said
+    if ! said=$("$trainer" train "${options[@]}" --threads "$threads" --out "$runs/$name" --dry-run 2>&1); then
+      echo "error: $list: the line of $name does not pass the trainer's check: $said" >&2
+      bad=1
+    fi
+  done < <(entries)
+  return $bad
+}
+
 run_grid() {
   [[ -x $trainer ]] || { echo "error: no trainer at $trainer (publish it: dotnet publish tools/CudaGenre.Trainer -c Release -o ~/cudagenre-trainer-bin)" >&2; exit 1; }
   [[ -d $gtzan ]] || { echo "error: no GTZAN data at $gtzan (set CUDAGENRE_GTZAN)" >&2; exit 1; }
   log "grid $list: runs in $runs, trainer $trainer, data $gtzan, $threads threads, pid $$"
+  check_list || exit 1
   # setsid gives the grid an autogroup of its own, and with autogroups (Linux's default) the scheduler shares the
   # CPU between groups first, so nice 19 alone still took half the machine; the group's own nice applies.
   if [[ -w /proc/self/autogroup ]]; then echo 19 > /proc/self/autogroup 2>/dev/null || true; fi

@@ -54,6 +54,7 @@ internal static class TrainerApp
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint (written after every epoch), exactly as if it had not stopped. Give only --resume RUN (and optionally --threads), or the run's full original command line, which is then checked against the run's config.json." };
         var output = new Option<string?>("--out", "-o") { Description = "Run folder. Default: runs/<arch>-<head>-<UTC time>." };
         var threads = new Option<int>("--threads") { Description = "libtorch threads (torch.set_num_threads); 0 = one per core.", DefaultValueFactory = _ => 0 };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check the options and print what would be trained, without reading data or training (trainer-grid.sh checks its whole list this way before the first run)." };
         var referenceLimit = new Option<int>("--reference-limit") { Description = "Most test inputs stored in reference.safetensors (all if fewer; else a seeded subset; at least 64).", DefaultValueFactory = _ => 256 };
         var command = new Command("train", """
             Train a model and write a run folder: config.json, split.json, train.log, metrics.json,
@@ -62,7 +63,7 @@ internal static class TrainerApp
             and still writes everything from the best checkpoint so far.
             """)
         {
-            data, synthCache, synthCount, split, oldSplit, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit,
+            data, synthCache, synthCount, split, oldSplit, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, resume, output, threads, referenceLimit, dryRun,
         };
         // The options that say what a run computes (everything but --resume, --out and --threads).
         Option[] runDefining = [data, synthCache, synthCount, split, oldSplit, splitSeed, arch, head, lr, epochs, batch, seed, inputSize, weightDecay, augment, smoothing, mixup, freeze, pretrained, patience, schedule, stepEpochs, stepGamma, referenceLimit];
@@ -121,6 +122,14 @@ internal static class TrainerApp
                 },
             };
             options.Training.Validate();
+            if (parse.GetValue(dryRun))
+            {
+                var t = options.Training;
+                var input = size is var (h, w) ? $"{h}x{w}" : "default input size";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"ok: {architecture.Name()}/{classifier.Name()}, {input}, lr {t.LearningRate:G3} ({t.Schedule.ToString().ToLowerInvariant()}), {t.Epochs} epochs, patience {t.Patience}{(options.Pretrained is { } p ? $", from {p}" : "")} -> {Path.GetFullPath(outDir)}"));
+                return 0;
+            }
             if (resumeDir is not null)
             {
                 // A full command line with --resume (what the grid runner gives): it must be the run's own.
