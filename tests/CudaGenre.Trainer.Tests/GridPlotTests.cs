@@ -66,6 +66,35 @@ public class GridPlotTests
         }
     }
 
+    [Fact]
+    public void A_run_file_of_absurd_size_is_refused_before_it_is_read()
+    {
+        using var temp = new TempFolder();
+        var runs = temp.File("runs");
+        Run(runs, "run", "cnn", "linear", 1e-3, metrics: null);
+        var metrics = Path.Combine(runs, "run", "metrics.json");
+        using (var file = File.Create(metrics))
+            file.SetLength(3L << 30); // sparse: 3 GiB on paper, nothing on disk
+        GridEntry[] entries = [new("run", [])];
+
+        var e = Assert.Throws<CudaGenre.Core.DataFileException>(() => GridSummaryCommand.Summarize(entries, runs));
+        Assert.Equal(metrics, e.FilePath);
+        Assert.Contains("3,221,225,472 bytes", e.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_long_wrong_value_is_shortened_in_the_message()
+    {
+        using var temp = new TempFolder();
+        var runs = temp.File("runs");
+        Run(runs, "run", "cnn", "linear", 1e-3, metrics: null);
+        File.WriteAllText(Path.Combine(runs, "run", "config.json"), $$"""{"architecture": [{{string.Join(", ", Enumerable.Range(0, 10_000))}}], "head": "linear", "learningRate": 0.001, "epochs": 3}""");
+
+        var e = Assert.Throws<CudaGenre.Core.DataFileException>(() => GridSummaryCommand.Summarize([new("run", [])], runs));
+        Assert.StartsWith("field 'architecture' is not a string (found [0,1,2,", e.Problem, StringComparison.Ordinal);
+        Assert.True(e.Problem.Length < 200, e.Problem);
+    }
+
     private static void Run(string runs, string name, string architecture, string head, double lr, string? metrics)
     {
         var folder = Directory.CreateDirectory(Path.Combine(runs, name)).FullName;

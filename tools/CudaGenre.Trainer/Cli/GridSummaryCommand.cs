@@ -145,11 +145,17 @@ internal static class GridSummaryCommand
     /// </summary>
     private sealed class RunJson(string path, JsonObject root)
     {
+        /// <summary>The trainer's run files are a few kilobytes (progress.json with 100 epochs of curves: ~20 KB).</summary>
+        private const long MaxBytes = 16L << 20;
+
         /// <summary>The file, or null when it does not exist.</summary>
         public static RunJson? Read(string path)
         {
             if (!File.Exists(path))
                 return null;
+            var length = new FileInfo(path).Length;
+            if (length > MaxBytes)
+                throw new DataFileException(path, $"is {length:N0} bytes; a run's JSON file is far smaller (at most {MaxBytes:N0} read)");
             JsonNode? root;
             try
             {
@@ -195,7 +201,8 @@ internal static class GridSummaryCommand
                 return optional ? (false, default!) : throw new DataFileException(path, $"has no field '{field}'");
             if (node is JsonValue v && parse(v, out var value))
                 return (true, value);
-            throw new DataFileException(path, $"field '{field}' is not {expected} (found {node.ToJsonString()})");
+            var found = node.ToJsonString();
+            throw new DataFileException(path, $"field '{field}' is not {expected} (found {(found.Length <= 60 ? found : found[..60] + "…")})");
         }
     }
 }
