@@ -37,6 +37,17 @@ public class GridListTests
         Assert.Contains(expected, output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_list_of_absurd_size_is_refused_before_it_is_read()
+    {
+        using var temp = new TempFolder();
+        var list = temp.File("list.txt");
+        using (var file = File.Create(list))
+            file.SetLength(5L << 30); // sparse
+        var e = Assert.Throws<CudaGenre.Core.DataFileException>(() => GridList.Read(list));
+        Assert.Contains("5,368,709,120 bytes", e.Problem, StringComparison.Ordinal);
+    }
+
     /// <summary>What trainer-grid.sh runs for a line: its options with @DATA@ and @RUNS@ filled in, plus --out and --dry-run.</summary>
     private static (int Code, string Output) DryRun(GridEntry entry, string folder)
     {

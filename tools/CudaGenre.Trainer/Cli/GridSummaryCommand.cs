@@ -219,12 +219,17 @@ internal static class GridList
             ? runs
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "cudagenre-runs");
 
+    private const long MaxListBytes = 1 << 20;
+
     /// <summary>Reads a list: blank lines and text after # are ignored; each line is NAME OPTION…, split at white space.</summary>
     /// <exception cref="DataFileException">Missing file, a bad name, or a name used twice.</exception>
     public static List<GridEntry> Read(string path)
     {
         if (!File.Exists(path))
             throw new DataFileException(path, "the grid list does not exist");
+        // A list is a few dozen lines; a lying or wrong file (a model, a data set) must not be read into memory.
+        if (new FileInfo(path).Length is var length and > MaxListBytes)
+            throw new DataFileException(path, $"is {length:N0} bytes; a grid list is at most {MaxListBytes:N0}");
         var entries = new List<GridEntry>();
         var lineNumber = 0;
         foreach (var raw in File.ReadLines(path))
