@@ -65,14 +65,15 @@ restore_committed() {
   cp -p "$results/$name"/*.json "$folder/"
 }
 
+# A line's options with @DATA@ and @RUNS@ filled in.
+fill() { local rest=${1//@DATA@/$gtzan}; echo "${rest//@RUNS@/$runs}"; }
+
 # Every line through the trainer's --dry-run before the first run: a typo must not wait hours for its turn.
 check_list() {
   local bad=0 name rest
   while IFS=$'\t' read -r name rest; do
-    rest=${rest//@DATA@/$gtzan}
-    rest=${rest//@RUNS@/$runs}
     local -a options
-    read -ra options <<<"$rest"
+    read -ra options <<<"$(fill "$rest")"
     local said
     if ! said=$("$trainer" train "${options[@]}" --threads "$threads" --out "$runs/$name" --dry-run 2>&1); then
       echo "error: $list: the line of $name does not pass the trainer's check: $said" >&2
@@ -97,10 +98,8 @@ run_grid() {
   local failed=0
   while IFS=$'\t' read -r name rest; do
     local folder=$runs/$name
-    rest=${rest//@DATA@/$gtzan}
-    rest=${rest//@RUNS@/$runs}
     local -a options
-    read -ra options <<<"$rest"
+    read -ra options <<<"$(fill "$rest")"
     if finished "$folder"; then
       log "$name: finished, skipped"
       continue
