@@ -208,4 +208,101 @@ public sealed unsafe class GemmTests : IDisposable
         }
         Assert.True(Reference.ScaledMaxError(y, TensorReference.NchwToNhwc(expected, batch, cout, oh, ow)) < 1e-5);
     }
+
+    [Fact]
+    public void RowGroups_CutEveryBlock_IntoWholeGroups_WithoutAPartialOneWhereTheyCan()
+    {
+        foreach (var height in new[] { 6, 7 })
+        {
+            for (var rows = 1; rows <= 500; rows++)
+            {
+                var groups = RowGroups.Of(rows, height);
+                var heights = Enumerable.Range(0, groups.Count).Select(groups.Rows).ToArray();
+                Assert.Equal(rows, heights.Sum());
+                Assert.All(heights, h => Assert.InRange(h, 1, height));
+                // Groups of height and height − 1 can make every count from (height − 1)(height − 2) on.
+                if (rows >= (height - 1) * (height - 2))
+                {
+                    Assert.True(heights.All(h => h >= height - 1), $"{rows} rows in groups of {height}: {string.Join(", ", heights)}");
+                }
+                // No more groups than whole groups of the full height plus one.
+                Assert.True(groups.Count <= rows / height + 1, $"{rows} rows in groups of {height}: {groups.Count} groups");
+            }
+        }
+    }
+
+    public static TheoryData<int> RowCounts => [.. Enumerable.Range(1, 15), 20, 25, 30, 36, 49, 100];
+
+    /// <summary>
+    /// Every row count of the register kernels (each a separate JIT-compiled kernel), A in place and packed, full and
+    /// partial column panels, two depth blocks: bit for bit the sums the kernels promise, one FMA per product in k order
+    /// within a depth block, the blocks added in order, then + bias, + residual, ReLU.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(RowCounts))]
+    public void EveryRowGroupHeight_GivesTheFmaSums_BitForBit(int m)
+    {
+        const int n = 40, k = Gemm.KC + 44;
+        var a = Reference.Random(m * k, 21);
+        var b = Reference.Random(k * n, 22);
+        var bias = Reference.Random(n, 23);
+        var residual = Reference.Random(m * n, 24);
+        var expected = new float[m * n];
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var total = 0f;
+                for (var k0 = 0; k0 < k; k0 += Gemm.KC)
+                {
+                    var sum = 0f;
+                    for (var kk = k0; kk < Math.Min(k, k0 + Gemm.KC); kk++)
+                    {
+                        sum = MathF.FusedMultiplyAdd(a[i * k + kk], b[kk * n + j], sum);
+                    }
+                    total = k0 == 0 ? sum : total + sum;
+                }
+                expected[i * n + j] = MathF.Max(total + bias[j] + residual[i * n + j], 0f);
+            }
+        }
+
+        var packed = new PackedMatrix(b, k, n);
+        using var one = new CpuWorkers(1);
+        foreach (var cpu in new[] { one, _cpu })
+        {
+            var workers = cpu.Count;
+            var inPlace = new float[m * n];
+            var copied = new float[m * n];
+            fixed (float* pa = a, pBias = bias, pResidual = residual, pIn = inPlace, pCopied = copied)
+            {
+                var epilogue = new GemmEpilogue { Bias = pBias, Residual = pResidual, ResidualStride = n, Relu = true };
+                var work = new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), packed, pIn, n, epilogue, new WorkerScratch(workers), workers);
+                work.Run(cpu);
+                var copiedWork = new GemmWork<CopiedSource>(new CopiedSource(pa, m, k), packed, pCopied, n, epilogue, new WorkerScratch(workers), workers);
+                copiedWork.Run(cpu);
+            }
+            Assert.Equal(expected, inPlace);
+            Assert.Equal(expected, copied);
+        }
+    }
+
+    /// <summary>A dense A that must be packed (as the patch view of a convolution must).</summary>
+    private readonly struct CopiedSource(float* data, int rows, int depth) : IGemmSource
+    {
+        public int Rows => rows;
+
+        public int Depth => depth;
+
+        public float* InPlace => null;
+
+        public int InPlaceStride => 0;
+
+        public void Pack(int row0, int rowCount, int k0, int kc, float* destination)
+        {
+            for (var r = 0; r < rowCount; r++)
+            {
+                new ReadOnlySpan<float>(data + (long)(row0 + r) * depth + k0, kc).CopyTo(new Span<float>(destination + (long)r * kc, kc));
+            }
+        }
+    }
 }
