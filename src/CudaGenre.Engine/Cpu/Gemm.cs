@@ -168,21 +168,21 @@ internal static unsafe class Gemm
                         if (columns < step * NR)
                         {
                             EdgeTile(kc, aGroup, stride, panel, next, panels, cTile, ldc, rows, columns, !first);
-                        }
-                        else if (Wide)
-                        {
-                            // The epilogue in registers on the last depth block: no second pass over the tile.
-                            var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
-                            Kernel7x32(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
+                            if (last)
+                            {
+                                Finish(cTile, ldc, row, n0, rows, columns, epilogue);
+                            }
                             continue;
+                        }
+                        // The epilogue in registers on the last depth block: no second pass over the tile.
+                        var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
+                        if (Wide)
+                        {
+                            Kernel7x32(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
                         }
                         else
                         {
-                            Kernel6x16(rows, kc, aGroup, stride, panel, cTile, ldc, !first);
-                        }
-                        if (last)
-                        {
-                            Finish(cTile, ldc, row, n0, rows, columns, epilogue);
+                            Kernel6x16(rows, kc, aGroup, stride, panel, cTile, ldc, !first, finish);
                         }
                     }
                 }
@@ -212,7 +212,7 @@ internal static unsafe class Gemm
         }
         if (!Wide)
         {
-            Kernel6x16(rows, kc, a, lda, panel, tile, width, accumulate);
+            Kernel6x16(rows, kc, a, lda, panel, tile, width, accumulate, default);
         }
         else if (panels == 2)
         {
@@ -276,16 +276,16 @@ internal static unsafe class Gemm
 
     /// <summary>The 256-bit kernel for a group of <paramref name="rows"/> (1–6) rows.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel6x16(int rows, int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16(int rows, int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, TileEpilogue finish)
     {
         switch (rows)
         {
-            case 6: Kernel6x16<Rows6>(kc, a, lda, b, c, ldc, accumulate); break;
-            case 5: Kernel6x16<Rows5>(kc, a, lda, b, c, ldc, accumulate); break;
-            case 4: Kernel6x16<Rows4>(kc, a, lda, b, c, ldc, accumulate); break;
-            case 3: Kernel6x16<Rows3>(kc, a, lda, b, c, ldc, accumulate); break;
-            case 2: Kernel6x16<Rows2>(kc, a, lda, b, c, ldc, accumulate); break;
-            default: Kernel6x16<Rows1>(kc, a, lda, b, c, ldc, accumulate); break;
+            case 6: Kernel6x16<Rows6>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            case 5: Kernel6x16<Rows5>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            case 4: Kernel6x16<Rows4>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            case 3: Kernel6x16<Rows3>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            case 2: Kernel6x16<Rows2>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            default: Kernel6x16<Rows1>(kc, a, lda, b, c, ldc, accumulate, finish); break;
         }
     }
 
@@ -295,7 +295,7 @@ internal static unsafe class Gemm
     /// own, dropping the rows past R, and only R rows of A are read.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16<R>(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate)
+    private static void Kernel6x16<R>(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, TileEpilogue finish)
         where R : struct, IRowCount
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -340,6 +340,16 @@ internal static unsafe class Gemm
             }
             b += NR;
         }
+        if (finish.Apply)
+        {
+            StoreRow(c, accumulate, c00, c01, finish, 0);
+            if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11, finish, 1);
+            if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21, finish, 2);
+            if (R.Count > 3) StoreRow(c + 3 * ldc, accumulate, c30, c31, finish, 3);
+            if (R.Count > 4) StoreRow(c + 4 * ldc, accumulate, c40, c41, finish, 4);
+            if (R.Count > 5) StoreRow(c + 5 * ldc, accumulate, c50, c51, finish, 5);
+            return;
+        }
         StoreRow(c, accumulate, c00, c01);
         if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11);
         if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21);
@@ -357,6 +367,35 @@ internal static unsafe class Gemm
             right += Vector256.Load(c + 8);
         }
         left.Store(c);
+        right.Store(c + 8);
+    }
+
+    /// <summary>Stores one 16-column row of a finished 256-bit tile as <see cref="Finish"/> would leave it: sum, + bias, + residual, ReLU, in that order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(float* c, bool accumulate, Vector256<float> left, Vector256<float> right, in TileEpilogue e, int row)
+    {
+        if (accumulate)
+        {
+            left += Vector256.Load(c);
+            right += Vector256.Load(c + 8);
+        }
+        if (e.Bias != null)
+        {
+            left += Vector256.Load(e.Bias);
+            right += Vector256.Load(e.Bias + 8);
+        }
+        if (e.Residual != null)
+        {
+            var residual = e.Residual + (long)row * e.ResidualStride;
+            left += Vector256.Load(residual);
+            right += Vector256.Load(residual + 8);
+        }
+        if (e.Relu)
+        {
+            left = Vector256.Max(left, Vector256<float>.Zero);
+            right = Vector256.Max(right, Vector256<float>.Zero);
+        }
+        left.Store(c); // Stream is left to the 512-bit kernel, where it was measured
         right.Store(c + 8);
     }
 
