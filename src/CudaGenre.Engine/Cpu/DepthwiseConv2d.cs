@@ -105,17 +105,26 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
         }
     }
 
-    /// <summary>Whether <see cref="Sweep16"/> applies: a 3×3 window at stride 1 with padding 1, and 512-bit vectors.</summary>
-    private bool Sweeps => Vector512.IsHardwareAccelerated && Strip4 && _g.Padding == 1;
+    /// <summary>
+    /// Channels per sweep: 16 in 512-bit vectors where .NET accelerates them, else 8 in 256-bit ones; 0 where
+    /// <see cref="Sweep{TLanes, TVector}"/> does not apply (it needs a 3×3 window at stride 1 with padding 1).
+    /// </summary>
+    private int SweepLanes => !(Strip4 && _g.Padding == 1) ? 0
+        : Vector512.IsHardwareAccelerated ? Lanes16.Count
+        : Vector256.IsHardwareAccelerated ? Lanes8.Count
+        : 0;
 
     /// <summary>
-    /// Outputs ox0 … ox0 + count − 1 of one row, 16 channels from <paramref name="ch"/>, sliding along the row: the 9
-    /// weights stay in registers and each output loads only the window's new column (3 vectors), where the strips load
-    /// 4.5 inputs and 2.25 weights per output. The sum's order is the general loop's (bias, then the taps row by row,
-    /// left to right, rows outside the image skipped); a column outside it adds 0 × w, which changes no nonzero sum.
+    /// Outputs ox0 … ox0 + count − 1 of one row, one vector of channels from <paramref name="ch"/>, sliding along the row:
+    /// the 9 weights stay in registers and each output loads only the window's new column (3 vectors), where the strips
+    /// load 4.5 inputs and 2.25 weights per output. The sum's order is the general loop's (bias, then the taps row by
+    /// row, left to right, rows outside the image skipped); a column outside it adds 0 × w, which changes no nonzero sum.
+    /// Written once for both vector widths (<typeparamref name="TLanes"/>); the JIT compiles each on its own.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Sweep16(int n, int oy, int ox0, int count, int ch, float* destination, int pixelStride)
+    private void Sweep<TLanes, TVector>(int n, int oy, int ox0, int count, int ch, float* destination, int pixelStride)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
         var g = _g;
         var c = g.Channels;
@@ -129,44 +138,44 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
         var row0 = has0 ? row1 - (long)width * c : row1;
         var row2 = has2 ? row1 + (long)width * c : row1;
         var relu = _reluInput;
-        var zero = Vector512<float>.Zero;
+        var zero = TLanes.Zero;
         fixed (float* wp = _weights, bp = _bias)
         {
             var w = wp + ch;
-            Vector512<float> w00 = Vector512.Load(w), w01 = Vector512.Load(w + c), w02 = Vector512.Load(w + 2 * c);
-            Vector512<float> w10 = Vector512.Load(w + 3 * c), w11 = Vector512.Load(w + 4 * c), w12 = Vector512.Load(w + 5 * c);
-            Vector512<float> w20 = Vector512.Load(w + 6 * c), w21 = Vector512.Load(w + 7 * c), w22 = Vector512.Load(w + 8 * c);
-            var bias = Vector512.Load(bp + ch);
+            TVector w00 = TLanes.Load(w), w01 = TLanes.Load(w + c), w02 = TLanes.Load(w + 2 * c);
+            TVector w10 = TLanes.Load(w + 3 * c), w11 = TLanes.Load(w + 4 * c), w12 = TLanes.Load(w + 5 * c);
+            TVector w20 = TLanes.Load(w + 6 * c), w21 = TLanes.Load(w + 7 * c), w22 = TLanes.Load(w + 8 * c);
+            var bias = TLanes.Load(bp + ch);
 
             // The window's left (a) and middle (b) columns for the first output.
-            Vector512<float> a0 = zero, a1 = zero, a2 = zero;
+            TVector a0 = zero, a1 = zero, a2 = zero;
             if (ox0 > 0)
             {
                 var left = (long)(ox0 - 1) * c;
-                (a0, a1, a2) = (Load(row0 + left, relu), Load(row1 + left, relu), Load(row2 + left, relu));
+                (a0, a1, a2) = (Load<TLanes, TVector>(row0 + left, relu), Load<TLanes, TVector>(row1 + left, relu), Load<TLanes, TVector>(row2 + left, relu));
             }
             var middle = (long)ox0 * c;
-            Vector512<float> b0 = Load(row0 + middle, relu), b1 = Load(row1 + middle, relu), b2 = Load(row2 + middle, relu);
+            TVector b0 = Load<TLanes, TVector>(row0 + middle, relu), b1 = Load<TLanes, TVector>(row1 + middle, relu), b2 = Load<TLanes, TVector>(row2 + middle, relu);
             var output = destination;
             for (var ox = ox0; ox < ox0 + count; ox++)
             {
-                Vector512<float> c0 = zero, c1 = zero, c2 = zero;
+                TVector c0 = zero, c1 = zero, c2 = zero;
                 if (ox + 1 < width)
                 {
                     var right = (long)(ox + 1) * c;
-                    (c0, c1, c2) = (Load(row0 + right, relu), Load(row1 + right, relu), Load(row2 + right, relu));
+                    (c0, c1, c2) = (Load<TLanes, TVector>(row0 + right, relu), Load<TLanes, TVector>(row1 + right, relu), Load<TLanes, TVector>(row2 + right, relu));
                 }
                 var sum = bias;
                 if (has0)
                 {
-                    sum = Vector512.FusedMultiplyAdd(c0, w02, Vector512.FusedMultiplyAdd(b0, w01, Vector512.FusedMultiplyAdd(a0, w00, sum)));
+                    sum = TLanes.Fma(c0, w02, TLanes.Fma(b0, w01, TLanes.Fma(a0, w00, sum)));
                 }
-                sum = Vector512.FusedMultiplyAdd(c1, w12, Vector512.FusedMultiplyAdd(b1, w11, Vector512.FusedMultiplyAdd(a1, w10, sum)));
+                sum = TLanes.Fma(c1, w12, TLanes.Fma(b1, w11, TLanes.Fma(a1, w10, sum)));
                 if (has2)
                 {
-                    sum = Vector512.FusedMultiplyAdd(c2, w22, Vector512.FusedMultiplyAdd(b2, w21, Vector512.FusedMultiplyAdd(a2, w20, sum)));
+                    sum = TLanes.Fma(c2, w22, TLanes.Fma(b2, w21, TLanes.Fma(a2, w20, sum)));
                 }
-                (_reluOutput ? Vector512.Max(sum, zero) : sum).Store(output);
+                TLanes.Store(_reluOutput ? TLanes.Max(sum, zero) : sum, output);
                 output += pixelStride;
                 (a0, a1, a2) = (b0, b1, b2);
                 (b0, b1, b2) = (c0, c1, c2);
@@ -175,10 +184,12 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Load(float* p, bool relu)
+    private static TVector Load<TLanes, TVector>(float* p, bool relu)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
-        var v = Vector512.Load(p);
-        return relu ? Vector512.Max(v, Vector512<float>.Zero) : v;
+        var v = TLanes.Load(p);
+        return relu ? TLanes.Max(v, TLanes.Zero) : v;
     }
 
     /// <summary>Work items: one per output row per image.</summary>
@@ -208,13 +219,21 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
         var g = _g;
         var c = g.Channels;
         var ch1 = ch0 + channels;
-        if (Sweeps)
+        var lanes = SweepLanes;
+        if (lanes > 0)
         {
-            // 16 channels at a time along the run; what is left (fewer than 16) takes the loops below.
-            var wide = channels / 16 * 16;
-            for (var ch = ch0; ch < ch0 + wide; ch += 16)
+            // A vector of channels at a time along the run; what is left (fewer than a vector) takes the loops below.
+            var wide = channels / lanes * lanes;
+            for (var ch = ch0; ch < ch0 + wide; ch += lanes)
             {
-                Sweep16(n, oy, ox0, count, ch, destination + (ch - ch0), pixelStride);
+                if (lanes == Lanes16.Count)
+                {
+                    Sweep<Lanes16, Vector512<float>>(n, oy, ox0, count, ch, destination + (ch - ch0), pixelStride);
+                }
+                else
+                {
+                    Sweep<Lanes8, Vector256<float>>(n, oy, ox0, count, ch, destination + (ch - ch0), pixelStride);
+                }
             }
             if (wide == channels)
             {
