@@ -136,54 +136,52 @@ internal static unsafe class Gemm
         // The kernels read only their rows, so A in place needs no copy at all; a packed block holds exactly mc rows.
         var inPlace = a.InPlace;
         var lda = inPlace == null ? 0 : a.InPlaceStride;
-        fixed (float* bData = b.Data)
+        var bData = b.Values;
+        for (var k0 = 0; k0 < k; k0 += KC)
         {
-            for (var k0 = 0; k0 < k; k0 += KC)
+            var kc = Math.Min(KC, k - k0);
+            if (inPlace == null)
             {
-                var kc = Math.Min(KC, k - k0);
-                if (inPlace == null)
-                {
-                    a.Pack(m0, mc, k0, kc, scratch);
-                }
-                var aBlock = inPlace == null ? scratch : inPlace + (long)m0 * lda + k0;
-                var stride = inPlace == null ? kc : lda;
+                a.Pack(m0, mc, k0, kc, scratch);
+            }
+            var aBlock = inPlace == null ? scratch : inPlace + (long)m0 * lda + k0;
+            var stride = inPlace == null ? kc : lda;
 
-                var first = k0 == 0;
-                var last = k0 + kc >= k;
-                for (var p = p0; p < p1; p += step)
+            var first = k0 == 0;
+            var last = k0 + kc >= k;
+            for (var p = p0; p < p1; p += step)
+            {
+                var n0 = p * NR;
+                var panels = Math.Min(step, p1 - p);
+                var columns = Math.Min(panels * NR, b.N - n0);
+                var panel = bData + (long)p * k * NR + (long)k0 * NR;
+                var next = panel + (long)k * NR;
+                var r0 = 0;
+                for (var g = 0; g < groups.Count; g++)
                 {
-                    var n0 = p * NR;
-                    var panels = Math.Min(step, p1 - p);
-                    var columns = Math.Min(panels * NR, b.N - n0);
-                    var panel = bData + (long)p * k * NR + (long)k0 * NR;
-                    var next = panel + (long)k * NR;
-                    var r0 = 0;
-                    for (var g = 0; g < groups.Count; g++)
+                    var rows = groups.Rows(g);
+                    var row = m0 + r0;
+                    var cTile = c + (long)row * ldc + n0;
+                    var aGroup = aBlock + (long)r0 * stride;
+                    r0 += rows;
+                    if (columns < step * NR)
                     {
-                        var rows = groups.Rows(g);
-                        var row = m0 + r0;
-                        var cTile = c + (long)row * ldc + n0;
-                        var aGroup = aBlock + (long)r0 * stride;
-                        r0 += rows;
-                        if (columns < step * NR)
+                        EdgeTile(kc, aGroup, stride, panel, next, panels, cTile, ldc, rows, columns, !first);
+                        if (last)
                         {
-                            EdgeTile(kc, aGroup, stride, panel, next, panels, cTile, ldc, rows, columns, !first);
-                            if (last)
-                            {
-                                Finish(cTile, ldc, row, n0, rows, columns, epilogue);
-                            }
-                            continue;
+                            Finish(cTile, ldc, row, n0, rows, columns, epilogue);
                         }
-                        // The epilogue in registers on the last depth block: no second pass over the tile.
-                        var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
-                        if (Wide)
-                        {
-                            Kernel7x32(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
-                        }
-                        else
-                        {
-                            Kernel6x16(rows, kc, aGroup, stride, panel, cTile, ldc, !first, finish);
-                        }
+                        continue;
+                    }
+                    // The epilogue in registers on the last depth block: no second pass over the tile.
+                    var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
+                    if (Wide)
+                    {
+                        Kernel7x32(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
+                    }
+                    else
+                    {
+                        Kernel6x16(rows, kc, aGroup, stride, panel, cTile, ldc, !first, finish);
                     }
                 }
             }

@@ -5,7 +5,7 @@ namespace CudaGenre.Engine.Cpu;
 /// panels of <see cref="Gemm.NR"/> floats: panel p holds columns [p·NR, p·NR + NR) as K consecutive
 /// rows of NR floats, zero-padded past N, so the micro-kernel reads it strictly sequentially.
 /// </summary>
-internal sealed class PackedMatrix
+internal sealed unsafe class PackedMatrix
 {
     /// <summary>Packs B given row-major as <paramref name="b"/>[k · <paramref name="n"/> + j].</summary>
     public PackedMatrix(ReadOnlySpan<float> b, int k, int n)
@@ -13,11 +13,17 @@ internal sealed class PackedMatrix
         K = k;
         N = n;
         Panels = (n + Gemm.NR - 1) / Gemm.NR;
-        Data = GC.AllocateUninitializedArray<float>(RequireShape(b, k, n, (long)Panels * k * Gemm.NR, "floats"), pinned: true);
+        // 16 floats more, so the panels can start on a 64-byte line: a panel row of 16 floats is then one line, and no
+        // load of it is split across two (an array's elements start 16 bytes into a line, which split one of the two
+        // 256-bit loads of every row, and every 512-bit load).
+        var length = RequireShape(b, k, n, (long)Panels * k * Gemm.NR + Gemm.NR, "floats");
+        _storage = GC.AllocateUninitializedArray<float>(length, pinned: true);
+        var first = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _storage[0]);
+        _offset = (int)((64 - ((nint)first & 63)) % 64 / sizeof(float));
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(Gemm.NR, n - p * Gemm.NR);
-            var panel = Data.AsSpan(p * k * Gemm.NR, k * Gemm.NR);
+            var panel = Data.Slice(p * k * Gemm.NR, k * Gemm.NR);
             for (var row = 0; row < k; row++)
             {
                 var destination = panel.Slice(row * Gemm.NR, Gemm.NR);
@@ -36,8 +42,14 @@ internal sealed class PackedMatrix
     /// <summary>Column panels of <see cref="Gemm.NR"/>.</summary>
     public int Panels { get; }
 
-    /// <summary>The packed values (pinned, so the kernels may hold raw pointers into it).</summary>
-    public float[] Data { get; }
+    private readonly float[] _storage; // pinned, so its address (and the aligned start) never changes
+    private readonly int _offset;
+
+    /// <summary>The packed values: panel p's row r at [(p · K + r) · NR].</summary>
+    public Span<float> Data => _storage.AsSpan(_offset, Panels * K * Gemm.NR);
+
+    /// <summary>The first packed value, on a 64-byte line (the array is pinned, so the kernels may hold the pointer).</summary>
+    public float* Values => (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref _storage[_offset]);
 
     /// <summary>
     /// The checks every packed form of B makes before it allocates: B [k, n] given row-major as <paramref name="b"/>,

@@ -209,6 +209,33 @@ public sealed unsafe class GemmTests : IDisposable
         Assert.True(Reference.ScaledMaxError(y, TensorReference.NchwToNhwc(expected, batch, cout, oh, ow)) < 1e-5);
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(9, 40)]
+    [InlineData(300, 16)]
+    [InlineData(147, 64)]
+    public void PackedB_StartsOnA64ByteLine_AndHoldsThePanels(int k, int n)
+    {
+        // Each panel row (16 floats) must be one cache line: a split line costs every 512-bit load of B and one of the
+        // two 256-bit loads of each row.
+        var b = Reference.Random(k * n, 30);
+        var packed = new PackedMatrix(b, k, n);
+        Assert.Equal(0, (nint)packed.Values & 63);
+        Assert.Equal(packed.Panels * k * Gemm.NR, packed.Data.Length);
+        for (var p = 0; p < packed.Panels; p++)
+        {
+            for (var row = 0; row < k; row++)
+            {
+                for (var j = 0; j < Gemm.NR; j++)
+                {
+                    var column = p * Gemm.NR + j;
+                    Assert.Equal(column < n ? b[row * n + column] : 0f, packed.Data[(p * k + row) * Gemm.NR + j]);
+                    Assert.Equal(packed.Data[(p * k + row) * Gemm.NR + j], packed.Values[(p * k + row) * Gemm.NR + j]);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void RowGroups_CutEveryBlock_IntoWholeGroups_WithoutAPartialOneWhereTheyCan()
     {
