@@ -10,7 +10,7 @@ namespace CudaGenre.Engine.Cpu;
 /// zmm), dword j of pair row p = B[2p, j] in the low half, B[2p + 1, j] in the high half. K is padded to even and N to
 /// a multiple of 16 with zeros. Half the bytes of the FP32 <see cref="PackedMatrix"/>.
 /// </summary>
-internal sealed class Bf16PackedMatrix
+internal sealed unsafe class Bf16PackedMatrix
 {
     /// <summary>Columns per panel: one zmm of FP32 sums.</summary>
     public const int PanelColumns = 16;
@@ -22,14 +22,14 @@ internal sealed class Bf16PackedMatrix
         N = n;
         Pairs = (k + 1) / 2;
         Panels = (n + PanelColumns - 1) / PanelColumns;
-        var length = PackedMatrix.RequireShape(b, k, n, (long)Panels * Pairs * PanelColumns, "BF16 pairs");
-        Data = GC.AllocateArray<uint>(length, pinned: true);
+        var length = PackedMatrix.RequireShape(b, k, n, (long)Panels * Pairs * PanelColumns + LineAligned.Slack<uint>(), "BF16 pairs");
+        (_storage, _offset) = LineAligned.Allocate<uint>(length - LineAligned.Slack<uint>(), zeroed: true);
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(PanelColumns, n - p * PanelColumns);
             for (var pair = 0; pair < Pairs; pair++)
             {
-                var row = Data.AsSpan((p * Pairs + pair) * PanelColumns, PanelColumns);
+                var row = Data.Slice((p * Pairs + pair) * PanelColumns, PanelColumns);
                 for (var j = 0; j < columns; j++)
                 {
                     var column = p * PanelColumns + j;
@@ -53,8 +53,14 @@ internal sealed class Bf16PackedMatrix
     /// <summary>Panels of <see cref="PanelColumns"/> columns.</summary>
     public int Panels { get; }
 
-    /// <summary>The packed pairs (pinned, so the kernel may hold raw pointers into it).</summary>
-    public uint[] Data { get; }
+    private readonly uint[] _storage; // pinned, so its address (and the aligned start) never changes
+    private readonly int _offset;
+
+    /// <summary>The packed pairs: panel p's pair row r at [(p · Pairs + r) · 16].</summary>
+    public Span<uint> Data => _storage.AsSpan(_offset, Panels * Pairs * PanelColumns);
+
+    /// <summary>The first packed pair, on a 64-byte line (<see cref="LineAligned"/>).</summary>
+    public uint* Values => (uint*)Unsafe.AsPointer(ref _storage[_offset]);
 }
 
 /// <summary>

@@ -234,6 +234,23 @@ public sealed unsafe class GemmTests : IDisposable
                 }
             }
         }
+
+        // The BF16 form too: pair rows of 16 dwords, B[2r, j] in the low half and B[2r + 1, j] (or 0 past K) in the high one.
+        var bf16 = new Bf16PackedMatrix(b, k, n);
+        Assert.Equal(0, (nint)bf16.Values & 63);
+        for (var p = 0; p < bf16.Panels; p++)
+        {
+            for (var pair = 0; pair < bf16.Pairs; pair++)
+            {
+                for (var j = 0; j < Bf16PackedMatrix.PanelColumns; j++)
+                {
+                    var column = p * Bf16PackedMatrix.PanelColumns + j;
+                    uint low = column < n ? CudaGenre.Core.Tensors.ReducedPrecision.SingleToBFloat16(b[2 * pair * n + column]) : 0u;
+                    uint high = column < n && 2 * pair + 1 < k ? CudaGenre.Core.Tensors.ReducedPrecision.SingleToBFloat16(b[(2 * pair + 1) * n + column]) : 0u;
+                    Assert.Equal(low | high << 16, bf16.Values[(p * bf16.Pairs + pair) * Bf16PackedMatrix.PanelColumns + j]);
+                }
+            }
+        }
     }
 
     [Fact]
