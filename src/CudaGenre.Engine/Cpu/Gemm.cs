@@ -48,8 +48,8 @@ internal readonly unsafe struct GemmEpilogue
     /// <summary>
     /// Whether finished tiles are written with non-temporal stores (straight to memory, without first reading each
     /// line into the cache): for outputs larger than the caches, which no cache would keep for the next step anyway.
-    /// C and its row stride must then be 64-byte aligned. A hint: the 512-bit kernel's full tiles honour it; edge tiles,
-    /// the BF16 GEMM and Winograd store as usual.
+    /// C and its row stride must then be 64-byte aligned. A hint: the 512-bit kernel's full-width tiles (of any row count)
+    /// honour it; tiles of fewer columns, the 256-bit kernel, the BF16 GEMM and Winograd store as usual.
     /// </summary>
     public bool Stream { get; init; }
 }
