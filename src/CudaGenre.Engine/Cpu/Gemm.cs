@@ -48,8 +48,9 @@ internal readonly unsafe struct GemmEpilogue
     /// <summary>
     /// Whether finished tiles are written with non-temporal stores (straight to memory, without first reading each
     /// line into the cache): for outputs larger than the caches, which no cache would keep for the next step anyway.
-    /// C and its row stride must then be 64-byte aligned. A hint: the 512-bit kernel's full-width tiles (of any row count)
-    /// honour it; tiles of fewer columns, the 256-bit kernel, the BF16 GEMM and Winograd store as usual.
+    /// C and its row stride must then be 64-byte aligned. A hint: the register kernel's full-width tiles (of any row count)
+    /// honour it; tiles of fewer columns, the BF16 GEMM and Winograd store as usual. The planner sets it only for the
+    /// 512-bit kernel, where it was measured.
     /// </summary>
     public bool Stream { get; init; }
 }
@@ -59,9 +60,9 @@ internal readonly unsafe struct GemmEpilogue
 /// once at load time (<see cref="PackedMatrix"/>), A is copied per MC × KC block into a contiguous
 /// row-major block (contiguous copies, so packing costs little even when N is small), and a register
 /// micro-kernel accumulates with fused multiply-adds, reading <see cref="MR"/> A rows side by side.
-/// Two micro-kernels: 7 rows × 32 columns in 512-bit vectors where .NET accelerates them (a CPU with a full
-/// 512-bit data path, such as Zen 5, does twice the FLOPs per instruction of 256-bit code), else 6 × 16 in
-/// 256-bit vectors (16 registers under AVX2; NativeAOT's x86-64-v3 target). Seven rows because ResNet's maps are
+/// One micro-kernel source in two widths (<see cref="ILanes{TVector}"/>): 7 rows × 32 columns in 512-bit vectors where
+/// .NET accelerates them (a CPU with a full 512-bit data path, such as Zen 5, does twice the FLOPs per instruction of
+/// 256-bit code), else 6 × 16 in 256-bit vectors (16 registers under AVX2; NativeAOT's x86-64-v3 target). Seven rows because ResNet's maps are
 /// 7·2ⁿ wide, so M = 49, 196, 784 … leaves no partial row group; each kernel also comes in every smaller row count
 /// (<see cref="RowGroups"/>: a block is cut into groups of MR and MR − 1 rows, 49 = 4·6 + 5·5 on the 256-bit kernel,
 /// and A is read only where it is, never padded). The unit of parallel work is a tile of
@@ -175,14 +176,7 @@ internal static unsafe class Gemm
                     }
                     // The epilogue in registers on the last depth block: no second pass over the tile.
                     var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
-                    if (Wide)
-                    {
-                        Kernel7x32(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
-                    }
-                    else
-                    {
-                        Kernel6x16(rows, kc, aGroup, stride, panel, cTile, ldc, !first, finish);
-                    }
+                    Kernel(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
                 }
             }
         }
@@ -208,13 +202,9 @@ internal static unsafe class Gemm
                 new ReadOnlySpan<float>(c + (long)r * ldc, columns).CopyTo(new Span<float>(tile + r * width, columns));
             }
         }
-        if (!Wide)
+        if (panels == PanelsPerKernel)
         {
-            Kernel6x16(rows, kc, a, lda, panel, tile, width, accumulate, default);
-        }
-        else if (panels == 2)
-        {
-            Kernel7x32(rows, kc, a, lda, panel, next, tile, width, accumulate, default);
+            Kernel(rows, kc, a, lda, panel, next, tile, width, accumulate, default);
         }
         else
         {
@@ -272,223 +262,154 @@ internal static unsafe class Gemm
         }
     }
 
-    /// <summary>The 256-bit kernel for a group of <paramref name="rows"/> (1–6) rows.</summary>
+    /// <summary>
+    /// The register kernel for a group of <paramref name="rows"/> rows (1–<see cref="MR"/>) over the
+    /// <see cref="PanelsPerKernel"/> panels at <paramref name="panel"/> (and <paramref name="next"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel6x16(int rows, int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, TileEpilogue finish)
+    private static void Kernel(int rows, int kc, float* a, int lda, float* panel, float* next, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+    {
+        if (Wide)
+        {
+            Kernel<Lanes16, Vector512<float>>(rows, kc, a, lda, panel, (nint)(next - panel), c, ldc, accumulate, finish);
+        }
+        else
+        {
+            // A 256-bit row of the tile is the two halves of one 16-column panel.
+            Kernel<Lanes8, Vector256<float>>(rows, kc, a, lda, panel, Vector256<float>.Count, c, ldc, accumulate, finish);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Kernel<TLanes, TVector>(int rows, int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
         switch (rows)
         {
-            case 6: Kernel6x16<Rows6>(kc, a, lda, b, c, ldc, accumulate, finish); break;
-            case 5: Kernel6x16<Rows5>(kc, a, lda, b, c, ldc, accumulate, finish); break;
-            case 4: Kernel6x16<Rows4>(kc, a, lda, b, c, ldc, accumulate, finish); break;
-            case 3: Kernel6x16<Rows3>(kc, a, lda, b, c, ldc, accumulate, finish); break;
-            case 2: Kernel6x16<Rows2>(kc, a, lda, b, c, ldc, accumulate, finish); break;
-            default: Kernel6x16<Rows1>(kc, a, lda, b, c, ldc, accumulate, finish); break;
+            case 7: Kernel<TLanes, TVector, Rows7>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 6: Kernel<TLanes, TVector, Rows6>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 5: Kernel<TLanes, TVector, Rows5>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 4: Kernel<TLanes, TVector, Rows4>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 3: Kernel<TLanes, TVector, Rows3>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 2: Kernel<TLanes, TVector, Rows2>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            default: Kernel<TLanes, TVector, Rows1>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
         }
     }
 
     /// <summary>
-    /// The 256-bit register tile: C[R, 16] (+)= A[R][kc] · B_panel[kc][16] for R = <typeparamref name="R"/> ≤ 6 rows, two
-    /// 8-float accumulators a row (twelve at six rows). One source for every row count: the JIT compiles each R on its
-    /// own, dropping the rows past R, and only R rows of A are read.
+    /// The register tile, written once for both widths: C[R, 2W] (+)= A[R][kc] · [b | b + right][kc][W] for
+    /// R = <typeparamref name="R"/> rows and W floats a vector, two accumulators a row — 6 × 16 in 256-bit vectors (twelve
+    /// accumulators of AVX2's 16 registers), 7 × 32 in 512-bit ones (fourteen of 32). Each A value is broadcast once and
+    /// used for both vectors; the JIT compiles each width and row count on its own, dropping the rows past R, and only R
+    /// rows of A are read. On the last depth block <paramref name="finish"/> applies the epilogue in registers.
+    /// <paramref name="right"/> is the distance in floats from a row's first B vector to its second: the panel's other
+    /// half in 256-bit vectors, the next panel in 512-bit ones (one pointer, so the loop advances one register).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel6x16<R>(int kc, float* a, int lda, float* b, float* c, int ldc, bool accumulate, TileEpilogue finish)
+    private static void Kernel<TLanes, TVector, R>(int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
         where R : struct, IRowCount
     {
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
-        for (var k = 0; k < kc; k++)
+        TVector c00 = TLanes.Zero, c01 = TLanes.Zero, c10 = TLanes.Zero, c11 = TLanes.Zero, c20 = TLanes.Zero, c21 = TLanes.Zero, c30 = TLanes.Zero;
+        TVector c31 = TLanes.Zero, c40 = TLanes.Zero, c41 = TLanes.Zero, c50 = TLanes.Zero, c51 = TLanes.Zero, c60 = TLanes.Zero, c61 = TLanes.Zero;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda;
+        nint depth = kc; // native-size bounds and index: no sign extension, one register fewer in the loop
+        for (nint k = 0; k < depth; k++)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var v = Vector256.Create(a[k]);
-            c00 = Vector256.FusedMultiplyAdd(v, b0, c00);
-            c01 = Vector256.FusedMultiplyAdd(v, b1, c01);
+            var b0 = TLanes.Load(b);
+            var b1 = TLanes.Load(b + right);
+            var v = TLanes.Broadcast(a[k]);
+            c00 = TLanes.Fma(v, b0, c00);
+            c01 = TLanes.Fma(v, b1, c01);
             if (R.Count > 1)
             {
-                v = Vector256.Create(a1[k]);
-                c10 = Vector256.FusedMultiplyAdd(v, b0, c10);
-                c11 = Vector256.FusedMultiplyAdd(v, b1, c11);
+                v = TLanes.Broadcast(a1[k]);
+                c10 = TLanes.Fma(v, b0, c10);
+                c11 = TLanes.Fma(v, b1, c11);
             }
             if (R.Count > 2)
             {
-                v = Vector256.Create(a2[k]);
-                c20 = Vector256.FusedMultiplyAdd(v, b0, c20);
-                c21 = Vector256.FusedMultiplyAdd(v, b1, c21);
+                v = TLanes.Broadcast(a2[k]);
+                c20 = TLanes.Fma(v, b0, c20);
+                c21 = TLanes.Fma(v, b1, c21);
             }
             if (R.Count > 3)
             {
-                v = Vector256.Create(a3[k]);
-                c30 = Vector256.FusedMultiplyAdd(v, b0, c30);
-                c31 = Vector256.FusedMultiplyAdd(v, b1, c31);
+                v = TLanes.Broadcast(a3[k]);
+                c30 = TLanes.Fma(v, b0, c30);
+                c31 = TLanes.Fma(v, b1, c31);
             }
             if (R.Count > 4)
             {
-                v = Vector256.Create(a4[k]);
-                c40 = Vector256.FusedMultiplyAdd(v, b0, c40);
-                c41 = Vector256.FusedMultiplyAdd(v, b1, c41);
+                v = TLanes.Broadcast(a4[k]);
+                c40 = TLanes.Fma(v, b0, c40);
+                c41 = TLanes.Fma(v, b1, c41);
             }
             if (R.Count > 5)
             {
-                v = Vector256.Create(a5[k]);
-                c50 = Vector256.FusedMultiplyAdd(v, b0, c50);
-                c51 = Vector256.FusedMultiplyAdd(v, b1, c51);
+                v = TLanes.Broadcast(a5[k]);
+                c50 = TLanes.Fma(v, b0, c50);
+                c51 = TLanes.Fma(v, b1, c51);
+            }
+            if (R.Count > 6)
+            {
+                v = TLanes.Broadcast(a6[k]);
+                c60 = TLanes.Fma(v, b0, c60);
+                c61 = TLanes.Fma(v, b1, c61);
             }
             b += NR;
         }
-        if (finish.Apply)
-        {
-            StoreRow(c, accumulate, c00, c01, finish, 0);
-            if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11, finish, 1);
-            if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21, finish, 2);
-            if (R.Count > 3) StoreRow(c + 3 * ldc, accumulate, c30, c31, finish, 3);
-            if (R.Count > 4) StoreRow(c + 4 * ldc, accumulate, c40, c41, finish, 4);
-            if (R.Count > 5) StoreRow(c + 5 * ldc, accumulate, c50, c51, finish, 5);
-            return;
-        }
-        StoreRow(c, accumulate, c00, c01);
-        if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11);
-        if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21);
-        if (R.Count > 3) StoreRow(c + 3 * ldc, accumulate, c30, c31);
-        if (R.Count > 4) StoreRow(c + 4 * ldc, accumulate, c40, c41);
-        if (R.Count > 5) StoreRow(c + 5 * ldc, accumulate, c50, c51);
+        StoreRow<TLanes, TVector>(c, accumulate, c00, c01, finish, 0);
+        if (R.Count > 1) StoreRow<TLanes, TVector>(c + ldc, accumulate, c10, c11, finish, 1);
+        if (R.Count > 2) StoreRow<TLanes, TVector>(c + 2 * ldc, accumulate, c20, c21, finish, 2);
+        if (R.Count > 3) StoreRow<TLanes, TVector>(c + 3 * ldc, accumulate, c30, c31, finish, 3);
+        if (R.Count > 4) StoreRow<TLanes, TVector>(c + 4 * ldc, accumulate, c40, c41, finish, 4);
+        if (R.Count > 5) StoreRow<TLanes, TVector>(c + 5 * ldc, accumulate, c50, c51, finish, 5);
+        if (R.Count > 6) StoreRow<TLanes, TVector>(c + 6 * ldc, accumulate, c60, c61, finish, 6);
     }
 
+    /// <summary>
+    /// Stores one row (two vectors) of a register tile: the sum (+ what C held), then, on the last depth block, as
+    /// <see cref="Finish"/> would leave it: + bias, + residual, ReLU, in that order. Without an epilogue the branches are
+    /// the same every tile.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, bool accumulate, Vector256<float> left, Vector256<float> right)
+    private static void StoreRow<TLanes, TVector>(float* c, bool accumulate, TVector left, TVector right, in TileEpilogue e, int row)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
+        var half = TLanes.Count;
         if (accumulate)
         {
-            left += Vector256.Load(c);
-            right += Vector256.Load(c + 8);
-        }
-        left.Store(c);
-        right.Store(c + 8);
-    }
-
-    /// <summary>Stores one 16-column row of a finished 256-bit tile as <see cref="Finish"/> would leave it: sum, + bias, + residual, ReLU, in that order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, bool accumulate, Vector256<float> left, Vector256<float> right, in TileEpilogue e, int row)
-    {
-        if (accumulate)
-        {
-            left += Vector256.Load(c);
-            right += Vector256.Load(c + 8);
+            left = TLanes.Add(left, TLanes.Load(c));
+            right = TLanes.Add(right, TLanes.Load(c + half));
         }
         if (e.Bias != null)
         {
-            left += Vector256.Load(e.Bias);
-            right += Vector256.Load(e.Bias + 8);
+            left = TLanes.Add(left, TLanes.Load(e.Bias));
+            right = TLanes.Add(right, TLanes.Load(e.Bias + half));
         }
         if (e.Residual != null)
         {
             var residual = e.Residual + (long)row * e.ResidualStride;
-            left += Vector256.Load(residual);
-            right += Vector256.Load(residual + 8);
+            left = TLanes.Add(left, TLanes.Load(residual));
+            right = TLanes.Add(right, TLanes.Load(residual + half));
         }
         if (e.Relu)
         {
-            left = Vector256.Max(left, Vector256<float>.Zero);
-            right = Vector256.Max(right, Vector256<float>.Zero);
+            left = TLanes.Max(left, TLanes.Zero);
+            right = TLanes.Max(right, TLanes.Zero);
         }
-        left.Store(c); // Stream is left to the 512-bit kernel, where it was measured
-        right.Store(c + 8);
-    }
-
-    /// <summary>The 512-bit kernel for a group of <paramref name="rows"/> (1–7) rows over two panels.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel7x32(int rows, int kc, float* a, int lda, float* panel, float* next, float* c, int ldc, bool accumulate, TileEpilogue finish)
-    {
-        switch (rows)
+        if (e.Stream)
         {
-            case 7: Kernel7x32<Rows7>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            case 6: Kernel7x32<Rows6>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            case 5: Kernel7x32<Rows5>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            case 4: Kernel7x32<Rows4>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            case 3: Kernel7x32<Rows3>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            case 2: Kernel7x32<Rows2>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-            default: Kernel7x32<Rows1>(kc, a, lda, panel, next, c, ldc, accumulate, finish); break;
-        }
-    }
-
-    /// <summary>
-    /// The 512-bit register tile: C[R, 32] (+)= A[R][kc] · [panel | next][kc][16] for R = <typeparamref name="R"/> ≤ 7
-    /// rows, two 16-float accumulators a row (fourteen at seven rows). Each A value is broadcast once and used for 32
-    /// columns; only R rows of A are read.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel7x32<R>(int kc, float* a, int lda, float* panel, float* next, float* c, int ldc, bool accumulate, TileEpilogue finish)
-        where R : struct, IRowCount
-    {
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default;
-        Vector512<float> c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default;
-        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda;
-        for (var k = 0; k < kc; k++)
-        {
-            var b0 = Vector512.Load(panel);
-            var b1 = Vector512.Load(next);
-            var v = Vector512.Create(a[k]);
-            c00 = Vector512.FusedMultiplyAdd(v, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(v, b1, c01);
-            if (R.Count > 1)
-            {
-                v = Vector512.Create(a1[k]);
-                c10 = Vector512.FusedMultiplyAdd(v, b0, c10);
-                c11 = Vector512.FusedMultiplyAdd(v, b1, c11);
-            }
-            if (R.Count > 2)
-            {
-                v = Vector512.Create(a2[k]);
-                c20 = Vector512.FusedMultiplyAdd(v, b0, c20);
-                c21 = Vector512.FusedMultiplyAdd(v, b1, c21);
-            }
-            if (R.Count > 3)
-            {
-                v = Vector512.Create(a3[k]);
-                c30 = Vector512.FusedMultiplyAdd(v, b0, c30);
-                c31 = Vector512.FusedMultiplyAdd(v, b1, c31);
-            }
-            if (R.Count > 4)
-            {
-                v = Vector512.Create(a4[k]);
-                c40 = Vector512.FusedMultiplyAdd(v, b0, c40);
-                c41 = Vector512.FusedMultiplyAdd(v, b1, c41);
-            }
-            if (R.Count > 5)
-            {
-                v = Vector512.Create(a5[k]);
-                c50 = Vector512.FusedMultiplyAdd(v, b0, c50);
-                c51 = Vector512.FusedMultiplyAdd(v, b1, c51);
-            }
-            if (R.Count > 6)
-            {
-                v = Vector512.Create(a6[k]);
-                c60 = Vector512.FusedMultiplyAdd(v, b0, c60);
-                c61 = Vector512.FusedMultiplyAdd(v, b1, c61);
-            }
-            panel += NR;
-            next += NR;
-        }
-        if (finish.Apply)
-        {
-            StoreRow(c, accumulate, c00, c01, finish, 0);
-            if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11, finish, 1);
-            if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21, finish, 2);
-            if (R.Count > 3) StoreRow(c + 3 * ldc, accumulate, c30, c31, finish, 3);
-            if (R.Count > 4) StoreRow(c + 4 * ldc, accumulate, c40, c41, finish, 4);
-            if (R.Count > 5) StoreRow(c + 5 * ldc, accumulate, c50, c51, finish, 5);
-            if (R.Count > 6) StoreRow(c + 6 * ldc, accumulate, c60, c61, finish, 6);
+            TLanes.StoreNonTemporal(left, c);
+            TLanes.StoreNonTemporal(right, c + half);
             return;
         }
-        StoreRow(c, accumulate, c00, c01);
-        if (R.Count > 1) StoreRow(c + ldc, accumulate, c10, c11);
-        if (R.Count > 2) StoreRow(c + 2 * ldc, accumulate, c20, c21);
-        if (R.Count > 3) StoreRow(c + 3 * ldc, accumulate, c30, c31);
-        if (R.Count > 4) StoreRow(c + 4 * ldc, accumulate, c40, c41);
-        if (R.Count > 5) StoreRow(c + 5 * ldc, accumulate, c50, c51);
-        if (R.Count > 6) StoreRow(c + 6 * ldc, accumulate, c60, c61);
+        TLanes.Store(left, c);
+        TLanes.Store(right, c + half);
     }
 
     /// <summary>
@@ -532,53 +453,9 @@ internal static unsafe class Gemm
         StoreRow(c + 6 * ldc, accumulate, c6);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, bool accumulate, Vector512<float> left, Vector512<float> right)
-    {
-        StoreRow(c, accumulate, left);
-        StoreRow(c + NR, accumulate, right);
-    }
-
-    /// <summary>Stores one row of a finished tile as <see cref="Finish"/> would leave it: sum, + bias, + residual, ReLU, in that order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* c, bool accumulate, Vector512<float> left, Vector512<float> right, in TileEpilogue e, int row)
-    {
-        if (accumulate)
-        {
-            left += Vector512.Load(c);
-            right += Vector512.Load(c + NR);
-        }
-        if (e.Bias != null)
-        {
-            left += Vector512.Load(e.Bias);
-            right += Vector512.Load(e.Bias + NR);
-        }
-        if (e.Residual != null)
-        {
-            var residual = e.Residual + (long)row * e.ResidualStride;
-            left += Vector512.Load(residual);
-            right += Vector512.Load(residual + NR);
-        }
-        if (e.Relu)
-        {
-            left = Vector512.Max(left, Vector512<float>.Zero);
-            right = Vector512.Max(right, Vector512<float>.Zero);
-        }
-        if (e.Stream)
-        {
-            left.StoreAlignedNonTemporal(c);
-            right.StoreAlignedNonTemporal(c + NR);
-            return;
-        }
-        left.Store(c);
-        right.Store(c + NR);
-    }
-
     /// <summary>The epilogue of one register tile (its bias and residual already offset to the tile), or none.</summary>
     private readonly struct TileEpilogue
     {
-        public bool Apply { get; private init; }
-
         public float* Bias { get; private init; }
 
         public float* Residual { get; private init; }
@@ -591,7 +468,6 @@ internal static unsafe class Gemm
 
         public static TileEpilogue For(in GemmEpilogue e, int row, int n0) => new()
         {
-            Apply = e.Bias != null || e.Residual != null || e.Relu || e.Stream,
             Stream = e.Stream,
             Bias = e.Bias == null ? null : e.Bias + n0,
             Residual = e.Residual == null ? null : e.Residual + (long)row * e.ResidualStride + n0,

@@ -20,6 +20,14 @@ internal unsafe interface ILanes<TVector>
 
     static abstract void Store(TVector value, float* destination);
 
+    /// <summary>Stores past the caches; <paramref name="destination"/> must be aligned to the vector's size.</summary>
+    static abstract void StoreNonTemporal(TVector value, float* destination);
+
+    /// <summary>The value in every lane.</summary>
+    static abstract TVector Broadcast(float value);
+
+    static abstract TVector Add(TVector a, TVector b);
+
     /// <summary>a · b + c, rounded once.</summary>
     static abstract TVector Fma(TVector a, TVector b, TVector c);
 
@@ -40,6 +48,15 @@ internal readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
     public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporal(Vector256<float> value, float* destination) => value.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -58,6 +75,15 @@ internal readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNonTemporal(Vector512<float> value, float* destination) => value.StoreAlignedNonTemporal(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Broadcast(float value) => Vector512.Create(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
