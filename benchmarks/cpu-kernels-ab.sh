@@ -12,7 +12,8 @@ echo "before: $before"
 echo "after:  $after"
 for round in $(seq "$rounds"); do
   for model in cnn resnet18 resnet50 xception; do
-    for side in before after; do
+    sides="before after"; (( round % 2 == 0 )) && sides="after before" # even rounds reversed: the first of a pair can be favoured
+    for side in $sides; do
       dir=$before; [ "$side" = after ] && dir=$after
       printf 'round %s %-6s ' "$round" "$side"
       (cd "$dir" && dotnet CudaGenre.Benchmarks.dll pass "$model" 1)
