@@ -12,6 +12,9 @@
 #   benchmarks/trainer-grid.sh summary [LIST] print (and write $RUNS/grid-summary.md) the table, and draw the finished runs
 #                                             beside the seed study's figures ($RUNS/grid-comparison.png)
 #   benchmarks/trainer-grid.sh stop           stop the grid and its current run (it resumes on the next start)
+#   benchmarks/trainer-grid.sh collect NAME...  copy finished runs' results (no weights) into the committed results
+#                                             folder, with the engine's `evaluate` on the run's own test split
+#                                             (engine-evaluate.txt: date, commit, machine, command, output)
 #
 # Environment:
 #   CUDAGENRE_RUNS     run folders (default ~/cudagenre-runs)
@@ -159,6 +162,30 @@ case $command in
   summary)
     summary
     ;;
+  collect)
+    shift
+    cli=$repo/src/CudaGenre.Cli/bin/Release/net10.0/cudagenre.dll
+    dotnet build -c Release "$repo/src/CudaGenre.Cli" -v q -nologo >/dev/null
+    for name in "$@"; do
+      run=$runs/$name
+      if ! finished "$run" || [[ ! -f $run/model.safetensors ]]; then
+        echo "$name: not a finished run with weights in $runs; nothing collected" >&2
+        exit 1
+      fi
+      out=$results/$name
+      mkdir -p "$out"
+      cp "$run"/{config,metrics,progress,split}.json "$run"/train.log "$run"/*.png "$out"/
+      command="dotnet $cli evaluate $run/model.safetensors --data $gtzan --manifest $run/split.json --backend cpu"
+      {
+        echo "# $(date -u +%Y-%m-%dT%H:%M:%SZ) commit $(git -C "$repo" rev-parse --short HEAD) (Release build of src/CudaGenre.Cli), $(bash "$here/machine.sh"), CPU backend:"
+        echo "# $command"
+        $command --out "$run/evaluation-test" 2>&1
+      } >"$out/engine-evaluate.txt"
+      tail -n 4 "$out/engine-evaluate.txt"
+      grep -q 'identical' "$out/engine-evaluate.txt" || { echo "$name: the engine's figure differs from the trainer's" >&2; exit 1; }
+      echo "collected $name into $out"
+    done
+    ;;
   stop)
     if pid=$(running_pid); then
       kill -TERM -- "-$pid"
@@ -168,7 +195,7 @@ case $command in
     fi
     ;;
   *)
-    echo "usage: $0 start|run|status|summary|stop [LIST]" >&2
+    echo "usage: $0 start|run|status|summary|stop [LIST] | collect NAME..." >&2
     exit 2
     ;;
 esac
