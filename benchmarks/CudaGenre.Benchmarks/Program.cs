@@ -54,6 +54,11 @@ public static class Program
                 args.Length > 5 ? double.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture) : 0.8);
             return;
         }
+        if (args is ["workers"])
+        {
+            WorkerOverhead.Run();
+            return;
+        }
         if (args is ["peak", ..])
         {
             PeakFlops.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);
