@@ -22,8 +22,8 @@ internal sealed unsafe class Bf16PackedMatrix
         N = n;
         Pairs = (k + 1) / 2;
         Panels = (n + PanelColumns - 1) / PanelColumns;
-        var length = PackedMatrix.RequireShape(b, k, n, (long)Panels * Pairs * PanelColumns + LineAligned.Slack<uint>(), "BF16 pairs");
-        (_storage, _offset) = LineAligned.Allocate<uint>(length - LineAligned.Slack<uint>(), zeroed: true);
+        var total = PackedMatrix.RequireShape(b, k, n, (long)Panels * Pairs * PanelColumns + LineAligned.Slack<uint>(), "BF16 pairs");
+        (_storage, _offset) = LineAligned.Allocate<uint>(total, zeroed: true);
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(PanelColumns, n - p * PanelColumns);

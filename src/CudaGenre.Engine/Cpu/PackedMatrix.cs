@@ -14,8 +14,8 @@ internal sealed unsafe class PackedMatrix
         N = n;
         Panels = (n + Gemm.NR - 1) / Gemm.NR;
         // On a 64-byte line, a panel row of 16 floats is one line and no load of it is split across two.
-        var length = RequireShape(b, k, n, (long)Panels * k * Gemm.NR + LineAligned.Slack<float>(), "floats");
-        (_storage, _offset) = LineAligned.Allocate<float>(length - LineAligned.Slack<float>(), zeroed: false);
+        var total = RequireShape(b, k, n, (long)Panels * k * Gemm.NR + LineAligned.Slack<float>(), "floats");
+        (_storage, _offset) = LineAligned.Allocate<float>(total, zeroed: false);
         for (var p = 0; p < Panels; p++)
         {
             var columns = Math.Min(Gemm.NR, n - p * Gemm.NR);
@@ -81,12 +81,12 @@ internal static unsafe class LineAligned
     public static int Slack<T>() where T : unmanaged => LineBytes / sizeof(T);
 
     /// <summary>
-    /// A pinned array with room for <paramref name="length"/> elements from <c>Offset</c>, which is on a 64-byte line (the
-    /// array never moves, so neither does that line). <paramref name="zeroed"/>: whether the elements start as zero.
+    /// A pinned array of <paramref name="total"/> elements (the used length plus <see cref="Slack{T}"/>, checked by the
+    /// caller against the largest array) whose used part starts at <c>Offset</c>, on a 64-byte line (the array never
+    /// moves, so neither does that line). <paramref name="zeroed"/>: whether the elements start as zero.
     /// </summary>
-    public static (T[] Storage, int Offset) Allocate<T>(int length, bool zeroed) where T : unmanaged
+    public static (T[] Storage, int Offset) Allocate<T>(int total, bool zeroed) where T : unmanaged
     {
-        var total = checked(length + Slack<T>());
         var storage = zeroed ? GC.AllocateArray<T>(total, pinned: true) : GC.AllocateUninitializedArray<T>(total, pinned: true);
         var first = (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref storage[0]);
         return (storage, (int)((LineBytes - (first & (LineBytes - 1))) % LineBytes / sizeof(T)));
