@@ -15,7 +15,7 @@ alive() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; s=${s##*) }
     for p in $(pgrep -if "dotnet|testhost|VBCSCompiler|MSBuild|cudagenre|clang|cc1|/ld|python|chromium|Tests"); do
       [[ $(group_of "$p") == "$own_group" ]] && continue
       case "$(tr '\0' ' ' < /proc/$p/cmdline 2>/dev/null)" in
-        *CudaGenre.Benchmarks*|*quiet.sh*|*cpu-ab-wall.sh*|*ort-compare.sh*|*pgrep*) ;;
+        *CudaGenre.Benchmarks*|*quiet.sh*|*cpu-ab-wall.sh*|*cpu-ab.sh*|*ort-compare.sh*|*pgrep*) ;;
         *) kill -STOP "$p" 2>/dev/null && echo "$p" >> "$list" ;;
       esac
     done

@@ -28,7 +28,8 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 command=${1:-status}
-list=$(realpath "${2:-$here/trainer-grid.txt}")
+list=$here/trainer-grid.txt
+[[ $command == collect ]] || list=$(realpath "${2:-$list}") # collect's arguments are run names, not a list
 runs=${CUDAGENRE_RUNS:-$HOME/cudagenre-runs}
 gtzan=${CUDAGENRE_GTZAN:-$(realpath -m "$repo/../shared/data/gtzan")}
 trainer=${CUDAGENRE_TRAINER:-$HOME/cudagenre-trainer-bin/cudagenre-train}
@@ -167,6 +168,10 @@ case $command in
     cli=$repo/src/CudaGenre.Cli/bin/Release/net10.0/cudagenre.dll
     dotnet build -c Release "$repo/src/CudaGenre.Cli" -v q -nologo >/dev/null
     for name in "$@"; do
+      if [[ -z $name || $name == */* || $name == .* ]]; then
+        echo "collect: '$name' is not a run name (a folder name in $runs)" >&2
+        exit 2
+      fi
       run=$runs/$name
       if ! finished "$run" || [[ ! -f $run/model.safetensors ]]; then
         echo "$name: not a finished run with weights in $runs; nothing collected" >&2
