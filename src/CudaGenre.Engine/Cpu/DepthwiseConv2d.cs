@@ -60,7 +60,6 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
     {
         var g = _g;
         var c = g.Channels;
-        var zero = Vector256<float>.Zero;
         for (var ch = ch0; ch < ch1; ch += 8)
         {
             var b = Vector256.Load(bias + ch);
@@ -81,8 +80,8 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
                 var v5 = Vector256.Load(p + 5 * c);
                 if (_reluInput)
                 {
-                    (v0, v1, v2, v3, v4, v5) = (Vector256.Max(v0, zero), Vector256.Max(v1, zero), Vector256.Max(v2, zero),
-                        Vector256.Max(v3, zero), Vector256.Max(v4, zero), Vector256.Max(v5, zero));
+                    (v0, v1, v2, v3, v4, v5) = (Lanes8.Relu(v0), Lanes8.Relu(v1), Lanes8.Relu(v2),
+                        Lanes8.Relu(v3), Lanes8.Relu(v4), Lanes8.Relu(v5));
                 }
                 var wr = w + ky * 3 * c + ch;
                 var w0 = Vector256.Load(wr);
@@ -95,7 +94,7 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
             }
             if (_reluOutput)
             {
-                (s0, s1, s2, s3) = (Vector256.Max(s0, zero), Vector256.Max(s1, zero), Vector256.Max(s2, zero), Vector256.Max(s3, zero));
+                (s0, s1, s2, s3) = (Lanes8.Relu(s0), Lanes8.Relu(s1), Lanes8.Relu(s2), Lanes8.Relu(s3));
             }
             var o = output + (ch - ch0);
             s0.Store(o);
@@ -175,7 +174,7 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
                 {
                     sum = TLanes.Fma(c2, w22, TLanes.Fma(b2, w21, TLanes.Fma(a2, w20, sum)));
                 }
-                TLanes.Store(_reluOutput ? TLanes.Max(sum, zero) : sum, output);
+                TLanes.Store(_reluOutput ? TLanes.Relu(sum) : sum, output);
                 output += pixelStride;
                 (a0, a1, a2) = (b0, b1, b2);
                 (b0, b1, b2) = (c0, c1, c2);
@@ -189,7 +188,7 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
         where TVector : struct
     {
         var v = TLanes.Load(p);
-        return relu ? TLanes.Max(v, TLanes.Zero) : v;
+        return relu ? TLanes.Relu(v) : v;
     }
 
     /// <summary>Work items: one per output row per image.</summary>
@@ -245,7 +244,6 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
         }
         var image = Input + (long)n * g.Height * g.Width * c;
         var y0 = oy * g.Stride - g.Padding;
-        var zero = Vector256<float>.Zero;
         var strips = Strip4 && channels % 8 == 0;
         fixed (float* w = _weights, bias = _bias)
         {
@@ -285,12 +283,12 @@ internal sealed unsafe class DepthwiseConv2d : UnaryOp
                             var v = Vector256.Load(image + ((long)y * g.Width + x) * c + ch);
                             if (_reluInput)
                             {
-                                v = Vector256.Max(v, zero);
+                                v = Lanes8.Relu(v);
                             }
                             sum = Vector256.FusedMultiplyAdd(v, Vector256.Load(w + (ky * g.KernelWidth + kx) * c + ch), sum);
                         }
                     }
-                    (_reluOutput ? Vector256.Max(sum, zero) : sum).Store(output + (ch - ch0));
+                    (_reluOutput ? Lanes8.Relu(sum) : sum).Store(output + (ch - ch0));
                 }
                 for (; ch < ch1; ch++)
                 {

@@ -43,7 +43,7 @@ internal sealed unsafe class Elementwise(long length, bool add, bool relu) : IPa
             }
             if (relu)
             {
-                v = Vector256.Max(v, Vector256<float>.Zero);
+                v = Lanes8.Relu(v);
             }
             v.Store(_y + i);
         }

@@ -242,7 +242,7 @@ internal static unsafe class Gemm
                 }
                 if (e.Relu)
                 {
-                    v = Vector256.Max(v, Vector256<float>.Zero);
+                    v = Lanes8.Relu(v);
                 }
                 v.Store(cRow + j);
             }
@@ -399,8 +399,8 @@ internal static unsafe class Gemm
         }
         if (e.Relu)
         {
-            left = TLanes.Max(left, TLanes.Zero);
-            right = TLanes.Max(right, TLanes.Zero);
+            left = TLanes.Relu(left);
+            right = TLanes.Relu(right);
         }
         if (e.Stream)
         {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CudaGenre.Engine.Cpu;
 
@@ -31,7 +32,23 @@ internal unsafe interface ILanes<TVector>
     /// <summary>a · b + c, rounded once.</summary>
     static abstract TVector Fma(TVector a, TVector b, TVector c);
 
-    static abstract TVector Max(TVector a, TVector b);
+    /// <summary>
+    /// max(v, 0) with NaN passed through, as PyTorch's ReLU: one <c>vmaxps(0, v)</c> (x86 returns the second operand
+    /// when either is NaN). .NET's <c>Vector256.Max</c> is IEEE 754-2019 maximum, four instructions here.
+    /// </summary>
+    static abstract TVector Relu(TVector v);
+
+    /// <summary>
+    /// x86's <c>vmaxps(a, b)</c> (the same select elsewhere): a &gt; b ? a : b, so a NaN in <paramref name="b"/> is returned and a NaN in
+    /// <paramref name="a"/> is dropped (callers track NaN with <see cref="NaNMask"/>). One instruction, where
+    /// .NET's NaN-exact <c>Vector256.Max</c> is eight with a five-deep dependent chain.
+    /// </summary>
+    static abstract TVector MaxX86(TVector a, TVector b);
+
+    /// <summary>All bits set in the lanes of <paramref name="v"/> that are NaN, zero elsewhere.</summary>
+    static abstract TVector NaNMask(TVector v);
+
+    static abstract TVector Or(TVector a, TVector b);
 }
 
 /// <summary>256-bit vectors: 8 floats (AVX2).</summary>
@@ -60,7 +77,17 @@ internal readonly unsafe struct Lanes8 : ILanes<Vector256<float>>
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+    public static Vector256<float> Relu(Vector256<float> v) => MaxX86(Vector256<float>.Zero, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> MaxX86(Vector256<float> a, Vector256<float> b) =>
+        Avx.IsSupported ? Avx.Max(a, b) : Vector256.ConditionalSelect(Vector256.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> NaNMask(Vector256<float> v) => Vector256.IsNaN(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Or(Vector256<float> a, Vector256<float> b) => a | b;
 }
 
 /// <summary>512-bit vectors: 16 floats (AVX-512).</summary>
@@ -89,5 +116,15 @@ internal readonly unsafe struct Lanes16 : ILanes<Vector512<float>>
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+    public static Vector512<float> Relu(Vector512<float> v) => MaxX86(Vector512<float>.Zero, v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> MaxX86(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.IsSupported ? Avx512F.Max(a, b) : Vector512.ConditionalSelect(Vector512.GreaterThan(a, b), a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> NaNMask(Vector512<float> v) => Vector512.IsNaN(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Or(Vector512<float> a, Vector512<float> b) => a | b;
 }

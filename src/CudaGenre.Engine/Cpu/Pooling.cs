@@ -27,52 +27,18 @@ internal sealed unsafe class MaxPool2d(ConvGeometry g) : UnaryOp
         {
             var xStart = Math.Max(0, ox * g.Stride - g.Padding);
             var xEnd = Math.Min(g.Width, ox * g.Stride - g.Padding + g.KernelWidth);
+            var window = image + ((long)yStart * g.Width + xStart) * c;
             var output = row + (long)ox * c;
-            var ch = 0;
-            // Vector Max is IEEE 754-2019 maximum: a NaN anywhere in the window gives NaN, as in PyTorch. Two running
-            // maxima halve the chain of dependent Max operations (each is three instructions).
-            if (Vector512.IsHardwareAccelerated)
-            {
-                for (; ch + 16 <= c; ch += 16)
-                {
-                    Vector512<float> a = Vector512.Create(float.NegativeInfinity), b = a;
-                    for (var y = yStart; y < yEnd; y++)
-                    {
-                        var p = image + ((long)y * g.Width + xStart) * c + ch;
-                        var x = xStart;
-                        for (; x + 1 < xEnd; x += 2, p += 2 * c)
-                        {
-                            a = Vector512.Max(a, Vector512.Load(p));
-                            b = Vector512.Max(b, Vector512.Load(p + c));
-                        }
-                        if (x < xEnd)
-                        {
-                            a = Vector512.Max(a, Vector512.Load(p));
-                        }
-                    }
-                    Vector512.Max(a, b).Store(output + ch);
-                }
-            }
-            for (; ch + 8 <= c; ch += 8)
-            {
-                var best = Vector256.Create(float.NegativeInfinity);
-                for (var y = yStart; y < yEnd; y++)
-                {
-                    for (var x = xStart; x < xEnd; x++)
-                    {
-                        best = Vector256.Max(best, Vector256.Load(image + ((long)y * g.Width + x) * c + ch));
-                    }
-                }
-                best.Store(output + ch);
-            }
+            var ch = Vector512.IsHardwareAccelerated ? Window<Lanes16, Vector512<float>>(window, output, 0, yEnd - yStart, xEnd - xStart) : 0;
+            ch = Window<Lanes8, Vector256<float>>(window, output, ch, yEnd - yStart, xEnd - xStart);
             for (; ch < c; ch++)
             {
                 var best = float.NegativeInfinity;
-                for (var y = yStart; y < yEnd; y++)
+                for (var y = 0; y < yEnd - yStart; y++)
                 {
-                    for (var x = xStart; x < xEnd; x++)
+                    for (var x = 0; x < xEnd - xStart; x++)
                     {
-                        var v = image[((long)y * g.Width + x) * c + ch];
+                        var v = window[((long)y * g.Width + x) * c + ch];
                         best = float.IsNaN(v) || v > best ? v : best;
                         if (float.IsNaN(best))
                         {
@@ -83,6 +49,37 @@ internal sealed unsafe class MaxPool2d(ConvGeometry g) : UnaryOp
                 output[ch] = best;
             }
         }
+    }
+
+    /// <summary>
+    /// One output pixel's channels from <paramref name="ch"/> on, a vector at a time; returns where it stopped. Each
+    /// step is one <c>vmaxps</c> (.NET's NaN-exact Max is eight instructions in a dependent chain, which made this
+    /// latency-bound) with NaN kept in a mask beside it, off the chain: a NaN anywhere in the window gives NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Window<TLanes, TVector>(float* window, float* output, int ch, int rows, int columns)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+    {
+        var c = g.Channels;
+        long rowStride = (long)g.Width * c;
+        for (; ch + TLanes.Count <= c; ch += TLanes.Count)
+        {
+            var best = TLanes.Broadcast(float.NegativeInfinity);
+            var nan = TLanes.Zero;
+            for (var y = 0; y < rows; y++)
+            {
+                var p = window + y * rowStride + ch;
+                for (var x = 0; x < columns; x++, p += c)
+                {
+                    var v = TLanes.Load(p);
+                    best = TLanes.MaxX86(best, v);
+                    nan = TLanes.Or(nan, TLanes.NaNMask(v));
+                }
+            }
+            TLanes.Store(TLanes.Or(best, nan), output + ch);
+        }
+        return ch;
     }
 }
 

@@ -284,7 +284,7 @@ internal sealed unsafe class WinogradWork : IParallelWork
                         }
                         if (e.Relu)
                         {
-                            value = Vector256.Max(value, Vector256<float>.Zero);
+                            value = Lanes8.Relu(value);
                         }
                         value.Store(_output + pixels[q] * cout + k);
                     }
