@@ -34,9 +34,12 @@ public sealed class ArenaPlan
     /// <param name="runInsideNext">Steps that the backend computes inside the next step's op (the CPU's depthwise
     /// convolutions fused into the following 1×1 convolution): their inputs stay live through that op, and their
     /// outputs get no room.</param>
+    /// <param name="readsNchwInput">The input's only reader when it reads the NCHW input where it is (the CPU's direct
+    /// first-layer convolution): step 0 then does nothing, the NCHW input stays live through that step, and the
+    /// backend-layout input gets no room.</param>
     /// <returns>The plan and each value's element offset, indexed by <see cref="Graph.ValueId"/>.</returns>
     internal static (ArenaPlan Plan, long[] Offsets) ForGraph(Graph.FusedGraph graph, IReadOnlyDictionary<string, Core.Tensors.TensorShape> shapes,
-        IReadOnlySet<Graph.FusedStep>? runInsideNext = null)
+        IReadOnlySet<Graph.FusedStep>? runInsideNext = null, Graph.FusedStep? readsNchwInput = null)
     {
         var values = graph.Values;
         var first = new int[values.Count];
@@ -56,6 +59,16 @@ public sealed class ArenaPlan
             unwritten[output] = inside;
         }
         last[values.Output.Index] = graph.Steps.Count + 1;
+        if (readsNchwInput is not null)
+        {
+            var input = Graph.ValueTable.Input.Index;
+            if (graph.Steps.Count(s => s.Inputs.Contains(Core.Models.ModelGraph.InputName)) != 1 || !readsNchwInput.Inputs.Contains(Core.Models.ModelGraph.InputName))
+            {
+                throw new ArgumentException($"'{readsNchwInput.Module}' is not the input's only reader.", nameof(readsNchwInput));
+            }
+            last[Graph.ValueTable.NchwInput.Index] = last[input];
+            unwritten[input] = true;
+        }
         var plan = Create([.. Enumerable.Range(0, values.Count).Select(i => (unwritten[i] ? 0 : values.ElementCount(new(i), shapes), first[i], last[i]))]);
         return (plan, [.. plan.Offsets]);
     }

@@ -30,7 +30,11 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
         _shapes = shapes;
         var inputName = Core.Models.ModelGraph.InputName;
         var separable = SeparablePairs(graph);
-        var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes, separable);
+        // A first layer that runs as a direct convolution reads the NCHW input where it is; otherwise the input is
+        // reordered to NHWC first.
+        var inputReaders = graph.Steps.Where(s => s.Inputs.Contains(inputName)).ToList();
+        var readsNchw = inputReaders is [FusedConv only] && weights.DirectFilters(only) is not null ? only : null;
+        var (plan, offsets) = ArenaPlan.ForGraph(graph, shapes, separable, readsNchw);
         // The arena is one .NET array: its length must be an array length, never a wrapped int (batch 3453 of the
         // CNN needs 3.4 G floats, which (int) turned into a small array that the kernels wrote past).
         if (plan.Length > Array.MaxLength - 16)
@@ -49,9 +53,12 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 
         var input = shapes[inputName];
         _input = arena + offsets[ValueTable.NchwInput.Index];
-        var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
-        toNhwc.Bind(_input, Pointer(inputName));
-        _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
+        if (readsNchw is null)
+        {
+            var toNhwc = new LayoutChange(batchSize, input[1], input[2] * input[3], toNhwc: true);
+            toNhwc.Bind(_input, Pointer(inputName));
+            _ops.Add((toNhwc, toNhwc.Items, "input NCHW→NHWC"));
+        }
 
         DepthwiseConv2d? pendingDepthwise = null;
         foreach (var step in graph.Steps)
@@ -84,8 +91,9 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
                         stream: Streams(output, (long)g.OutPixels * conv.Conv.OutChannels, conv.Conv.OutChannels));
                     if (weights.DirectFilters(conv) is { } direct)
                     {
-                        var small = new SmallInputConv(g, direct, conv.Conv.OutChannels, weights.Bias(conv), conv.Relu);
-                        small.Bind(Pointer(conv.Input), output);
+                        var nchw = ReferenceEquals(conv, readsNchw);
+                        var small = new SmallInputConv(g, direct, conv.Conv.OutChannels, weights.Bias(conv), conv.Relu, nchw);
+                        small.Bind(nchw ? _input : Pointer(conv.Input), output);
                         _ops.Add((small, small.Items, name));
                         break;
                     }

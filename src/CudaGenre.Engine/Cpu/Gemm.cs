@@ -500,6 +500,7 @@ internal readonly struct Rows4 : IRowCount { public static int Count => 4; }
 internal readonly struct Rows5 : IRowCount { public static int Count => 5; }
 internal readonly struct Rows6 : IRowCount { public static int Count => 6; }
 internal readonly struct Rows7 : IRowCount { public static int Count => 7; }
+internal readonly struct Rows8 : IRowCount { public static int Count => 8; }
 
 /// <summary>
 /// How a row block is cut into the kernel's row groups: groups of MR rows and of MR − 1 rows, so that no group is

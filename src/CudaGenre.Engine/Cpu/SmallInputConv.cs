@@ -4,18 +4,17 @@ using System.Runtime.Intrinsics;
 namespace CudaGenre.Engine.Cpu;
 
 /// <summary>
-/// A direct convolution for inputs with very few channels (a model's first layer, on RGB): 8 output pixels × 32
-/// output channels (or 6 × 64 where the outputs come in 64s) in registers, each input value broadcast straight from
-/// the NHWC input. As a GEMM such a layer
-/// has a depth of only 27 (3×3×3), so copying the patches into packed A cost as much as the arithmetic (the CNN's
-/// first layer ran at a third of the FMA peak; here at 0.34–0.46 ms instead of 1.1–1.2 ms, one thread). Same sums as the GEMM, in the same order (the taps by
+/// A direct convolution for inputs with very few channels (a model's first layer, on RGB): a tile of output pixels ×
+/// two vectors of output channels in registers (6 × 16 in 256-bit vectors, 8 × 32 in 512-bit ones, or 6 × 64 where the
+/// outputs come in 64s), each input value broadcast straight from the image. As a GEMM such a layer has a depth of only
+/// 27–147 (3×3×3 to 7×7×3), so copying the patches into packed A cost as much as the arithmetic (512-bit: the CNN's first
+/// layer 1.1–1.2 ms as a GEMM, 0.34–0.46 ms here, one thread). It reads the image in NHWC or, as the model's first
+/// step, in the NCHW the caller gave (no reorder step). Same sums as the GEMM, in the same order (the taps by
 /// (ky, kx, c), from zero, then the bias, then ReLU), so the results are bit-identical to it.
 /// One work item is one output row of one image.
 /// </summary>
 internal sealed unsafe class SmallInputConv : UnaryOp
 {
-    private const int Pixels = 8;
-    private const int Columns = 32;
     private const int WidePixels = 6;
     private const int WideColumns = 64;
     private readonly bool _wide;
@@ -24,29 +23,38 @@ internal sealed unsafe class SmallInputConv : UnaryOp
     private readonly float[] _weights; // [(ky, kx, c), out]
     private readonly float* _bias;
     private readonly bool _relu;
+    // Input (y, x, c) of an image is at y · _rowStride + x · _pixelStride + c · _channelStride: NHWC or NCHW.
+    private readonly long _rowStride;
+    private readonly int _pixelStride;
+    private readonly int _channelStride;
+    // The (kx, c) taps of a kernel row, in the GEMM's order, as offsets from the window's first pixel in that row.
+    private readonly long[] _taps;
+
+    /// <summary>Output channels of one tile: two vectors.</summary>
+    private static int Columns => 2 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count);
 
     /// <summary>
-    /// Whether <paramref name="conv"/> runs here: at most 4 input channels, output channels in whole 32s, square stride,
-    /// 512-bit vectors, no residual, and either a GEMM depth (k·k·c) of at most 32 or output channels in whole 64s.
-    /// Deeper windows need the 64-channel tile: the ResNet stem (7×7×3 = 147, 64 outputs) measured, one thread,
-    /// 1.49–1.56 ms as a GEMM, 1.30–1.56 ms with 8 pixels × 32 channels and 1.16–1.31 ms with 6 pixels × 64 channels
-    /// (and 1.63 ms as the BF16 GEMM; benchmarks/results/cpu-batch1-2026-12-06.md).
+    /// Whether <paramref name="conv"/> runs here: at most 4 input channels, output channels in whole tiles, square stride,
+    /// no residual; with 512-bit vectors also either a GEMM depth (k·k·c) of at most 32 or output channels in whole
+    /// 64s. Deeper windows need the 64-channel tile there: the ResNet stem (7×7×3 = 147, 64 outputs) measured, one
+    /// thread, 1.49–1.56 ms as a GEMM, 1.30–1.56 ms with 8 pixels × 32 channels and 1.16–1.31 ms with 6 pixels × 64
+    /// channels (benchmarks/results/cpu-batch1-2026-12-06.md). The 256-bit tile is the GEMM kernel's own 6 × 16.
     /// </summary>
     public static bool Applies(Graph.FusedConv conv)
     {
         var c = conv.Conv;
-        return Vector512.IsHardwareAccelerated && !c.IsDepthwise && c.Groups == 1 && c.InChannels <= 4
-            && (c.InChannels * c.Kernel.Height * c.Kernel.Width <= 32 || c.OutChannels % WideColumns == 0)
-            && c.OutChannels % Columns == 0 && conv.Residual is null
-            && c.Stride.Height == c.Stride.Width && c.Padding.Height == c.Padding.Width;
+        return !c.IsDepthwise && c.Groups == 1 && c.InChannels <= 4 && c.OutChannels % Columns == 0 && conv.Residual is null
+            && c.Stride.Height == c.Stride.Width && c.Padding.Height == c.Padding.Width
+            && (!Vector512.IsHardwareAccelerated || c.InChannels * c.Kernel.Height * c.Kernel.Width <= 32 || c.OutChannels % WideColumns == 0);
     }
 
     /// <param name="geometry">Input shape and window.</param>
     /// <param name="weights">Weights as the GEMM takes them: row-major [(ky, kx, in), out].</param>
-    /// <param name="outChannels">Output channels (a multiple of 32).</param>
+    /// <param name="outChannels">Output channels (whole tiles of <see cref="Columns"/>).</param>
     /// <param name="bias">Per-output-channel bias, pinned (outChannels floats).</param>
     /// <param name="relu">Apply ReLU last.</param>
-    public SmallInputConv(ConvGeometry geometry, float[] weights, int outChannels, float* bias, bool relu)
+    /// <param name="nchw">Whether the input is NCHW (the model's input as given) rather than NHWC.</param>
+    public SmallInputConv(ConvGeometry geometry, float[] weights, int outChannels, float* bias, bool relu, bool nchw = false)
     {
         var taps = (long)geometry.KernelHeight * geometry.KernelWidth * geometry.Channels;
         if (outChannels % Columns != 0 || weights.Length != taps * outChannels)
@@ -58,15 +66,41 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         _weights = weights; // shared by the session's plans (CpuWeights)
         _bias = bias;
         _relu = relu;
-        _wide = outChannels % WideColumns == 0;
+        _wide = Vector512.IsHardwareAccelerated && outChannels % WideColumns == 0;
+        _pixelStride = nchw ? 1 : geometry.Channels;
+        _rowStride = (long)geometry.Width * _pixelStride;
+        _channelStride = nchw ? checked(geometry.Height * geometry.Width) : 1;
+        _taps = new long[geometry.KernelWidth * geometry.Channels];
+        for (var kx = 0; kx < geometry.KernelWidth; kx++)
+        {
+            for (var c = 0; c < geometry.Channels; c++)
+            {
+                _taps[kx * geometry.Channels + c] = (long)kx * _pixelStride + (long)c * _channelStride;
+            }
+        }
     }
 
     /// <summary>Work items: one per output row per image.</summary>
     public override int Items => _g.Batch * _g.OutHeight;
 
     /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Execute(int item, int worker)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Row<Lanes16, Vector512<float>, Rows8>(item);
+        }
+        else
+        {
+            Row<Lanes8, Vector256<float>, Rows6>(item);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Row<TLanes, TVector, P>(int item)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where P : struct, IRowCount
     {
         var g = _g;
         var n = item / g.OutHeight;
@@ -81,99 +115,105 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         var oxFirst = Math.Min(g.OutWidth, (g.Padding + g.Stride - 1) / g.Stride);
         var span = g.Width + g.Padding - g.KernelWidth;
         var oxEnd = span < 0 ? oxFirst : Math.Max(oxFirst, Math.Min(g.OutWidth, span / g.Stride + 1));
+        var columns = 2 * TLanes.Count;
+        var block = _wide ? WideColumns : columns;
         fixed (float* w = _weights)
+        fixed (long* taps = _taps)
         {
-            if (_wide)
-            {
-                // 64 channels at a time: 24 accumulators, each input value broadcast once for four FMAs.
-                for (var co = 0; co < _outChannels; co += WideColumns)
-                {
-                    var ox = 0;
-                    for (; ox < oxFirst; ox++)
-                    {
-                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
-                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co + Columns);
-                    }
-                    for (; ox + WidePixels <= oxEnd; ox += WidePixels)
-                    {
-                        SixPixelsWide(image, row, w, y0, kyFirst, kyEnd, ox, co);
-                    }
-                    for (; ox < g.OutWidth; ox++)
-                    {
-                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
-                        OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co + Columns);
-                    }
-                }
-                return;
-            }
-            for (var co = 0; co < _outChannels; co += Columns)
+            for (var co = 0; co < _outChannels; co += block)
             {
                 var ox = 0;
                 for (; ox < oxFirst; ox++)
                 {
-                    OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                    for (var c = co; c < co + block; c += columns)
+                    {
+                        OnePixel<TLanes, TVector>(image, row, w, y0, kyFirst, kyEnd, ox, c);
+                    }
                 }
-                for (; ox + Pixels <= oxEnd; ox += Pixels)
+                if (Vector512.IsHardwareAccelerated && _wide)
                 {
-                    EightPixels(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                    // 64 channels at a time: 24 accumulators, each input value broadcast once for four FMAs.
+                    for (; ox + WidePixels <= oxEnd; ox += WidePixels)
+                    {
+                        SixPixelsWide(image, row, w, taps, y0, kyFirst, kyEnd, ox, co);
+                    }
+                }
+                else
+                {
+                    for (; ox + P.Count <= oxEnd; ox += P.Count)
+                    {
+                        Pixels<TLanes, TVector, P>(image, row, w, taps, y0, kyFirst, kyEnd, ox, co);
+                    }
                 }
                 for (; ox < g.OutWidth; ox++)
                 {
-                    OnePixel(image, row, w, y0, kyFirst, kyEnd, ox, co);
+                    for (var c = co; c < co + block; c += columns)
+                    {
+                        OnePixel<TLanes, TVector>(image, row, w, y0, kyFirst, kyEnd, ox, c);
+                    }
                 }
             }
         }
     }
 
-    /// <summary>Eight neighbouring outputs whose windows lie inside the image horizontally.</summary>
+    /// <summary>
+    /// <typeparamref name="P"/> neighbouring outputs (up to 8) × two vectors of channels, whose windows lie inside the
+    /// image horizontally: each input value broadcast once for two FMAs.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void EightPixels(float* image, float* row, float* w, int y0, int kyFirst, int kyEnd, int ox, int co)
+    private void Pixels<TLanes, TVector, P>(float* image, float* row, float* w, long* taps, int y0, int kyFirst, int kyEnd, int ox, int co)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
+        where P : struct, IRowCount
     {
         var g = _g;
-        var c = g.Channels;
-        var step = (long)g.Stride * c;
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
-        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default, b6 = default, b7 = default;
+        var outChannels = _outChannels;
+        var rowTaps = g.KernelWidth * g.Channels;
+        var step = (long)g.Stride * _pixelStride;
+        TVector a0 = TLanes.Zero, a1 = TLanes.Zero, a2 = TLanes.Zero, a3 = TLanes.Zero, a4 = TLanes.Zero, a5 = TLanes.Zero, a6 = TLanes.Zero, a7 = TLanes.Zero;
+        TVector b0 = TLanes.Zero, b1 = TLanes.Zero, b2 = TLanes.Zero, b3 = TLanes.Zero, b4 = TLanes.Zero, b5 = TLanes.Zero, b6 = TLanes.Zero, b7 = TLanes.Zero;
         var x0 = ox * g.Stride - g.Padding;
         for (var ky = kyFirst; ky < kyEnd; ky++)
         {
-            var input = image + ((long)(y0 + ky) * g.Width + x0) * c;
-            var taps = w + (long)ky * g.KernelWidth * c * _outChannels + co;
-            for (var k = 0; k < g.KernelWidth * c; k++)
+            var input = image + (y0 + ky) * _rowStride + (long)x0 * _pixelStride;
+            var weights = w + (long)ky * rowTaps * outChannels + co;
+            for (var k = 0; k < rowTaps; k++)
             {
-                var wa = Vector512.Load(taps);
-                var wb = Vector512.Load(taps + 16);
-                taps += _outChannels;
-                var p = input + k;
-                Vector512<float> v;
-                v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, wa, a0); b0 = Vector512.FusedMultiplyAdd(v, wb, b0);
-                v = Vector512.Create(p[step]); a1 = Vector512.FusedMultiplyAdd(v, wa, a1); b1 = Vector512.FusedMultiplyAdd(v, wb, b1);
-                v = Vector512.Create(p[2 * step]); a2 = Vector512.FusedMultiplyAdd(v, wa, a2); b2 = Vector512.FusedMultiplyAdd(v, wb, b2);
-                v = Vector512.Create(p[3 * step]); a3 = Vector512.FusedMultiplyAdd(v, wa, a3); b3 = Vector512.FusedMultiplyAdd(v, wb, b3);
-                v = Vector512.Create(p[4 * step]); a4 = Vector512.FusedMultiplyAdd(v, wa, a4); b4 = Vector512.FusedMultiplyAdd(v, wb, b4);
-                v = Vector512.Create(p[5 * step]); a5 = Vector512.FusedMultiplyAdd(v, wa, a5); b5 = Vector512.FusedMultiplyAdd(v, wb, b5);
-                v = Vector512.Create(p[6 * step]); a6 = Vector512.FusedMultiplyAdd(v, wa, a6); b6 = Vector512.FusedMultiplyAdd(v, wb, b6);
-                v = Vector512.Create(p[7 * step]); a7 = Vector512.FusedMultiplyAdd(v, wa, a7); b7 = Vector512.FusedMultiplyAdd(v, wb, b7);
+                var wa = TLanes.Load(weights);
+                var wb = TLanes.Load(weights + TLanes.Count);
+                weights += outChannels;
+                var p = input + taps[k];
+                var v = TLanes.Broadcast(p[0]);
+                a0 = TLanes.Fma(v, wa, a0);
+                b0 = TLanes.Fma(v, wb, b0);
+                if (P.Count > 1) { v = TLanes.Broadcast(p[step]); a1 = TLanes.Fma(v, wa, a1); b1 = TLanes.Fma(v, wb, b1); }
+                if (P.Count > 2) { v = TLanes.Broadcast(p[2 * step]); a2 = TLanes.Fma(v, wa, a2); b2 = TLanes.Fma(v, wb, b2); }
+                if (P.Count > 3) { v = TLanes.Broadcast(p[3 * step]); a3 = TLanes.Fma(v, wa, a3); b3 = TLanes.Fma(v, wb, b3); }
+                if (P.Count > 4) { v = TLanes.Broadcast(p[4 * step]); a4 = TLanes.Fma(v, wa, a4); b4 = TLanes.Fma(v, wb, b4); }
+                if (P.Count > 5) { v = TLanes.Broadcast(p[5 * step]); a5 = TLanes.Fma(v, wa, a5); b5 = TLanes.Fma(v, wb, b5); }
+                if (P.Count > 6) { v = TLanes.Broadcast(p[6 * step]); a6 = TLanes.Fma(v, wa, a6); b6 = TLanes.Fma(v, wb, b6); }
+                if (P.Count > 7) { v = TLanes.Broadcast(p[7 * step]); a7 = TLanes.Fma(v, wa, a7); b7 = TLanes.Fma(v, wb, b7); }
             }
         }
-        var output = row + (long)ox * _outChannels + co;
-        Store(output, a0, b0, co);
-        Store(output + _outChannels, a1, b1, co);
-        Store(output + 2 * _outChannels, a2, b2, co);
-        Store(output + 3 * _outChannels, a3, b3, co);
-        Store(output + 4 * _outChannels, a4, b4, co);
-        Store(output + 5 * _outChannels, a5, b5, co);
-        Store(output + 6 * _outChannels, a6, b6, co);
-        Store(output + 7 * _outChannels, a7, b7, co);
+        var output = row + (long)ox * outChannels + co;
+        Store<TLanes, TVector>(output, a0, b0, co);
+        if (P.Count > 1) Store<TLanes, TVector>(output + outChannels, a1, b1, co);
+        if (P.Count > 2) Store<TLanes, TVector>(output + 2 * outChannels, a2, b2, co);
+        if (P.Count > 3) Store<TLanes, TVector>(output + 3 * outChannels, a3, b3, co);
+        if (P.Count > 4) Store<TLanes, TVector>(output + 4 * outChannels, a4, b4, co);
+        if (P.Count > 5) Store<TLanes, TVector>(output + 5 * outChannels, a5, b5, co);
+        if (P.Count > 6) Store<TLanes, TVector>(output + 6 * outChannels, a6, b6, co);
+        if (P.Count > 7) Store<TLanes, TVector>(output + 7 * outChannels, a7, b7, co);
     }
 
-    /// <summary>Six neighbouring outputs × 64 channels whose windows lie inside the image horizontally (the same sums, in the same order, as <see cref="EightPixels"/>).</summary>
+    /// <summary>Six neighbouring outputs × 64 channels (512-bit only) whose windows lie inside the image horizontally (the same sums, in the same order, as <see cref="Pixels"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void SixPixelsWide(float* image, float* row, float* w, int y0, int kyFirst, int kyEnd, int ox, int co)
+    private void SixPixelsWide(float* image, float* row, float* w, long* taps, int y0, int kyFirst, int kyEnd, int ox, int co)
     {
         var g = _g;
-        var c = g.Channels;
-        var step = (long)g.Stride * c;
+        var outChannels = _outChannels;
+        var rowTaps = g.KernelWidth * g.Channels;
+        var step = (long)g.Stride * _pixelStride;
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
         Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
@@ -181,16 +221,16 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         var x0 = ox * g.Stride - g.Padding;
         for (var ky = kyFirst; ky < kyEnd; ky++)
         {
-            var input = image + ((long)(y0 + ky) * g.Width + x0) * c;
-            var taps = w + (long)ky * g.KernelWidth * c * _outChannels + co;
-            for (var k = 0; k < g.KernelWidth * c; k++)
+            var input = image + (y0 + ky) * _rowStride + (long)x0 * _pixelStride;
+            var weights = w + (long)ky * rowTaps * outChannels + co;
+            for (var k = 0; k < rowTaps; k++)
             {
-                var wa = Vector512.Load(taps);
-                var wb = Vector512.Load(taps + 16);
-                var wc = Vector512.Load(taps + 32);
-                var wd = Vector512.Load(taps + 48);
-                taps += _outChannels;
-                var p = input + k;
+                var wa = Vector512.Load(weights);
+                var wb = Vector512.Load(weights + 16);
+                var wc = Vector512.Load(weights + 32);
+                var wd = Vector512.Load(weights + 48);
+                weights += outChannels;
+                var p = input + taps[k];
                 Vector512<float> v;
                 v = Vector512.Create(p[0]); a0 = Vector512.FusedMultiplyAdd(v, wa, a0); b0 = Vector512.FusedMultiplyAdd(v, wb, b0); c0 = Vector512.FusedMultiplyAdd(v, wc, c0); d0 = Vector512.FusedMultiplyAdd(v, wd, d0);
                 v = Vector512.Create(p[step]); a1 = Vector512.FusedMultiplyAdd(v, wa, a1); b1 = Vector512.FusedMultiplyAdd(v, wb, b1); c1 = Vector512.FusedMultiplyAdd(v, wc, c1); d1 = Vector512.FusedMultiplyAdd(v, wd, d1);
@@ -200,33 +240,30 @@ internal sealed unsafe class SmallInputConv : UnaryOp
                 v = Vector512.Create(p[5 * step]); a5 = Vector512.FusedMultiplyAdd(v, wa, a5); b5 = Vector512.FusedMultiplyAdd(v, wb, b5); c5 = Vector512.FusedMultiplyAdd(v, wc, c5); d5 = Vector512.FusedMultiplyAdd(v, wd, d5);
             }
         }
-        var output = row + (long)ox * _outChannels + co;
-        Store(output, a0, b0, co);
-        Store(output + 32, c0, d0, co + 32);
-        output += _outChannels;
-        Store(output, a1, b1, co);
-        Store(output + 32, c1, d1, co + 32);
-        output += _outChannels;
-        Store(output, a2, b2, co);
-        Store(output + 32, c2, d2, co + 32);
-        output += _outChannels;
-        Store(output, a3, b3, co);
-        Store(output + 32, c3, d3, co + 32);
-        output += _outChannels;
-        Store(output, a4, b4, co);
-        Store(output + 32, c4, d4, co + 32);
-        output += _outChannels;
-        Store(output, a5, b5, co);
-        Store(output + 32, c5, d5, co + 32);
+        var output = row + (long)ox * outChannels + co;
+        StoreWide(output, a0, b0, c0, d0, co);
+        StoreWide(output + outChannels, a1, b1, c1, d1, co);
+        StoreWide(output + 2 * outChannels, a2, b2, c2, d2, co);
+        StoreWide(output + 3 * outChannels, a3, b3, c3, d3, co);
+        StoreWide(output + 4 * outChannels, a4, b4, c4, d4, co);
+        StoreWide(output + 5 * outChannels, a5, b5, c5, d5, co);
     }
 
-    /// <summary>One output whose window may reach into the padding (columns outside are skipped, as the GEMM's zeros add nothing).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void StoreWide(float* output, Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, int co)
+    {
+        Store<Lanes16, Vector512<float>>(output, a, b, co);
+        Store<Lanes16, Vector512<float>>(output + 32, c, d, co + 32);
+    }
+
+    /// <summary>One output × two vectors of channels whose window may reach into the padding (columns outside are skipped, as the GEMM's zeros add nothing).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void OnePixel(float* image, float* row, float* w, int y0, int kyFirst, int kyEnd, int ox, int co)
+    private void OnePixel<TLanes, TVector>(float* image, float* row, float* w, int y0, int kyFirst, int kyEnd, int ox, int co)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
         var g = _g;
-        var c = g.Channels;
-        Vector512<float> a = default, b = default;
+        TVector a = TLanes.Zero, b = TLanes.Zero;
         var x0 = ox * g.Stride - g.Padding;
         for (var ky = kyFirst; ky < kyEnd; ky++)
         {
@@ -237,31 +274,34 @@ internal sealed unsafe class SmallInputConv : UnaryOp
                 {
                     continue;
                 }
-                var input = image + ((long)(y0 + ky) * g.Width + x) * c;
-                var taps = w + ((long)(ky * g.KernelWidth + kx) * c) * _outChannels + co;
-                for (var ci = 0; ci < c; ci++)
+                var input = image + (y0 + ky) * _rowStride + (long)x * _pixelStride;
+                var taps = w + ((long)(ky * g.KernelWidth + kx) * g.Channels) * _outChannels + co;
+                for (var ci = 0; ci < g.Channels; ci++)
                 {
-                    var v = Vector512.Create(input[ci]);
-                    a = Vector512.FusedMultiplyAdd(v, Vector512.Load(taps), a);
-                    b = Vector512.FusedMultiplyAdd(v, Vector512.Load(taps + 16), b);
+                    var v = TLanes.Broadcast(input[(long)ci * _channelStride]);
+                    a = TLanes.Fma(v, TLanes.Load(taps), a);
+                    b = TLanes.Fma(v, TLanes.Load(taps + TLanes.Count), b);
                     taps += _outChannels;
                 }
             }
         }
-        Store(row + (long)ox * _outChannels + co, a, b, co);
+        Store<TLanes, TVector>(row + (long)ox * _outChannels + co, a, b, co);
     }
 
+    /// <summary>Bias, then ReLU (NaN passes, as in PyTorch and the GEMM's epilogue), then the store.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Store(float* output, Vector512<float> a, Vector512<float> b, int co)
+    private void Store<TLanes, TVector>(float* output, TVector a, TVector b, int co)
+        where TLanes : struct, ILanes<TVector>
+        where TVector : struct
     {
-        a += Vector512.Load(_bias + co);
-        b += Vector512.Load(_bias + co + 16);
+        a = TLanes.Add(a, TLanes.Load(_bias + co));
+        b = TLanes.Add(b, TLanes.Load(_bias + co + TLanes.Count));
         if (_relu)
         {
-            a = Vector512.Max(a, Vector512<float>.Zero);
-            b = Vector512.Max(b, Vector512<float>.Zero);
+            a = TLanes.Relu(a);
+            b = TLanes.Relu(b);
         }
-        a.Store(output);
-        b.Store(output + 16);
+        TLanes.Store(a, output);
+        TLanes.Store(b, output + TLanes.Count);
     }
 }

@@ -77,17 +77,15 @@ public sealed unsafe class SmallOpsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(2, 3, 9, 21, 32, 3, 1, 1, true)]   // the CNN's first layer: 8-pixel blocks, then edge pixels
-    [InlineData(1, 3, 23, 20, 64, 7, 2, 3, false)] // a 7×7 stride-2 window (the ResNet stem's): 6 pixels × 64 channels
-    [InlineData(2, 3, 11, 29, 128, 3, 1, 1, true)]  // two 64-channel blocks, a partial 6-pixel block at the row's end
-    [InlineData(1, 2, 9, 17, 96, 5, 2, 2, true)]    // 96 outputs: 32-channel tiles, three of them
+    [InlineData(2, 3, 9, 21, 32, 3, 1, 1, true)]   // the CNN's first layer: full pixel blocks, then edge pixels
+    [InlineData(1, 3, 23, 20, 64, 7, 2, 3, false)] // a 7×7 stride-2 window (the ResNet stem's; 6 pixels × 64 channels in 512-bit vectors)
+    [InlineData(2, 3, 11, 29, 128, 3, 1, 1, true)]  // several column tiles, a partial pixel block at the row's end
+    [InlineData(1, 2, 9, 17, 96, 5, 2, 2, true)]    // 96 outputs: three 32-channel tiles (six of 16)
     [InlineData(1, 4, 3, 2, 32, 7, 2, 3, true)]    // a window wider than the image: every pixel an edge pixel
+    [InlineData(2, 3, 15, 31, 32, 3, 2, 0, true)]  // Xception's first layer: 3×3 stride 2, no padding
+    [InlineData(1, 1, 12, 40, 64, 3, 1, 1, false)] // one input channel
     public void SmallInputConv_MatchesTheConvolution_AndTheGemmBitForBit(int batch, int c, int h, int w, int outChannels, int k, int stride, int padding, bool relu)
     {
-        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-        {
-            return; // the op applies only with 512-bit vectors (the GEMM runs these layers elsewhere)
-        }
         var x = Reference.Random(batch * c * h * w, 26);
         var weight = Reference.Random(outChannels * c * k * k, 27);
         var bias = Reference.Random(outChannels, 28);
@@ -104,21 +102,26 @@ public sealed unsafe class SmallOpsTests : IDisposable
                     gemmWeights[((t * c) + i) * outChannels + o] = weight[((o * c) + i) * k * k + t];
         var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
         var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
-        var direct = new float[batch * oh * ow * outChannels];
-        var gemm = new float[direct.Length];
+        var fromNhwc = new float[batch * oh * ow * outChannels];
+        var fromNchw = new float[fromNhwc.Length];
+        var gemm = new float[fromNhwc.Length];
         var pinnedBias = GC.AllocateArray<float>(outChannels, pinned: true);
         bias.CopyTo(pinnedBias, 0);
-        fixed (float* pi = input, pd = direct, pg = gemm, pb = pinnedBias)
+        fixed (float* pi = input, px = x, pd = fromNhwc, pn = fromNchw, pg = gemm, pb = pinnedBias)
         {
             var op = new SmallInputConv(g, gemmWeights, outChannels, pb, relu);
             op.Bind(pi, pd);
             _cpu.Run(op, op.Items);
+            var nchw = new SmallInputConv(g, gemmWeights, outChannels, pb, relu, nchw: true);
+            nchw.Bind(px, pn); // the model's input as given, no reorder
+            _cpu.Run(nchw, nchw.Items);
             var work = new GemmWork<PatchSource>(new PatchSource(pi, g), new PackedMatrix(gemmWeights, k * k * c, outChannels), pg, outChannels,
                 new GemmEpilogue { Bias = pb, Relu = relu }, new WorkerScratch(3), 3);
             work.Run(_cpu);
         }
-        Assert.True(Reference.ScaledMaxError(direct, TensorReference.NchwToNhwc(expected, batch, outChannels, oh, ow)) < 1e-6);
-        Assert.Equal(gemm, direct);
+        Assert.True(Reference.ScaledMaxError(fromNhwc, TensorReference.NchwToNhwc(expected, batch, outChannels, oh, ow)) < 1e-6);
+        Assert.Equal(gemm, fromNhwc);
+        Assert.Equal(gemm, fromNchw);
     }
 
     [Theory]
