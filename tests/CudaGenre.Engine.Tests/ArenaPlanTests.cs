@@ -1,4 +1,6 @@
 using CudaGenre.Core;
+using CudaGenre.Core.Models;
+using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Tests;
 
@@ -45,6 +47,37 @@ public class ArenaPlanTests
                     Assert.False(liveTogether && memoryOverlaps, $"round {round}: tensors {i} and {j} overlap while both live");
                 }
             }
+        }
+    }
+
+    [Fact]
+    public void AFirstStepThatReadsTheNchwInput_KeepsItLive_AndTheNhwcCopyGetsNoRoom()
+    {
+        var folder = Directory.CreateTempSubdirectory("cudagenre-arena-").FullName;
+        try
+        {
+            var path = Path.Combine(folder, "cnn.safetensors");
+            RandomWeights.WriteModel(path, ModelSpec.Default(Architecture.Cnn, ClassifierHead.Linear) with { InputHeight = 24, InputWidth = 32 }, seed: 5);
+            var file = ModelFile.Read(path);
+            var fused = GraphOptimizer.Optimize(file.Graph, file.Weights.ToSingleArray);
+            var shapes = fused.InferShapes(2);
+            var first = fused.Steps[0];
+            var (plain, _) = ArenaPlan.ForGraph(fused, shapes);
+            var (direct, offsets) = ArenaPlan.ForGraph(fused, shapes, readsNchwInput: first);
+
+            // The first step writes its output while it reads the NCHW input: the two must not share memory.
+            var input = (Start: offsets[ValueTable.NchwInput.Index], Length: shapes[ModelGraph.InputName].ElementCount);
+            var output = (Start: offsets[fused.Values[first.Output].Index], Length: shapes[first.Output].ElementCount);
+            Assert.False(input.Start < output.Start + output.Length && output.Start < input.Start + input.Length,
+                $"the NCHW input [{input.Start}, +{input.Length}) overlaps the first step's output [{output.Start}, +{output.Length})");
+            Assert.True(direct.Length <= plain.Length);
+
+            // Only the input's one reader may read it in place.
+            Assert.Throws<ArgumentException>(() => ArenaPlan.ForGraph(fused, shapes, readsNchwInput: fused.Steps[1]));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
