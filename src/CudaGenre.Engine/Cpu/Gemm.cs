@@ -94,7 +94,9 @@ internal static unsafe class Gemm
     /// The most rows kept as one row block: a GEMM with few rows and many weights (Xception's 10×10 layers at batch 1:
     /// M = 100, B of 6–12 MB, colder than any cache in a whole pass) reads each weight in one tile instead of two when
     /// its rows are not split (2.8 → 2.2 ms on two threads). Not a larger MC for all: 14×14 maps as 2 blocks × 2 column
-    /// tiles ran slower than 4 × 1 (benchmarks/results/cpu-batch1-2026-12-06.md).
+    /// tiles ran slower than 4 × 1 (benchmarks/results/cpu-batch1-2026-12-06.md). With the 256-bit kernel this is 96
+    /// rows, so the 10×10 maps stay 2 × 2 tiles on AVX2: as one block they ran 3–37 % slower on Zen 3, where the two
+    /// workers sweeping all of B together share its fetches from memory (session 17).
     /// </summary>
     public static int SingleBlockRows => MR * 16;
 
