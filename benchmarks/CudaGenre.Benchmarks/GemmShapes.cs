@@ -38,6 +38,8 @@ internal static unsafe partial class GemmShapes
         ("xc.block2 1x1 256->256 74", new(1, 74, 74, 256, 1, 1, 1, 0), 256),
         ("xc.entry 1x1 128->256 37x37", new(1, 37, 37, 128, 1, 1, 1, 0), 256),
         ("xc.middle 1x1 728->728 19", new(1, 19, 19, 728, 1, 1, 1, 0), 728),
+        ("xc.conv3 1x1 1024->1536 10", new(1, 10, 10, 1024, 1, 1, 1, 0), 1536),
+        ("xc.conv4 1x1 1536->2048 10", new(1, 10, 10, 1536, 1, 1, 1, 0), 2048),
         ("cnn 3x3 3->16 144x216", new(1, 144, 216, 3, 3, 3, 1, 1), 16),
         ("b16 r50.l3 3x3 256->256 14", new(16, 14, 14, 256, 3, 3, 1, 1), 256),
     ];
@@ -287,6 +289,137 @@ internal static unsafe partial class GemmShapes
                 var m2 = sides[1].Times.Order().ElementAt(3);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-30} M={g.OutPixels,6} K={k,5} N={n,5}  1 worker {m1:F3} ms ({flops / m1 / 1e6,5:F0} GFLOP/s)  2 workers {m2:F3} ms ({flops / m2 / 1e6,5:F0} GFLOP/s, tiles {sides[1].Works[0].Tiling})  scaling {m1 / m2:F2}×"));
+            }
+        }
+    }
+}
+
+internal static unsafe partial class GemmShapes
+{
+    /// <summary>
+    /// <c>gemm-pair [FILTER]</c>: where a 1×1 GEMM's two-core scaling goes. Wall clock, alternating, median of rounds:
+    /// <list type="bullet">
+    /// <item>alone: one thread runs the whole GEMM (one worker's tiling);</item>
+    /// <item>independent: two threads each run their own whole GEMM (own A, B and C) at the same time, so they share
+    /// only the machine (caches, memory, clock): the slowdown against "alone" is contention, not splitting;</item>
+    /// <item>spin split: the two-worker tiling, each thread running its half of the tiles (the workers' own shares), then
+    /// meeting at a spinning barrier, so no thread ever sleeps: splitting without the pool's wake-ups;</item>
+    /// <item>pool split: the same tiling run by <see cref="CpuWorkers"/>, as a plan runs it.</item>
+    /// </list>
+    /// <c>CUDAGENRE_GEMM_COLD=1</c> cycles through enough copies of B that each use finds it out of cache, as in a pass.
+    /// </summary>
+    public static void Pair(string? filter)
+    {
+        Console.WriteLine($"GEMM alone, two independent GEMMs at once, split on two spinning threads, split on the pool; wall clock, median of 7 rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        var random = new Random(7);
+        using var pool = new CpuWorkers(2);
+        foreach (var (name, g, n) in Shapes)
+        {
+            if ((filter is not null && !name.Contains(filter, StringComparison.Ordinal)) || g is not { KernelHeight: 1, KernelWidth: 1, Stride: 1, Padding: 0 })
+            {
+                continue;
+            }
+            var k = g.Channels;
+            var m = g.OutPixels;
+            var copies = Environment.GetEnvironmentVariable("CUDAGENRE_GEMM_COLD") is "1" ? (int)Math.Max(1, 96L * 1024 * 1024 / (4L * k * n)) : 1;
+            // Two of everything: the second thread of "independent" must share nothing with the first.
+            var inputs = new[] { Random(random, (long)m * k), Random(random, (long)m * k) };
+            var packs = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, copies).Select(_ => new PackedMatrix(Random(random, (long)k * n), k, n)).ToArray()).ToArray();
+            var outputs = new[] { new float[(long)m * n], new float[(long)m * n] };
+            var bias = Random(random, n);
+            var scratch = new WorkerScratch(2);
+            var flops = 2.0 * m * n * k;
+            var reps = Math.Max(3, (int)(0.04 * 150e9 / flops));
+            fixed (float* x0 = inputs[0], x1 = inputs[1], c0 = outputs[0], c1 = outputs[1], b = bias)
+            {
+                var epilogue = new GemmEpilogue { Bias = b, Relu = true };
+                float*[] xs = [x0, x1], cs = [c0, c1];
+                GemmWork<DenseSource> Work(int side, int copy, int workers) =>
+                    new(new DenseSource(xs[side], m, k, k), packs[side][copy], cs[side], n, epilogue, scratch, workers);
+                var single = Enumerable.Range(0, 2).Select(s => Enumerable.Range(0, copies).Select(i => Work(s, i, 1)).ToArray()).ToArray();
+                // CUDAGENRE_GEMM_TILING=ROWBLOCKS,COLUMNTILES: the split's tiling instead of the planner's (rows dealt out in
+                // groups of MR, panels evenly over the column tiles).
+                GemmTiling? forced = null;
+                if (Environment.GetEnvironmentVariable("CUDAGENRE_GEMM_TILING") is { } spec && spec.Split(',') is [var rb, var ct])
+                {
+                    var columnTiles = int.Parse(ct, CultureInfo.InvariantCulture);
+                    forced = new GemmTiling(int.Parse(rb, CultureInfo.InvariantCulture), columnTiles, ((n + Gemm.NR - 1) / Gemm.NR + columnTiles - 1) / columnTiles, Gemm.MR);
+                }
+                var split = Enumerable.Range(0, copies).Select(i => new GemmWork<DenseSource>(new DenseSource(xs[0], m, k, k), packs[0][i], cs[0], n, epilogue, scratch, 2, forced)).ToArray();
+                var tiles = split[0].Tiling.Count;
+
+                void Alone(int side)
+                {
+                    for (var r = 0; r < reps; r++)
+                    {
+                        var work = single[side][r % copies];
+                        for (var t = 0; t < work.Tiling.Count; t++)
+                        {
+                            work.Execute(t, side);
+                        }
+                    }
+                }
+
+                var arrived = 0;
+                void SpinSplit(int worker)
+                {
+                    // Worker w runs tiles [w·T/2, (w+1)·T/2) of each GEMM, the pool's shares, then waits spinning for the other.
+                    for (var r = 0; r < reps; r++)
+                    {
+                        var work = split[r % copies];
+                        for (var t = worker * tiles / 2; t < (worker + 1) * tiles / 2; t++)
+                        {
+                            work.Execute(t, worker);
+                        }
+                        Interlocked.Increment(ref arrived);
+                        var target = 2 * (r + 1);
+                        while (Volatile.Read(ref arrived) < target)
+                        {
+                            Thread.SpinWait(8);
+                        }
+                    }
+                }
+
+                double Twice(Action<int> body)
+                {
+                    arrived = 0;
+                    using var go = new Barrier(2);
+                    var start = 0L;
+                    var helper = new Thread(() => { go.SignalAndWait(); body(1); });
+                    helper.Start();
+                    go.SignalAndWait();
+                    start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    body(0);
+                    helper.Join();
+                    return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                }
+
+                var sides = new (string Name, Func<double> Time, int Gemms, List<double> Times)[]
+                {
+                    ("alone", () => { var s = System.Diagnostics.Stopwatch.GetTimestamp(); Alone(0); return System.Diagnostics.Stopwatch.GetElapsedTime(s).TotalMilliseconds; }, 1, []),
+                    ("independent", () => Twice(Alone), 2, []),
+                    ("spin split", () => Twice(SpinSplit), 1, []),
+                    ("pool split", () => { var s = System.Diagnostics.Stopwatch.GetTimestamp(); for (var r = 0; r < reps; r++) split[r % copies].Run(pool); return System.Diagnostics.Stopwatch.GetElapsedTime(s).TotalMilliseconds; }, 1, []),
+                };
+                for (var round = 0; round < 8; round++)
+                {
+                    foreach (var side in round % 2 == 0 ? sides : sides.Reverse())
+                    {
+                        var ms = side.Time();
+                        if (round > 0)
+                        {
+                            side.Times.Add(ms / reps);
+                        }
+                    }
+                }
+                Console.Write(copies > 1 ? $"[{copies} copies of B, cold] " : "");
+                Console.Write(string.Create(CultureInfo.InvariantCulture, $"{name,-28} M={m} K={k} N={n}, split {split[0].Tiling.RowBlocks}x{split[0].Tiling.ColumnTiles}:"));
+                foreach (var side in sides)
+                {
+                    var median = side.Times.Order().ElementAt(3);
+                    Console.Write(string.Create(CultureInfo.InvariantCulture, $"  {side.Name} {median:F3} ms ({side.Gemms * flops / median / 1e6:F0} GFLOP/s)"));
+                }
+                Console.WriteLine();
             }
         }
     }

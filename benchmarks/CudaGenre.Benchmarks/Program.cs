@@ -33,6 +33,11 @@ public static class Program
             GemmShapes.Threads(args.Length > 1 ? args[1] : null);
             return;
         }
+        if (args is ["gemm-pair", ..])
+        {
+            GemmShapes.Pair(args.Length > 1 ? args[1] : null);
+            return;
+        }
         if (args is ["gemm", ..])
         {
             GemmShapes.Run(args.Length > 1 ? args[1] : null);

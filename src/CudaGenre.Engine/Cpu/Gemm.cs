@@ -597,14 +597,15 @@ internal readonly unsafe struct DenseSource(float* data, int rows, int depth, in
 /// One planned GEMM as parallel work: the operands are fixed when the plan is built, so running it
 /// allocates nothing. The scratch holds one <see cref="Gemm.ScratchLength"/> block per worker.
 /// </summary>
-internal sealed unsafe class GemmWork<TSource>(TSource a, PackedMatrix b, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
+internal sealed unsafe class GemmWork<TSource>(TSource a, PackedMatrix b, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers,
+    GemmTiling? tiling = null)
     : IParallelWork
     where TSource : struct, IGemmSource
 {
     private TSource _a = a;
 
     /// <summary>The tiling used by <see cref="Execute"/>.</summary>
-    public GemmTiling Tiling { get; } = Gemm.Tile(a.Rows, b.N, workers);
+    public GemmTiling Tiling { get; } = tiling ?? Gemm.Tile(a.Rows, b.N, workers);
 
     /// <summary>Runs the whole GEMM on <paramref name="cpu"/>.</summary>
     public void Run(CpuWorkers cpu) => cpu.Run(this, Tiling.Count);
