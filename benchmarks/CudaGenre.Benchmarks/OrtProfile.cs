@@ -48,7 +48,10 @@ internal static class OrtProfile
                 if (r % 10 == 9)
                     Thread.Sleep(200);
             }
-            Print("engine (per step, median of 20)", plan.Profile(input, 20).Select(s => (s.Step, s.Milliseconds)).ToList());
+            var before = ThreadSchedule.Snapshot();
+            var steps = plan.Profile(input, 20);
+            ThreadSchedule.PrintSince("the engine's 20 profiled passes", before);
+            Print("engine (per step, median of 20)", steps.Select(s => (s.Step, s.Milliseconds)).ToList());
         }
         finally
         {
@@ -73,12 +76,17 @@ internal static class OrtProfile
         {
             using var value = Ort.OrtValue.CreateTensorValueFromMemory(input, shape);
             using var runOptions = new Ort.RunOptions();
+            // Over the profiled passes only; read before the session ends its pool's threads.
+            Dictionary<int, (long Run, long Wait, long Slices)>? before = null;
             for (var r = 0; r < warm + measured; r++)
             {
+                if (r == warm)
+                    before = ThreadSchedule.Snapshot();
                 using var results = session.Run(runOptions, [OnnxExport.InputName], [value], [session.OutputMetadata.Keys.First()]);
                 if (r % 10 == 9 && r < warm)
                     Thread.Sleep(200);
             }
+            ThreadSchedule.PrintSince("ORT's 20 profiled passes", before!);
             trace = session.EndProfiling();
         }
 
@@ -104,5 +112,50 @@ internal static class OrtProfile
             list.Add(e.GetProperty("dur").GetDouble() / 1000);
         }
         return [.. order.Select(n => (n, OrtCompare.Median(durations[n].TakeLast(measured).ToList())))];
+    }
+}
+
+/// <summary>
+/// What the Linux scheduler did to this process's threads over a phase (<c>/proc/self/task/*/schedstat</c>: time on a
+/// CPU, time runnable but waiting for one, and time slices): a two-thread pass loses whatever its threads wait.
+/// </summary>
+internal static class ThreadSchedule
+{
+    public static Dictionary<int, (long Run, long Wait, long Slices)> Snapshot()
+    {
+        var result = new Dictionary<int, (long, long, long)>();
+        // Key -1: the process's minor and major page faults and its time in the kernel (clock ticks), from /proc/self/stat.
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        result[-1] = (long.Parse(fields[7], CultureInfo.InvariantCulture), long.Parse(fields[9], CultureInfo.InvariantCulture), long.Parse(fields[12], CultureInfo.InvariantCulture));
+        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var f = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                result[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                    (long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
+            }
+            catch (IOException)
+            {
+                // the thread ended between listing and reading
+            }
+        }
+        return result;
+    }
+
+    public static void PrintSince(string phase, Dictionary<int, (long Run, long Wait, long Slices)> before)
+    {
+        var after = Snapshot();
+        var faults = (Minor: after[-1].Run - before[-1].Run, Major: after[-1].Wait - before[-1].Wait, KernelTicks: after[-1].Slices - before[-1].Slices);
+        after.Remove(-1);
+        var rows = after.Select(t =>
+        {
+            var b = before.GetValueOrDefault(t.Key);
+            return (Tid: t.Key, Run: (t.Value.Run - b.Run) / 1e6, Wait: (t.Value.Wait - b.Wait) / 1e6, Slices: t.Value.Slices - b.Slices);
+        }).Where(t => t.Run > 0).OrderByDescending(t => t.Run).ToList();
+        var busiest = string.Join("; ", rows.Take(4).Select(t => FormattableString.Invariant($"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices")));
+        Console.WriteLine(FormattableString.Invariant(
+            $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {faults.Minor} minor, {faults.Major} major; in the kernel {faults.KernelTicks * 10} ms; busiest: {busiest}"));
     }
 }
