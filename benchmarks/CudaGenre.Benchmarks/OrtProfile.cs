@@ -121,8 +121,12 @@ internal static class OrtProfile
 /// </summary>
 internal static class ThreadSchedule
 {
+    private static readonly Dictionary<int, long> Migrations = [];
+    private static Dictionary<int, long> _migrationsBefore = [];
+
     public static Dictionary<int, (long Run, long Wait, long Slices)> Snapshot()
     {
+        _migrationsBefore = new Dictionary<int, long>(Migrations);
         var result = new Dictionary<int, (long, long, long)>();
         // Key -1: the process's minor and major page faults and its time in the kernel (clock ticks), from /proc/self/stat.
         var stat = File.ReadAllText("/proc/self/stat");
@@ -133,8 +137,11 @@ internal static class ThreadSchedule
             try
             {
                 var f = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                result[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
-                    (long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
+                var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
+                result[tid] = (long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
+                // Moves between CPUs (a worker's cache stays behind): "se.nr_migrations : N" in the thread's sched file.
+                var line = File.ReadLines(Path.Combine(task, "sched")).FirstOrDefault(l => l.StartsWith("se.nr_migrations", StringComparison.Ordinal));
+                Migrations[tid] = line is null ? 0 : long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
             }
             catch (IOException)
             {
@@ -154,7 +161,8 @@ internal static class ThreadSchedule
             var b = before.GetValueOrDefault(t.Key);
             return (Tid: t.Key, Run: (t.Value.Run - b.Run) / 1e6, Wait: (t.Value.Wait - b.Wait) / 1e6, Slices: t.Value.Slices - b.Slices);
         }).Where(t => t.Run > 0).OrderByDescending(t => t.Run).ToList();
-        var busiest = string.Join("; ", rows.Take(4).Select(t => FormattableString.Invariant($"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices")));
+        var busiest = string.Join("; ", rows.Take(4).Select(t => FormattableString.Invariant(
+            $"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices, {Migrations.GetValueOrDefault(t.Tid) - _migrationsBefore.GetValueOrDefault(t.Tid)} migrations")));
         Console.WriteLine(FormattableString.Invariant(
             $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {faults.Minor} minor, {faults.Major} major; in the kernel {faults.KernelTicks * 10} ms; busiest: {busiest}"));
     }
