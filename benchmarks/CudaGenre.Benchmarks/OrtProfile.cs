@@ -123,10 +123,15 @@ internal static class ThreadSchedule
 {
     private static readonly Dictionary<int, long> Migrations = [];
     private static Dictionary<int, long> _migrationsBefore = [];
+    private static Dictionary<string, long> Interrupts = [];
+    private static Dictionary<string, long> _interruptsBefore = [];
 
     public static Dictionary<int, (long Run, long Wait, long Slices)> Snapshot()
     {
         _migrationsBefore = new Dictionary<int, long>(Migrations);
+        _interruptsBefore = Interrupts;
+        Interrupts = File.ReadLines("/proc/interrupts").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim() is "TLB" or "CAL" or "RES")
+            .ToDictionary(p => p[0].Trim(), p => p[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).TakeWhile(v => v.All(char.IsDigit)).Sum(long.Parse));
         var result = new Dictionary<int, (long, long, long)>();
         // Key -1: the process's minor and major page faults and its time in the kernel (clock ticks), from /proc/self/stat.
         var stat = File.ReadAllText("/proc/self/stat");
@@ -164,6 +169,6 @@ internal static class ThreadSchedule
         var busiest = string.Join("; ", rows.Take(4).Select(t => FormattableString.Invariant(
             $"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices, {Migrations.GetValueOrDefault(t.Tid) - _migrationsBefore.GetValueOrDefault(t.Tid)} migrations")));
         Console.WriteLine(FormattableString.Invariant(
-            $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {faults.Minor} minor, {faults.Major} major; in the kernel {faults.KernelTicks * 10} ms; busiest: {busiest}"));
+            $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {faults.Minor} minor, {faults.Major} major; in the kernel {faults.KernelTicks * 10} ms; machine-wide interrupts {string.Join(", ", Interrupts.Select(i => $"{i.Key} {i.Value - _interruptsBefore.GetValueOrDefault(i.Key)}"))}; busiest: {busiest}"));
     }
 }
