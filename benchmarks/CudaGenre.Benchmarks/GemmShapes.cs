@@ -336,9 +336,11 @@ internal static unsafe partial class GemmShapes
             {
                 var epilogue = new GemmEpilogue { Bias = b, Relu = true };
                 float*[] xs = [x0, x1], cs = [c0, c1];
-                GemmWork<DenseSource> Work(int side, int copy, int workers) =>
-                    new(new DenseSource(xs[side], m, k, k), packs[side][copy], cs[side], n, epilogue, scratch, workers);
-                var single = Enumerable.Range(0, 2).Select(s => Enumerable.Range(0, copies).Select(i => Work(s, i, 1)).ToArray()).ToArray();
+                // CUDAGENRE_GEMM_ONE_BLOCK=1: "alone" and "independent" run all rows as one row block (each B slice read once).
+                GemmTiling? oneBlock = Environment.GetEnvironmentVariable("CUDAGENRE_GEMM_ONE_BLOCK") is "1"
+                    ? new GemmTiling(1, 1, (n + Gemm.NR - 1) / Gemm.NR, Gemm.MR) : null;
+                var single = Enumerable.Range(0, 2).Select(s => Enumerable.Range(0, copies)
+                    .Select(i => new GemmWork<DenseSource>(new DenseSource(xs[s], m, k, k), packs[s][i], cs[s], n, epilogue, scratch, 1, oneBlock)).ToArray()).ToArray();
                 // CUDAGENRE_GEMM_TILING=ROWBLOCKS,COLUMNTILES: the split's tiling instead of the planner's (rows dealt out in
                 // groups of MR, panels evenly over the column tiles).
                 GemmTiling? forced = null;
