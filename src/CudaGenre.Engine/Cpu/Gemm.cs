@@ -596,13 +596,16 @@ internal readonly unsafe struct DenseSource(float* data, int rows, int depth, in
 /// <summary>
 /// One planned GEMM as parallel work: the operands are fixed when the plan is built, so running it
 /// allocates nothing. The scratch holds one <see cref="Gemm.ScratchLength"/> block per worker.
+/// <paramref name="tiling"/> replaces the planner's (<see cref="Gemm.Tile"/>) for experiments (the benchmarks' forced
+/// tilings); only with A read in place, since a packed row block must fit the scratch.
 /// </summary>
 internal sealed unsafe class GemmWork<TSource>(TSource a, PackedMatrix b, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers,
     GemmTiling? tiling = null)
     : IParallelWork
     where TSource : struct, IGemmSource
 {
-    private TSource _a = a;
+    private TSource _a = tiling is null || a.InPlace != null ? a
+        : throw new ArgumentException("A forced tiling needs A read in place: a packed row block must fit the scratch.", nameof(tiling));
 
     /// <summary>The tiling used by <see cref="Execute"/>.</summary>
     public GemmTiling Tiling { get; } = tiling ?? Gemm.Tile(a.Rows, b.N, workers);

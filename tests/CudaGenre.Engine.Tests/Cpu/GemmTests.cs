@@ -330,6 +330,49 @@ public sealed unsafe class GemmTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 2)]
+    [InlineData(6, 1)]
+    [InlineData(3, 4)]
+    public void ForcedTiling_GivesThePlannersSums_BitForBit_AndNeedsAInPlace(int rowBlocks, int columnTiles)
+    {
+        // Each output's sum runs over the depth blocks in the same order whoever computes it, so a tiling (the benchmarks
+        // force some) cannot change a bit; 361 × 728 × 300 is a 19×19 middle-flow-like map with K > KC.
+        const int m = 361, n = 728, k = 300;
+        var a = Reference.Random(m * k, 21);
+        var packed = new PackedMatrix(Reference.Random(k * n, 22), k, n);
+        var bias = Reference.Random(n, 23);
+        var planned = new float[m * n];
+        var forced = new float[m * n];
+        fixed (float* pa = a, pPlanned = planned, pForced = forced, pBias = bias)
+        {
+            var epilogue = new GemmEpilogue { Bias = pBias, Relu = true };
+            var scratch = new WorkerScratch(_cpu.Count);
+            new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), packed, pPlanned, n, epilogue, scratch, _cpu.Count).Run(_cpu);
+            var panels = (n + Gemm.NR - 1) / Gemm.NR;
+            var tiling = new GemmTiling(rowBlocks, columnTiles, (panels + columnTiles - 1) / columnTiles, Gemm.MR);
+            var work = new GemmWork<DenseSource>(new DenseSource(pa, m, k, k), packed, pForced, n, epilogue, scratch, _cpu.Count, tiling);
+            Assert.Equal(tiling, work.Tiling);
+            work.Run(_cpu);
+
+            // A packed A's row block must fit the scratch, which a forced tiling does not know: refused.
+            ArgumentException? refused = null;
+            try
+            {
+                _ = new GemmWork<CopiedSource>(new CopiedSource(pa, m, k), packed, pForced, n, epilogue, scratch, _cpu.Count, tiling);
+            }
+            catch (ArgumentException e)
+            {
+                refused = e;
+            }
+            Assert.NotNull(refused);
+            Assert.Contains("in place", refused.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal(planned, forced);
+    }
+
     /// <summary>A dense A that must be packed (as the patch view of a convolution must).</summary>
     private readonly struct CopiedSource(float* data, int rows, int depth) : IGemmSource
     {
