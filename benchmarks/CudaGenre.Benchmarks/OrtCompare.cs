@@ -62,8 +62,8 @@ internal static class OrtCompare
         }
 
         Line("");
-        Line("| model | batch | side | median ms/pass | ms/image | min–max ms/pass | vs ORT (median) | rel L2 vs ORT |");
-        Line("|---|---:|---|---:|---:|---:|---:|---:|");
+        Line("| model | batch | side | median ms/pass | ms/image | min–max ms/pass | vs ORT (median) | rel L2 vs ORT | vs ORT per round: median (min–max) |");
+        Line("|---|---:|---|---:|---:|---:|---:|---:|---:|");
         foreach (var row in rows)
             Line(row);
         Line("");
@@ -133,14 +133,18 @@ internal static class OrtCompare
                 };
                 if (bf16 is not null)
                     sides.Add((EngineBf16, () => bf16.Run(input, batch, bf16Logits), bf16Logits));
-                var times = Measure(sides.Select(s => (s.Name, s.Call)).ToList(), rounds, roundMs, $"{label} batch {batch}", line);
-                var ortMedian = Median(times[OrtFp32]);
+                var perRoundTimes = Measure(sides.Select(s => (s.Name, s.Call)).ToList(), rounds, roundMs, $"{label} batch {batch}", line);
+                var ortMedian = Median([.. perRoundTimes[OrtFp32].SelectMany(r => r)]);
                 foreach (var (name, _, logits) in sides)
                 {
-                    var t = times[name];
+                    List<double> t = [.. perRoundTimes[name].SelectMany(r => r)];
                     var error = logits is null ? "—" : RelativeL2(logits, ortLogits).ToString("E1", CultureInfo.InvariantCulture);
+                    // The machine's speed drifts within seconds, and each round runs both sides back to back: the ratio of
+                    // their medians round by round cancels most of the drift that the ratio of overall medians keeps.
+                    List<double> paired = [.. perRoundTimes[name].Zip(perRoundTimes[OrtFp32], (mine, ort) => Median(mine) / Median(ort))];
+                    var perRound = name == OrtFp32 ? "—" : string.Create(CultureInfo.InvariantCulture, $"{Median(paired):F2} ({paired.Min():F2}–{paired.Max():F2})");
                     yield return string.Create(CultureInfo.InvariantCulture,
-                        $"| {label} | {batch} | {name} | {Median(t):F2} | {Median(t) / batch:F2} | {t.Min():F2}–{t.Max():F2} | {(name == OrtFp32 ? "1.00" : (Median(t) / ortMedian).ToString("F2", CultureInfo.InvariantCulture))} | {error} |");
+                        $"| {label} | {batch} | {name} | {Median(t):F2} | {Median(t) / batch:F2} | {t.Min():F2}–{t.Max():F2} | {(name == OrtFp32 ? "1.00" : (Median(t) / ortMedian).ToString("F2", CultureInfo.InvariantCulture))} | {error} | {perRound} |");
                 }
             }
         }
@@ -175,7 +179,7 @@ internal static class OrtCompare
             try
             {
                 using var run = new OrtCall(ort, input, [batch, 3, 224, 224], null, null, inputName);
-                times = Measure([("ORT FP32 (NuGet ResNet18.onnx)", run.Call)], rounds, roundMs, $"NuGet ResNet18.onnx batch {batch}", line).Values.Single();
+                times = [.. Measure([("ORT FP32 (NuGet ResNet18.onnx)", run.Call)], rounds, roundMs, $"NuGet ResNet18.onnx batch {batch}", line).Values.Single().SelectMany(r => r)];
             }
             catch (Ort.OnnxRuntimeException e)
             {
@@ -183,12 +187,12 @@ internal static class OrtCompare
                 continue;
             }
             yield return string.Create(CultureInfo.InvariantCulture,
-                $"| resnet18 (NuGet ResNet18.onnx, 9 blocks, no fc) | {batch} | {OrtFp32} | {Median(times):F2} | {Median(times) / batch:F2} | {times.Min():F2}–{times.Max():F2} | — | — |");
+                $"| resnet18 (NuGet ResNet18.onnx, 9 blocks, no fc) | {batch} | {OrtFp32} | {Median(times):F2} | {Median(times) / batch:F2} | {times.Min():F2}–{times.Max():F2} | — | — | — |");
         }
     }
 
-    /// <summary>Warms every side, then alternates them in rounds; returns every timed pass (ms) per side and prints them raw.</summary>
-    private static Dictionary<string, List<double>> Measure(List<(string Name, Action Call)> sides, int rounds, double roundMs, string what, Action<string> line)
+    /// <summary>Warms every side, then alternates them in rounds; returns every timed pass (ms) per side, round by round, and prints them raw.</summary>
+    private static Dictionary<string, List<List<double>>> Measure(List<(string Name, Action Call)> sides, int rounds, double roundMs, string what, Action<string> line)
     {
         var passes = new Dictionary<string, int>();
         foreach (var (name, call) in sides)
@@ -210,7 +214,7 @@ internal static class OrtCompare
             passes[name] = (int)Math.Clamp(Math.Ceiling(roundMs / Math.Max(clock.Elapsed.TotalMilliseconds, 0.01)), 2, 200);
         }
 
-        var times = sides.ToDictionary(s => s.Name, _ => new List<double>());
+        var times = sides.ToDictionary(s => s.Name, _ => new List<List<double>>());
         for (var round = 0; round < rounds; round++)
         {
             var order = round % 2 == 0 ? sides : Enumerable.Reverse(sides).ToList();
@@ -223,7 +227,7 @@ internal static class OrtCompare
                     call();
                     these.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
                 }
-                times[name].AddRange(these);
+                times[name].Add(these);
                 line(string.Create(CultureInfo.InvariantCulture, $"raw {what} | {name} | round {round} | ms/pass: {string.Join(" ", these.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}"));
             }
         }

@@ -77,7 +77,7 @@ internal static class OrtProfile
             using var value = Ort.OrtValue.CreateTensorValueFromMemory(input, shape);
             using var runOptions = new Ort.RunOptions();
             // Over the profiled passes only; read before the session ends its pool's threads.
-            Dictionary<int, (long Run, long Wait, long Slices)>? before = null;
+            ThreadSchedule? before = null;
             for (var r = 0; r < warm + measured; r++)
             {
                 if (r == warm)
@@ -86,7 +86,7 @@ internal static class OrtProfile
                 if (r % 10 == 9 && r < warm)
                     Thread.Sleep(200);
             }
-            ThreadSchedule.PrintSince("ORT's 20 profiled passes", before!);
+            ThreadSchedule.PrintSince("ORT's 20 profiled passes", before);
             trace = session.EndProfiling();
         }
 
@@ -117,58 +117,61 @@ internal static class OrtProfile
 
 /// <summary>
 /// What the Linux scheduler did to this process's threads over a phase (<c>/proc/self/task/*/schedstat</c>: time on a
-/// CPU, time runnable but waiting for one, and time slices): a two-thread pass loses whatever its threads wait.
+/// CPU, time runnable but waiting for one, and time slices; <c>se.nr_migrations</c> from each thread's <c>sched</c>), with
+/// the process's page faults and kernel time (<c>/proc/self/stat</c>) and the machine's TLB-shootdown, function-call and
+/// rescheduling interrupts (<c>/proc/interrupts</c>): a two-thread pass loses whatever its threads wait or move.
 /// </summary>
-internal static class ThreadSchedule
+internal sealed record ThreadSchedule(
+    Dictionary<int, (long RunNs, long WaitNs, long Slices, long Migrations)> Threads,
+    long MinorFaults, long MajorFaults, long KernelTicks, Dictionary<string, long> Interrupts)
 {
-    private static readonly Dictionary<int, long> Migrations = [];
-    private static Dictionary<int, long> _migrationsBefore = [];
-    private static Dictionary<string, long> Interrupts = [];
-    private static Dictionary<string, long> _interruptsBefore = [];
-
-    public static Dictionary<int, (long Run, long Wait, long Slices)> Snapshot()
+    /// <summary>Now, or null where there is no Linux /proc to read.</summary>
+    public static ThreadSchedule? Snapshot()
     {
-        _migrationsBefore = new Dictionary<int, long>(Migrations);
-        _interruptsBefore = Interrupts;
-        Interrupts = File.ReadLines("/proc/interrupts").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim() is "TLB" or "CAL" or "RES")
-            .ToDictionary(p => p[0].Trim(), p => p[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).TakeWhile(v => v.All(char.IsDigit)).Sum(long.Parse));
-        var result = new Dictionary<int, (long, long, long)>();
-        // Key -1: the process's minor and major page faults and its time in the kernel (clock ticks), from /proc/self/stat.
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        result[-1] = (long.Parse(fields[7], CultureInfo.InvariantCulture), long.Parse(fields[9], CultureInfo.InvariantCulture), long.Parse(fields[12], CultureInfo.InvariantCulture));
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var threads = new Dictionary<int, (long, long, long, long)>();
         foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
         {
             try
             {
                 var f = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                var tid = int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture);
-                result[tid] = (long.Parse(f[0], CultureInfo.InvariantCulture), long.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture));
-                // Moves between CPUs (a worker's cache stays behind): "se.nr_migrations : N" in the thread's sched file.
                 var line = File.ReadLines(Path.Combine(task, "sched")).FirstOrDefault(l => l.StartsWith("se.nr_migrations", StringComparison.Ordinal));
-                Migrations[tid] = line is null ? 0 : long.Parse(line[(line.IndexOf(':') + 1)..].Trim(), CultureInfo.InvariantCulture);
+                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (Long(f[0]), Long(f[1]), Long(f[2]),
+                    line is null ? 0 : Long(line[(line.IndexOf(':') + 1)..].Trim()));
             }
             catch (IOException)
             {
                 // the thread ended between listing and reading
             }
         }
-        return result;
+        var stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' '); // after "pid (comm) ": state is field 0, minflt 7, majflt 9, stime 12
+        var interrupts = File.ReadLines("/proc/interrupts").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim() is "TLB" or "CAL" or "RES")
+            .ToDictionary(p => p[0].Trim(), p => p[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).TakeWhile(v => v.All(char.IsDigit)).Sum(Long));
+        return new(threads, Long(fields[7]), Long(fields[9]), Long(fields[12]), interrupts);
     }
 
-    public static void PrintSince(string phase, Dictionary<int, (long Run, long Wait, long Slices)> before)
+    public static void PrintSince(string phase, ThreadSchedule? before)
     {
-        var after = Snapshot();
-        var faults = (Minor: after[-1].Run - before[-1].Run, Major: after[-1].Wait - before[-1].Wait, KernelTicks: after[-1].Slices - before[-1].Slices);
-        after.Remove(-1);
-        var rows = after.Select(t =>
+        if (before is null || Snapshot() is not { } after)
         {
-            var b = before.GetValueOrDefault(t.Key);
-            return (Tid: t.Key, Run: (t.Value.Run - b.Run) / 1e6, Wait: (t.Value.Wait - b.Wait) / 1e6, Slices: t.Value.Slices - b.Slices);
+            return;
+        }
+        var rows = after.Threads.Select(t =>
+        {
+            var b = before.Threads.GetValueOrDefault(t.Key);
+            return (Tid: t.Key, Run: (t.Value.RunNs - b.RunNs) / 1e6, Wait: (t.Value.WaitNs - b.WaitNs) / 1e6, Slices: t.Value.Slices - b.Slices,
+                Migrations: t.Value.Migrations - b.Migrations);
         }).Where(t => t.Run > 0).OrderByDescending(t => t.Run).ToList();
         var busiest = string.Join("; ", rows.Take(4).Select(t => FormattableString.Invariant(
-            $"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices, {Migrations.GetValueOrDefault(t.Tid) - _migrationsBefore.GetValueOrDefault(t.Tid)} migrations")));
+            $"tid {t.Tid} on CPU {t.Run:F0} ms, waiting {t.Wait:F1} ms, {t.Slices} slices, {t.Migrations} migrations")));
+        var interrupts = string.Join(", ", after.Interrupts.Select(i => FormattableString.Invariant($"{i.Key} {i.Value - before.Interrupts.GetValueOrDefault(i.Key)}")));
         Console.WriteLine(FormattableString.Invariant(
-            $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {faults.Minor} minor, {faults.Major} major; in the kernel {faults.KernelTicks * 10} ms; machine-wide interrupts {string.Join(", ", Interrupts.Select(i => $"{i.Key} {i.Value - _interruptsBefore.GetValueOrDefault(i.Key)}"))}; busiest: {busiest}"));
+            $"# scheduler over {phase}: all threads on CPU {rows.Sum(t => t.Run):F0} ms, runnable but waiting {rows.Sum(t => t.Wait):F0} ms, {rows.Sum(t => t.Slices)} slices; page faults {after.MinorFaults - before.MinorFaults} minor, {after.MajorFaults - before.MajorFaults} major; in the kernel {(after.KernelTicks - before.KernelTicks) * 10} ms (USER_HZ 100); machine-wide interrupts {interrupts}; busiest: {busiest}"));
     }
+
+    private static long Long(string text) => long.Parse(text, CultureInfo.InvariantCulture);
 }
