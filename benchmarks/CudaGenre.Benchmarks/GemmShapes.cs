@@ -228,77 +228,6 @@ internal static unsafe partial class GemmShapes
 internal static unsafe partial class GemmShapes
 {
     /// <summary>
-    /// <c>gemm-threads [FILTER]</c>: the 1×1 GEMM shapes (A in place) on 1 and on 2 workers, wall clock, alternating,
-    /// median of many runs: how the GEMM alone scales to two cores (run it with the machine otherwise quiet).
-    /// </summary>
-    public static void Threads(string? filter)
-    {
-        Console.WriteLine($"GEMM alone on 1 and 2 workers, wall clock, median of 7 rounds × ~40 ms; load {File.ReadAllText("/proc/loadavg").Trim()}");
-        var random = new Random(7);
-        using var one = new CpuWorkers(1);
-        using var two = new CpuWorkers(2);
-        foreach (var (name, g, n) in Shapes)
-        {
-            if ((filter is not null && !name.Contains(filter, StringComparison.Ordinal)) || g is not { KernelHeight: 1, KernelWidth: 1, Stride: 1, Padding: 0 })
-            {
-                continue;
-            }
-            var k = g.Channels;
-            var input = Random(random, (long)g.Batch * g.Height * g.Width * g.Channels);
-            // Cold weights, as in a whole pass (a model's weights are larger than the caches): enough copies of B to
-            // pass 96 MB between two uses of one copy.
-            var copies = Environment.GetEnvironmentVariable("CUDAGENRE_GEMM_COLD") is "1" ? (int)Math.Max(1, 96L * 1024 * 1024 / (4L * k * n)) : 1;
-            var packs = Enumerable.Range(0, copies).Select(_ => new PackedMatrix(Random(random, (long)k * n), k, n)).ToArray();
-            var packed = packs[0];
-            var bias = Random(random, n);
-            var output = new float[(long)g.OutPixels * n];
-            var scratch = new WorkerScratch(2);
-            fixed (float* x = input, c = output, b = bias)
-            {
-                var epilogue = new GemmEpilogue { Bias = b, Relu = true };
-                var source = new DenseSource(x, g.OutPixels, g.Channels, g.Channels);
-                var works1 = new GemmWork<DenseSource>[copies];
-                var works2 = new GemmWork<DenseSource>[copies];
-                for (var i = 0; i < copies; i++)
-                {
-                    works1[i] = new GemmWork<DenseSource>(source, packs[i], c, n, epilogue, scratch, 1);
-                    works2[i] = new GemmWork<DenseSource>(source, packs[i], c, n, epilogue, scratch, 2);
-                }
-                var sides = new (string Name, CpuWorkers Cpu, GemmWork<DenseSource>[] Works, List<double> Times)[]
-                {
-                    ("1 worker", one, works1, []),
-                    ("2 workers", two, works2, []),
-                };
-                var flops = 2.0 * g.OutPixels * n * k;
-                var reps = Math.Max(3, (int)(0.04 * 150e9 / flops));
-                Console.Write(copies > 1 ? $"[{copies} copies of B, cold] " : "");
-                for (var round = 0; round < 8; round++)
-                {
-                    foreach (var side in round % 2 == 0 ? sides : sides.Reverse())
-                    {
-                        var start = System.Diagnostics.Stopwatch.GetTimestamp();
-                        for (var r = 0; r < reps; r++)
-                        {
-                            side.Works[r % copies].Run(side.Cpu);
-                        }
-                        if (round > 0)
-                        {
-                            side.Times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds / reps);
-                        }
-                    }
-                }
-                var m1 = sides[0].Times.Order().ElementAt(3);
-                var m2 = sides[1].Times.Order().ElementAt(3);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-30} M={g.OutPixels,6} K={k,5} N={n,5}  1 worker {m1:F3} ms ({flops / m1 / 1e6,5:F0} GFLOP/s)  2 workers {m2:F3} ms ({flops / m2 / 1e6,5:F0} GFLOP/s, tiles {sides[1].Works[0].Tiling})  scaling {m1 / m2:F2}×"));
-            }
-        }
-    }
-}
-
-internal static unsafe partial class GemmShapes
-{
-    /// <summary>
     /// <c>gemm-pair [FILTER]</c>: where a 1×1 GEMM's two-core scaling goes. Wall clock, alternating, median of rounds:
     /// <list type="bullet">
     /// <item>alone: one thread runs the whole GEMM (one worker's tiling);</item>
@@ -309,6 +238,7 @@ internal static unsafe partial class GemmShapes
     /// <item>pool split: the same tiling run by <see cref="CpuWorkers"/>, as a plan runs it.</item>
     /// </list>
     /// <c>CUDAGENRE_GEMM_COLD=1</c> cycles through enough copies of B that each use finds it out of cache, as in a pass.
+    /// "scaling" is alone / pool split: how the GEMM alone scales to two cores (what <c>gemm-threads</c> printed).
     /// </summary>
     public static void Pair(string? filter)
     {
@@ -388,11 +318,10 @@ internal static unsafe partial class GemmShapes
                 {
                     arrived = 0;
                     using var go = new Barrier(2);
-                    var start = 0L;
                     var helper = new Thread(() => { go.SignalAndWait(); body(1); });
                     helper.Start();
                     go.SignalAndWait();
-                    start = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var start = System.Diagnostics.Stopwatch.GetTimestamp();
                     body(0);
                     helper.Join();
                     return System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -418,12 +347,12 @@ internal static unsafe partial class GemmShapes
                 }
                 Console.Write(copies > 1 ? $"[{copies} copies of B, cold] " : "");
                 Console.Write(string.Create(CultureInfo.InvariantCulture, $"{name,-28} M={m} K={k} N={n}, split {split[0].Tiling.RowBlocks}x{split[0].Tiling.ColumnTiles}:"));
-                foreach (var side in sides)
+                var medians = sides.Select(side => side.Times.Order().ElementAt(3)).ToArray();
+                for (var i = 0; i < sides.Length; i++)
                 {
-                    var median = side.Times.Order().ElementAt(3);
-                    Console.Write(string.Create(CultureInfo.InvariantCulture, $"  {side.Name} {median:F3} ms ({side.Gemms * flops / median / 1e6:F0} GFLOP/s)"));
+                    Console.Write(string.Create(CultureInfo.InvariantCulture, $"  {sides[i].Name} {medians[i]:F3} ms ({sides[i].Gemms * flops / medians[i] / 1e6:F0} GFLOP/s)"));
                 }
-                Console.WriteLine();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  scaling {medians[0] / medians[3]:F2}×"));
             }
         }
     }

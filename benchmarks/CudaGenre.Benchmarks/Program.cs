@@ -28,12 +28,8 @@ public static class Program
             KernelVariants.Run();
             return;
         }
-        if (args is ["gemm-threads", ..])
-        {
-            GemmShapes.Threads(args.Length > 1 ? args[1] : null);
-            return;
-        }
-        if (args is ["gemm-pair", ..])
+        // gemm-threads (1 against 2 workers) is now gemm-pair's "alone", "pool split" and "scaling" columns.
+        if (args is ["gemm-pair" or "gemm-threads", ..])
         {
             GemmShapes.Pair(args.Length > 1 ? args[1] : null);
             return;
