@@ -255,7 +255,7 @@ internal static class OrtCompare
     }
 
     /// <summary>One ORT call on fixed input (and, when the output shape is known, output) buffers.</summary>
-    private sealed class OrtCall : IDisposable
+    internal sealed class OrtCall : IDisposable
     {
         private readonly Ort.InferenceSession _session;
         private readonly Ort.RunOptions _options = new();

@@ -68,7 +68,7 @@ internal static class PeakFlops
 
     // a = a·m + c with m just below 1 and c tiny: values stay finite and normal for any number of iterations.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static float Loop256(long iterations)
+    internal static float Loop256(long iterations)
     {
         Vector256<float> m = Vector256.Create(0.999999f), c = Vector256.Create(1e-6f);
         Vector256<float> a0 = Vector256.Create(0.1f), a1 = Vector256.Create(0.2f), a2 = Vector256.Create(0.3f), a3 = Vector256.Create(0.4f),

@@ -60,6 +60,11 @@ public static class Program
             WorkerOverhead.Run();
             return;
         }
+        if (args is ["state", ..])
+        {
+            MachineState.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
+            return;
+        }
         if (args is ["peak", ..])
         {
             PeakFlops.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);

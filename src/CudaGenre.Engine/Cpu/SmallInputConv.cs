@@ -38,12 +38,15 @@ internal sealed unsafe class SmallInputConv : UnaryOp
     /// no residual; with 512-bit vectors also either a GEMM depth (k·k·c) of at most 32 or output channels in whole
     /// 64s. Deeper windows need the 64-channel tile there: the ResNet stem (7×7×3 = 147, 64 outputs) measured, one
     /// thread, 1.49–1.56 ms as a GEMM, 1.30–1.56 ms with 8 pixels × 32 channels and 1.16–1.31 ms with 6 pixels × 64
-    /// channels (benchmarks/results/cpu-batch1-2026-12-06.md). The 256-bit tile is the GEMM kernel's own 6 × 16.
+    /// channels (benchmarks/results/cpu-batch1-2026-12-06.md). The 256-bit tile is 6 × 16. The window's taps must fit one
+    /// of the GEMM's depth blocks (<see cref="Gemm.KC"/>): the sum is one FMA chain, as the GEMM's is only within a block
+    /// (so on AVX2, where KC is 128, the ResNet stem's 147 taps go to the GEMM).
     /// </summary>
     public static bool Applies(Graph.FusedConv conv)
     {
         var c = conv.Conv;
         return !c.IsDepthwise && c.Groups == 1 && c.InChannels <= 4 && c.OutChannels % Columns == 0 && conv.Residual is null
+            && c.InChannels * c.Kernel.Height * c.Kernel.Width <= Gemm.KC
             && c.Stride.Height == c.Stride.Width && c.Padding.Height == c.Padding.Width
             && (!Vector512.IsHardwareAccelerated || c.InChannels * c.Kernel.Height * c.Kernel.Width <= 32 || c.OutChannels % WideColumns == 0);
     }
@@ -60,6 +63,10 @@ internal sealed unsafe class SmallInputConv : UnaryOp
         if (outChannels % Columns != 0 || weights.Length != taps * outChannels)
         {
             throw new ArgumentException($"direct convolution weights have {weights.Length} values for {outChannels} outputs; expected {taps}×{outChannels} with outputs in whole {Columns}s.", nameof(weights));
+        }
+        if (taps > Gemm.KC)
+        {
+            throw new ArgumentException($"a direct convolution of {taps} taps would not sum as the GEMM does: its depth blocks hold {Gemm.KC}.", nameof(geometry));
         }
         _g = geometry;
         _outChannels = outChannels;

@@ -286,7 +286,8 @@ public sealed unsafe class GemmTests : IDisposable
     [MemberData(nameof(RowCounts))]
     public void EveryRowGroupHeight_GivesTheFmaSums_BitForBit(int m)
     {
-        const int n = 40, k = Gemm.KC + 44;
+        const int n = 40;
+        var k = Gemm.KC + 44;
         var a = Reference.Random(m * k, 21);
         var b = Reference.Random(k * n, 22);
         var bias = Reference.Random(n, 23);

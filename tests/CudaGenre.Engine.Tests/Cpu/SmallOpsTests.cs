@@ -101,6 +101,13 @@ public sealed unsafe class SmallOpsTests : IDisposable
                 for (var t = 0; t < k * k; t++)
                     gemmWeights[((t * c) + i) * outChannels + o] = weight[((o * c) + i) * k * k + t];
         var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
+        if (k * k * c > Gemm.KC)
+        {
+            // More taps than one GEMM depth block (AVX2's KC is 128): refused, as its one FMA chain would not be the GEMM's sum.
+            var refused = Assert.Throws<ArgumentException>(() => new SmallInputConv(g, gemmWeights, outChannels, null, relu));
+            Assert.Contains("depth blocks", refused.Message, StringComparison.Ordinal);
+            return;
+        }
         var input = TensorReference.NchwToNhwc(x, batch, c, h, w);
         var fromNhwc = new float[batch * oh * ow * outChannels];
         var fromNchw = new float[fromNhwc.Length];
