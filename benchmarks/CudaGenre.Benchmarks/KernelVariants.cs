@@ -39,7 +39,7 @@ internal static unsafe class KernelVariants
             best = Math.Min(best, (GemmShapes.ThreadSecondsPublic() - t0) / calls);
         }
         var gflops = 2.0 * outputs * kc / best / 1e9;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-20} {gflops,6:F1} GFLOP/s {100 * gflops / 116.6,5:F1} %"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-20} {gflops,6:F1} GFLOP/s {100 * gflops / PeakFlops.Estimate(1, 50),5:F1} % of the measured one-core peak"));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]

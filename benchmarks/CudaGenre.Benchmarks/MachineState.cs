@@ -15,7 +15,9 @@ namespace CudaGenre.Benchmarks;
 /// loop holds while the GEMM and the L2 loop fall, the caches or memory are shared with something else. Beside them,
 /// the same four convolutions (1×1, bias, ReLU, chained) run through ONNX Runtime on one intra-op thread (MLAS's NCHWc
 /// pointwise kernel, with one reorder in and one out) and through the engine's GEMM, alternately, so the ratio of the
-/// two is taken under the same machine state, sample by sample.
+/// two is taken under the same machine state, sample by sample. A last probe is session 19's experiment: MLAS's
+/// pointwise blocking (3 × 32 tile, depth blocks of 128, all row groups under one pair of panels) on the engine's
+/// packed B, as a time per FLOP against the engine's GEMM.
 /// </summary>
 internal static unsafe class MachineState
 {
@@ -57,6 +59,7 @@ internal static unsafe class MachineState
         var ratio = new List<double>();
         var proto = new List<double>();
         var protoFlops = 2.0 * 360 * 704 * channels;
+        double ortOwnThread = 0, ortOtherThreads = 0; // ORT on one intra-op thread must run on the caller's thread only
         var sink = 0f;
         fixed (float* x = input, c = output, b = bias, r = l2)
         {
@@ -99,9 +102,12 @@ internal static unsafe class MachineState
                 double ortSeconds, engineSeconds;
                 if (sample % 2 == 0)
                 {
+                    var process0 = GemmShapes.ProcessSeconds();
                     var o0 = GemmShapes.ThreadSecondsPublic();
                     ortCall.Call();
                     var o1 = GemmShapes.ThreadSecondsPublic();
+                    ortOtherThreads += GemmShapes.ProcessSeconds() - process0 - (o1 - o0);
+                    ortOwnThread += o1 - o0;
                     EngineChain();
                     engineSeconds = GemmShapes.ThreadSecondsPublic() - o1;
                     ortSeconds = o1 - o0;
@@ -135,6 +141,8 @@ internal static unsafe class MachineState
             $"# {fma.Count} samples; p10/p50/p90: FMA {Quantiles(fma)}; GEMM {Quantiles(gemm)}; L2 {Quantiles(read)}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# correlation GEMM~FMA {Correlation(gemm, fma):F2}, GEMM~L2 {Correlation(gemm, read):F2}, FMA~L2 {Correlation(fma, read):F2}{(sink == 1.2345f ? " " : "")}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# ORT's calls: {ortOwnThread:F2} s CPU on the calling thread, {ortOtherThreads:F3} s on the process's other threads meanwhile (the runtime's own included)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# engine/ORT on the four convolutions: p10/p50/p90 {Quantiles(ratio)}; correlation with the GEMM probe {Correlation(ratio, gemm):F2}, with L2 {Correlation(ratio, read):F2}"));
         var protoOverGemm = gemm.Select((g, i) => g / proto[i]).ToList(); // time ratio per FLOP: prototype / engine

@@ -62,9 +62,9 @@ internal readonly unsafe struct GemmEpilogue
 /// micro-kernel accumulates with fused multiply-adds, reading <see cref="MR"/> A rows side by side.
 /// One micro-kernel source in two widths (<see cref="ILanes{TVector}"/>): 7 rows × 32 columns in 512-bit vectors where
 /// .NET accelerates them (a CPU with a full 512-bit data path, such as Zen 5, does twice the FLOPs per instruction of
-/// 256-bit code), else 3 × 32 in 256-bit vectors (16 registers under AVX2; NativeAOT's x86-64-v3 target). Seven rows because ResNet's maps are
+/// 256-bit code), else 6 × 16 in 256-bit vectors (16 registers under AVX2; NativeAOT's x86-64-v3 target). Seven rows because ResNet's maps are
 /// 7·2ⁿ wide, so M = 49, 196, 784 … leaves no partial row group; each kernel also comes in every smaller row count
-/// (<see cref="RowGroups"/>: a block is cut into groups of MR and MR − 1 rows, 49 = 15·3 + 2·2 on the 256-bit kernel,
+/// (<see cref="RowGroups"/>: a block is cut into groups of MR and MR − 1 rows, 49 = 4·6 + 5·5 on the 256-bit kernel,
 /// and A is read only where it is, never padded). The unit of parallel work is a tile of
 /// MC rows × a run of column panels, so small-M layers (batch 1, 7 × 7 maps) still use every core.
 /// Sums run in K order in blocks of <see cref="KC"/>, each block accumulated with FMA whatever the kernel, so both
@@ -75,26 +75,20 @@ internal static unsafe class Gemm
     /// <summary>Whether the 512-bit micro-kernel is used (a JIT-time constant).</summary>
     public static bool Wide => Vector512.IsHardwareAccelerated;
 
-    /// <summary>
-    /// Rows of the micro-kernel's register tile: 7 × 32 columns in 512-bit vectors; 3 × 32 in 256-bit ones, MLAS's
-    /// pointwise tile (12 accumulators, 3 broadcasts and 4 loads of B: 16 registers). Each A value broadcast serves 32
-    /// columns instead of the 16 of a 6 × 16 tile, halving what A brings from L2 per FMA: on Zen 3 the 6 × 16 tile
-    /// ran 12–20 % behind MLAS on Xception's middle-flow 1×1 convolution, more while the VM's cache side was contended
-    /// (benchmarks/results/cpu-batch1-2026-12-06.md §13).
-    /// </summary>
-    public static int MR => Wide ? 7 : 3;
+    /// <summary>Rows of the micro-kernel's register tile.</summary>
+    public static int MR => Wide ? 7 : 6;
 
-    /// <summary>Columns of a packed B panel (<see cref="PackedMatrix"/>); both kernels read two panels at once.</summary>
+    /// <summary>Columns of a packed B panel (<see cref="PackedMatrix"/>); the 512-bit kernel reads two panels at once.</summary>
     public const int NR = 16;
 
     /// <summary>Column panels one micro-kernel call covers.</summary>
-    public const int PanelsPerKernel = 2;
+    public static int PanelsPerKernel => Wide ? 2 : 1;
 
-    /// <summary>Depth block: the two B panels of one kernel call at this depth (16 KiB in 256-bit code, 32 in 512-bit) stay in L1.</summary>
-    public static int KC => Wide ? 256 : 128;
+    /// <summary>Depth block: the B panels of one kernel call at this depth (16 or 32 KiB) stay in L1.</summary>
+    public const int KC = 256;
 
-    /// <summary>Row block: an A block of MC × KC floats (60–84 KiB) stays in L2.</summary>
-    public static int MC => Wide ? 7 * 12 : 3 * 40;
+    /// <summary>Row block: an A block of MC × KC floats (72–84 KiB) stays in L2.</summary>
+    public static int MC => MR * 12;
 
     /// <summary>
     /// The most rows kept as one row block: a GEMM with few rows and many weights (Xception's 10×10 layers at batch 1:
@@ -104,10 +98,10 @@ internal static unsafe class Gemm
     /// rows, so the 10×10 maps stay 2 × 2 tiles on AVX2: as one block they ran 3–37 % slower on Zen 3, where the two
     /// workers sweeping all of B together share its fetches from memory (session 17).
     /// </summary>
-    public static int SingleBlockRows => Wide ? 7 * 16 : 96;
+    public static int SingleBlockRows => MR * 16;
 
     /// <summary>Floats of per-worker scratch that <see cref="ComputeTile{TSource}"/> needs (for either kernel).</summary>
-    public const int ScratchLength = 7 * 16 * 256;
+    public const int ScratchLength = 7 * 16 * KC;
 
     /// <summary>
     /// How a GEMM of M rows and N columns is cut into tiles for <paramref name="workers"/> workers:
@@ -146,10 +140,9 @@ internal static unsafe class Gemm
         var inPlace = a.InPlace;
         var lda = inPlace == null ? 0 : a.InPlaceStride;
         var bData = b.Values;
-        var depthBlock = KC;
-        for (var k0 = 0; k0 < k; k0 += depthBlock)
+        for (var k0 = 0; k0 < k; k0 += KC)
         {
-            var kc = Math.Min(depthBlock, k - k0);
+            var kc = Math.Min(KC, k - k0);
             if (inPlace == null)
             {
                 a.Pack(m0, mc, k0, kc, scratch);
@@ -215,14 +208,9 @@ internal static unsafe class Gemm
         {
             Kernel(rows, kc, a, lda, panel, next, tile, width, accumulate, default);
         }
-        else if (Wide)
-        {
-            Kernel7x16(rows, kc, a, lda, panel, tile, width, accumulate);
-        }
         else
         {
-            // A lone last panel: the two-vector tile over its two halves.
-            Kernel<Lanes8, Vector256<float>>(rows, kc, a, lda, panel, Vector256<float>.Count, tile, width, accumulate, default);
+            Kernel7x16(rows, kc, a, lda, panel, tile, width, accumulate);
         }
         for (var r = 0; r < rows; r++)
         {
@@ -289,64 +277,8 @@ internal static unsafe class Gemm
         }
         else
         {
-            var right = (nint)(next - panel);
-            switch (rows)
-            {
-                case 3: Kernel3x32<Rows3>(kc, a, lda, panel, right, c, ldc, accumulate, finish); break;
-                case 2: Kernel3x32<Rows2>(kc, a, lda, panel, right, c, ldc, accumulate, finish); break;
-                default: Kernel3x32<Rows1>(kc, a, lda, panel, right, c, ldc, accumulate, finish); break;
-            }
-        }
-    }
-
-    /// <summary>
-    /// The 256-bit tile: C[R, 32] (+)= A[R][kc] · [panel | panel + right][kc][16] for R ≤ 3 rows, four vectors a row.
-    /// Per depth step the R broadcasts are made first and each B vector is loaded once and used for every row, so the
-    /// tile needs 12 accumulators + 3 broadcasts + 1 B vector: AVX2's 16 registers, no spill.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel3x32<R>(int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
-        where R : struct, IRowCount
-    {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default;
-        Vector256<float> c12 = default, c13 = default, c20 = default, c21 = default, c22 = default, c23 = default;
-        float* a1 = a + lda, a2 = a1 + lda;
-        nint depth = kc;
-        for (nint k = 0; k < depth; k++)
-        {
-            var x0 = Vector256.Create(a[k]);
-            var x1 = R.Count > 1 ? Vector256.Create(a1[k]) : default;
-            var x2 = R.Count > 2 ? Vector256.Create(a2[k]) : default;
-            var w = Vector256.Load(b);
-            c00 = Vector256.FusedMultiplyAdd(x0, w, c00);
-            if (R.Count > 1) c10 = Vector256.FusedMultiplyAdd(x1, w, c10);
-            if (R.Count > 2) c20 = Vector256.FusedMultiplyAdd(x2, w, c20);
-            w = Vector256.Load(b + Vector256<float>.Count);
-            c01 = Vector256.FusedMultiplyAdd(x0, w, c01);
-            if (R.Count > 1) c11 = Vector256.FusedMultiplyAdd(x1, w, c11);
-            if (R.Count > 2) c21 = Vector256.FusedMultiplyAdd(x2, w, c21);
-            w = Vector256.Load(b + right);
-            c02 = Vector256.FusedMultiplyAdd(x0, w, c02);
-            if (R.Count > 1) c12 = Vector256.FusedMultiplyAdd(x1, w, c12);
-            if (R.Count > 2) c22 = Vector256.FusedMultiplyAdd(x2, w, c22);
-            w = Vector256.Load(b + right + Vector256<float>.Count);
-            c03 = Vector256.FusedMultiplyAdd(x0, w, c03);
-            if (R.Count > 1) c13 = Vector256.FusedMultiplyAdd(x1, w, c13);
-            if (R.Count > 2) c23 = Vector256.FusedMultiplyAdd(x2, w, c23);
-            b += NR;
-        }
-        var second = finish.Shifted(NR); // the epilogue of columns 16–31
-        StoreRow<Lanes8, Vector256<float>>(c, accumulate, c00, c01, finish, 0);
-        StoreRow<Lanes8, Vector256<float>>(c + NR, accumulate, c02, c03, second, 0);
-        if (R.Count > 1)
-        {
-            StoreRow<Lanes8, Vector256<float>>(c + ldc, accumulate, c10, c11, finish, 1);
-            StoreRow<Lanes8, Vector256<float>>(c + ldc + NR, accumulate, c12, c13, second, 1);
-        }
-        if (R.Count > 2)
-        {
-            StoreRow<Lanes8, Vector256<float>>(c + 2 * ldc, accumulate, c20, c21, finish, 2);
-            StoreRow<Lanes8, Vector256<float>>(c + 2 * ldc + NR, accumulate, c22, c23, second, 2);
+            // A 256-bit row of the tile is the two halves of one 16-column panel.
+            Kernel<Lanes8, Vector256<float>>(rows, kc, a, lda, panel, Vector256<float>.Count, c, ldc, accumulate, finish);
         }
     }
 
@@ -368,9 +300,9 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// The two-vector register tile, written once for both widths: C[R, 2W] (+)= A[R][kc] · [b | b + right][kc][W] for
-    /// R = <typeparamref name="R"/> rows and W floats a vector, two accumulators a row — 7 × 32 in 512-bit vectors (fourteen
-    /// of 32 registers); in 256-bit ones only a lone last panel (1–3 rows × 16). Each A value is broadcast once and
+    /// The register tile, written once for both widths: C[R, 2W] (+)= A[R][kc] · [b | b + right][kc][W] for
+    /// R = <typeparamref name="R"/> rows and W floats a vector, two accumulators a row — 6 × 16 in 256-bit vectors (twelve
+    /// accumulators of AVX2's 16 registers), 7 × 32 in 512-bit ones (fourteen of 32). Each A value is broadcast once and
     /// used for both vectors; the JIT compiles each width and row count on its own, dropping the rows past R, and only R
     /// rows of A are read. On the last depth block <paramref name="finish"/> applies the epilogue in registers.
     /// <paramref name="right"/> is the distance in floats from a row's first B vector to its second: the panel's other
@@ -491,7 +423,7 @@ internal static unsafe class Gemm
     {
         if (rows < 7)
         {
-            var padded = stackalloc float[ScratchLength / NR];
+            var padded = stackalloc float[7 * KC];
             new Span<float>(padded, 7 * kc).Clear();
             for (var r = 0; r < rows; r++)
             {
@@ -536,13 +468,6 @@ internal static unsafe class Gemm
 
         public bool Relu { get; private init; }
 
-        /// <summary>The same epilogue for the columns <paramref name="columns"/> further right.</summary>
-        public TileEpilogue Shifted(int columns) => this with
-        {
-            Bias = Bias == null ? null : Bias + columns,
-            Residual = Residual == null ? null : Residual + columns,
-        };
-
         public static TileEpilogue For(in GemmEpilogue e, int row, int n0) => new()
         {
             Stream = e.Stream,
@@ -581,7 +506,7 @@ internal readonly struct Rows8 : IRowCount { public static int Count => 8; }
 
 /// <summary>
 /// How a row block is cut into the kernel's row groups: groups of MR rows and of MR − 1 rows, so that no group is
-/// partial where that can be done (every count from (MR − 1)(MR − 2) on: 49 = 15·3 + 2·2 on the 256-bit kernel), else
+/// partial where that can be done (every count from (MR − 1)(MR − 2) on: 49 = 4·6 + 5·5 on the 256-bit kernel), else
 /// groups of MR and one partial last group. A partial group costs its kernel nearly a full group's time (ResNet's
 /// 7×7 maps, 49 rows, as 8 groups of 6 and 1 of 1: 9 groups' time for 8.2 groups' work).
 /// </summary>

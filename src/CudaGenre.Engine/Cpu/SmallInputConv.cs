@@ -38,9 +38,9 @@ internal sealed unsafe class SmallInputConv : UnaryOp
     /// no residual; with 512-bit vectors also either a GEMM depth (k·k·c) of at most 32 or output channels in whole
     /// 64s. Deeper windows need the 64-channel tile there: the ResNet stem (7×7×3 = 147, 64 outputs) measured, one
     /// thread, 1.49–1.56 ms as a GEMM, 1.30–1.56 ms with 8 pixels × 32 channels and 1.16–1.31 ms with 6 pixels × 64
-    /// channels (benchmarks/results/cpu-batch1-2026-12-06.md). The 256-bit tile is 6 × 16. The window's taps must fit one
-    /// of the GEMM's depth blocks (<see cref="Gemm.KC"/>): the sum is one FMA chain, as the GEMM's is only within a block
-    /// (so on AVX2, where KC is 128, the ResNet stem's 147 taps go to the GEMM).
+    /// channels (benchmarks/results/cpu-batch1-2026-12-06.md). The 256-bit tile is the GEMM kernel's own 6 × 16. The
+    /// window's taps must fit one of the GEMM's depth blocks (<see cref="Gemm.KC"/>): the sum here is one FMA chain, as
+    /// the GEMM's is only within a block, and the two must stay bit-identical.
     /// </summary>
     public static bool Applies(Graph.FusedConv conv)
     {

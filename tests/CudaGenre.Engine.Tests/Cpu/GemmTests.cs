@@ -280,13 +280,22 @@ public sealed unsafe class GemmTests : IDisposable
     /// <summary>
     /// Every row count of the register kernels (each a separate JIT-compiled kernel), A in place and packed, full and
     /// partial column panels, two depth blocks: bit for bit the sums the kernels promise, one FMA per product in k order
-    /// within a depth block, the blocks added in order, then + bias, + residual, ReLU.
+    /// within a depth block, the blocks added in order, then + bias, + residual, ReLU. Widths of 40, 48 and 56 columns end
+    /// a tile in a partial panel, a whole one and a whole one plus a partial one (for the 512-bit kernel's panel pairs: a
+    /// pair plus 8, 16 and 24 columns).
     /// </summary>
     [Theory]
     [MemberData(nameof(RowCounts))]
     public void EveryRowGroupHeight_GivesTheFmaSums_BitForBit(int m)
     {
-        const int n = 40;
+        foreach (var n in new[] { 40, 48, 56 })
+        {
+            CheckFmaSums(m, n);
+        }
+    }
+
+    private void CheckFmaSums(int m, int n)
+    {
         var k = Gemm.KC + 44;
         var a = Reference.Random(m * k, 21);
         var b = Reference.Random(k * n, 22);

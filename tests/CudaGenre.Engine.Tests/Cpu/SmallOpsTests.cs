@@ -84,6 +84,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
     [InlineData(1, 4, 3, 2, 32, 7, 2, 3, true)]    // a window wider than the image: every pixel an edge pixel
     [InlineData(2, 3, 15, 31, 32, 3, 2, 0, true)]  // Xception's first layer: 3×3 stride 2, no padding
     [InlineData(1, 1, 12, 40, 64, 3, 1, 1, false)] // one input channel
+    [InlineData(1, 4, 12, 12, 32, 9, 1, 4, true)]  // 324 taps: more than one GEMM depth block, refused
     public void SmallInputConv_MatchesTheConvolution_AndTheGemmBitForBit(int batch, int c, int h, int w, int outChannels, int k, int stride, int padding, bool relu)
     {
         var x = Reference.Random(batch * c * h * w, 26);
@@ -103,7 +104,7 @@ public sealed unsafe class SmallOpsTests : IDisposable
         var g = new ConvGeometry(batch, h, w, c, k, k, stride, padding);
         if (k * k * c > Gemm.KC)
         {
-            // More taps than one GEMM depth block (AVX2's KC is 128): refused, as its one FMA chain would not be the GEMM's sum.
+            // More taps than one GEMM depth block: refused, as its one FMA chain would not be the GEMM's sum.
             var refused = Assert.Throws<ArgumentException>(() => new SmallInputConv(g, gemmWeights, outChannels, null, relu));
             Assert.Contains("depth blocks", refused.Message, StringComparison.Ordinal);
             return;
