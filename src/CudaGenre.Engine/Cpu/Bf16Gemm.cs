@@ -30,7 +30,11 @@ internal static unsafe class Bf16Gemm
 
     private static readonly Lazy<nint> Code = new(() => ExecutableCode.Map(Bf16KernelCode.Code, "the BF16 GEMM kernel"));
 
-    /// <summary>The kernel (see bf16_kernel.c): pairs, a, b, panel stride, c, ldc, rows, columns, accumulate.</summary>
+    /// <summary>
+    /// The kernel (see bf16_kernel.c): pairs, a, b, panel stride, c, ldc, rows, columns, accumulate. The machine code, or
+    /// its managed emulation where <see cref="Bf16Support.Emulated"/>; read it on the thread that plans the GEMM (the
+    /// emulation can be asked for per flow).
+    /// </summary>
     internal static delegate* unmanaged<long, uint*, uint*, long, float*, long, long, long, long, void> Kernel
     {
         get
@@ -39,7 +43,8 @@ internal static unsafe class Bf16Gemm
             {
                 throw new NotSupportedException($"The BF16 GEMM kernel needs AVX512_BF16: {missing}.");
             }
-            return (delegate* unmanaged<long, uint*, uint*, long, float*, long, long, long, long, void>)Code.Value;
+            return Bf16Support.Emulated ? Bf16Emulation.Pointer
+                : (delegate* unmanaged<long, uint*, uint*, long, float*, long, long, long, long, void>)Code.Value;
         }
     }
 
@@ -59,12 +64,12 @@ internal static unsafe class Bf16Gemm
     /// <param name="tiling">The tiling from <see cref="Tile"/>.</param>
     /// <param name="tile">Which tile.</param>
     /// <param name="scratch">At least <see cref="ScratchLength"/> floats owned by the calling worker.</param>
+    /// <param name="kernel">The micro-kernel, <see cref="Kernel"/> as read when the GEMM was planned.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ComputeTile<TSource>(ref TSource a, Bf16PackedMatrix b, float* c, int ldc, in GemmEpilogue epilogue,
-        GemmTiling tiling, int tile, float* scratch)
+        GemmTiling tiling, int tile, float* scratch, delegate* unmanaged<long, uint*, uint*, long, float*, long, long, long, long, void> kernel)
         where TSource : struct, IGemmSource
     {
-        var kernel = Kernel;
         var m0 = tile / tiling.ColumnTiles * MC;
         var mc = Math.Min(MC, a.Rows - m0);
         var p0 = tile % tiling.ColumnTiles * tiling.PanelsPerTile;
@@ -127,6 +132,7 @@ internal sealed unsafe class Bf16GemmWork<TSource>(TSource a, Bf16PackedMatrix b
     where TSource : struct, IGemmSource
 {
     private TSource _a = a;
+    private readonly delegate* unmanaged<long, uint*, uint*, long, float*, long, long, long, long, void> _kernel = Bf16Gemm.Kernel;
 
     /// <summary>The tiling used by <see cref="Execute"/>.</summary>
     public GemmTiling Tiling { get; } = Bf16Gemm.Tile(a.Rows, b.N, workers);
@@ -137,5 +143,5 @@ internal sealed unsafe class Bf16GemmWork<TSource>(TSource a, Bf16PackedMatrix b
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker) =>
-        Bf16Gemm.ComputeTile(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
+        Bf16Gemm.ComputeTile(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker), _kernel);
 }

@@ -11,11 +11,26 @@ namespace CudaGenre.Engine.Cpu;
 /// </summary>
 internal static class Bf16Support
 {
+    /// <summary>The environment variable that, set to <c>emulate</c>, runs BF16 on <see cref="Bf16Emulation"/> where the CPU lacks AVX512_BF16.</summary>
+    public const string EmulateVariable = "CUDAGENRE_CPU_BF16";
+
     private static readonly Lazy<string?> Probed = new(Probe);
     private static readonly AsyncLocal<string?> Simulated = new();
+    private static readonly AsyncLocal<bool> EmulatedInFlow = new();
+    private static readonly bool EmulationRequested = Environment.GetEnvironmentVariable(EmulateVariable) == "emulate";
 
-    /// <summary>Null when supported; otherwise why not, naming the missing feature (fits after "needs …: ").</summary>
-    public static string? MissingReason => Simulated.Value ?? Probed.Value;
+    /// <summary>Null when supported (or emulated); otherwise why not, naming the missing feature (fits after "needs …: ").</summary>
+    public static string? MissingReason => Simulated.Value ?? (Emulated ? null : Probed.Value);
+
+    /// <summary>
+    /// Whether the BF16 GEMMs run on the managed emulation of VDPBF16PS (<see cref="Bf16Emulation"/>): only where the
+    /// CPU cannot run the kernel and <see cref="EmulateVariable"/>=emulate (or a test, in its flow) asks for it. The
+    /// numerics are the instruction's; the speed is not (slower than FP32), so it is for checking accuracy only.
+    /// </summary>
+    public static bool Emulated => Probed.Value is not null && (EmulationRequested || EmulatedInFlow.Value);
+
+    /// <summary>Tests: runs BF16 on the emulation in the calling flow (where the CPU lacks the instruction); false ends it.</summary>
+    internal static void EmulateInThisFlow(bool on) => EmulatedInFlow.Value = on;
 
     /// <summary>
     /// Tests: makes <see cref="MissingReason"/> return <paramref name="reason"/> in the calling flow only (an

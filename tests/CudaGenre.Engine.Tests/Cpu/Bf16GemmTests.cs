@@ -18,10 +18,110 @@ public sealed unsafe class Bf16GemmTests : IDisposable
 
     public void Dispose() => _cpu.Dispose();
 
+    /// <summary>
+    /// Where the CPU lacks AVX512_BF16 the checks run on the kernel's managed emulation (<see cref="Bf16Emulation"/>, asked
+    /// for in this flow only): the instruction's arithmetic, so each check still holds; where both run,
+    /// <see cref="Emulation_EqualsTheMachineCode_BitForBit"/> ties the emulation to the hardware.
+    /// </summary>
     private static void RequireBf16()
     {
+        if (Bf16Support.MissingReason is not null)
+            Bf16Support.EmulateInThisFlow(true);
         if (Bf16Support.MissingReason is { } missing)
-            Assert.Skip($"this CPU cannot run the BF16 kernel: {missing}");
+            Assert.Skip($"this CPU cannot run the BF16 kernel, not even emulated: {missing}");
+    }
+
+    /// <summary>VDPBF16PS on one lane as the SDM states it: the high halves' product added first, then the low ones', each accumulation rounded once, denormals in and out as zero.</summary>
+    private static float DotPairReference(float sum, uint a, uint b)
+    {
+        static float Flush(float x) => float.IsSubnormal(x) ? (float.IsNegative(x) ? -0f : 0f) : x;
+        static float Half(uint bits) => Flush(BitConverter.UInt32BitsToSingle(bits));
+        sum = Flush(MathF.FusedMultiplyAdd(Half(a & 0xFFFF0000u), Half(b & 0xFFFF0000u), Flush(sum)));
+        return Flush(MathF.FusedMultiplyAdd(Half(a << 16), Half(b << 16), sum));
+    }
+
+    private static void RandomKernelOperands(int seed, int pairs, int panelStride, out uint[] a, out uint[] b, out float[] c, bool tiny = false)
+    {
+        var random = new Random(seed);
+        // Values over a wide range of exponents (sums that cancel, products near FP32's smallest normal), not exact in
+        // FP32; tiny ones make every product denormal (2^-140 to 2^-128), so flushing decides the result.
+        uint Bf16() => ReducedPrecision.SingleToBFloat16((float)((random.NextDouble() * 2 - 1) * Math.Pow(2, tiny ? random.Next(-70, -64) : random.Next(-70, 4))));
+        const int aRowPairs = Bf16Gemm.KC / 2;
+        a = new uint[Bf16Gemm.MR * aRowPairs];
+        for (var r = 0; r < Bf16Gemm.MR; r++)
+            for (var p = 0; p < pairs; p++)
+                a[r * aRowPairs + p] = Bf16() | Bf16() << 16;
+        b = new uint[2 * panelStride];
+        for (var i = 0; i < b.Length; i++)
+            b[i] = Bf16() | Bf16() << 16;
+        c = new float[(Bf16Gemm.MR + 1) * 40];
+        for (var i = 0; i < c.Length; i++)
+            c[i] = (float)(random.NextDouble() * 4 - 2);
+    }
+
+    /// <summary>
+    /// The emulation on values that round in FP32 and reach the denormal range (so order, rounding and flushing all
+    /// show): bit for bit the SDM's per-lane arithmetic, and only the tile's rows and columns written.
+    /// </summary>
+    [Theory]
+    [InlineData(12, 32, 128, 1, false)]
+    [InlineData(7, 23, 33, 0, false)]
+    [InlineData(12, 16, 5, 1, false)]
+    [InlineData(12, 32, 4, 0, true)]
+    public void Emulation_FollowsTheSdmLaneByLane_OnRoundingAndDenormalValues(int rows, int columns, int pairs, int accumulate, bool tiny)
+    {
+        const int ldc = 40, aRowPairs = Bf16Gemm.KC / 2;
+        var panelStride = (pairs + 3) * 16;
+        RandomKernelOperands(rows * 100 + pairs, pairs, panelStride, out var a, out var b, out var c, tiny);
+        var before = (float[])c.Clone();
+        fixed (uint* pa = a, pb = b)
+        fixed (float* pc = c)
+        {
+            Bf16Emulation.Pointer(pairs, pa, pb, panelStride, pc, ldc, rows, columns, accumulate);
+        }
+        var flushed = 0;
+        for (var r = 0; r <= Bf16Gemm.MR; r++)
+        {
+            for (var j = 0; j < ldc; j++)
+            {
+                if (r >= rows || j >= columns)
+                {
+                    Assert.Equal(before[r * ldc + j], c[r * ldc + j]);
+                    continue;
+                }
+                var sum = accumulate != 0 ? before[r * ldc + j] : 0f;
+                for (var p = 0; p < pairs; p++)
+                {
+                    var plain = MathF.FusedMultiplyAdd(BitConverter.UInt32BitsToSingle(a[r * aRowPairs + p] & 0xFFFF0000u), BitConverter.UInt32BitsToSingle(b[j / 16 * panelStride + p * 16 + j % 16] & 0xFFFF0000u), sum);
+                    flushed += float.IsSubnormal(plain) ? 1 : 0;
+                    sum = DotPairReference(sum, a[r * aRowPairs + p], b[j / 16 * panelStride + p * 16 + j % 16]);
+                }
+                Assert.Equal(BitConverter.SingleToUInt32Bits(sum), BitConverter.SingleToUInt32Bits(c[r * ldc + j]));
+            }
+        }
+        if (accumulate == 0)
+            Assert.True(flushed > 0, "no step produced a denormal: the values do not test the flushing");
+        if (tiny)
+            Assert.True(c.Count(v => v == 0f) > rows * columns / 2, "the tiny products were not flushed to zero");
+    }
+
+    /// <summary>Where the CPU has AVX512_BF16: the emulation and the machine code give the same bits on values that round and underflow.</summary>
+    [Fact]
+    public void Emulation_EqualsTheMachineCode_BitForBit()
+    {
+        if (Bf16Support.Emulated || Bf16Support.MissingReason is not null)
+            Assert.Skip($"this CPU cannot run the BF16 machine code to compare with: {Bf16Support.MissingReason ?? "emulation is switched on for the process"}");
+        const int pairs = 128, ldc = 40;
+        var panelStride = (pairs + 3) * 16;
+        RandomKernelOperands(77, pairs, panelStride, out var a, out var b, out var c);
+        var emulated = (float[])c.Clone();
+        fixed (uint* pa = a, pb = b)
+        fixed (float* pc = c, pe = emulated)
+        {
+            Bf16Gemm.Kernel(pairs, pa, pb, panelStride, pc, ldc, Bf16Gemm.MR, 32, 1);
+            Bf16Emulation.Pointer(pairs, pa, pb, panelStride, pe, ldc, Bf16Gemm.MR, 32, 1);
+        }
+        Assert.Equal(c.Select(BitConverter.SingleToUInt32Bits), emulated.Select(BitConverter.SingleToUInt32Bits));
     }
 
     /// <summary>Round to nearest even at 8 significant bits, by arithmetic on doubles (not bit tricks): the reference conversion.</summary>
