@@ -15,9 +15,9 @@ namespace CudaGenre.Benchmarks;
 /// loop holds while the GEMM and the L2 loop fall, the caches or memory are shared with something else. Beside them,
 /// the same four convolutions (1×1, bias, ReLU, chained) run through ONNX Runtime on one intra-op thread (MLAS's NCHWc
 /// pointwise kernel, with one reorder in and one out) and through the engine's GEMM, alternately, so the ratio of the
-/// two is taken under the same machine state, sample by sample. A last probe is session 19's experiment: MLAS's
+/// two is taken under the same machine state, sample by sample. The last probes are session 19's experiments: MLAS's
 /// pointwise blocking (3 × 32 tile, depth blocks of 128, all row groups under one pair of panels) on the engine's
-/// packed B, as a time per FLOP against the engine's GEMM.
+/// packed B, as a time per FLOP against the engine's GEMM, and the same with A copied k-major per 3-row group.
 /// </summary>
 internal static unsafe class MachineState
 {
@@ -59,6 +59,8 @@ internal static unsafe class MachineState
         var ratio = new List<double>();
         var proto = new List<double>();
         var protoFlops = 2.0 * 360 * 704 * channels;
+        var kMajorOverRowMajor = new List<double>();
+        var kMajor = new float[360 * 128]; // one depth block of A, 3-row groups k-major
         double ortOwnThread = 0, ortOtherThreads = 0; // ORT on one intra-op thread must run on the caller's thread only
         var sink = 0f;
         fixed (float* x = input, c = output, b = bias, r = l2)
@@ -98,6 +100,9 @@ internal static unsafe class MachineState
                 var p0 = GemmShapes.ThreadSecondsPublic();
                 Prototype(x, channels, packed.Values, channels, c, channels);
                 var protoSeconds = GemmShapes.ThreadSecondsPublic() - p0;
+                var q0 = GemmShapes.ThreadSecondsPublic();
+                PrototypeKMajor(x, channels, packed.Values, channels, c, channels, kMajor);
+                var kMajorSeconds = GemmShapes.ThreadSecondsPublic() - q0;
                 // Alternate which side goes first, so neither always follows the L2 loop.
                 double ortSeconds, engineSeconds;
                 if (sample % 2 == 0)
@@ -128,6 +133,7 @@ internal static unsafe class MachineState
                 }
                 ratio.Add(engineSeconds / ortSeconds);
                 proto.Add(protoFlops / protoSeconds / 1e9);
+                kMajorOverRowMajor.Add(kMajorSeconds / protoSeconds);
                 fma.Add(fmaFlops / (t1 - t0) / 1e9);
                 gemm.Add(gemmFlops / (t2 - t1) / 1e9);
                 read.Add((double)l2Sweeps * l2.Length * sizeof(float) / (t3 - t2) / 1e9);
@@ -153,6 +159,8 @@ internal static unsafe class MachineState
         var third = byL2.Length / 3;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# engine/ORT median in the slowest third by L2: {Median(byL2[..third].Select(i => ratio[i]))}, fastest third: {Median(byL2[^third..].Select(i => ratio[i]))}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"# prototype with A packed k-major per 3-row group (packing included) / row-major prototype: p10/p50/p90 {Quantiles(kMajorOverRowMajor)}; slowest third by L2 {Median(byL2[..third].Select(i => kMajorOverRowMajor[i]))}, fastest {Median(byL2[^third..].Select(i => kMajorOverRowMajor[i]))}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"# prototype/engine median in the slowest third by L2: {Median(byL2[..third].Select(i => protoOverGemm[i]))}, fastest third: {Median(byL2[^third..].Select(i => protoOverGemm[i]))}"));
     }
@@ -217,6 +225,65 @@ internal static unsafe class MachineState
                 }
             }
         }
+    }
+
+    /// <summary>The prototype with each depth block of A copied k-major per 3-row group first (a[k · 3 + r]), as MLAS's NCHWc input keeps a tile's pixels together.</summary>
+    private static void PrototypeKMajor(float* a, int lda, float* b, int k, float* c, int ldc, float[] block)
+    {
+        const int kcMax = 128;
+        fixed (float* packedA = block)
+        {
+            for (var k0 = 0; k0 < k; k0 += kcMax)
+            {
+                var kc = Math.Min(kcMax, k - k0);
+                for (var g = 0; g < 120; g++)
+                {
+                    var source = a + (long)g * 3 * lda + k0;
+                    var target = packedA + g * 3 * kcMax;
+                    for (var kk = 0; kk < kc; kk++)
+                    {
+                        target[kk * 3] = source[kk];
+                        target[kk * 3 + 1] = source[lda + kk];
+                        target[kk * 3 + 2] = source[2 * lda + kk];
+                    }
+                }
+                for (var pair = 0; pair < 22; pair++)
+                {
+                    var panel = b + (long)(2 * pair) * k * 16 + (long)k0 * 16;
+                    for (var g = 0; g < 120; g++)
+                    {
+                        Kernel3x32KMajor(kc, packedA + g * 3 * kcMax, panel, (nint)k * 16, c + (long)g * 3 * ldc + pair * 32, ldc, k0 > 0);
+                    }
+                }
+            }
+        }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static void Kernel3x32KMajor(int kc, float* a, float* b, nint right, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
+        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
+        float* end = a + 3 * kc;
+        for (; a < end; a += 3)
+        {
+            var x0 = Vector256.Create(a[0]);
+            var x1 = Vector256.Create(a[1]);
+            var x2 = Vector256.Create(a[2]);
+            var w = Vector256.Load(b);
+            c00 = Vector256.FusedMultiplyAdd(x0, w, c00); c10 = Vector256.FusedMultiplyAdd(x1, w, c10); c20 = Vector256.FusedMultiplyAdd(x2, w, c20);
+            w = Vector256.Load(b + 8);
+            c01 = Vector256.FusedMultiplyAdd(x0, w, c01); c11 = Vector256.FusedMultiplyAdd(x1, w, c11); c21 = Vector256.FusedMultiplyAdd(x2, w, c21);
+            w = Vector256.Load(b + right);
+            c02 = Vector256.FusedMultiplyAdd(x0, w, c02); c12 = Vector256.FusedMultiplyAdd(x1, w, c12); c22 = Vector256.FusedMultiplyAdd(x2, w, c22);
+            w = Vector256.Load(b + right + 8);
+            c03 = Vector256.FusedMultiplyAdd(x0, w, c03); c13 = Vector256.FusedMultiplyAdd(x1, w, c13); c23 = Vector256.FusedMultiplyAdd(x2, w, c23);
+            b += 16;
+        }
+        Store(c, accumulate, c00, c01, c02, c03);
+        Store(c + ldc, accumulate, c10, c11, c12, c13);
+        Store(c + 2 * ldc, accumulate, c20, c21, c22, c23);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
