@@ -624,7 +624,12 @@ public sealed class InferenceSession : IDisposable
             options.Log?.Invoke(CpuKernels.Describe());
         }
 
-        return new CpuBackend(graph, options.Threads, kind ?? CpuPrecision.GemmKind(options.Precision));
+        var gemmKind = kind ?? CpuPrecision.GemmKind(options.Precision);
+        if (gemmKind == CpuGemmKind.Bf16 && Bf16Support.Emulated)
+        {
+            options.Log?.Invoke($"the CPU's BF16 GEMMs run on an emulation of VDPBF16PS ({Bf16Support.EmulateVariable}=emulate; the CPU lacks the instruction): its numerics, for checking, slower than FP32");
+        }
+        return new CpuBackend(graph, options.Threads, gemmKind);
     }
 
     /// <summary>

@@ -345,8 +345,11 @@ public sealed unsafe class Bf16GemmTests : IDisposable
         var path = WriteRandomModel(out var folder);
         try
         {
-            using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Precision = Precision.Bf16, Threads = 2 });
+            var cpuLines = new List<string>();
+            using var cpu = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Precision = Precision.Bf16, Threads = 2, Log = cpuLines.Add });
             Assert.Equal((Backend.Cpu, Precision.Bf16), (cpu.Backend, cpu.Precision));
+            // An emulated kernel is said so, once, whoever asked for it.
+            Assert.Equal(Bf16Support.Emulated ? 1 : 0, cpuLines.Count(l => l.Contains("emulation of VDPBF16PS", StringComparison.Ordinal)));
             if (!Gpu.IsUsable(out _))
             {
                 var lines = new List<string>();
