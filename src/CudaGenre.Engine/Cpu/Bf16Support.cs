@@ -17,7 +17,8 @@ internal static class Bf16Support
     private static readonly Lazy<string?> Probed = new(Probe);
     private static readonly AsyncLocal<string?> Simulated = new();
     private static readonly AsyncLocal<bool> EmulatedInFlow = new();
-    private static readonly bool EmulationRequested = Environment.GetEnvironmentVariable(EmulateVariable) == "emulate";
+    private static readonly string? Requested = Environment.GetEnvironmentVariable(EmulateVariable);
+    private static readonly bool EmulationRequested = Requested == "emulate";
 
     /// <summary>Null when supported (or emulated); otherwise why not, naming the missing feature (fits after "needs …: ").</summary>
     public static string? MissingReason => Simulated.Value ?? (Emulated ? null : Probed.Value);
@@ -37,6 +38,17 @@ internal static class Bf16Support
     /// <see cref="AsyncLocal{T}"/>, so tests running beside it still see the real answer); null ends it.
     /// </summary>
     internal static void SimulateMissing(string? reason) => Simulated.Value = reason;
+
+    /// <summary>What a refusal adds about <see cref="EmulateVariable"/>'s value in this process (empty when unset or understood).</summary>
+    public static string VariableNote => NoteOn(Requested);
+
+    /// <summary>
+    /// A value other than <c>emulate</c> is not silently ignored: a refusal names it, so a misspelt <c>emulate</c> does
+    /// not read as "this CPU cannot" alone.
+    /// </summary>
+    internal static string NoteOn(string? value) => string.IsNullOrEmpty(value) || value == "emulate"
+        ? ""
+        : $" ({EmulateVariable}='{value}' was not understood and is ignored: its one value is 'emulate', which runs BF16 on a slow emulation of the instruction, for checking accuracy.)";
 
     private static string? Probe()
     {
@@ -86,7 +98,7 @@ internal static class CpuPrecision
             case Precision.Fp32:
                 return CpuGemmKind.Fp32;
             case Precision.Bf16 when Bf16Support.MissingReason is { } missing:
-                reason = $"Precision.Bf16 on the CPU backend needs AVX512_BF16: {missing}. Use Precision.Fp32 (or the CUDA backend).";
+                reason = $"Precision.Bf16 on the CPU backend needs AVX512_BF16: {missing}. Use Precision.Fp32 (or the CUDA backend).{Bf16Support.VariableNote}";
                 return null;
             case Precision.Bf16:
                 return CpuGemmKind.Bf16;

@@ -393,6 +393,26 @@ public sealed unsafe class Bf16GemmTests : IDisposable
         }
     }
 
+    /// <summary>A misspelt or unknown CUDAGENRE_CPU_BF16 is named in the refusal, not silently ignored.</summary>
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("", false)]
+    [InlineData("emulate", false)]
+    [InlineData("emulat", true)]
+    [InlineData("Emulate", true)]
+    [InlineData("1", true)]
+    public void AnUnknownEmulationValue_IsNamedInTheRefusal(string? value, bool named)
+    {
+        var note = Bf16Support.NoteOn(value);
+        if (!named)
+        {
+            Assert.Equal("", note);
+            return;
+        }
+        Assert.Contains($"CUDAGENRE_CPU_BF16='{value}' was not understood", note, StringComparison.Ordinal);
+        Assert.Contains("its one value is 'emulate'", note, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void CommittedKernelBytes_AreMadeFromTheCommittedSource_AndRegenerateIdentically()
     {
