@@ -65,6 +65,11 @@ public static class Program
             MachineState.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 30);
             return;
         }
+        if (args is ["int8", ..])
+        {
+            Int8Prototype.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 15);
+            return;
+        }
         if (args is ["peak", ..])
         {
             PeakFlops.Run(args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 500);

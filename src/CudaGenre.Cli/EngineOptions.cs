@@ -16,7 +16,7 @@ internal sealed class EngineOptions
 
     public Option<string> Precision { get; } = new("--precision")
     {
-        Description = "fp32, tf32, fp16 or bf16. CUDA has all four; the CPU has fp32, and bf16 where it has AVX512_BF16 (else a clear error). Auto without CUDA runs the CPU's BF16 for bf16 where it can, otherwise FP32, and says so.",
+        Description = "fp32, tf32, fp16, bf16 or int8. CUDA has the first four; the CPU has fp32, int8 (AVX2: 8-bit weights, 7-bit activations quantized per pixel as they are read; check it with verify), and bf16 where it has AVX512_BF16 (else a clear error). Auto without CUDA runs the CPU's BF16 or INT8 where it can, otherwise FP32, and says so.",
         DefaultValueFactory = _ => "fp32",
     };
 
@@ -95,6 +95,7 @@ internal sealed class EngineOptions
         "tf32" => Engine.Precision.Tf32,
         "fp16" => Engine.Precision.Fp16,
         "bf16" => Engine.Precision.Bf16,
-        _ => throw new ArgumentException($"--precision: '{text}' is not fp32, tf32, fp16 or bf16."),
+        "int8" => Engine.Precision.Int8,
+        _ => throw new ArgumentException($"--precision: '{text}' is not fp32, tf32, fp16, bf16 or int8."),
     };
 }

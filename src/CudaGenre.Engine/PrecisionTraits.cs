@@ -20,7 +20,8 @@ public static class PrecisionTraits
     /// <param name="HeadCompute">cuBLASLt's compute type for the FP32 head: TF32 tensor cores in TF32, exact FP32 otherwise.</param>
     /// <param name="LogitTolerance">Relative L2 error of the logits against FP32 references (the numerics contract).</param>
     /// <param name="RunsOnCpu">Whether the CPU backend has kernels for this precision (BF16 also needs AVX512_BF16 at run time: <c>CpuPrecision</c>).</param>
-    private sealed record Traits(KernelStorage Storage, cudnnMathType_t CudnnMath, cublasComputeType_t HeadCompute, double LogitTolerance, bool RunsOnCpu);
+    /// <param name="RunsOnCuda">Whether the CUDA backend has kernels for this precision.</param>
+    private sealed record Traits(KernelStorage Storage, cudnnMathType_t CudnnMath, cublasComputeType_t HeadCompute, double LogitTolerance, bool RunsOnCpu, bool RunsOnCuda = true);
 
     // Indexed by the enum's value. The tolerances are those of docs/DESIGN.md's numerics: 1e-4 is the FP32 contract
     // against PyTorch; the reduced ones are estimates from the formats' mantissa bits (10, 10, 7) over ~50 layers.
@@ -31,6 +32,8 @@ public static class PrecisionTraits
         /* Tf32 */ new(KernelStorage.F32, cudnnMathType_t.CUDNN_DEFAULT_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32, 2e-2, RunsOnCpu: false),
         /* Fp16 */ new(KernelStorage.F16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 3e-2, RunsOnCpu: false),
         /* Bf16 */ new(KernelStorage.BF16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 1e-1, RunsOnCpu: true),
+        // INT8 is the CPU's alone (the CUDA columns are unused); 7-bit weights and 8-bit activations, like BF16's 8-bit significand.
+        /* Int8 */ new(KernelStorage.F32, cudnnMathType_t.CUDNN_FMA_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 1e-1, RunsOnCpu: true, RunsOnCuda: false),
     ];
 
     private static Traits Of(Precision precision) =>
@@ -52,6 +55,9 @@ public static class PrecisionTraits
 
         /// <summary>Whether the CPU backend has kernels for this precision (else it needs the CUDA backend); BF16 also needs a CPU with AVX512_BF16.</summary>
         public bool RunsOnCpu => Of(precision).RunsOnCpu;
+
+        /// <summary>Whether the CUDA backend has kernels for this precision (INT8 is the CPU's only).</summary>
+        public bool RunsOnCuda => Of(precision).RunsOnCuda;
 
         /// <summary>cuDNN's data type for activations and filters.</summary>
         internal cudnnDataType_t CudnnDataType => Of(precision).Storage.CudnnDataType();

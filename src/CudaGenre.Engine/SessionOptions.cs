@@ -33,6 +33,17 @@ public enum Precision
     /// convolutions, pooling and a first layer on RGB that runs as a direct convolution stay FP32. Elsewhere the CPU backend refuses it, naming the missing feature.
     /// </summary>
     Bf16,
+
+    /// <summary>
+    /// INT8 GEMMs with int32 sums, on the CPU backend only (AVX2): convolution weights quantized once per output channel
+    /// to 7 bits, their inputs per row (pixel) to u8 as they are read, with no calibration data (dynamic quantization).
+    /// Depthwise convolutions, pooling, a first layer on RGB that runs as a direct convolution, the Winograd 3×3
+    /// convolutions and the linear layers stay FP32. For speed where BF16 hardware is missing; check its accuracy with
+    /// <c>cudagenre verify --precision int8</c>.
+    /// </summary>
+#pragma warning disable CA1720 // INT8 is the precision's name everywhere (ONNX Runtime, TensorRT, cuDNN), not a type's
+    Int8,
+#pragma warning restore CA1720
 }
 
 /// <summary>How an <see cref="InferenceSession"/> is created.</summary>
@@ -41,7 +52,7 @@ public sealed record SessionOptions
     /// <summary>The backend; default <see cref="Backend.Auto"/>.</summary>
     public Backend Backend { get; init; } = Backend.Auto;
 
-    /// <summary>The precision; default <see cref="Precision.Fp32"/>. The CPU backend supports FP32, and BF16 on CPUs with AVX512_BF16.</summary>
+    /// <summary>The precision; default <see cref="Precision.Fp32"/>. The CPU backend supports FP32, INT8 (AVX2), and BF16 on CPUs with AVX512_BF16.</summary>
     public Precision Precision { get; init; } = Precision.Fp32;
 
     /// <summary>CPU threads per concurrent <c>Run</c> (default: all logical processors).</summary>

@@ -150,6 +150,7 @@ public sealed class InferenceSessionTests : IDisposable
     [InlineData(Precision.Tf32)]
     [InlineData(Precision.Fp16)]
     [InlineData(Precision.Bf16)]
+    [InlineData(Precision.Int8)]
     public void CpuBackend_OpensInThePrecisionsItsTraitsSay(Precision precision)
     {
         var (path, _, _) = WriteModel();

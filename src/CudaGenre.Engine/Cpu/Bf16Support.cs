@@ -79,6 +79,9 @@ internal enum CpuGemmKind
 
     /// <summary>BF16 weights and activations, FP32 sums with VDPBF16PS (<see cref="Bf16Gemm"/>).</summary>
     Bf16,
+
+    /// <summary>7-bit weights and u8 activations, int32 sums with VPMADDUBSW (<see cref="Int8Gemm"/>).</summary>
+    Int8,
 }
 
 /// <summary>The one place where the CPU backend maps a <see cref="Precision"/> to how it computes.</summary>
@@ -90,7 +93,7 @@ internal static class CpuPrecision
         reason = "";
         if (!precision.RunsOnCpu)
         {
-            reason = $"The CPU backend computes in FP32 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+            reason = $"The CPU backend computes in FP32, INT8 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
             return null;
         }
         switch (precision)
@@ -102,8 +105,13 @@ internal static class CpuPrecision
                 return null;
             case Precision.Bf16:
                 return CpuGemmKind.Bf16;
+            case Precision.Int8 when !System.Runtime.Intrinsics.X86.Avx2.IsSupported:
+                reason = "Precision.Int8 on the CPU backend needs AVX2 (its kernel is VPMADDUBSW), which this CPU or runtime lacks. Use Precision.Fp32.";
+                return null;
+            case Precision.Int8:
+                return CpuGemmKind.Int8;
             default:
-                reason = $"The CPU backend computes in FP32 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+                reason = $"The CPU backend computes in FP32, INT8 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
                 return null;
         }
     }
@@ -113,5 +121,10 @@ internal static class CpuPrecision
         TryGemmKind(precision, out var reason) ?? throw new NotSupportedException(reason);
 
     /// <summary>The <see cref="Precision"/> a GEMM kind computes in.</summary>
-    public static Precision Of(CpuGemmKind kind) => kind == CpuGemmKind.Bf16 ? Precision.Bf16 : Precision.Fp32;
+    public static Precision Of(CpuGemmKind kind) => kind switch
+    {
+        CpuGemmKind.Bf16 => Precision.Bf16,
+        CpuGemmKind.Int8 => Precision.Int8,
+        _ => Precision.Fp32,
+    };
 }

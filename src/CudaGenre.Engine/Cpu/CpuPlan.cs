@@ -257,12 +257,13 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 /// <summary>
 /// The CPU backend's form of a model's weights, prepared once per session and shared by its plans:
 /// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]) in FP32 or, for
-/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs; biases pinned, depthwise filters (always FP32).
+/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs, or for <see cref="CpuGemmKind.Int8"/> (convolutions only) as 7-bit values with per-column scales; biases pinned, depthwise filters (always FP32).
 /// </summary>
 internal sealed unsafe class CpuWeights
 {
     private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, Int8PackedMatrix> _int8 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, PackedMatrix[]> _winograd = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _direct = new(ReferenceEqualityComparer.Instance);
@@ -285,17 +286,25 @@ internal sealed unsafe class CpuWeights
                     _direct[step] = ConvToGemm(conv);
                     _bias[step] = Pinned(conv.Bias);
                     break;
-                case FusedConv conv when kind == CpuGemmKind.Fp32 && Cpu.Winograd.Applies(conv):
+                // INT8 keeps Winograd's FP32: its 2.25× fewer multiplications match what INT8 would gain, at no cost in accuracy.
+                case FusedConv conv when kind != CpuGemmKind.Bf16 && Cpu.Winograd.Applies(conv):
                     _winograd[step] = Cpu.Winograd.TransformFilters(conv.Weight, conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
                     ScratchLength = Math.Max(ScratchLength, Cpu.Winograd.ScratchLength(conv.Conv.InChannels, conv.Conv.OutChannels));
                     break;
                 case FusedConv conv when !conv.Conv.IsDepthwise:
-                    Pack(step, ConvToGemm(conv), conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels, conv.Conv.OutChannels);
+                    var depth = conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels;
+                    Pack(step, ConvToGemm(conv), depth, conv.Conv.OutChannels, kind);
+                    if (kind == CpuGemmKind.Int8)
+                    {
+                        ScratchLength = Math.Max(ScratchLength, Int8Gemm.ScratchLength(depth));
+                    }
                     _bias[step] = Pinned(conv.Bias);
                     break;
                 case FusedLinear linear:
-                    Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures);
+                    // INT8 leaves the linear layers (the classifier head: small, and its rounding goes straight into the logits) in FP32.
+                    Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures,
+                        kind == CpuGemmKind.Int8 ? CpuGemmKind.Fp32 : kind);
                     _bias[step] = Pinned(linear.Bias);
                     break;
             }
@@ -321,6 +330,11 @@ internal sealed unsafe class CpuWeights
     public (IParallelWork Work, int Items) PlanGemm<TSource>(FusedStep step, TSource a, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
         where TSource : struct, IGemmSource
     {
+        if (_int8.TryGetValue(step, out var int8))
+        {
+            var work = new Int8GemmWork<TSource>(a, int8, c, ldc, epilogue, scratch, workers);
+            return (work, work.Tiling.Count);
+        }
         if (Kind == CpuGemmKind.Bf16)
         {
             var bf16 = new Bf16GemmWork<TSource>(a, _bf16[step], c, ldc, epilogue, scratch, workers);
@@ -330,15 +344,26 @@ internal sealed unsafe class CpuWeights
         return (fp32, fp32.Tiling.Count);
     }
 
-    private void Pack(FusedStep step, float[] b, int k, int n)
+    private void Pack(FusedStep step, float[] b, int k, int n, CpuGemmKind kind)
     {
-        if (Kind == CpuGemmKind.Bf16)
+        switch (kind)
         {
-            _bf16[step] = new Bf16PackedMatrix(b, k, n);
-        }
-        else
-        {
-            _packed[step] = new PackedMatrix(b, k, n);
+            case CpuGemmKind.Bf16:
+                _bf16[step] = new Bf16PackedMatrix(b, k, n);
+                break;
+            case CpuGemmKind.Int8:
+                try
+                {
+                    _int8[step] = new Int8PackedMatrix(b, k, n);
+                }
+                catch (NotSupportedException e)
+                {
+                    throw new NotSupportedException($"Precision.Int8: '{step.Module}': {e.Message}", e);
+                }
+                break;
+            default:
+                _packed[step] = new PackedMatrix(b, k, n);
+                break;
         }
     }
 

@@ -26,6 +26,10 @@ internal sealed class CudaBackend : IModelBackend
     private CudaBackend(FusedGraph graph, SessionOptions options)
     {
         BackendSupport.Require<CudaBackend>(graph);
+        if (!options.Precision.RunsOnCuda)
+        {
+            throw new NotSupportedException($"Precision.{options.Precision} runs on the CPU backend only; the CUDA backend computes in FP32, TF32, FP16 or BF16.");
+        }
         Graph = graph;
         Options = options.Cuda;
         _log = options.Log;

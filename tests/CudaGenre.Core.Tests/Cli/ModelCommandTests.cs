@@ -96,7 +96,11 @@ public class ModelCommandTests
         flipped[(top + 1) % spec.ClassCount] = flipped[top] + 1;
         var bad = temp.File("flipped.safetensors");
         new ReferenceBundle(spec, "random", [], inputs, [0, 1, 2], flipped).Write(bad);
-        Assert.Equal(1, Invoke("verify", model, "--reference", bad, "--backend", "cpu"));
+        var (failed, said) = Capture("verify", model, "--reference", bad, "--backend", "cpu");
+        Assert.Equal(1, failed);
+        // The failing line says so in words; markup is not printed as text (it was: "[red](fails)[/]").
+        Assert.Contains("same top-1 2/3 (fails).", said.ReplaceLineEndings(" ").Replace("  ", " ", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("[red]", said, StringComparison.Ordinal);
 
         // A bundle of another model's input size is refused with a message, not compared.
         var other = spec with { InputHeight = 32 };
