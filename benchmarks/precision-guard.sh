@@ -31,7 +31,8 @@ ba() { grep -oE "balanced accuracy [0-9.]+ %" | grep -oE "[0-9.]+" || echo "?"; 
     echo "## $name"
     for p in fp32 "$precision"; do
       echo "\$ cudagenre verify $run/model.safetensors --backend cpu --precision $p"
-      "$bin" verify "$run/model.safetensors" --backend cpu --precision "$p" 2>&1 | tr '\n' ' ' | sed 's/  */ /g'; echo
+      # A failing verify (exit code 1) is a result to record, not a reason to stop.
+      { "$bin" verify "$run/model.safetensors" --backend cpu --precision "$p" 2>&1 || true; } | tr '\n' ' ' | sed 's/  */ /g'; echo
     done
     fp32=$("$bin" evaluate "$run/model.safetensors" --data "$data" --manifest "$run/split.json" --backend cpu --precision fp32 --out "/tmp/guard-$name-fp32" 2>&1 | tr '\n' ' ' | ba)
     reduced=$("$bin" evaluate "$run/model.safetensors" --data "$data" --manifest "$run/split.json" --backend cpu --precision "$precision" --out "/tmp/guard-$name-$precision" 2>&1 | tr '\n' ' ' | ba)

@@ -19,7 +19,7 @@ namespace CudaGenre.Benchmarks;
 /// </summary>
 internal static class OrtCompare
 {
-    private const string EngineFp32 = "engine FP32", EngineBf16 = "engine BF16", OrtFp32 = "ORT FP32";
+    private const string EngineFp32 = "engine FP32", OrtFp32 = "ORT FP32";
 
     public static int Run(string[] args)
     {
@@ -105,14 +105,18 @@ internal static class OrtCompare
         RandomWeights.WriteModel(path, spec, weights);
         OnnxExport.Write(ModelFile.Read(path), onnx);
         using var engine = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = threads });
-        InferenceSession? bf16 = null;
-        try
+        // The CPU's reduced precisions, each where this machine has it (BF16 needs AVX512_BF16, INT8 AVX2).
+        var reduced = new List<(string Name, InferenceSession Session)>();
+        foreach (var precision in new[] { Precision.Bf16, Precision.Int8 })
         {
-            bf16 = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = threads, Precision = Precision.Bf16 });
-        }
-        catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException)
-        {
-            line($"{label}: BF16: not available ({e.Message})");
+            try
+            {
+                reduced.Add(($"engine {precision.ToString().ToUpperInvariant()}", InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = threads, Precision = precision })));
+            }
+            catch (Exception e) when (e is NotSupportedException or ArgumentException or InvalidOperationException)
+            {
+                line($"{label}: {precision}: not available ({e.Message})");
+            }
         }
 
         using var ort = OpenOrt(onnx, threads);
@@ -125,14 +129,16 @@ internal static class OrtCompare
                 var ortLogits = new float[batch * spec.ClassCount];
                 using var ortRun = new OrtCall(ort, input, inputShape, ortLogits, [batch, spec.ClassCount]);
                 var engineLogits = new float[batch * spec.ClassCount];
-                var bf16Logits = new float[batch * spec.ClassCount];
                 var sides = new List<(string Name, Action Call, float[]? Logits)>
                 {
                     (EngineFp32, () => engine.Run(input, batch, engineLogits), engineLogits),
                     (OrtFp32, ortRun.Call, null),
                 };
-                if (bf16 is not null)
-                    sides.Add((EngineBf16, () => bf16.Run(input, batch, bf16Logits), bf16Logits));
+                foreach (var (name, session) in reduced)
+                {
+                    var logits = new float[batch * spec.ClassCount];
+                    sides.Add((name, () => session.Run(input, batch, logits), logits));
+                }
                 var perRoundTimes = Measure(sides.Select(s => (s.Name, s.Call)).ToList(), rounds, roundMs, $"{label} batch {batch}", line);
                 var ortMedian = Median([.. perRoundTimes[OrtFp32].SelectMany(r => r)]);
                 foreach (var (name, _, logits) in sides)
@@ -150,7 +156,8 @@ internal static class OrtCompare
         }
         finally
         {
-            bf16?.Dispose();
+            foreach (var (_, session) in reduced)
+                session.Dispose();
         }
     }
 
