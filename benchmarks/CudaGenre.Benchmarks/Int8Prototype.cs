@@ -7,14 +7,13 @@ using CudaGenre.Engine.Cpu;
 namespace CudaGenre.Benchmarks;
 
 /// <summary>
-/// <c>int8 [ROUNDS]</c>: a prototype AVX2 INT8 GEMM beside the engine's FP32 GEMM, to decide whether an INT8 CPU mode is
-/// worth building on CPUs without AVX512_BF16 or VNNI (benchmarks/results/raw-2026-12-07-session20/PREDICTION-int8-avx2.md).
-/// One thread, thread CPU time, the two alternated round by round on the same 1×1-convolution shapes. A (FP32, as a layer
-/// receives it) is quantized to u8 with a zero point inside the timed loop; B is s8 with 7-bit per-column scales
-/// (|w| ≤ 63, so VPMADDUBSW's pair sums stay under 32 767), packed [K/4][16 columns][4 k]; a 4 × 16 register tile of
-/// VPMADDUBSW → VPMADDWD(1) → VPADDD over the whole depth; the epilogue (zero-point correction, scale, bias, ReLU) in
-/// registers. The int32 sums are checked against an int64 reference, the outputs against the FP32 GEMM (quantization
-/// error). Not part of the engine.
+/// <c>int8 [ROUNDS]</c>: integer GEMMs beside the engine's FP32 GEMM on four 1×1-convolution shapes, one thread, thread
+/// CPU time, alternated round by round: the engine's INT8 GEMM (<see cref="Int8Gemm"/>: 7-bit A per row, 8-bit B per
+/// column, VPMADDUBSW; until it was built, session 20's prototype of it, whose results are in
+/// benchmarks/results/raw-2026-12-07-session20/int8-prototype.txt) and a prototype of a 16-bit path (10-bit A per row and
+/// B per column, VPMADDWD: exact int32 sums with no saturation limit, so more bits), whose int32 sums are checked against
+/// int64. A (FP32, as a separable convolution's pointwise step receives it) is quantized inside the timed loop. Each
+/// side's error against the FP32 GEMM is printed.
 /// </summary>
 internal static unsafe class Int8Prototype
 {
@@ -35,7 +34,7 @@ internal static unsafe class Int8Prototype
             Console.WriteLine("int8: needs AVX2");
             return;
         }
-        Console.WriteLine($"INT8 (u8 x s7, AVX2 VPMADDUBSW) prototype vs the engine's FP32 GEMM, one thread, thread CPU time, {rounds} alternated rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
+        Console.WriteLine($"Integer GEMMs vs the engine's FP32 GEMM, one thread, thread CPU time, {rounds} alternated rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
         var random = new Random(11);
         foreach (var (name, m, k, n) in Shapes)
         {
@@ -46,61 +45,58 @@ internal static unsafe class Int8Prototype
             for (var i = 0; i < w.Length; i++) w[i] = (float)((random.NextDouble() * 2 - 1) / Math.Sqrt(k));
             var bias = new float[n];
             for (var i = 0; i < n; i++) bias[i] = (float)(random.NextDouble() * 0.2 - 0.1);
-            var q = new Int8Gemm(a.Min(), a.Max(), w, k, n, bias);
             var q16 = new Int16Gemm(w, k, n, bias);
-            var int16Out = new float[m * n];
             var q16Scratch = new short[RowBlock * q16.DepthPadded];
             var fp32Out = new float[m * n];
             var int8Out = new float[m * n];
-            var packed = new PackedMatrix(w, k, n);
-            var scratch = new WorkerScratch(1);
-            var qScratch = new byte[RowBlock * q.DepthPadded];
+            var int16Out = new float[m * n];
             fixed (float* x = a, c = fp32Out, c8 = int8Out, c16 = int16Out, bs = bias)
-            fixed (byte* qs = qScratch)
             fixed (short* qs16 = q16Scratch)
             {
-                var fp32 = new GemmWork<DenseSource>(new DenseSource(x, m, k, k), packed, c, n, new GemmEpilogue { Bias = bs, Relu = true }, scratch, 1);
+                var epilogue = new GemmEpilogue { Bias = bs, Relu = true };
+                var fp32 = new GemmWork<DenseSource>(new DenseSource(x, m, k, k), new PackedMatrix(w, k, n), c, n, epilogue, new WorkerScratch(1), 1);
+                var int8 = new Int8GemmWork<DenseSource>(new DenseSource(x, m, k, k), new Int8PackedMatrix(w, k, n), c8, n, epilogue,
+                    new WorkerScratch(1, Int8Gemm.ScratchLength(k)), 1);
                 var flops = 2.0 * m * n * k;
                 var reps = Math.Max(1, (int)(0.1e9 / flops * 60));
+                double Time(Action pass)
+                {
+                    var start = GemmShapes.ThreadSecondsPublic();
+                    for (var r = 0; r < reps; r++)
+                    {
+                        pass();
+                    }
+                    return (GemmShapes.ThreadSecondsPublic() - start) / reps;
+                }
                 var f = new List<double>();
                 var i8 = new List<double>();
                 var i16 = new List<double>();
                 for (var round = 0; round <= rounds; round++)
                 {
-                    var start = GemmShapes.ThreadSecondsPublic();
-                    for (var r = 0; r < reps; r++)
+                    var fs = Time(() =>
                     {
                         for (var t = 0; t < fp32.Tiling.Count; t++) fp32.Execute(t, 0);
-                    }
-                    var fs = (GemmShapes.ThreadSecondsPublic() - start) / reps;
-                    start = GemmShapes.ThreadSecondsPublic();
-                    for (var r = 0; r < reps; r++)
+                    });
+                    var s8 = Time(() =>
                     {
-                        q.Compute(x, m, c8, qs);
-                    }
-                    var qsec = (GemmShapes.ThreadSecondsPublic() - start) / reps;
-                    start = GemmShapes.ThreadSecondsPublic();
-                    for (var r = 0; r < reps; r++)
-                    {
-                        q16.Compute(x, m, c16, qs16);
-                    }
-                    var q16sec = (GemmShapes.ThreadSecondsPublic() - start) / reps;
+                        for (var t = 0; t < int8.Tiling.Count; t++) int8.Execute(t, 0);
+                    });
+                    var (xp, cp, sp) = ((nint)x, (nint)c16, (nint)qs16); // fixed locals cannot enter a lambda
+                    var s16 = Time(() => q16.Compute((float*)xp, m, (float*)cp, (short*)sp));
                     if (round > 0) // the first round warms up
                     {
                         f.Add(fs);
-                        i8.Add(qsec);
-                        i16.Add(q16sec);
+                        i8.Add(s8);
+                        i16.Add(s16);
                     }
                 }
-                var exact = q.CheckSums(x, m, int8Out, random);
-                var error = RelativeL2(int8Out, fp32Out);
+                var exact16 = q16.CheckSums(x, m, int16Out, random);
                 var ratios = f.Zip(i8, (x1, y1) => y1 / x1).Order().ToArray();
                 var ratios16 = f.Zip(i16, (x1, y1) => y1 / x1).Order().ToArray();
-                var exact16 = q16.CheckSums(x, m, int16Out, random);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-28} M={m,4} K={k,5} N={n,5}  FP32 median {Median(f) * 1e3,7:F3} ms ({flops / Median(f) / 1e9,5:F1} GFLOP/s)  INT8 median {Median(i8) * 1e3,7:F3} ms ({flops / Median(i8) / 1e9,5:F1} G-op/s)  INT8/FP32 per round: median {Median(ratios.ToList()):F3} (min {ratios[0]:F3}, max {ratios[^1]:F3})  int32 sums {(exact ? "exact" : "WRONG")}  rel. L2 vs FP32 {error:E1}"));
+                    $"{name,-28} M={m,4} K={k,5} N={n,5}  FP32 median {Median(f) * 1e3,7:F3} ms ({flops / Median(f) / 1e9,5:F1} GFLOP/s)  engine INT8 median {Median(i8) * 1e3,7:F3} ms ({flops / Median(i8) / 1e9,5:F1} G-op/s)  INT8/FP32 per round: median {Median([.. ratios]):F3} (min {ratios[0]:F3}, max {ratios[^1]:F3})  rel. L2 vs FP32 {RelativeL2(int8Out, fp32Out):E1}"));
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{"",-28} 16-bit path (10-bit A per row, 10-bit B per column, VPMADDWD): median {Median(i16) * 1e3,7:F3} ms  I16/FP32 per round: median {Median(ratios16.ToList()):F3} (min {ratios16[0]:F3}, max {ratios16[^1]:F3})  int32 sums {(exact16 ? "exact" : "WRONG")}  rel. L2 vs FP32 {RelativeL2(int16Out, fp32Out):E1}"));
+                    $"{"",-28} 16-bit path (10-bit A per row, 10-bit B per column, VPMADDWD): median {Median(i16) * 1e3,7:F3} ms  I16/FP32 per round: median {Median([.. ratios16]):F3} (min {ratios16[0]:F3}, max {ratios16[^1]:F3})  int32 sums {(exact16 ? "exact" : "WRONG")}  rel. L2 vs FP32 {RelativeL2(int16Out, fp32Out):E1}"));
             }
         }
     }
@@ -120,226 +116,6 @@ internal static unsafe class Int8Prototype
             den += (double)reference[i] * reference[i];
         }
         return Math.Sqrt(num / den);
-    }
-
-    private interface IRows
-    {
-        static abstract int Count { get; }
-    }
-
-    private struct Rows1 : IRows { public static int Count => 1; }
-
-    private struct Rows2 : IRows { public static int Count => 2; }
-
-    private struct Rows3 : IRows { public static int Count => 3; }
-
-    private struct Rows4 : IRows { public static int Count => 4; }
-
-    /// <summary>The prototype's quantized GEMM: C = ReLU(scale[n]·(Σ aq·wq − za·Σwq[n]) + bias[n]).</summary>
-    private sealed class Int8Gemm
-    {
-        private readonly sbyte[] _b; // per 16-column panel: [K/4][16][4]
-        private readonly float[] _scale; // sa · sw[n]
-        private readonly int[] _offset; // −za · Σ_k wq[k, n]
-        private readonly float[] _bias;
-        private readonly float _inverseScaleA;
-        private readonly int _zeroPoint;
-        private readonly int _k;
-        private readonly int _n;
-
-        public Int8Gemm(float min, float max, float[] w, int k, int n, float[] bias)
-        {
-            _k = k;
-            _n = n;
-            DepthPadded = (k + 3) / 4 * 4;
-            // Per-tensor asymmetric u8 for A (range must include 0 so that padding and zeros are exact).
-            min = Math.Min(min, 0);
-            max = Math.Max(max, 0);
-            var scaleA = (max - min) / 255f;
-            _inverseScaleA = 1 / scaleA;
-            _zeroPoint = (int)MathF.Round(-min / scaleA);
-            var panels = (n + 15) / 16;
-            _b = new sbyte[panels * DepthPadded * 16];
-            _scale = new float[panels * 16];
-            _offset = new int[panels * 16];
-            _bias = new float[panels * 16];
-            for (var j = 0; j < n; j++)
-            {
-                var absMax = 0f;
-                for (var i = 0; i < k; i++) absMax = Math.Max(absMax, Math.Abs(w[i * n + j]));
-                var scaleW = absMax / 63f;
-                var sum = 0;
-                for (var i = 0; i < k; i++)
-                {
-                    var wq = (sbyte)Math.Clamp((int)MathF.Round(w[i * n + j] / scaleW), -63, 63);
-                    _b[(j / 16 * DepthPadded + i / 4 * 4) * 16 + j % 16 * 4 + i % 4] = wq;
-                    sum += wq;
-                }
-                _scale[j] = scaleA * scaleW;
-                _offset[j] = -_zeroPoint * sum;
-                _bias[j] = bias[j];
-            }
-        }
-
-        public int DepthPadded { get; }
-
-        /// <summary>Entries of the computed C at random positions against the same sums taken in int64 from the packed operands.</summary>
-        public bool CheckSums(float* a, int m, float[] computed, Random random)
-        {
-            var rowQ = new byte[DepthPadded];
-            fixed (byte* r = rowQ)
-            {
-                for (var trial = 0; trial < 256; trial++)
-                {
-                    var row = random.Next(m);
-                    var col = random.Next(_n);
-                    Quantize(a + (long)row * _k, r);
-                    long sum = 0;
-                    for (var i = 0; i < _k; i++)
-                    {
-                        sum += r[i] * (long)_b[(col / 16 * DepthPadded + i / 4 * 4) * 16 + col % 16 * 4 + i % 4];
-                    }
-                    var expected = MathF.Max(0, (float)(int)(sum + _offset[col]) * _scale[col] + _bias[col]);
-                    if (computed[(long)row * _n + col] != expected)
-                    {
-                        return false;
-                    }
-                }
-            }
-            return true;
-        }
-
-        public void Compute(float* a, int m, float* c, byte* scratch)
-        {
-            var panels = (_n + 15) / 16;
-            var k4 = DepthPadded / 4;
-            var edge = stackalloc float[4 * 16];
-            fixed (sbyte* b = _b)
-            fixed (float* scale = _scale, bias = _bias)
-            fixed (int* offset = _offset)
-            {
-                for (var m0 = 0; m0 < m; m0 += RowBlock)
-                {
-                    var mc = Math.Min(RowBlock, m - m0);
-                    for (var r = 0; r < mc; r++)
-                    {
-                        Quantize(a + (long)(m0 + r) * _k, scratch + (long)r * DepthPadded);
-                    }
-                    for (var p = 0; p < panels; p++)
-                    {
-                        var n0 = p * 16;
-                        var columns = Math.Min(16, _n - n0);
-                        var panel = b + (long)p * DepthPadded * 16;
-                        for (var r0 = 0; r0 < mc; r0 += 4)
-                        {
-                            var rows = Math.Min(4, mc - r0);
-                            var aGroup = scratch + (long)r0 * DepthPadded;
-                            var full = columns == 16;
-                            var cTile = full ? c + (long)(m0 + r0) * _n + n0 : edge;
-                            var ldc = full ? _n : 16;
-                            switch (rows)
-                            {
-                                case 4: Kernel<Rows4>(k4, aGroup, DepthPadded, panel, cTile, ldc, scale + n0, offset + n0, bias + n0); break;
-                                case 3: Kernel<Rows3>(k4, aGroup, DepthPadded, panel, cTile, ldc, scale + n0, offset + n0, bias + n0); break;
-                                case 2: Kernel<Rows2>(k4, aGroup, DepthPadded, panel, cTile, ldc, scale + n0, offset + n0, bias + n0); break;
-                                default: Kernel<Rows1>(k4, aGroup, DepthPadded, panel, cTile, ldc, scale + n0, offset + n0, bias + n0); break;
-                            }
-                            if (!full)
-                            {
-                                for (var r = 0; r < rows; r++)
-                                {
-                                    new ReadOnlySpan<float>(edge + r * 16, columns).CopyTo(new Span<float>(c + (long)(m0 + r0 + r) * _n + n0, columns));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        /// <summary>One row of A to u8 (round to nearest even, saturating), 32 at a time; the padding past K is 0 (B is 0 there).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Quantize(float* row, byte* destination)
-        {
-            var inverse = Vector256.Create(_inverseScaleA);
-            var zero = Vector256.Create((float)_zeroPoint);
-            var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-            var i = 0;
-            for (; i + 32 <= _k; i += 32)
-            {
-                var q0 = Avx.ConvertToVector256Int32(Fma.MultiplyAdd(Vector256.Load(row + i), inverse, zero));
-                var q1 = Avx.ConvertToVector256Int32(Fma.MultiplyAdd(Vector256.Load(row + i + 8), inverse, zero));
-                var q2 = Avx.ConvertToVector256Int32(Fma.MultiplyAdd(Vector256.Load(row + i + 16), inverse, zero));
-                var q3 = Avx.ConvertToVector256Int32(Fma.MultiplyAdd(Vector256.Load(row + i + 24), inverse, zero));
-                var bytes = Avx2.PackUnsignedSaturate(Avx2.PackSignedSaturate(q0, q1), Avx2.PackSignedSaturate(q2, q3));
-                Avx2.PermuteVar8x32(bytes.AsInt32(), order).Store((int*)(destination + i));
-            }
-            for (; i < _k; i++)
-            {
-                destination[i] = (byte)Math.Clamp((int)MathF.Round(MathF.FusedMultiplyAdd(row[i], _inverseScaleA, _zeroPoint)), 0, 255);
-            }
-            for (; i < DepthPadded; i++)
-            {
-                destination[i] = 0;
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private static void Kernel<R>(int k4, byte* a, int lda, sbyte* b, float* c, int ldc, float* scale, int* offset, float* bias)
-            where R : struct, IRows
-        {
-            var ones = Vector256.Create((short)1);
-            Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-            byte* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
-            nint depth = k4;
-            for (nint k = 0; k < depth; k++)
-            {
-                var b0 = Vector256.Load(b).AsSByte();
-                var b1 = Vector256.Load(b + 32).AsSByte();
-                var v = Vector256.Create(*(int*)(a + 4 * k)).AsByte();
-                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
-                if (R.Count > 1)
-                {
-                    v = Vector256.Create(*(int*)(a1 + 4 * k)).AsByte();
-                    c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                    c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
-                }
-                if (R.Count > 2)
-                {
-                    v = Vector256.Create(*(int*)(a2 + 4 * k)).AsByte();
-                    c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                    c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
-                }
-                if (R.Count > 3)
-                {
-                    v = Vector256.Create(*(int*)(a3 + 4 * k)).AsByte();
-                    c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                    c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
-                }
-                b += 64;
-            }
-            var s0 = Vector256.Load(scale);
-            var s1 = Vector256.Load(scale + 8);
-            var o0 = Vector256.Load(offset);
-            var o1 = Vector256.Load(offset + 8);
-            var bias0 = Vector256.Load(bias);
-            var bias1 = Vector256.Load(bias + 8);
-            Store(c, c00, c01, s0, s1, o0, o1, bias0, bias1);
-            if (R.Count > 1) Store(c + ldc, c10, c11, s0, s1, o0, o1, bias0, bias1);
-            if (R.Count > 2) Store(c + 2 * ldc, c20, c21, s0, s1, o0, o1, bias0, bias1);
-            if (R.Count > 3) Store(c + 3 * ldc, c30, c31, s0, s1, o0, o1, bias0, bias1);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private static void Store(float* c, Vector256<int> left, Vector256<int> right, Vector256<float> s0, Vector256<float> s1,
-            Vector256<int> o0, Vector256<int> o1, Vector256<float> bias0, Vector256<float> bias1)
-        {
-            var l = Avx.ConvertToVector256Single(Avx2.Add(left, o0)) * s0 + bias0;
-            var r = Avx.ConvertToVector256Single(Avx2.Add(right, o1)) * s1 + bias1;
-            Vector256.Max(l, Vector256<float>.Zero).Store(c);
-            Vector256.Max(r, Vector256<float>.Zero).Store(c + 8);
-        }
     }
 
     /// <summary>
@@ -489,7 +265,7 @@ internal static unsafe class Int8Prototype
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Kernel<R>(int k2, short* a, int lda, short* b, float* c, int ldc, float* scale, float* bias, float* rowScale)
-            where R : struct, IRows
+            where R : struct, IRowCount
         {
             Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
             short* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;

@@ -15,6 +15,25 @@ public class CpuModelTests
         { "xception", "dense", 71, 75, 2 },
     };
 
+    /// <summary>
+    /// The logits of a random model (seeded weights and input, the same for every kind) on the CPU backend computing its
+    /// GEMMs in <paramref name="kind"/>: what the reduced-precision tests compare with FP32.
+    /// </summary>
+    internal static (ModelSpec Spec, float[] Logits) RandomModelLogits(string arch, string head, int height, int width, int batch, Engine.Cpu.CpuGemmKind kind)
+    {
+        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
+        Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
+        var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
+        var graph = ModelGraph.Build(spec);
+        var weights = GraphReference.RandomWeights(graph, 42);
+        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
+        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
+        using var plan = new Engine.Cpu.CpuPlan(fused, new Engine.Cpu.CpuWeights(fused, kind), batch, threads: 3);
+        var logits = new float[batch * spec.ClassCount];
+        plan.Run(input, logits);
+        return (spec, logits);
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void Logits_MatchTheUnfusedReference(string arch, string head, int height, int width, int batch)

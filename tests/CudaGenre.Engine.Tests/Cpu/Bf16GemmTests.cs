@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using CudaGenre.Core.Models;
 using CudaGenre.Core.Tensors;
 using CudaGenre.Engine.Cpu;
-using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Tests.Cpu;
 
@@ -312,23 +311,8 @@ public sealed unsafe class Bf16GemmTests : IDisposable
     public void Models_AgreeWithFp32_WithinBf16Error(string arch, string head, int height, int width, int batch)
     {
         RequireBf16();
-        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
-        Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
-        var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
-        var graph = ModelGraph.Build(spec);
-        var weights = GraphReference.RandomWeights(graph, 42);
-        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
-        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
-
-        float[] Logits(CpuGemmKind kind)
-        {
-            using var plan = new CpuPlan(fused, new CpuWeights(fused, kind), batch, threads: 3);
-            var logits = new float[batch * spec.ClassCount];
-            plan.Run(input, logits);
-            return logits;
-        }
-        var fp32 = Logits(CpuGemmKind.Fp32);
-        var bf16 = Logits(CpuGemmKind.Bf16);
+        var (spec, fp32) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Fp32);
+        var (_, bf16) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Bf16);
 
         var error = ModelChecks.RelativeL2(bf16, fp32);
         Assert.True(error < 2e-2 && error > 1e-5, $"relative L2 error {error:E2} (above 1e-5: BF16 was really used)");

@@ -1,6 +1,5 @@
 using CudaGenre.Core.Models;
 using CudaGenre.Engine.Cpu;
-using CudaGenre.Engine.Graph;
 
 namespace CudaGenre.Engine.Tests.Cpu;
 
@@ -139,26 +138,11 @@ public sealed unsafe class Int8GemmTests : IDisposable
     [MemberData(nameof(Models))]
     public void Models_AgreeWithFp32_WithinInt8Error(string arch, string head, int height, int width, int batch)
     {
-        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
-        Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
-        var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
-        var graph = ModelGraph.Build(spec);
-        var weights = GraphReference.RandomWeights(graph, 42);
-        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
-        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
-
-        float[] Logits(CpuGemmKind kind)
-        {
-            using var plan = new CpuPlan(fused, new CpuWeights(fused, kind), batch, threads: 3);
-            var logits = new float[batch * spec.ClassCount];
-            plan.Run(input, logits);
-            return logits;
-        }
-        var fp32 = Logits(CpuGemmKind.Fp32);
-        var int8 = Logits(CpuGemmKind.Int8);
+        var (_, fp32) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Fp32);
+        var (_, int8) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Int8);
 
         var error = ModelChecks.RelativeL2(int8, fp32);
-        if (architecture == Architecture.Cnn)
+        if (arch == "cnn")
         {
             // The CNN's convolutions are all Winograd 3×3s and a direct first layer, which INT8 leaves FP32: nothing changes.
             Assert.Equal(fp32, int8);
