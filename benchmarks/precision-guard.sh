@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
-# The accuracy guard of a reduced CPU precision (bf16 or int8) on trained runs: for each run folder, `cudagenre verify`
+# The accuracy guard of a reduced CPU precision (bf16, int8 or int16) on trained runs: for each run folder, `cudagenre verify`
 # in FP32 and in the precision against the trainer's reference logits (the precision must stay finite with the same
 # top-1 on >= 99.5 % of the inputs) and `cudagenre evaluate` on the run's test split in both (balanced accuracy within
 # 0.5 points of FP32's). BF16 where the CPU lacks AVX512_BF16 runs the kernel's managed emulation
 # (CUDAGENRE_CPU_BF16=emulate: the instruction's arithmetic, not its speed) and says so. Saves the raw output under
 # benchmarks/results/.
-# Usage: bash benchmarks/precision-guard.sh bf16|int8 DATA RUN_FOLDER...
+# Usage: bash benchmarks/precision-guard.sh bf16|int8|int16 DATA RUN_FOLDER...
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 precision=$1; data=$2; shift 2
-case $precision in bf16|int8) ;; *) echo "error: the precision must be bf16 or int8; got '$precision'" >&2; exit 2 ;; esac
+case $precision in bf16|int8|int16) ;; *) echo "error: the precision must be bf16, int8 or int16; got '$precision'" >&2; exit 2 ;; esac
 stamp=$(date -u +%Y-%m-%dT%H%MZ)
 result="benchmarks/results/${precision}-guard-${stamp}.txt"
 dotnet build -c Release src/CudaGenre.Cli -v q -nologo >/dev/null
 bin=src/CudaGenre.Cli/bin/Release/net10.0/cudagenre
-mode="INT8 GEMMs (AVX2 VPMADDUBSW)"
+mode="integer GEMMs (AVX2: INT8 with VPMADDUBSW, INT16 with VPMADDWD)"
 if [[ $precision == bf16 ]]; then
   if grep -qw avx512_bf16 /proc/cpuinfo; then mode="AVX512_BF16 machine code"; else mode="emulated (no AVX512_BF16 here)"; export CUDAGENRE_CPU_BF16=emulate; fi
 fi

@@ -105,9 +105,9 @@ internal static class OrtCompare
         RandomWeights.WriteModel(path, spec, weights);
         OnnxExport.Write(ModelFile.Read(path), onnx);
         using var engine = InferenceSession.Open(path, new SessionOptions { Backend = Backend.Cpu, Threads = threads });
-        // The CPU's reduced precisions, each where this machine has it (BF16 needs AVX512_BF16, INT8 AVX2).
+        // The CPU's reduced precisions, each where this machine has it (BF16 needs AVX512_BF16, INT8 and INT16 AVX2).
         var reduced = new List<(string Name, InferenceSession Session)>();
-        foreach (var precision in new[] { Precision.Bf16, Precision.Int8 })
+        foreach (var precision in new[] { Precision.Bf16, Precision.Int8, Precision.Int16 })
         {
             try
             {

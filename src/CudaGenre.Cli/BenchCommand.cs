@@ -24,7 +24,7 @@ internal static class BenchCommand
         var arch = new Option<string>("--arch", "-a") { Description = $"With no model file: {ArchitectureNames.AllArchitectures}.", DefaultValueFactory = _ => "resnet50" };
         var head = new Option<string>("--head") { Description = "With no model file: linear or dense.", DefaultValueFactory = _ => "linear" };
         var backend = new Option<string>("--backend") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "auto" };
-        var precisions = new Option<string>("--precision") { Description = "Comma-separated: fp32, tf32, fp16, bf16, int8.", DefaultValueFactory = _ => "fp32" };
+        var precisions = new Option<string>("--precision") { Description = "Comma-separated: fp32, tf32, fp16, bf16, int8, int16.", DefaultValueFactory = _ => "fp32" };
         var batches = new Option<string>("--batch-size", "-b") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => "1,16" };
         var oldBatches = CliRunner.HiddenAlias(batches, "--batch");
         var graphs = new Option<string>("--graphs") { Description = "CUDA graphs: on, off or both.", DefaultValueFactory = _ => "on" };

@@ -16,7 +16,7 @@ internal sealed class EngineOptions
 
     public Option<string> Precision { get; } = new("--precision")
     {
-        Description = "fp32, tf32, fp16, bf16 or int8. CUDA has the first four; the CPU has fp32, int8 (AVX2: 8-bit weights, 7-bit activations quantized per pixel as they are read; check it with verify), and bf16 where it has AVX512_BF16 (else a clear error). Auto without CUDA runs the CPU's BF16 or INT8 where it can, otherwise FP32, and says so.",
+        Description = "fp32, tf32, fp16, bf16, int8 or int16. CUDA has the first four; the CPU has fp32, int8 and int16 (AVX2: 8-bit weights and 7-bit activations, or 10 bits each, the activations quantized per pixel as they are read; check with verify), and bf16 where it has AVX512_BF16 (else a clear error). Auto without CUDA runs the CPU's BF16, INT8 or INT16 where it can, otherwise FP32, and says so.",
         DefaultValueFactory = _ => "fp32",
     };
 
@@ -96,6 +96,7 @@ internal sealed class EngineOptions
         "fp16" => Engine.Precision.Fp16,
         "bf16" => Engine.Precision.Bf16,
         "int8" => Engine.Precision.Int8,
-        _ => throw new ArgumentException($"--precision: '{text}' is not fp32, tf32, fp16, bf16 or int8."),
+        "int16" => Engine.Precision.Int16,
+        _ => throw new ArgumentException($"--precision: '{text}' is not fp32, tf32, fp16, bf16, int8 or int16."),
     };
 }

@@ -150,7 +150,7 @@ internal static class ModelCommands
     {
         var model = new Argument<string>("model") { Description = ModelArgument };
         var reference = new Option<string?>("--reference", "-r") { Description = "The trainer's reference bundle (for an ensemble: its ensemble reference); default: reference.safetensors beside the model." };
-        var tolerance = new Option<double?>("--tolerance") { Description = $"Largest relative L2 error of the logits that passes; default {ReferenceComparison.Fp32Tolerance:0e0} in FP32, none in TF32/FP16/BF16/INT8 (which must keep the top-1 class on {ReferenceComparison.ReducedPrecisionTop1:P1} of the inputs)." };
+        var tolerance = new Option<double?>("--tolerance") { Description = $"Largest relative L2 error of the logits that passes; default {ReferenceComparison.Fp32Tolerance:0e0} in FP32, none in TF32/FP16/BF16/INT8/INT16 (which must keep the top-1 class on {ReferenceComparison.ReducedPrecisionTop1:P1} of the inputs)." };
         var engine = new EngineOptions();
         var command = new Command("verify", "Run the trainer's reference inputs through the engine and compare its logits with the trainer's: relative L2 error, largest difference, top-1 agreement. Exit code 1 when the engine misses the tolerance or a top-1 class.")
         {

@@ -14,7 +14,7 @@ internal static class ServeCommand
     {
         var models = new Option<string[]>("--model", "-m")
         {
-            Description = "A model to serve, NAME=PATH, optionally followed by ,backend=cpu|cuda|auto and ,precision=fp32|tf32|fp16|bf16|int8 for this model alone. Repeatable.",
+            Description = "A model to serve, NAME=PATH, optionally followed by ,backend=cpu|cuda|auto and ,precision=fp32|tf32|fp16|bf16|int8|int16 for this model alone. Repeatable.",
             AllowMultipleArgumentsPerToken = false,
         };
         var folder = new Option<string?>("--model-folder") { Description = "Serve every *.safetensors file in this folder, each named after its file." };

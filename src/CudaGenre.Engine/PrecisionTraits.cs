@@ -32,8 +32,10 @@ public static class PrecisionTraits
         /* Tf32 */ new(KernelStorage.F32, cudnnMathType_t.CUDNN_DEFAULT_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F_FAST_TF32, 2e-2, RunsOnCpu: false),
         /* Fp16 */ new(KernelStorage.F16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 3e-2, RunsOnCpu: false),
         /* Bf16 */ new(KernelStorage.BF16, cudnnMathType_t.CUDNN_TENSOR_OP_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 1e-1, RunsOnCpu: true),
-        // INT8 is the CPU's alone (the CUDA columns are unused); 7-bit weights and 8-bit activations, like BF16's 8-bit significand.
+        // INT8 and INT16 are the CPU's alone (the CUDA columns are unused). INT8: 8-bit weights and 7-bit activations, like
+        // BF16's 8-bit significand; INT16: 10 bits each, like FP16's 11.
         /* Int8 */ new(KernelStorage.F32, cudnnMathType_t.CUDNN_FMA_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 1e-1, RunsOnCpu: true, RunsOnCuda: false),
+        /* Int16 */ new(KernelStorage.F32, cudnnMathType_t.CUDNN_FMA_MATH, cublasComputeType_t.CUBLAS_COMPUTE_32F, 3e-2, RunsOnCpu: true, RunsOnCuda: false),
     ];
 
     private static Traits Of(Precision precision) =>

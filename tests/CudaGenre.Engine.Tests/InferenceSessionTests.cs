@@ -151,6 +151,7 @@ public sealed class InferenceSessionTests : IDisposable
     [InlineData(Precision.Fp16)]
     [InlineData(Precision.Bf16)]
     [InlineData(Precision.Int8)]
+    [InlineData(Precision.Int16)]
     public void CpuBackend_OpensInThePrecisionsItsTraitsSay(Precision precision)
     {
         var (path, _, _) = WriteModel();

@@ -80,8 +80,11 @@ internal enum CpuGemmKind
     /// <summary>BF16 weights and activations, FP32 sums with VDPBF16PS (<see cref="Bf16Gemm"/>).</summary>
     Bf16,
 
-    /// <summary>7-bit weights and u8 activations, int32 sums with VPMADDUBSW (<see cref="Int8Gemm"/>).</summary>
+    /// <summary>8-bit weights and 7-bit activations, int32 sums with VPMADDUBSW (<see cref="IntegerGemm"/>, <see cref="Int8Format"/>).</summary>
     Int8,
+
+    /// <summary>10-bit weights and activations, int32 sums with VPMADDWD (<see cref="IntegerGemm"/>, <see cref="Int16Format"/>).</summary>
+    Int16,
 }
 
 /// <summary>The one place where the CPU backend maps a <see cref="Precision"/> to how it computes.</summary>
@@ -93,7 +96,7 @@ internal static class CpuPrecision
         reason = "";
         if (!precision.RunsOnCpu)
         {
-            reason = $"The CPU backend computes in FP32, INT8 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+            reason = $"The CPU backend computes in FP32, INT8, INT16 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
             return null;
         }
         switch (precision)
@@ -105,13 +108,15 @@ internal static class CpuPrecision
                 return null;
             case Precision.Bf16:
                 return CpuGemmKind.Bf16;
-            case Precision.Int8 when !System.Runtime.Intrinsics.X86.Avx2.IsSupported:
-                reason = "Precision.Int8 on the CPU backend needs AVX2 (its kernel is VPMADDUBSW), which this CPU or runtime lacks. Use Precision.Fp32.";
+            case Precision.Int8 or Precision.Int16 when !System.Runtime.Intrinsics.X86.Avx2.IsSupported:
+                reason = $"Precision.{precision} on the CPU backend needs AVX2 (its kernels are VPMADDUBSW and VPMADDWD), which this CPU or runtime lacks. Use Precision.Fp32.";
                 return null;
             case Precision.Int8:
                 return CpuGemmKind.Int8;
+            case Precision.Int16:
+                return CpuGemmKind.Int16;
             default:
-                reason = $"The CPU backend computes in FP32, INT8 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
+                reason = $"The CPU backend computes in FP32, INT8, INT16 (or BF16 where the CPU has AVX512_BF16); {precision} needs the CUDA backend.";
                 return null;
         }
     }
@@ -125,6 +130,7 @@ internal static class CpuPrecision
     {
         CpuGemmKind.Bf16 => Precision.Bf16,
         CpuGemmKind.Int8 => Precision.Int8,
+        CpuGemmKind.Int16 => Precision.Int16,
         _ => Precision.Fp32,
     };
 }

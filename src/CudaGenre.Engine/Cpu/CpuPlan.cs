@@ -257,13 +257,14 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 /// <summary>
 /// The CPU backend's form of a model's weights, prepared once per session and shared by its plans:
 /// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]) in FP32 or, for
-/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs, or for <see cref="CpuGemmKind.Int8"/> (convolutions only) as 7-bit values with per-column scales; biases pinned, depthwise filters (always FP32).
+/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs, or for the integer kinds (convolutions only) as integers with per-column scales; biases pinned, depthwise filters (always FP32).
 /// </summary>
 internal sealed unsafe class CpuWeights
 {
     private readonly Dictionary<FusedStep, PackedMatrix> _packed = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, Bf16PackedMatrix> _bf16 = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<FusedStep, Int8PackedMatrix> _int8 = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, IntegerPackedMatrix<Int8Format>> _int8 = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<FusedStep, IntegerPackedMatrix<Int16Format>> _int16 = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _bias = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, PackedMatrix[]> _winograd = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<FusedStep, float[]> _direct = new(ReferenceEqualityComparer.Instance);
@@ -295,16 +296,18 @@ internal sealed unsafe class CpuWeights
                 case FusedConv conv when !conv.Conv.IsDepthwise:
                     var depth = conv.Conv.Kernel.Height * conv.Conv.Kernel.Width * conv.Conv.InChannels;
                     Pack(step, ConvToGemm(conv), depth, conv.Conv.OutChannels, kind);
-                    if (kind == CpuGemmKind.Int8)
+                    ScratchLength = Math.Max(ScratchLength, kind switch
                     {
-                        ScratchLength = Math.Max(ScratchLength, Int8Gemm.ScratchLength(depth));
-                    }
+                        CpuGemmKind.Int8 => IntegerGemm.ScratchLength<Int8Format>(depth),
+                        CpuGemmKind.Int16 => IntegerGemm.ScratchLength<Int16Format>(depth),
+                        _ => 0,
+                    });
                     _bias[step] = Pinned(conv.Bias);
                     break;
                 case FusedLinear linear:
-                    // INT8 leaves the linear layers (the classifier head: small, and its rounding goes straight into the logits) in FP32.
+                    // The integer modes leave the linear layers (the classifier head: small, and its rounding goes straight into the logits) in FP32.
                     Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures,
-                        kind == CpuGemmKind.Int8 ? CpuGemmKind.Fp32 : kind);
+                        kind is CpuGemmKind.Int8 or CpuGemmKind.Int16 ? CpuGemmKind.Fp32 : kind);
                     _bias[step] = Pinned(linear.Bias);
                     break;
             }
@@ -332,7 +335,12 @@ internal sealed unsafe class CpuWeights
     {
         if (_int8.TryGetValue(step, out var int8))
         {
-            var work = new Int8GemmWork<TSource>(a, int8, c, ldc, epilogue, scratch, workers);
+            var work = new IntegerGemmWork<TSource, Int8Format>(a, int8, c, ldc, epilogue, scratch, workers);
+            return (work, work.Tiling.Count);
+        }
+        if (_int16.TryGetValue(step, out var int16))
+        {
+            var work = new IntegerGemmWork<TSource, Int16Format>(a, int16, c, ldc, epilogue, scratch, workers);
             return (work, work.Tiling.Count);
         }
         if (Kind == CpuGemmKind.Bf16)
@@ -351,14 +359,21 @@ internal sealed unsafe class CpuWeights
             case CpuGemmKind.Bf16:
                 _bf16[step] = new Bf16PackedMatrix(b, k, n);
                 break;
-            case CpuGemmKind.Int8:
+            case CpuGemmKind.Int8 or CpuGemmKind.Int16:
                 try
                 {
-                    _int8[step] = new Int8PackedMatrix(b, k, n);
+                    if (kind == CpuGemmKind.Int8)
+                    {
+                        _int8[step] = new IntegerPackedMatrix<Int8Format>(b, k, n);
+                    }
+                    else
+                    {
+                        _int16[step] = new IntegerPackedMatrix<Int16Format>(b, k, n);
+                    }
                 }
                 catch (NotSupportedException e)
                 {
-                    throw new NotSupportedException($"Precision.Int8: '{step.Module}': {e.Message}", e);
+                    throw new NotSupportedException($"Precision.{CpuPrecision.Of(kind)}: '{step.Module}': {e.Message}", e);
                 }
                 break;
             default:
