@@ -287,7 +287,7 @@ internal sealed unsafe class CpuWeights
                     _direct[step] = ConvToGemm(conv);
                     _bias[step] = Pinned(conv.Bias);
                     break;
-                // INT8 keeps Winograd's FP32: its 2.25× fewer multiplications match what INT8 would gain, at no cost in accuracy.
+                // The integer modes keep Winograd in FP32: its 2.25× fewer multiplications match what INT8 would gain, at no cost in accuracy.
                 case FusedConv conv when kind != CpuGemmKind.Bf16 && Cpu.Winograd.Applies(conv):
                     _winograd[step] = Cpu.Winograd.TransformFilters(conv.Weight, conv.Conv.InChannels, conv.Conv.OutChannels);
                     _bias[step] = Pinned(conv.Bias);
