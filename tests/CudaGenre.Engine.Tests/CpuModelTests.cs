@@ -15,18 +15,23 @@ public class CpuModelTests
         { "xception", "dense", 71, 75, 2 },
     };
 
-    /// <summary>
-    /// The logits of a random model (seeded weights and input, the same for every kind) on the CPU backend computing its
-    /// GEMMs in <paramref name="kind"/>: what the reduced-precision tests compare with FP32.
-    /// </summary>
-    internal static (ModelSpec Spec, float[] Logits) RandomModelLogits(string arch, string head, int height, int width, int batch, Engine.Cpu.CpuGemmKind kind)
+    /// <summary>A random model of this architecture and input size: its graph, seeded weights and a seeded input batch.</summary>
+    private static (ModelSpec Spec, ModelGraph Graph, Dictionary<string, float[]> Weights, float[] Input) RandomModel(string arch, string head, int height, int width, int batch)
     {
         Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
         Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
         var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
         var graph = ModelGraph.Build(spec);
-        var weights = GraphReference.RandomWeights(graph, 42);
-        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
+        return (spec, graph, GraphReference.RandomWeights(graph, 42), Reference.Random(batch * 3 * height * width, 43, scale: 2f));
+    }
+
+    /// <summary>
+    /// The logits of a random model (<see cref="RandomModel"/>: the same weights and input for every kind) on the CPU
+    /// backend computing its GEMMs in <paramref name="kind"/>: what the reduced-precision tests compare with FP32.
+    /// </summary>
+    internal static (ModelSpec Spec, float[] Logits) RandomModelLogits(string arch, string head, int height, int width, int batch, Engine.Cpu.CpuGemmKind kind)
+    {
+        var (spec, graph, weights, input) = RandomModel(arch, head, height, width, batch);
         var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
         using var plan = new Engine.Cpu.CpuPlan(fused, new Engine.Cpu.CpuWeights(fused, kind), batch, threads: 3);
         var logits = new float[batch * spec.ClassCount];
@@ -38,18 +43,9 @@ public class CpuModelTests
     [MemberData(nameof(Models))]
     public void Logits_MatchTheUnfusedReference(string arch, string head, int height, int width, int batch)
     {
-        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
-        Assert.True(ArchitectureNames.TryParseHead(head, out var classifier));
-        var spec = ModelSpec.Default(architecture, classifier) with { InputHeight = height, InputWidth = width };
-        var graph = ModelGraph.Build(spec);
-        var weights = GraphReference.RandomWeights(graph, 42);
-        var input = Reference.Random(batch * 3 * height * width, 43, scale: 2f);
-
+        var (_, graph, weights, input) = RandomModel(arch, head, height, width, batch);
         var expected = GraphReference.Run(graph, weights, input, batch);
-        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
-        using var plan = new Engine.Cpu.CpuPlan(fused, new Engine.Cpu.CpuWeights(fused), batch, threads: 3);
-        var logits = new float[batch * spec.ClassCount];
-        plan.Run(input, logits);
+        var (spec, logits) = RandomModelLogits(arch, head, height, width, batch, Engine.Cpu.CpuGemmKind.Fp32);
 
         Assert.True(RelativeL2(logits, expected) < 1e-5, $"relative L2 error {RelativeL2(logits, expected):E2}");
         for (var n = 0; n < batch; n++)
