@@ -25,8 +25,13 @@ internal static class StepProfile
         var file = ModelFile.Read(path);
         var fused = GraphOptimizer.Optimize(file.Graph, file.Weights.ToSingleArray);
         File.Delete(path);
-        // CUDAGENRE_PROFILE_BF16=1: the BF16 GEMMs (where the CPU has AVX512_BF16), as Precision.Bf16 runs them.
-        var kind = Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_BF16") is "1" ? CpuGemmKind.Bf16 : CpuGemmKind.Fp32;
+        // CUDAGENRE_PROFILE_PRECISION=bf16|int8|int16: the GEMMs as that CPU precision runs them (refused as the engine
+        // refuses it, e.g. BF16 without AVX512_BF16); FP32 when unset.
+        var precisionName = Environment.GetEnvironmentVariable("CUDAGENRE_PROFILE_PRECISION") ?? "fp32";
+        if (!Enum.TryParse<CudaGenre.Engine.Precision>(precisionName, ignoreCase: true, out var precision) || !Enum.IsDefined(precision))
+            throw new ArgumentException($"CUDAGENRE_PROFILE_PRECISION: '{precisionName}' is not a precision (fp32, bf16, int8, int16)");
+        var kind = CpuPrecision.GemmKind(precision);
+        Console.WriteLine($"precision {precision} ({kind} GEMMs)");
         using var plan = new CpuPlan(fused, new CpuWeights(fused, kind), batch, threads);
         var input = new float[batch * plan.InputPerItem];
         var random = new Random(2);
