@@ -25,12 +25,13 @@ internal static class Bf16Support
 
     /// <summary>
     /// Whether the BF16 GEMMs run on the managed emulation of VDPBF16PS (<see cref="Bf16Emulation"/>): only where the
-    /// CPU cannot run the kernel and <see cref="EmulateVariable"/>=emulate (or a test, in its flow) asks for it. The
-    /// numerics are the instruction's; the speed is not (slower than FP32), so it is for checking accuracy only.
+    /// CPU cannot run the kernel and <see cref="EmulateVariable"/>=emulate asks for it, or where a test asks for it in
+    /// its flow (also on a CPU that has the instruction, to compare the two). The numerics are the instruction's; the
+    /// speed is not (slower than FP32), so it is for checking accuracy only.
     /// </summary>
-    public static bool Emulated => Probed.Value is not null && (EmulationRequested || EmulatedInFlow.Value);
+    public static bool Emulated => (Probed.Value is not null && EmulationRequested) || EmulatedInFlow.Value;
 
-    /// <summary>Tests: runs BF16 on the emulation in the calling flow (where the CPU lacks the instruction); false ends it.</summary>
+    /// <summary>Tests: runs BF16 on the emulation in the calling flow, whether or not the CPU has the instruction; false ends it.</summary>
     internal static void EmulateInThisFlow(bool on) => EmulatedInFlow.Value = on;
 
     /// <summary>

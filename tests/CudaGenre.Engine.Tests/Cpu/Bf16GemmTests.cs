@@ -322,6 +322,32 @@ public sealed unsafe class Bf16GemmTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Where the CPU has AVX512_BF16: whole models (every BF16 GEMM, its packing, tiling and epilogue) give the same logits
+    /// bit for bit on the machine code and on the emulation, so the accuracy guard measured on the emulation
+    /// (benchmarks/bf16-guard.sh with CUDAGENRE_CPU_BF16=emulate) holds for the hardware.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Models_OnTheMachineCode_EqualTheEmulation_BitForBit(string arch, string head, int height, int width, int batch)
+    {
+        if (Bf16Support.Emulated || Bf16Support.MissingReason is not null)
+            Assert.Skip($"this CPU cannot run the BF16 machine code to compare with: {Bf16Support.MissingReason ?? "emulation is switched on for the process"}");
+        var (_, machine) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Bf16);
+        float[] emulated;
+        Bf16Support.EmulateInThisFlow(true);
+        try
+        {
+            Assert.True(Bf16Support.Emulated);
+            (_, emulated) = CpuModelTests.RandomModelLogits(arch, head, height, width, batch, CpuGemmKind.Bf16);
+        }
+        finally
+        {
+            Bf16Support.EmulateInThisFlow(false);
+        }
+        Assert.Equal(machine.Select(BitConverter.SingleToUInt32Bits), emulated.Select(BitConverter.SingleToUInt32Bits));
+    }
+
     [Fact]
     public void Session_ComputesInBf16_OnTheCpu_AndAutoWithoutCudaToo()
     {
