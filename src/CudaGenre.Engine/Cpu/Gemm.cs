@@ -378,7 +378,7 @@ internal static unsafe class Gemm
     /// the same every tile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TLanes, TVector>(float* c, bool accumulate, TVector left, TVector right, in TileEpilogue e, int row)
+    internal static void StoreRow<TLanes, TVector>(float* c, bool accumulate, TVector left, TVector right, in TileEpilogue e, int row)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
     {
@@ -456,7 +456,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>The epilogue of one register tile (its bias and residual already offset to the tile), or none.</summary>
-    private readonly struct TileEpilogue
+    internal readonly struct TileEpilogue
     {
         public float* Bias { get; private init; }
 

@@ -33,9 +33,10 @@ internal unsafe interface IIntegerFormat
 
     /// <summary>
     /// The register tile: C[R, 16] = (Σ_k A[r, k] · B[k, j] − zero[r] · Σ_k B[k, j]) · rowScale[r] · columnScale[j] over
-    /// the whole depth (<paramref name="steps"/> groups), A's rows <paramref name="lda"/> bytes apart.
+    /// the whole depth (<paramref name="steps"/> groups), A's rows <paramref name="lda"/> bytes apart, then
+    /// <paramref name="finish"/> (bias, residual, ReLU) in registers.
     /// </summary>
-    static abstract void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero)
+    static abstract void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount;
 }
 
@@ -103,7 +104,7 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero)
+    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
     {
         var ones = Vector256.Create((short)1);
@@ -136,7 +137,7 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
             }
             b += 64;
         }
-        IntegerGemm.StoreTile<R>(c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, columnScale, columnSum, rowScale, rowZero);
+        IntegerGemm.StoreTile<R>(c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, columnScale, columnSum, rowScale, rowZero, finish);
     }
 }
 
@@ -196,7 +197,7 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero)
+    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -228,7 +229,7 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
             }
             b += 64;
         }
-        IntegerGemm.StoreTile<R>(c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, columnScale, columnSum, rowScale, rowZero);
+        IntegerGemm.StoreTile<R>(c, ldc, c00, c01, c10, c11, c20, c21, c30, c31, columnScale, columnSum, rowScale, rowZero, finish);
     }
 }
 
@@ -416,12 +417,14 @@ internal static unsafe class IntegerGemm
                 var target = full ? cTile : edge;
                 var targetStride = full ? ldc : NR;
                 var aGroup = block + (long)r0 * rowBytes;
+                // A full tile applies the epilogue in registers (no second pass over C); an edge tile after its copy.
+                var finish = full ? Gemm.TileEpilogue.For(epilogue, m0 + r0, n0) : default;
                 switch (count)
                 {
-                    case 4: TFormat.Kernel<Rows4>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0); break;
-                    case 3: TFormat.Kernel<Rows3>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0); break;
-                    case 2: TFormat.Kernel<Rows2>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0); break;
-                    default: TFormat.Kernel<Rows1>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0); break;
+                    case 4: TFormat.Kernel<Rows4>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    case 3: TFormat.Kernel<Rows3>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    case 2: TFormat.Kernel<Rows2>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    default: TFormat.Kernel<Rows1>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
                 }
                 if (!full)
                 {
@@ -429,9 +432,13 @@ internal static unsafe class IntegerGemm
                     {
                         new ReadOnlySpan<float>(edge + r * NR, columns).CopyTo(new Span<float>(cTile + (long)r * ldc, columns));
                     }
+                    Gemm.Finish(cTile, ldc, m0 + r0, n0, count, columns, epilogue);
                 }
-                Gemm.Finish(cTile, ldc, m0 + r0, n0, count, columns, epilogue);
             }
+        }
+        if (epilogue.Stream)
+        {
+            Sse.StoreFence(); // the full tiles' non-temporal stores reach memory before the step ends
         }
     }
 
@@ -462,30 +469,32 @@ internal static unsafe class IntegerGemm
         return (lo, hi, float.IsFinite(check));
     }
 
-    /// <summary>Stores the tile's R rows: (sum − zero · column sum) · rowScale · columnScale.</summary>
+    /// <summary>Stores the tile's R rows: (sum − zero · column sum) · rowScale · columnScale, then <paramref name="finish"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void StoreTile<R>(float* c, int ldc, Vector256<int> c00, Vector256<int> c01, Vector256<int> c10, Vector256<int> c11,
-        Vector256<int> c20, Vector256<int> c21, Vector256<int> c30, Vector256<int> c31, float* columnScale, int* columnSum, float* rowScale, int* rowZero)
+        Vector256<int> c20, Vector256<int> c21, Vector256<int> c30, Vector256<int> c31, float* columnScale, int* columnSum, float* rowScale, int* rowZero,
+        in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
     {
         var s0 = Vector256.Load(columnScale);
         var s1 = Vector256.Load(columnScale + 8);
         var sum0 = Vector256.Load(columnSum);
         var sum1 = Vector256.Load(columnSum + 8);
-        StoreRow(c, c00, c01, s0, s1, sum0, sum1, rowScale[0], rowZero[0]);
-        if (R.Count > 1) StoreRow(c + ldc, c10, c11, s0, s1, sum0, sum1, rowScale[1], rowZero[1]);
-        if (R.Count > 2) StoreRow(c + 2 * ldc, c20, c21, s0, s1, sum0, sum1, rowScale[2], rowZero[2]);
-        if (R.Count > 3) StoreRow(c + 3 * ldc, c30, c31, s0, s1, sum0, sum1, rowScale[3], rowZero[3]);
+        StoreRow(c, c00, c01, s0, s1, sum0, sum1, rowScale[0], rowZero[0], finish, 0);
+        if (R.Count > 1) StoreRow(c + ldc, c10, c11, s0, s1, sum0, sum1, rowScale[1], rowZero[1], finish, 1);
+        if (R.Count > 2) StoreRow(c + 2 * ldc, c20, c21, s0, s1, sum0, sum1, rowScale[2], rowZero[2], finish, 2);
+        if (R.Count > 3) StoreRow(c + 3 * ldc, c30, c31, s0, s1, sum0, sum1, rowScale[3], rowZero[3], finish, 3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(float* c, Vector256<int> left, Vector256<int> right, Vector256<float> s0, Vector256<float> s1,
-        Vector256<int> sum0, Vector256<int> sum1, float rowScale, int rowZero)
+        Vector256<int> sum0, Vector256<int> sum1, float rowScale, int rowZero, in Gemm.TileEpilogue finish, int row)
     {
         var zero = Vector256.Create(rowZero);
         var scale = Vector256.Create(rowScale);
-        (Avx.ConvertToVector256Single(Avx2.Subtract(left, Avx2.MultiplyLow(zero, sum0))) * (s0 * scale)).Store(c);
-        (Avx.ConvertToVector256Single(Avx2.Subtract(right, Avx2.MultiplyLow(zero, sum1))) * (s1 * scale)).Store(c + 8);
+        var low = Avx.ConvertToVector256Single(Avx2.Subtract(left, Avx2.MultiplyLow(zero, sum0))) * (s0 * scale);
+        var high = Avx.ConvertToVector256Single(Avx2.Subtract(right, Avx2.MultiplyLow(zero, sum1))) * (s1 * scale);
+        Gemm.StoreRow<Lanes8, Vector256<float>>(c, accumulate: false, low, high, finish, row);
     }
 }
 
