@@ -60,12 +60,12 @@ internal readonly unsafe struct GemmEpilogue
 /// once at load time (<see cref="PackedMatrix"/>), A is copied per MC × KC block into a contiguous
 /// row-major block (contiguous copies, so packing costs little even when N is small), and a register
 /// micro-kernel accumulates with fused multiply-adds, reading <see cref="MR"/> A rows side by side.
-/// One micro-kernel source in two widths (<see cref="ILanes{TVector}"/>): 7 rows × 32 columns in 512-bit vectors where
-/// .NET accelerates them (a CPU with a full 512-bit data path, such as Zen 5, does twice the FLOPs per instruction of
-/// 256-bit code), else 6 × 16 in 256-bit vectors (16 registers under AVX2; NativeAOT's x86-64-v3 target). Seven rows because ResNet's maps are
-/// 7·2ⁿ wide, so M = 49, 196, 784 … leaves no partial row group; each kernel also comes in every smaller row count
-/// (<see cref="RowGroups"/>: a block is cut into groups of MR and MR − 1 rows, 49 = 4·6 + 5·5 on the 256-bit kernel,
-/// and A is read only where it is, never padded). The unit of parallel work is a tile of
+/// One micro-kernel source in two widths (<see cref="ILanes{TVector}"/>): 6 rows × 64 columns (four panels) in 512-bit
+/// vectors where .NET accelerates them (a CPU with a full 512-bit data path, such as Zen 5, does twice the FLOPs per
+/// instruction of 256-bit code; 24 of its 32 registers hold sums, as in MLAS's AVX-512 kernel, which was 3–4 % faster per
+/// FLOP than the 7 × 32 tile used before, session 21), else 6 × 16 in 256-bit vectors (16 registers under AVX2;
+/// NativeAOT's x86-64-v3 target). Each kernel also comes in every smaller row count (<see cref="RowGroups"/>: a block is
+/// cut into groups of MR and MR − 1 rows, 49 = 4·6 + 5·5, and A is read only where it is, never padded). The unit of parallel work is a tile of
 /// MC rows × a run of column panels, so small-M layers (batch 1, 7 × 7 maps) still use every core.
 /// Sums run in K order in blocks of <see cref="KC"/>, each block accumulated with FMA whatever the kernel, so both
 /// kernels give bit-identical results; they are not bit-identical to another BLAS, but agree to float rounding.
@@ -76,19 +76,19 @@ internal static unsafe class Gemm
     public static bool Wide => Vector512.IsHardwareAccelerated;
 
     /// <summary>Rows of the micro-kernel's register tile.</summary>
-    public static int MR => Wide ? 7 : 6;
+    public static int MR => 6;
 
     /// <summary>Columns of a packed B panel (<see cref="PackedMatrix"/>); the 512-bit kernel reads two panels at once.</summary>
     public const int NR = 16;
 
-    /// <summary>Column panels one micro-kernel call covers.</summary>
-    public static int PanelsPerKernel => Wide ? 2 : 1;
+    /// <summary>Column panels one micro-kernel call covers (the 512-bit kernel also runs over two, at a tile's edge).</summary>
+    public static int PanelsPerKernel => Wide ? 4 : 1;
 
     /// <summary>Depth block: the B panels of one kernel call at this depth (16 or 32 KiB) stay in L1.</summary>
     public const int KC = 256;
 
-    /// <summary>Row block: an A block of MC × KC floats (72–84 KiB) stays in L2.</summary>
-    public static int MC => MR * 12;
+    /// <summary>Row block: an A block of MC × KC floats (72–84 KiB) stays in L2 (84 rows on the 512-bit kernel, as with its earlier 7-row tile).</summary>
+    public static int MC => Wide ? 84 : MR * 12;
 
     /// <summary>
     /// The most rows kept as one row block: a GEMM with few rows and many weights (Xception's 10×10 layers at batch 1:
@@ -98,7 +98,7 @@ internal static unsafe class Gemm
     /// rows, so the 10×10 maps stay 2 × 2 tiles on AVX2: as one block they ran 3–37 % slower on Zen 3, where the two
     /// workers sweeping all of B together share its fetches from memory (session 17).
     /// </summary>
-    public static int SingleBlockRows => MR * 16;
+    public static int SingleBlockRows => Wide ? 112 : MR * 16;
 
     /// <summary>Floats of per-worker scratch that <see cref="ComputeTile{TSource}"/> needs (for either kernel).</summary>
     public const int ScratchLength = 7 * 16 * KC;
@@ -158,7 +158,8 @@ internal static unsafe class Gemm
                 var panels = Math.Min(step, p1 - p);
                 var columns = Math.Min(panels * NR, b.N - n0);
                 var panel = bData + (long)p * k * NR + (long)k0 * NR;
-                var next = panel + (long)k * NR;
+                var right = (nint)k * NR; // from one panel to the next
+                var direct = columns == panels * NR && (panels == step || (Wide && panels == 2));
                 var r0 = 0;
                 for (var g = 0; g < groups.Count; g++)
                 {
@@ -167,9 +168,9 @@ internal static unsafe class Gemm
                     var cTile = c + (long)row * ldc + n0;
                     var aGroup = aBlock + (long)r0 * stride;
                     r0 += rows;
-                    if (columns < step * NR)
+                    if (!direct)
                     {
-                        EdgeTile(kc, aGroup, stride, panel, next, panels, cTile, ldc, rows, columns, !first);
+                        EdgeTile(kc, aGroup, stride, panel, right, panels, cTile, ldc, rows, columns, !first);
                         if (last)
                         {
                             Finish(cTile, ldc, row, n0, rows, columns, epilogue);
@@ -178,7 +179,7 @@ internal static unsafe class Gemm
                     }
                     // The epilogue in registers on the last depth block: no second pass over the tile.
                     var finish = last ? TileEpilogue.For(epilogue, row, n0) : default;
-                    Kernel(rows, kc, aGroup, stride, panel, next, cTile, ldc, !first, finish);
+                    Kernel(rows, panels, kc, aGroup, stride, panel, right, cTile, ldc, !first, finish);
                 }
             }
         }
@@ -193,10 +194,10 @@ internal static unsafe class Gemm
     /// bounds (it reads only its <paramref name="rows"/> rows of A).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EdgeTile(int kc, float* a, int lda, float* panel, float* next, int panels, float* c, int ldc, int rows, int columns, bool accumulate)
+    private static void EdgeTile(int kc, float* a, int lda, float* panel, nint right, int panels, float* c, int ldc, int rows, int columns, bool accumulate)
     {
-        const int width = 2 * NR;
-        var tile = stackalloc float[7 * width];
+        const int width = 4 * NR;
+        var tile = stackalloc float[7 * width]; // Kernel7x16 writes seven rows
         if (accumulate)
         {
             for (var r = 0; r < rows; r++)
@@ -204,13 +205,19 @@ internal static unsafe class Gemm
                 new ReadOnlySpan<float>(c + (long)r * ldc, columns).CopyTo(new Span<float>(tile + r * width, columns));
             }
         }
-        if (panels == PanelsPerKernel)
+        // The panels left, in the widest kernels that fit: four or two at once, a lone one on its own (512-bit).
+        for (var q = 0; q < panels;)
         {
-            Kernel(rows, kc, a, lda, panel, next, tile, width, accumulate, default);
-        }
-        else
-        {
-            Kernel7x16(rows, kc, a, lda, panel, tile, width, accumulate);
+            var take = !Wide || panels - q == 4 ? PanelsPerKernel : panels - q >= 2 ? 2 : 1;
+            if (take == 1 && Wide)
+            {
+                Kernel7x16(rows, kc, a, lda, panel + q * right, tile + q * NR, width, accumulate);
+            }
+            else
+            {
+                Kernel(rows, take, kc, a, lda, panel + q * right, right, tile + q * NR, width, accumulate, default);
+            }
+            q += take;
         }
         for (var r = 0; r < rows; r++)
         {
@@ -265,111 +272,156 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// The register kernel for a group of <paramref name="rows"/> rows (1–<see cref="MR"/>) over the
-    /// <see cref="PanelsPerKernel"/> panels at <paramref name="panel"/> (and <paramref name="next"/>).
+    /// The register kernel for a group of <paramref name="rows"/> rows (1–<see cref="MR"/>) over <paramref name="panels"/>
+    /// panels at <paramref name="panel"/>, <paramref name="right"/> floats apart: four (or two) in 512-bit vectors, one
+    /// (two 256-bit halves) otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel(int rows, int kc, float* a, int lda, float* panel, float* next, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+    private static void Kernel(int rows, int panels, int kc, float* a, int lda, float* panel, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
     {
         if (Wide)
         {
-            Kernel<Lanes16, Vector512<float>>(rows, kc, a, lda, panel, (nint)(next - panel), c, ldc, accumulate, finish);
+            if (panels == 4)
+            {
+                Kernel<Lanes16, Vector512<float>, Vectors4>(rows, kc, a, lda, panel, right, c, ldc, accumulate, finish);
+            }
+            else
+            {
+                Kernel<Lanes16, Vector512<float>, Vectors2>(rows, kc, a, lda, panel, right, c, ldc, accumulate, finish);
+            }
         }
         else
         {
             // A 256-bit row of the tile is the two halves of one 16-column panel.
-            Kernel<Lanes8, Vector256<float>>(rows, kc, a, lda, panel, Vector256<float>.Count, c, ldc, accumulate, finish);
+            Kernel<Lanes8, Vector256<float>, Vectors2>(rows, kc, a, lda, panel, Vector256<float>.Count, c, ldc, accumulate, finish);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Kernel<TLanes, TVector>(int rows, int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+    private static void Kernel<TLanes, TVector, V>(int rows, int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
+        where V : struct, IVectorCount
     {
         switch (rows)
         {
-            case 7: Kernel<TLanes, TVector, Rows7>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            case 6: Kernel<TLanes, TVector, Rows6>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            case 5: Kernel<TLanes, TVector, Rows5>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            case 4: Kernel<TLanes, TVector, Rows4>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            case 3: Kernel<TLanes, TVector, Rows3>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            case 2: Kernel<TLanes, TVector, Rows2>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
-            default: Kernel<TLanes, TVector, Rows1>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 6: Kernel<TLanes, TVector, Rows6, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 5: Kernel<TLanes, TVector, Rows5, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 4: Kernel<TLanes, TVector, Rows4, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 3: Kernel<TLanes, TVector, Rows3, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            case 2: Kernel<TLanes, TVector, Rows2, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
+            default: Kernel<TLanes, TVector, Rows1, V>(kc, a, lda, b, right, c, ldc, accumulate, finish); break;
         }
     }
 
     /// <summary>
-    /// The register tile, written once for both widths: C[R, 2W] (+)= A[R][kc] · [b | b + right][kc][W] for
-    /// R = <typeparamref name="R"/> rows and W floats a vector, two accumulators a row — 6 × 16 in 256-bit vectors (twelve
-    /// accumulators of AVX2's 16 registers), 7 × 32 in 512-bit ones (fourteen of 32). Each A value is broadcast once and
-    /// used for both vectors; the JIT compiles each width and row count on its own, dropping the rows past R, and only R
-    /// rows of A are read. On the last depth block <paramref name="finish"/> applies the epilogue in registers.
-    /// <paramref name="right"/> is the distance in floats from a row's first B vector to its second: the panel's other
-    /// half in 256-bit vectors, the next panel in 512-bit ones (one pointer, so the loop advances one register).
+    /// The register tile, written once for both widths: C[R, V·W] (+)= A[R][kc] · [b | b + right | …][kc][W] for R =
+    /// <typeparamref name="R"/> rows, V = <typeparamref name="V"/> vectors a row and W floats a vector — 6 × 16 in 256-bit
+    /// vectors (V = 2: twelve accumulators of AVX2's 16 registers), 6 × 64 in 512-bit ones (V = 4: 24 of 32, MLAS's
+    /// AVX-512 shape; 3–4 % faster per FLOP than 7 × 32 on a Zen 5, `benchmarks/results/raw-2026-12-07-session21/`
+    /// PREDICTION-tile64.md), 6 × 32 at a 512-bit tile's edge. Each A value is broadcast once and used for every vector;
+    /// the JIT compiles each width, row and vector count on its own, dropping what is past R and V, and only R rows of A are
+    /// read. On the last depth block <paramref name="finish"/> applies the epilogue in registers.
+    /// <paramref name="right"/> is the distance in floats from one B vector of a row to the next: the panel's other half in
+    /// 256-bit vectors, the next panel in 512-bit ones (one pointer, so the loop advances one register).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Kernel<TLanes, TVector, R>(int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
+    private static void Kernel<TLanes, TVector, R, V>(int kc, float* a, int lda, float* b, nint right, float* c, int ldc, bool accumulate, in TileEpilogue finish)
         where TLanes : struct, ILanes<TVector>
         where TVector : struct
         where R : struct, IRowCount
+        where V : struct, IVectorCount
     {
-        TVector c00 = TLanes.Zero, c01 = TLanes.Zero, c10 = TLanes.Zero, c11 = TLanes.Zero, c20 = TLanes.Zero, c21 = TLanes.Zero, c30 = TLanes.Zero;
-        TVector c31 = TLanes.Zero, c40 = TLanes.Zero, c41 = TLanes.Zero, c50 = TLanes.Zero, c51 = TLanes.Zero, c60 = TLanes.Zero, c61 = TLanes.Zero;
-        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda, a6 = a5 + lda;
+        TVector c00 = TLanes.Zero, c01 = TLanes.Zero, c02 = TLanes.Zero, c03 = TLanes.Zero, c10 = TLanes.Zero, c11 = TLanes.Zero, c12 = TLanes.Zero, c13 = TLanes.Zero;
+        TVector c20 = TLanes.Zero, c21 = TLanes.Zero, c22 = TLanes.Zero, c23 = TLanes.Zero, c30 = TLanes.Zero, c31 = TLanes.Zero, c32 = TLanes.Zero, c33 = TLanes.Zero;
+        TVector c40 = TLanes.Zero, c41 = TLanes.Zero, c42 = TLanes.Zero, c43 = TLanes.Zero, c50 = TLanes.Zero, c51 = TLanes.Zero, c52 = TLanes.Zero, c53 = TLanes.Zero;
+        float* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         nint depth = kc; // native-size bounds and index: no sign extension, one register fewer in the loop
         for (nint k = 0; k < depth; k++)
         {
             var b0 = TLanes.Load(b);
             var b1 = TLanes.Load(b + right);
+            var b2 = V.Count > 2 ? TLanes.Load(b + 2 * right) : TLanes.Zero;
+            var b3 = V.Count > 2 ? TLanes.Load(b + 3 * right) : TLanes.Zero;
             var v = TLanes.Broadcast(a[k]);
             c00 = TLanes.Fma(v, b0, c00);
             c01 = TLanes.Fma(v, b1, c01);
+            if (V.Count > 2)
+            {
+                c02 = TLanes.Fma(v, b2, c02);
+                c03 = TLanes.Fma(v, b3, c03);
+            }
             if (R.Count > 1)
             {
                 v = TLanes.Broadcast(a1[k]);
                 c10 = TLanes.Fma(v, b0, c10);
                 c11 = TLanes.Fma(v, b1, c11);
+                if (V.Count > 2)
+                {
+                    c12 = TLanes.Fma(v, b2, c12);
+                    c13 = TLanes.Fma(v, b3, c13);
+                }
             }
             if (R.Count > 2)
             {
                 v = TLanes.Broadcast(a2[k]);
                 c20 = TLanes.Fma(v, b0, c20);
                 c21 = TLanes.Fma(v, b1, c21);
+                if (V.Count > 2)
+                {
+                    c22 = TLanes.Fma(v, b2, c22);
+                    c23 = TLanes.Fma(v, b3, c23);
+                }
             }
             if (R.Count > 3)
             {
                 v = TLanes.Broadcast(a3[k]);
                 c30 = TLanes.Fma(v, b0, c30);
                 c31 = TLanes.Fma(v, b1, c31);
+                if (V.Count > 2)
+                {
+                    c32 = TLanes.Fma(v, b2, c32);
+                    c33 = TLanes.Fma(v, b3, c33);
+                }
             }
             if (R.Count > 4)
             {
                 v = TLanes.Broadcast(a4[k]);
                 c40 = TLanes.Fma(v, b0, c40);
                 c41 = TLanes.Fma(v, b1, c41);
+                if (V.Count > 2)
+                {
+                    c42 = TLanes.Fma(v, b2, c42);
+                    c43 = TLanes.Fma(v, b3, c43);
+                }
             }
             if (R.Count > 5)
             {
                 v = TLanes.Broadcast(a5[k]);
                 c50 = TLanes.Fma(v, b0, c50);
                 c51 = TLanes.Fma(v, b1, c51);
-            }
-            if (R.Count > 6)
-            {
-                v = TLanes.Broadcast(a6[k]);
-                c60 = TLanes.Fma(v, b0, c60);
-                c61 = TLanes.Fma(v, b1, c61);
+                if (V.Count > 2)
+                {
+                    c52 = TLanes.Fma(v, b2, c52);
+                    c53 = TLanes.Fma(v, b3, c53);
+                }
             }
             b += NR;
         }
+        // The second pair of vectors is the tile's columns 2W…4W: the same epilogue, shifted.
+        var far = V.Count > 2 ? finish.Shifted(2 * TLanes.Count) : default;
         StoreRow<TLanes, TVector>(c, accumulate, c00, c01, finish, 0);
+        if (V.Count > 2) StoreRow<TLanes, TVector>(c + 2 * TLanes.Count, accumulate, c02, c03, far, 0);
         if (R.Count > 1) StoreRow<TLanes, TVector>(c + ldc, accumulate, c10, c11, finish, 1);
+        if (R.Count > 1 && V.Count > 2) StoreRow<TLanes, TVector>(c + ldc + 2 * TLanes.Count, accumulate, c12, c13, far, 1);
         if (R.Count > 2) StoreRow<TLanes, TVector>(c + 2 * ldc, accumulate, c20, c21, finish, 2);
+        if (R.Count > 2 && V.Count > 2) StoreRow<TLanes, TVector>(c + 2 * ldc + 2 * TLanes.Count, accumulate, c22, c23, far, 2);
         if (R.Count > 3) StoreRow<TLanes, TVector>(c + 3 * ldc, accumulate, c30, c31, finish, 3);
+        if (R.Count > 3 && V.Count > 2) StoreRow<TLanes, TVector>(c + 3 * ldc + 2 * TLanes.Count, accumulate, c32, c33, far, 3);
         if (R.Count > 4) StoreRow<TLanes, TVector>(c + 4 * ldc, accumulate, c40, c41, finish, 4);
+        if (R.Count > 4 && V.Count > 2) StoreRow<TLanes, TVector>(c + 4 * ldc + 2 * TLanes.Count, accumulate, c42, c43, far, 4);
         if (R.Count > 5) StoreRow<TLanes, TVector>(c + 5 * ldc, accumulate, c50, c51, finish, 5);
-        if (R.Count > 6) StoreRow<TLanes, TVector>(c + 6 * ldc, accumulate, c60, c61, finish, 6);
+        if (R.Count > 5 && V.Count > 2) StoreRow<TLanes, TVector>(c + 5 * ldc + 2 * TLanes.Count, accumulate, c52, c53, far, 5);
     }
 
     /// <summary>
@@ -468,6 +520,13 @@ internal static unsafe class Gemm
 
         public bool Relu { get; private init; }
 
+        /// <summary>The same epilogue for the columns <paramref name="columns"/> further right.</summary>
+        public TileEpilogue Shifted(int columns) => this with
+        {
+            Bias = Bias == null ? null : Bias + columns,
+            Residual = Residual == null ? null : Residual + columns,
+        };
+
         public static TileEpilogue For(in GemmEpilogue e, int row, int n0) => new()
         {
             Stream = e.Stream,
@@ -488,6 +547,15 @@ internal static unsafe class Gemm
         values.Store(c);
     }
 }
+
+/// <summary>A register kernel's vectors per row as a type (as <see cref="IRowCount"/> is for rows).</summary>
+internal interface IVectorCount
+{
+    static abstract int Count { get; }
+}
+
+internal readonly struct Vectors2 : IVectorCount { public static int Count => 2; }
+internal readonly struct Vectors4 : IVectorCount { public static int Count => 4; }
 
 /// <summary>A kernel's row count as a type, so the JIT compiles one kernel per count from one source.</summary>
 internal interface IRowCount

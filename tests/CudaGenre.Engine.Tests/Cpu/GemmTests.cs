@@ -281,14 +281,15 @@ public sealed unsafe class GemmTests : IDisposable
     /// Every row count of the register kernels (each a separate JIT-compiled kernel), A in place and packed, full and
     /// partial column panels, two depth blocks: bit for bit the sums the kernels promise, one FMA per product in k order
     /// within a depth block, the blocks added in order, then + bias, + residual, ReLU. Widths of 40, 48 and 56 columns end
-    /// a tile in a partial panel, a whole one and a whole one plus a partial one (for the 512-bit kernel's panel pairs: a
-    /// pair plus 8, 16 and 24 columns).
+    /// a tile in a partial panel, a whole one and a whole one plus a partial one; for the 512-bit kernel's four panels at
+    /// once, 40–56 are its edge tile (two panels and a lone one, or four with a partial last), 96–128 its full width
+    /// followed by two panels (96), two and a lone one (112), two and a half (104) or another four (128).
     /// </summary>
     [Theory]
     [MemberData(nameof(RowCounts))]
     public void EveryRowGroupHeight_GivesTheFmaSums_BitForBit(int m)
     {
-        foreach (var n in new[] { 40, 48, 56 })
+        foreach (var n in new[] { 40, 48, 56, 96, 104, 112, 128 })
         {
             CheckFmaSums(m, n);
         }
