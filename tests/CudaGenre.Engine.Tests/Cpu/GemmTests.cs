@@ -67,9 +67,9 @@ public sealed unsafe class GemmTests : IDisposable
     }
 
     [Theory]
-    [InlineData(150, 96, 147)]   // 7×32 tiles of 7 and of 6 rows (150 = 18·7 + 4·6), all streamed
+    [InlineData(150, 96, 147)]   // 6×64 then 6×32 tiles (96 = 4 + 2 panels), all streamed
     [InlineData(49, 2048, 512)]  // ResNet50 layer4 shape: K > KC, so only the last depth block streams
-    [InlineData(98, 80, 64)]     // N not a multiple of 32: a lone last panel
+    [InlineData(98, 80, 64)]     // N = 64 + 16: a lone last panel (the edge tile, not streamed)
     public void StreamedOutput_IsBitIdentical_ToCachedStores(int m, int n, int k)
     {
         if (!Gemm.Wide)
