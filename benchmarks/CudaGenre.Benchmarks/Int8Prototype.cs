@@ -13,7 +13,8 @@ namespace CudaGenre.Benchmarks;
 /// </summary>
 internal static unsafe class Int8Prototype
 {
-    private static readonly (string Name, int M, int K, int N)[] Shapes =
+    /// <summary>Four 1×1-convolution GEMM shapes from Xception and ResNet50 (also <see cref="WideTilePrototype"/>'s).</summary>
+    internal static readonly (string Name, int M, int K, int N)[] Shapes =
     [
         ("xc.middle 1x1 728->728 19", 361, 728, 728),
         ("xc.conv4 1x1 1536->2048 10", 100, 1536, 2048),
@@ -95,7 +96,7 @@ internal static unsafe class Int8Prototype
         }
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
