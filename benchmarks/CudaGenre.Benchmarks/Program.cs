@@ -8,7 +8,7 @@ namespace CudaGenre.Benchmarks;
 /// <summary>
 /// <c>dotnet run -c Release --project benchmarks/CudaGenre.Benchmarks -- --filter '*'</c>, or
 /// <c>-- profile MODEL BATCH [THREADS]</c> for the CPU backend's time and GFLOP/s per step (<see cref="StepProfile"/>),
-/// <c>-- tile64 [ROUNDS]</c> for a 6 × 64 register-tile prototype against the engine's 7 × 32 FP32 GEMM (<see cref="WideTilePrototype"/>),
+/// <c>-- tile64 [ROUNDS]</c> for a 6 × 64 register-tile prototype against the engine's FP32 GEMM (its 512-bit tile was 7 × 32 before session 21) (<see cref="WideTilePrototype"/>),
 /// <c>-- ortprofile MODEL BATCH [THREADS]</c> for ONNX Runtime's per-node time beside the engine's per-step time (<see cref="OrtProfile"/>),
 /// <c>-- peak [MS]</c> for the machine's FP32 FMA peak (<see cref="PeakFlops"/>), or <c>-- ortcompare ...</c> for the engine
 /// side by side with ONNX Runtime on the same weights (<see cref="OrtCompare"/>, run by benchmarks/ort-compare.sh). The in-process
