@@ -78,13 +78,17 @@ internal static unsafe class Gemm
     /// <summary>Rows of the micro-kernel's register tile.</summary>
     public static int MR => 6;
 
-    /// <summary>Columns of a packed B panel (<see cref="PackedMatrix"/>); the 512-bit kernel reads two panels at once.</summary>
+    /// <summary>Columns of a packed B panel (<see cref="PackedMatrix"/>); the 512-bit kernel reads four panels at once.</summary>
     public const int NR = 16;
 
     /// <summary>Column panels one micro-kernel call covers (the 512-bit kernel also runs over two, at a tile's edge).</summary>
     public static int PanelsPerKernel => Wide ? 4 : 1;
 
-    /// <summary>Depth block: the B panels of one kernel call at this depth (16 or 32 KiB) stay in L1.</summary>
+    /// <summary>
+    /// Depth block: the B panels of one kernel call at this depth stay in L1 on the 256-bit kernel (16 KiB); the 512-bit
+    /// kernel's four panels take 64 KiB, more than a Zen 5's 48 KiB L1, and still ran 3–4 % faster per FLOP than two
+    /// (benchmarks/results/cpu-batch1-2026-12-06.md §15); a smaller depth block for it is untried.
+    /// </summary>
     public const int KC = 256;
 
     /// <summary>Row block: an A block of MC × KC floats (72–84 KiB) stays in L2 (84 rows on the 512-bit kernel, as with its earlier 7-row tile).</summary>
@@ -569,7 +573,6 @@ internal readonly struct Rows3 : IRowCount { public static int Count => 3; }
 internal readonly struct Rows4 : IRowCount { public static int Count => 4; }
 internal readonly struct Rows5 : IRowCount { public static int Count => 5; }
 internal readonly struct Rows6 : IRowCount { public static int Count => 6; }
-internal readonly struct Rows7 : IRowCount { public static int Count => 7; }
 internal readonly struct Rows8 : IRowCount { public static int Count => 8; }
 
 /// <summary>
