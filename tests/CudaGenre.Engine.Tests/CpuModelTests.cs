@@ -54,6 +54,32 @@ public class CpuModelTests
         }
     }
 
+    /// <summary>
+    /// Every reduced kind keeps the linear layers (the classifier head, whose rounding goes straight into the logits;
+    /// negligible work) in FP32, and computes the 1×1 convolutions, which no FP32 special path takes, in its own kind.
+    /// </summary>
+    [Theory]
+    [InlineData("Bf16", "resnet18")]
+    [InlineData("Bf16", "xception")]
+    [InlineData("Int8", "resnet50")]
+    [InlineData("Int16", "xception")]
+    public void ReducedKinds_KeepTheLinearHeadInFp32(string kindName, string arch)
+    {
+        var kind = Enum.Parse<Engine.Cpu.CpuGemmKind>(kindName); // (the enum is internal: a public theory cannot take it)
+        Assert.True(ArchitectureNames.TryParseArchitecture(arch, out var architecture));
+        var graph = ModelGraph.Build(ModelSpec.Default(architecture, ClassifierHead.Dense) with { InputHeight = 64, InputWidth = 64 });
+        var weights = GraphReference.RandomWeights(graph, 1);
+        var fused = GraphOptimizer.Optimize(graph, name => weights[name]);
+        var prepared = new Engine.Cpu.CpuWeights(fused, kind);
+
+        var linear = fused.Steps.OfType<FusedLinear>().ToList();
+        Assert.Equal(2, linear.Count); // the dense head: hidden layer and output layer
+        Assert.All(linear, step => Assert.Equal(Engine.Cpu.CpuGemmKind.Fp32, prepared.KindOf(step)));
+        var pointwise = fused.Steps.OfType<FusedConv>().Where(c => c.Conv.Kernel.Height == 1 && !c.Conv.IsDepthwise).ToList();
+        Assert.NotEmpty(pointwise);
+        Assert.All(pointwise, step => Assert.Equal(kind, prepared.KindOf(step)));
+    }
+
     [Theory]
     [InlineData("resnet18", 0)]
     [InlineData("resnet50", 0)]

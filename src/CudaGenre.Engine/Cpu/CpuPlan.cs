@@ -257,7 +257,8 @@ internal sealed unsafe class CpuPlan : IExecutionPlan
 /// <summary>
 /// The CPU backend's form of a model's weights, prepared once per session and shared by its plans:
 /// GEMM operands packed (convolution weights reordered to [(ky, kx, in), out]) in FP32 or, for
-/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs, or for the integer kinds (convolutions only) as integers with per-column scales; biases pinned, depthwise filters (always FP32).
+/// <see cref="CpuGemmKind.Bf16"/>, as BF16 pairs, or for the integer kinds, as integers with per-column scales (the reduced kinds: dense convolutions only; the
+/// linear head stays FP32); biases pinned, depthwise filters (always FP32).
 /// </summary>
 internal sealed unsafe class CpuWeights
 {
@@ -305,9 +306,8 @@ internal sealed unsafe class CpuWeights
                     _bias[step] = Pinned(conv.Bias);
                     break;
                 case FusedLinear linear:
-                    // The integer modes leave the linear layers (the classifier head: small, and its rounding goes straight into the logits) in FP32.
-                    Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures,
-                        kind is CpuGemmKind.Int8 or CpuGemmKind.Int16 ? CpuGemmKind.Fp32 : kind);
+                    // Every reduced mode leaves the linear layers (the classifier head: small, and its rounding goes straight into the logits) in FP32.
+                    Pack(step, Transpose(linear.Weight, linear.Linear.OutFeatures, linear.Linear.InFeatures), linear.Linear.InFeatures, linear.Linear.OutFeatures, CpuGemmKind.Fp32);
                     _bias[step] = Pinned(linear.Bias);
                     break;
             }
@@ -329,6 +329,12 @@ internal sealed unsafe class CpuWeights
     /// <summary>The 16 transformed filters of <paramref name="conv"/> when it runs by Winograd, else null.</summary>
     public PackedMatrix[]? WinogradFilters(FusedConv conv) => _winograd.GetValueOrDefault(conv);
 
+    /// <summary>How <paramref name="step"/> (a dense convolution or a linear layer) computes: <see cref="Kind"/>, or FP32 where the kind leaves it so.</summary>
+    public CpuGemmKind KindOf(FusedStep step) =>
+        _bf16.ContainsKey(step) ? CpuGemmKind.Bf16 : _int8.ContainsKey(step) ? CpuGemmKind.Int8 : _int16.ContainsKey(step) ? CpuGemmKind.Int16
+        : _packed.ContainsKey(step) || _winograd.ContainsKey(step) || _direct.ContainsKey(step) ? CpuGemmKind.Fp32
+        : throw new ArgumentException($"'{step.Module}' is not a dense convolution or linear layer of this graph", nameof(step));
+
     /// <summary>The GEMM of <paramref name="step"/> (a dense convolution or a linear layer) as parallel work, and its work items.</summary>
     public (IParallelWork Work, int Items) PlanGemm<TSource>(FusedStep step, TSource a, float* c, int ldc, GemmEpilogue epilogue, WorkerScratch scratch, int workers)
         where TSource : struct, IGemmSource
@@ -343,9 +349,9 @@ internal sealed unsafe class CpuWeights
             var work = new IntegerGemmWork<TSource, Int16Format>(a, int16, c, ldc, epilogue, scratch, workers);
             return (work, work.Tiling.Count);
         }
-        if (Kind == CpuGemmKind.Bf16)
+        if (_bf16.TryGetValue(step, out var packedBf16))
         {
-            var bf16 = new Bf16GemmWork<TSource>(a, _bf16[step], c, ldc, epilogue, scratch, workers);
+            var bf16 = new Bf16GemmWork<TSource>(a, packedBf16, c, ldc, epilogue, scratch, workers);
             return (bf16, bf16.Tiling.Count);
         }
         var fp32 = new GemmWork<TSource>(a, _packed[step], c, ldc, epilogue, scratch, workers);
