@@ -87,7 +87,7 @@ internal static unsafe class Gemm
     /// <summary>
     /// Depth block: the B panels of one kernel call at this depth stay in L1 on the 256-bit kernel (16 KiB); the 512-bit
     /// kernel's four panels take 64 KiB, more than a Zen 5's 48 KiB L1, and still ran 3–4 % faster per FLOP than two
-    /// (benchmarks/results/cpu-batch1-2026-12-06.md §15); a smaller depth block for it is untried.
+    /// (benchmarks/results/cpu-batch1-2026-12-06.md §15); a 128-deep block (MLAS's) ran 0–5 % slower on Xception (session 22).
     /// </summary>
     public const int KC = 256;
 
