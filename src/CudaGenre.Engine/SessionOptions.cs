@@ -29,8 +29,9 @@ public enum Precision
 
     /// <summary>
     /// BF16 storage, FP32 accumulation: on CUDA, and on the CPU where it has AVX512_BF16 (VDPBF16PS; e.g. Intel
-    /// Sapphire Rapids, AMD Zen 4): convolution and linear weights and their inputs are rounded to BF16; depthwise
-    /// convolutions, pooling and a first layer on RGB that runs as a direct convolution stay FP32. Elsewhere the CPU backend refuses it, naming the missing feature.
+    /// Sapphire Rapids, AMD Zen 4): convolution weights and their inputs are rounded to BF16; the linear layers (the
+    /// classifier head), depthwise convolutions, pooling and, on the CPU, a first layer on RGB that runs as a direct
+    /// convolution stay FP32. Elsewhere the CPU backend refuses it, naming the missing feature.
     /// </summary>
     Bf16,
 
