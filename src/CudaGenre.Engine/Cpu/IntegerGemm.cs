@@ -36,15 +36,55 @@ internal unsafe interface IIntegerFormat
     /// the whole depth (<paramref name="steps"/> groups), A's rows <paramref name="lda"/> bytes apart, then
     /// <paramref name="finish"/> (bias, residual, ReLU) in registers.
     /// </summary>
-    static abstract void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
-        where R : struct, IRowCount;
+    static abstract void Kernel<R, TDot>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+        where R : struct, IRowCount
+        where TDot : struct, IIntegerDot;
+}
+
+/// <summary>
+/// The integer multiply-add of a kernel: the same int32 sums from AVX2's multiply chains (<see cref="Avx2Dot"/>) or
+/// from AVX-VNNI's single instructions (<see cref="VnniDot"/>), chosen per GEMM (<see cref="IntegerGemm.UsesVnni"/>).
+/// </summary>
+internal interface IIntegerDot
+{
+    /// <summary>sum + Σ of each 4 adjacent u8 × s8 products, per int32 lane.</summary>
+    static abstract Vector256<int> Int8(Vector256<int> sum, Vector256<byte> a, Vector256<sbyte> b);
+
+    /// <summary>sum + Σ of each 2 adjacent s16 × s16 products, per int32 lane.</summary>
+    static abstract Vector256<int> Int16(Vector256<int> sum, Vector256<short> a, Vector256<short> b);
+}
+
+/// <summary>
+/// AVX2: VPMADDUBSW (pairs into int16, saturating: exact for <see cref="Int8Format"/>'s 7-bit A, as 2 · 127 · 127 &lt; 2¹⁵)
+/// → VPMADDWD with ones → VPADDD; VPMADDWD → VPADDD.
+/// </summary>
+internal readonly struct Avx2Dot : IIntegerDot
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Int8(Vector256<int> sum, Vector256<byte> a, Vector256<sbyte> b) =>
+        Avx2.Add(sum, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(a, b), Vector256.Create((short)1)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Int16(Vector256<int> sum, Vector256<short> a, Vector256<short> b) =>
+        Avx2.Add(sum, Avx2.MultiplyAddAdjacent(a, b));
+}
+
+/// <summary>AVX-VNNI: VPDPBUSD and VPDPWSSD, one instruction each; the same int32 sums as <see cref="Avx2Dot"/> (neither saturates).</summary>
+internal readonly struct VnniDot : IIntegerDot
+{
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Int8(Vector256<int> sum, Vector256<byte> a, Vector256<sbyte> b) => AvxVnni.MultiplyWideningAndAdd(sum, a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<int> Int16(Vector256<int> sum, Vector256<short> a, Vector256<short> b) => AvxVnni.MultiplyWideningAndAdd(sum, a, b);
 }
 
 /// <summary>
 /// <see cref="CpuGemmKind.Int8"/>: weights in [−127, 127], A per row onto [0, 127] with a zero point (q = round(a · 127 /
 /// (max − min)) + zero over [min(a, 0), max(a, 0)], so a padding zero stays exact), a 4 × 16 tile of VPMADDUBSW (four
-/// u8 × s8 products into two int16) → VPMADDWD with ones (int32) → VPADDD. 7 bits for A and 8 for B because VPMADDUBSW's
-/// pair sums saturate at 32 767 and 2 · 127 · 127 = 32 258 does not (VNNI would not need this; it is not used). On the
+/// u8 × s8 products into two int16) → VPMADDWD with ones (int32) → VPADDD, or VPDPBUSD with AVX-VNNI. 7 bits for A and 8
+/// for B because VPMADDUBSW's pair sums saturate at 32 767 and 2 · 127 · 127 = 32 258 does not (VNNI alone would not
+/// need this; one format for both keeps their sums, and so their logits, identical). On the
 /// trained models 7/8 gave 2.2–2.4× less logit error than 8/7 on two of three (benchmarks/results/cpu-batch1-2026-12-06.md §14).
 /// </summary>
 internal readonly unsafe struct Int8Format : IIntegerFormat
@@ -104,10 +144,10 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+    public static void Kernel<R, TDot>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
+        where TDot : struct, IIntegerDot
     {
-        var ones = Vector256.Create((short)1);
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         byte* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
         for (nint k = 0; k < steps; k++)
@@ -115,25 +155,25 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
             var b0 = Vector256.Load(b).AsSByte();
             var b1 = Vector256.Load(b + 32).AsSByte();
             var v = Vector256.Create(*(int*)(a + 4 * k)).AsByte();
-            c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-            c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
+            c00 = TDot.Int8(c00, v, b0);
+            c01 = TDot.Int8(c01, v, b1);
             if (R.Count > 1)
             {
                 v = Vector256.Create(*(int*)(a1 + 4 * k)).AsByte();
-                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
+                c10 = TDot.Int8(c10, v, b0);
+                c11 = TDot.Int8(c11, v, b1);
             }
             if (R.Count > 2)
             {
                 v = Vector256.Create(*(int*)(a2 + 4 * k)).AsByte();
-                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
+                c20 = TDot.Int8(c20, v, b0);
+                c21 = TDot.Int8(c21, v, b1);
             }
             if (R.Count > 3)
             {
                 v = Vector256.Create(*(int*)(a3 + 4 * k)).AsByte();
-                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b0), ones));
-                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(v, b1), ones));
+                c30 = TDot.Int8(c30, v, b0);
+                c31 = TDot.Int8(c31, v, b1);
             }
             b += 64;
         }
@@ -144,7 +184,7 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
 /// <summary>
 /// <see cref="CpuGemmKind.Int16"/>: weights per column and A per row, both symmetric in [−511, 511] (10 bits, no zero
 /// point), stored as int16; a 4 × 16 tile of VPMADDWD (two int16 products into int32, exact: no saturation, hence the
-/// extra bits) → VPADDD. As many multiplies per instruction as the INT8 path's pair, but twice B's bytes: 1.4–1.6× its
+/// extra bits) → VPADDD, or VPDPWSSD with AVX-VNNI. As many multiplies per instruction as the INT8 path's pair, but twice B's bytes: 1.4–1.6× its
 /// time and 5.7× less error in the prototype (benchmarks/results/raw-2026-12-07-session20/int16-prototype.txt).
 /// </summary>
 internal readonly unsafe struct Int16Format : IIntegerFormat
@@ -197,8 +237,9 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel<R>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+    public static void Kernel<R, TDot>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
+        where TDot : struct, IIntegerDot
     {
         Vector256<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         byte* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
@@ -207,25 +248,25 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
             var b0 = Vector256.Load(b).AsInt16();
             var b1 = Vector256.Load(b + 32).AsInt16();
             var v = Vector256.Create(*(int*)(a + 4 * k)).AsInt16();
-            c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(v, b0));
-            c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(v, b1));
+            c00 = TDot.Int16(c00, v, b0);
+            c01 = TDot.Int16(c01, v, b1);
             if (R.Count > 1)
             {
                 v = Vector256.Create(*(int*)(a1 + 4 * k)).AsInt16();
-                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(v, b0));
-                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(v, b1));
+                c10 = TDot.Int16(c10, v, b0);
+                c11 = TDot.Int16(c11, v, b1);
             }
             if (R.Count > 2)
             {
                 v = Vector256.Create(*(int*)(a2 + 4 * k)).AsInt16();
-                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(v, b0));
-                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(v, b1));
+                c20 = TDot.Int16(c20, v, b0);
+                c21 = TDot.Int16(c21, v, b1);
             }
             if (R.Count > 3)
             {
                 v = Vector256.Create(*(int*)(a3 + 4 * k)).AsInt16();
-                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(v, b0));
-                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(v, b1));
+                c30 = TDot.Int16(c30, v, b0);
+                c31 = TDot.Int16(c31, v, b1);
             }
             b += 64;
         }
@@ -321,7 +362,7 @@ internal sealed unsafe class IntegerPackedMatrix<TFormat>
 }
 
 /// <summary>
-/// Integer GEMM C[M, N] = epilogue(A · B) on AVX2, for <see cref="CpuGemmKind.Int8"/> and <see cref="CpuGemmKind.Int16"/>.
+/// Integer GEMM C[M, N] = epilogue(A · B) on AVX2 (with AVX-VNNI where the CPU has it), for <see cref="CpuGemmKind.Int8"/> and <see cref="CpuGemmKind.Int16"/>.
 /// B is <see cref="IntegerPackedMatrix{TFormat}"/> (per output column). A is quantized as it is read, one row (pixel) at a
 /// time, with the row's own scale (dynamic quantization: no calibration data); the row block's quantized rows stay in
 /// L2 while the tile's panels pass. A 4 × 16 register tile (the format's kernel) sums the whole depth at once in int32
@@ -335,6 +376,17 @@ internal static unsafe class IntegerGemm
 
     /// <summary>Columns of the register tile (one panel).</summary>
     public const int NR = 16;
+
+    private static readonly AsyncLocal<bool> Avx2InFlow = new();
+
+    /// <summary>
+    /// Whether the GEMMs planned now use AVX-VNNI (<see cref="VnniDot"/>): where the CPU has it (Zen 4 and later, Intel
+    /// Alder Lake and later), unless a test asked for the AVX2 chains in its flow. Read on the planning thread.
+    /// </summary>
+    public static bool UsesVnni => AvxVnni.IsSupported && !Avx2InFlow.Value;
+
+    /// <summary>Tests: plans the calling flow's integer GEMMs on the AVX2 chains even where the CPU has AVX-VNNI; false ends it.</summary>
+    internal static void UseAvx2InThisFlow(bool on) => Avx2InFlow.Value = on;
 
     /// <summary>Bytes of quantized A a row block may hold.</summary>
     private const int BlockBytes = 96 * 1024;
@@ -359,10 +411,11 @@ internal static unsafe class IntegerGemm
 
     /// <summary>Computes one tile of C = epilogue(A · B): the rows of row block tile / columnTiles, the panels of tile % columnTiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ComputeTile<TSource, TFormat>(ref TSource a, IntegerPackedMatrix<TFormat> b, float* c, int ldc, in GemmEpilogue epilogue,
+    public static void ComputeTile<TSource, TFormat, TDot>(ref TSource a, IntegerPackedMatrix<TFormat> b, float* c, int ldc, in GemmEpilogue epilogue,
         GemmTiling tiling, int tile, float* scratch)
         where TSource : struct, IGemmSource
         where TFormat : struct, IIntegerFormat
+        where TDot : struct, IIntegerDot
     {
         var k = a.Depth;
         var kp = b.DepthPadded;
@@ -421,10 +474,10 @@ internal static unsafe class IntegerGemm
                 var finish = full ? Gemm.TileEpilogue.For(epilogue, m0 + r0, n0) : default;
                 switch (count)
                 {
-                    case 4: TFormat.Kernel<Rows4>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    case 3: TFormat.Kernel<Rows3>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    case 2: TFormat.Kernel<Rows2>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    default: TFormat.Kernel<Rows1>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    case 4: TFormat.Kernel<Rows4, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    case 3: TFormat.Kernel<Rows3, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    case 2: TFormat.Kernel<Rows2, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    default: TFormat.Kernel<Rows1, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
                 }
                 if (!full)
                 {
@@ -509,11 +562,22 @@ internal sealed unsafe class IntegerGemmWork<TSource, TFormat>(TSource a, Intege
     /// <summary>The tiling used by <see cref="Execute"/>.</summary>
     public GemmTiling Tiling { get; } = IntegerGemm.Tile(a.Rows, b.DepthPadded * TFormat.ElementBytes, b.N, workers);
 
+    private readonly bool _vnni = IntegerGemm.UsesVnni;
+
     /// <summary>Runs the whole GEMM on <paramref name="cpu"/>.</summary>
     public void Run(CpuWorkers cpu) => cpu.Run(this, Tiling.Count);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker) =>
-        IntegerGemm.ComputeTile(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
+    public void Execute(int item, int worker)
+    {
+        if (_vnni)
+        {
+            IntegerGemm.ComputeTile<TSource, TFormat, VnniDot>(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
+        }
+        else
+        {
+            IntegerGemm.ComputeTile<TSource, TFormat, Avx2Dot>(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
+        }
+    }
 }

@@ -5,8 +5,8 @@ namespace CudaGenre.Engine.Tests.Cpu;
 
 /// <summary>
 /// The CPU backend's integer modes, INT8 (per-column 8-bit weights, per-row 7-bit activations with a zero point,
-/// VPMADDUBSW) and INT16 (10 bits each, symmetric, VPMADDWD): whole GEMMs bit for bit against a scalar reference written
-/// from the documented arithmetic (int64 sums, then the epilogue), their error against FP32, non-finite and too-deep
+/// VPMADDUBSW or VPDPBUSD) and INT16 (10 bits each, symmetric, VPMADDWD or VPDPWSSD): whole GEMMs bit for bit against a
+/// scalar reference written from the documented arithmetic (int64 sums, then the epilogue), on both instruction sets, their error against FP32, non-finite and too-deep
 /// inputs, whole models against FP32, and the session and CUDA behaviour.
 /// </summary>
 public sealed unsafe class IntegerGemmTests : IDisposable
@@ -26,17 +26,40 @@ public sealed unsafe class IntegerGemmTests : IDisposable
         (9, 17, 4608),       // ResNet50's deepest 3×3 (row blocks of 20 or 8)
     ];
 
-    public static TheoryData<Precision, int, int, int> Shapes
+    public static TheoryData<Precision, string, int, int, int> Shapes
     {
         get
         {
-            var data = new TheoryData<Precision, int, int, int>();
+            var data = new TheoryData<Precision, string, int, int, int>();
             foreach (var kind in new[] { Precision.Int8, Precision.Int16 })
             {
-                foreach (var (m, n, k) in ShapeList)
-                    data.Add(kind, m, n, k);
+                foreach (var dot in new[] { "vnni", "avx2" })
+                {
+                    foreach (var (m, n, k) in ShapeList)
+                        data.Add(kind, dot, m, n, k);
+                }
             }
             return data;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with the integer GEMMs planned on <paramref name="dot"/>: "vnni" (AVX-VNNI; skips
+    /// where the CPU lacks it) or "avx2" (the AVX2 chains, asked for in this flow where the CPU has VNNI too).
+    /// </summary>
+    internal static T OnDot<T>(string dot, Func<T> action)
+    {
+        if (dot == "vnni" && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
+            Assert.Skip("this CPU lacks AVX-VNNI (Intel Alder Lake or AMD Zen 4 and later have it)");
+        IntegerGemm.UseAvx2InThisFlow(dot == "avx2");
+        try
+        {
+            Assert.Equal(dot == "vnni", IntegerGemm.UsesVnni);
+            return action();
+        }
+        finally
+        {
+            IntegerGemm.UseAvx2InThisFlow(false);
         }
     }
 
@@ -63,7 +86,7 @@ public sealed unsafe class IntegerGemmTests : IDisposable
     /// </summary>
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Gemm_EqualsTheDocumentedArithmetic_BitForBit_WithBiasResidualAndRelu(Precision precision, int m, int n, int k)
+    public void Gemm_EqualsTheDocumentedArithmetic_BitForBit_WithBiasResidualAndRelu(Precision precision, string dot, int m, int n, int k)
     {
         var kind = CpuPrecision.GemmKind(precision);
         var a = Rows(m, k, 1);
@@ -74,7 +97,13 @@ public sealed unsafe class IntegerGemmTests : IDisposable
         fixed (float* pa = a, pc = c, pBias = bias, pResidual = residual)
         {
             var epilogue = new GemmEpilogue { Bias = pBias, Residual = pResidual, ResidualStride = n, Relu = true };
-            Run(kind, new DenseSource(pa, m, k, k), b, k, n, pc, n, epilogue);
+            var source = new DenseSource(pa, m, k, k);
+            var output = pc;
+            OnDot(dot, () =>
+            {
+                Run(kind, source, b, k, n, output, n, epilogue);
+                return 0;
+            });
         }
 
         var expected = Documented(kind, a, b, m, k, n, bias, residual, relu: true);
@@ -190,6 +219,20 @@ public sealed unsafe class IntegerGemmTests : IDisposable
         }
         Assert.True(error < CpuPrecision.Of(kind).LogitTolerance && error > 1e-6, $"relative L2 error {error:E2} (above 1e-6: integers were really used)");
         Assert.All(int8, v => Assert.True(float.IsFinite(v)));
+    }
+
+    /// <summary>
+    /// Where the CPU has AVX-VNNI: whole models give the same logits bit for bit on VPDPBUSD/VPDPWSSD and on the AVX2
+    /// chains (the same int32 sums: INT8's 7-bit activations keep VPMADDUBSW from saturating).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Models_OnAvxVnni_EqualTheAvx2Chains_BitForBit(Precision precision, string arch, string head, int height, int width, int batch)
+    {
+        var kind = CpuPrecision.GemmKind(precision);
+        var vnni = OnDot("vnni", () => CpuModelTests.RandomModelLogits(arch, head, height, width, batch, kind).Logits);
+        var avx2 = OnDot("avx2", () => CpuModelTests.RandomModelLogits(arch, head, height, width, batch, kind).Logits);
+        Assert.Equal(avx2.Select(BitConverter.SingleToUInt32Bits), vnni.Select(BitConverter.SingleToUInt32Bits));
     }
 
     [Theory]
