@@ -39,11 +39,33 @@ internal unsafe interface IIntegerFormat
     static abstract void Kernel<R, TDot>(nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
         where R : struct, IRowCount
         where TDot : struct, IIntegerDot;
+
+    /// <summary>sum + this format's products of <paramref name="a"/> and <paramref name="b"/> in 512-bit vectors (AVX-512BW: the AVX2 chain, twice as wide).</summary>
+    static abstract Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b);
+
+    /// <summary>The fastest kernel this CPU has for the format (<see cref="IntegerKernel"/>).</summary>
+    static abstract IntegerKernel Preferred { get; }
+}
+
+/// <summary>Which instructions an integer GEMM's register tile uses; every choice gives the same int32 sums.</summary>
+internal enum IntegerKernel
+{
+    /// <summary>AVX2 multiply chains, 4 rows × 16 columns (<see cref="Avx2Dot"/>).</summary>
+    Avx2,
+
+    /// <summary>AVX-VNNI, 4 × 16 (<see cref="VnniDot"/>).</summary>
+    Vnni,
+
+    /// <summary>
+    /// AVX-512BW's chains on 4 rows × 32 columns (two panels; <see cref="IIntegerFormat.Dot512"/>); a lone or partial
+    /// last panel runs on AVX-VNNI where present, else AVX2.
+    /// </summary>
+    Avx512,
 }
 
 /// <summary>
 /// The integer multiply-add of a kernel: the same int32 sums from AVX2's multiply chains (<see cref="Avx2Dot"/>) or
-/// from AVX-VNNI's single instructions (<see cref="VnniDot"/>), chosen per GEMM (<see cref="IntegerGemm.UsesVnni"/>).
+/// from AVX-VNNI's single instructions (<see cref="VnniDot"/>), chosen per GEMM (<see cref="IntegerGemm.KernelFor{TFormat}"/>).
 /// </summary>
 internal interface IIntegerDot
 {
@@ -100,6 +122,16 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
 
     /// <summary>K sums of at most 127 · 127, and the zero-point term of the same size, stay under 2³¹ for K ≤ 65 536.</summary>
     public static int MaxDepth => 65536;
+
+    /// <summary>
+    /// VPDPBUSD where the CPU has AVX-VNNI: as many products per multiply instruction as the 512-bit chain (whose
+    /// VPMADDUBSW and VPMADDWD both take the multiply ports), in one instruction instead of three.
+    /// </summary>
+    public static IntegerKernel Preferred => AvxVnni.IsSupported ? IntegerKernel.Vnni : IntegerGemm.Wide ? IntegerKernel.Avx512 : IntegerKernel.Avx2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b) =>
+        sum + Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(a, b.AsSByte()), Vector512.Create((short)1));
 
     public static void StoreWeight(byte* destination, int value) => *(sbyte*)destination = (sbyte)value;
 
@@ -200,6 +232,13 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
 
     /// <summary>K products of at most 511 · 511 stay under 2³¹ for K ≤ 8 192.</summary>
     public static int MaxDepth => 8192;
+
+    /// <summary>512 bits where the CPU has them: VPMADDWD on zmm does 32 products per multiply instruction, VPDPWSSD on ymm 16.</summary>
+    public static IntegerKernel Preferred => IntegerGemm.Wide ? IntegerKernel.Avx512 : AvxVnni.IsSupported ? IntegerKernel.Vnni : IntegerKernel.Avx2;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b) =>
+        sum + Avx512BW.MultiplyAddAdjacent(a.AsInt16(), b.AsInt16());
 
     public static void StoreWeight(byte* destination, int value) => *(short*)destination = (short)value;
 
@@ -377,16 +416,28 @@ internal static unsafe class IntegerGemm
     /// <summary>Columns of the register tile (one panel).</summary>
     public const int NR = 16;
 
-    private static readonly AsyncLocal<bool> Avx2InFlow = new();
+    private static readonly AsyncLocal<IntegerKernel?> KernelInFlow = new();
+
+    /// <summary>Whether the 512-bit kernel can run: AVX-512BW, with .NET accelerating 512-bit vectors (not under DOTNET_EnableAVX512=0).</summary>
+    public static bool Wide => Vector512.IsHardwareAccelerated && Avx512BW.IsSupported;
+
+    /// <summary>Whether this CPU (and runtime) can run <paramref name="kernel"/>.</summary>
+    public static bool Supports(IntegerKernel kernel) => kernel switch
+    {
+        IntegerKernel.Vnni => AvxVnni.IsSupported,
+        IntegerKernel.Avx512 => Wide,
+        _ => Avx2.IsSupported,
+    };
 
     /// <summary>
-    /// Whether the GEMMs planned now use AVX-VNNI (<see cref="VnniDot"/>): where the CPU has it (Zen 4 and later, Intel
-    /// Alder Lake and later), unless a test asked for the AVX2 chains in its flow. Read on the planning thread.
+    /// The kernel of the <typeparamref name="TFormat"/> GEMMs planned now: the format's <see cref="IIntegerFormat.Preferred"/>
+    /// unless a test chose another in its flow. Read on the planning thread.
     /// </summary>
-    public static bool UsesVnni => AvxVnni.IsSupported && !Avx2InFlow.Value;
+    public static IntegerKernel KernelFor<TFormat>()
+        where TFormat : struct, IIntegerFormat => KernelInFlow.Value ?? TFormat.Preferred;
 
-    /// <summary>Tests: plans the calling flow's integer GEMMs on the AVX2 chains even where the CPU has AVX-VNNI; false ends it.</summary>
-    internal static void UseAvx2InThisFlow(bool on) => Avx2InFlow.Value = on;
+    /// <summary>Tests: plans the calling flow's integer GEMMs on <paramref name="kernel"/> (one this CPU supports); null ends it.</summary>
+    internal static void UseInThisFlow(IntegerKernel? kernel) => KernelInFlow.Value = kernel;
 
     /// <summary>Bytes of quantized A a row block may hold.</summary>
     private const int BlockBytes = 96 * 1024;
@@ -405,17 +456,16 @@ internal static unsafe class IntegerGemm
         return checked(MR * k + (RowBlock(rowBytes) * rowBytes + 3) / 4 + 2 * MaxRowBlock);
     }
 
-    /// <summary>How an integer GEMM is cut into tiles: <see cref="Gemm.Tile"/>'s rule with this kernel's row block and 16-column panels.</summary>
-    public static GemmTiling Tile(int m, int rowBytes, int n, int workers) =>
-        GemmTiling.Split(m, RowBlock(rowBytes), (n + NR - 1) / NR, workers, minPanelsPerTile: 4, panelsPerKernel: 1);
+    /// <summary>How an integer GEMM is cut into tiles: <see cref="Gemm.Tile"/>'s rule with this kernel's row block and 16-column panels (in pairs for the 512-bit kernel).</summary>
+    public static GemmTiling Tile(int m, int rowBytes, int n, int workers, IntegerKernel kernel) =>
+        GemmTiling.Split(m, RowBlock(rowBytes), (n + NR - 1) / NR, workers, minPanelsPerTile: 4, panelsPerKernel: kernel == IntegerKernel.Avx512 ? 2 : 1);
 
     /// <summary>Computes one tile of C = epilogue(A · B): the rows of row block tile / columnTiles, the panels of tile % columnTiles.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void ComputeTile<TSource, TFormat, TDot>(ref TSource a, IntegerPackedMatrix<TFormat> b, float* c, int ldc, in GemmEpilogue epilogue,
-        GemmTiling tiling, int tile, float* scratch)
+    public static void ComputeTile<TSource, TFormat>(ref TSource a, IntegerPackedMatrix<TFormat> b, float* c, int ldc, in GemmEpilogue epilogue,
+        GemmTiling tiling, int tile, float* scratch, IntegerKernel kernel)
         where TSource : struct, IGemmSource
         where TFormat : struct, IIntegerFormat
-        where TDot : struct, IIntegerDot
     {
         var k = a.Depth;
         var kp = b.DepthPadded;
@@ -455,6 +505,9 @@ internal static unsafe class IntegerGemm
 
         var steps = kp / TFormat.Group;
         var edge = stackalloc float[MR * NR];
+        // A lone or partial panel of the 512-bit kernel runs on the 256-bit one.
+        var narrow = kernel == IntegerKernel.Avx2 || (kernel == IntegerKernel.Avx512 && !AvxVnni.IsSupported) ? IntegerKernel.Avx2 : IntegerKernel.Vnni;
+        var right = (nint)rowBytes * NR; // from one panel to the next
         for (var p = p0; p < p1; p++)
         {
             var n0 = p * NR;
@@ -462,6 +515,17 @@ internal static unsafe class IntegerGemm
             var panel = b.Values + (long)p * rowBytes * NR;
             var scales = b.Scales + n0;
             var sums = b.ColumnSums + n0;
+            if (kernel == IntegerKernel.Avx512 && p + 1 < p1 && n0 + 2 * NR <= b.N)
+            {
+                for (var r0 = 0; r0 < mc; r0 += MR)
+                {
+                    var finish = Gemm.TileEpilogue.For(epilogue, m0 + r0, n0);
+                    WideKernel<TFormat>(Math.Min(MR, mc - r0), steps, block + (long)r0 * rowBytes, rowBytes, panel, right,
+                        c + (long)(m0 + r0) * ldc + n0, ldc, scales, sums, rowScale + r0, rowZero + r0, finish);
+                }
+                p++; // two panels done
+                continue;
+            }
             for (var r0 = 0; r0 < mc; r0 += MR)
             {
                 var count = Math.Min(MR, mc - r0);
@@ -472,12 +536,13 @@ internal static unsafe class IntegerGemm
                 var aGroup = block + (long)r0 * rowBytes;
                 // A full tile applies the epilogue in registers (no second pass over C); an edge tile after its copy.
                 var finish = full ? Gemm.TileEpilogue.For(epilogue, m0 + r0, n0) : default;
-                switch (count)
+                if (narrow == IntegerKernel.Vnni)
                 {
-                    case 4: TFormat.Kernel<Rows4, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    case 3: TFormat.Kernel<Rows3, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    case 2: TFormat.Kernel<Rows2, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
-                    default: TFormat.Kernel<Rows1, TDot>(steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish); break;
+                    NarrowKernel<TFormat, VnniDot>(count, steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish);
+                }
+                else
+                {
+                    NarrowKernel<TFormat, Avx2Dot>(count, steps, aGroup, rowBytes, panel, target, targetStride, scales, sums, rowScale + r0, rowZero + r0, finish);
                 }
                 if (!full)
                 {
@@ -493,6 +558,78 @@ internal static unsafe class IntegerGemm
         {
             Sse.StoreFence(); // the full tiles' non-temporal stores reach memory before the step ends
         }
+    }
+
+    /// <summary>The format's 4 × 16 kernel on <paramref name="count"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void NarrowKernel<TFormat, TDot>(int count, nint steps, byte* a, int lda, byte* b, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+        where TFormat : struct, IIntegerFormat
+        where TDot : struct, IIntegerDot
+    {
+        switch (count)
+        {
+            case 4: TFormat.Kernel<Rows4, TDot>(steps, a, lda, b, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            case 3: TFormat.Kernel<Rows3, TDot>(steps, a, lda, b, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            case 2: TFormat.Kernel<Rows2, TDot>(steps, a, lda, b, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            default: TFormat.Kernel<Rows1, TDot>(steps, a, lda, b, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+        }
+    }
+
+    /// <summary>The 512-bit 4 × 32 kernel (two full panels, <paramref name="right"/> bytes apart) on <paramref name="count"/> rows.</summary>
+    private static void WideKernel<TFormat>(int count, nint steps, byte* a, int lda, byte* b, nint right, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+        where TFormat : struct, IIntegerFormat
+    {
+        switch (count)
+        {
+            case 4: WideTile<Rows4, TFormat>(steps, a, lda, b, right, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            case 3: WideTile<Rows3, TFormat>(steps, a, lda, b, right, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            case 2: WideTile<Rows2, TFormat>(steps, a, lda, b, right, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+            default: WideTile<Rows1, TFormat>(steps, a, lda, b, right, c, ldc, columnScale, columnSum, rowScale, rowZero, finish); break;
+        }
+    }
+
+    /// <summary>
+    /// R rows × 32 columns: one zmm load is a panel's whole k-group row (16 columns × the group), so the sums of a row's
+    /// panel are one zmm whose halves are the 256-bit kernel's two accumulators; the same tile store, once per panel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WideTile<R, TFormat>(nint steps, byte* a, int lda, byte* b, nint right, float* c, int ldc, float* columnScale, int* columnSum, float* rowScale, int* rowZero, in Gemm.TileEpilogue finish)
+        where R : struct, IRowCount
+        where TFormat : struct, IIntegerFormat
+    {
+        Vector512<int> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        byte* a1 = a + lda, a2 = a1 + lda, a3 = a2 + lda;
+        for (nint k = 0; k < steps; k++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + right);
+            var v = Vector512.Create(*(int*)(a + 4 * k)).AsByte();
+            c00 = TFormat.Dot512(c00, v, b0);
+            c01 = TFormat.Dot512(c01, v, b1);
+            if (R.Count > 1)
+            {
+                v = Vector512.Create(*(int*)(a1 + 4 * k)).AsByte();
+                c10 = TFormat.Dot512(c10, v, b0);
+                c11 = TFormat.Dot512(c11, v, b1);
+            }
+            if (R.Count > 2)
+            {
+                v = Vector512.Create(*(int*)(a2 + 4 * k)).AsByte();
+                c20 = TFormat.Dot512(c20, v, b0);
+                c21 = TFormat.Dot512(c21, v, b1);
+            }
+            if (R.Count > 3)
+            {
+                v = Vector512.Create(*(int*)(a3 + 4 * k)).AsByte();
+                c30 = TFormat.Dot512(c30, v, b0);
+                c31 = TFormat.Dot512(c31, v, b1);
+            }
+            b += 64;
+        }
+        StoreTile<R>(c, ldc, c00.GetLower(), c00.GetUpper(), c10.GetLower(), c10.GetUpper(), c20.GetLower(), c20.GetUpper(),
+            c30.GetLower(), c30.GetUpper(), columnScale, columnSum, rowScale, rowZero, finish);
+        StoreTile<R>(c + NR, ldc, c01.GetLower(), c01.GetUpper(), c11.GetLower(), c11.GetUpper(), c21.GetLower(), c21.GetUpper(),
+            c31.GetLower(), c31.GetUpper(), columnScale + NR, columnSum + NR, rowScale, rowZero, finish.Shifted(NR));
     }
 
     /// <summary>A row's range widened to include 0, and whether all its values are finite (x − x is NaN otherwise).</summary>
@@ -559,25 +696,17 @@ internal sealed unsafe class IntegerGemmWork<TSource, TFormat>(TSource a, Intege
 {
     private TSource _a = a.Depth == b.K ? a : throw new ArgumentException($"A is {a.Depth} deep, B {b.K}.", nameof(a));
 
-    /// <summary>The tiling used by <see cref="Execute"/>.</summary>
-    public GemmTiling Tiling { get; } = IntegerGemm.Tile(a.Rows, b.DepthPadded * TFormat.ElementBytes, b.N, workers);
+    /// <summary>The kernel, chosen when the GEMM is planned.</summary>
+    public IntegerKernel Kernel { get; } = IntegerGemm.KernelFor<TFormat>();
 
-    private readonly bool _vnni = IntegerGemm.UsesVnni;
+    /// <summary>The tiling used by <see cref="Execute"/> (for the same kernel: both read on the planning thread).</summary>
+    public GemmTiling Tiling { get; } = IntegerGemm.Tile(a.Rows, b.DepthPadded * TFormat.ElementBytes, b.N, workers, IntegerGemm.KernelFor<TFormat>());
 
     /// <summary>Runs the whole GEMM on <paramref name="cpu"/>.</summary>
     public void Run(CpuWorkers cpu) => cpu.Run(this, Tiling.Count);
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void Execute(int item, int worker)
-    {
-        if (_vnni)
-        {
-            IntegerGemm.ComputeTile<TSource, TFormat, VnniDot>(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
-        }
-        else
-        {
-            IntegerGemm.ComputeTile<TSource, TFormat, Avx2Dot>(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker));
-        }
-    }
+    public void Execute(int item, int worker) =>
+        IntegerGemm.ComputeTile(ref _a, b, c, ldc, epilogue, Tiling, item, scratch.For(worker), Kernel);
 }

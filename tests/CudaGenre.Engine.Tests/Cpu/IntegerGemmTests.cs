@@ -22,6 +22,7 @@ public sealed unsafe class IntegerGemmTests : IDisposable
         (7, 23, 5),          // 3 rows left after a group, 7 columns in the last panel, K not a multiple of 4 (nor of 2)
         (73, 40, 37),        // one row past a row block (72), K below one vector of 32
         (150, 64, 147),      // K = 7·7·3
+        (8, 48, 9),          // three full panels: on the 512-bit kernel a pair and a lone full panel
         (30, 200, 728),      // several column tiles, Xception's depth
         (9, 17, 4608),       // ResNet50's deepest 3×3 (row blocks of 20 or 8)
     ];
@@ -33,7 +34,7 @@ public sealed unsafe class IntegerGemmTests : IDisposable
             var data = new TheoryData<Precision, string, int, int, int>();
             foreach (var kind in new[] { Precision.Int8, Precision.Int16 })
             {
-                foreach (var dot in new[] { "vnni", "avx2" })
+                foreach (var dot in new[] { "avx512", "vnni", "avx2" })
                 {
                     foreach (var (m, n, k) in ShapeList)
                         data.Add(kind, dot, m, n, k);
@@ -44,22 +45,24 @@ public sealed unsafe class IntegerGemmTests : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="action"/> with the integer GEMMs planned on <paramref name="dot"/>: "vnni" (AVX-VNNI; skips
-    /// where the CPU lacks it) or "avx2" (the AVX2 chains, asked for in this flow where the CPU has VNNI too).
+    /// Runs <paramref name="action"/> with the integer GEMMs planned on kernel <paramref name="dot"/> ("avx512", "vnni"
+    /// or "avx2", asked for in this flow whatever the format prefers); skips where this CPU (or runtime) lacks it.
     /// </summary>
     internal static T OnDot<T>(string dot, Func<T> action)
     {
-        if (dot == "vnni" && !System.Runtime.Intrinsics.X86.AvxVnni.IsSupported)
-            Assert.Skip("this CPU lacks AVX-VNNI (Intel Alder Lake or AMD Zen 4 and later have it)");
-        IntegerGemm.UseAvx2InThisFlow(dot == "avx2");
+        var kernel = dot switch { "avx512" => IntegerKernel.Avx512, "vnni" => IntegerKernel.Vnni, _ => IntegerKernel.Avx2 };
+        if (!IntegerGemm.Supports(kernel))
+            Assert.Skip($"this CPU or runtime cannot run the {dot} integer kernel (AVX-VNNI: Zen 4, Alder Lake and later; AVX-512BW with 512-bit vectors on)");
+        IntegerGemm.UseInThisFlow(kernel);
         try
         {
-            Assert.Equal(dot == "vnni", IntegerGemm.UsesVnni);
+            Assert.Equal(kernel, IntegerGemm.KernelFor<Int8Format>());
+            Assert.Equal(kernel, IntegerGemm.KernelFor<Int16Format>());
             return action();
         }
         finally
         {
-            IntegerGemm.UseAvx2InThisFlow(false);
+            IntegerGemm.UseInThisFlow(null);
         }
     }
 
@@ -222,17 +225,24 @@ public sealed unsafe class IntegerGemmTests : IDisposable
     }
 
     /// <summary>
-    /// Where the CPU has AVX-VNNI: whole models give the same logits bit for bit on VPDPBUSD/VPDPWSSD and on the AVX2
-    /// chains (the same int32 sums: INT8's 7-bit activations keep VPMADDUBSW from saturating).
+    /// Whole models give the same logits bit for bit on each kernel this CPU has — AVX-VNNI (VPDPBUSD/VPDPWSSD) and the
+    /// 512-bit AVX-512BW chains — as on the AVX2 chains (the same int32 sums: INT8's 7-bit activations keep VPMADDUBSW
+    /// from saturating).
     /// </summary>
     [Theory]
     [MemberData(nameof(Models))]
-    public void Models_OnAvxVnni_EqualTheAvx2Chains_BitForBit(Precision precision, string arch, string head, int height, int width, int batch)
+    public void Models_OnEveryIntegerKernel_EqualTheAvx2Chains_BitForBit(Precision precision, string arch, string head, int height, int width, int batch)
     {
         var kind = CpuPrecision.GemmKind(precision);
-        var vnni = OnDot("vnni", () => CpuModelTests.RandomModelLogits(arch, head, height, width, batch, kind).Logits);
+        var others = new[] { IntegerKernel.Vnni, IntegerKernel.Avx512 }.Where(IntegerGemm.Supports).ToList();
+        if (others.Count == 0)
+            Assert.Skip("this CPU has only the AVX2 integer kernel: nothing to compare it with");
         var avx2 = OnDot("avx2", () => CpuModelTests.RandomModelLogits(arch, head, height, width, batch, kind).Logits);
-        Assert.Equal(avx2.Select(BitConverter.SingleToUInt32Bits), vnni.Select(BitConverter.SingleToUInt32Bits));
+        foreach (var other in others)
+        {
+            var logits = OnDot(other == IntegerKernel.Vnni ? "vnni" : "avx512", () => CpuModelTests.RandomModelLogits(arch, head, height, width, batch, kind).Logits);
+            Assert.True(avx2.Select(BitConverter.SingleToUInt32Bits).SequenceEqual(logits.Select(BitConverter.SingleToUInt32Bits)), $"{other} differs from AVX2");
+        }
     }
 
     [Theory]
