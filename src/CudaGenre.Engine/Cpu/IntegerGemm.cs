@@ -42,9 +42,6 @@ internal unsafe interface IIntegerFormat
 
     /// <summary>sum + this format's products of <paramref name="a"/> and <paramref name="b"/> in 512-bit vectors (AVX-512BW: the AVX2 chain, twice as wide).</summary>
     static abstract Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b);
-
-    /// <summary>The fastest kernel this CPU has for the format (<see cref="IntegerKernel"/>).</summary>
-    static abstract IntegerKernel Preferred { get; }
 }
 
 /// <summary>Which instructions an integer GEMM's register tile uses; every choice gives the same int32 sums.</summary>
@@ -65,7 +62,7 @@ internal enum IntegerKernel
 
 /// <summary>
 /// The integer multiply-add of a kernel: the same int32 sums from AVX2's multiply chains (<see cref="Avx2Dot"/>) or
-/// from AVX-VNNI's single instructions (<see cref="VnniDot"/>), chosen per GEMM (<see cref="IntegerGemm.KernelFor{TFormat}"/>).
+/// from AVX-VNNI's single instructions (<see cref="VnniDot"/>), chosen per GEMM (<see cref="IntegerGemm.Planned"/>).
 /// </summary>
 internal interface IIntegerDot
 {
@@ -122,12 +119,6 @@ internal readonly unsafe struct Int8Format : IIntegerFormat
 
     /// <summary>K sums of at most 127 · 127, and the zero-point term of the same size, stay under 2³¹ for K ≤ 65 536.</summary>
     public static int MaxDepth => 65536;
-
-    /// <summary>
-    /// VPDPBUSD where the CPU has AVX-VNNI: as many products per multiply instruction as the 512-bit chain (whose
-    /// VPMADDUBSW and VPMADDWD both take the multiply ports), in one instruction instead of three.
-    /// </summary>
-    public static IntegerKernel Preferred => AvxVnni.IsSupported ? IntegerKernel.Vnni : IntegerGemm.Wide ? IntegerKernel.Avx512 : IntegerKernel.Avx2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b) =>
@@ -232,9 +223,6 @@ internal readonly unsafe struct Int16Format : IIntegerFormat
 
     /// <summary>K products of at most 511 · 511 stay under 2³¹ for K ≤ 8 192.</summary>
     public static int MaxDepth => 8192;
-
-    /// <summary>512 bits where the CPU has them: VPMADDWD on zmm does 32 products per multiply instruction, VPDPWSSD on ymm 16.</summary>
-    public static IntegerKernel Preferred => IntegerGemm.Wide ? IntegerKernel.Avx512 : AvxVnni.IsSupported ? IntegerKernel.Vnni : IntegerKernel.Avx2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<int> Dot512(Vector512<int> sum, Vector512<byte> a, Vector512<byte> b) =>
@@ -430,11 +418,15 @@ internal static unsafe class IntegerGemm
     };
 
     /// <summary>
-    /// The kernel of the <typeparamref name="TFormat"/> GEMMs planned now: the format's <see cref="IIntegerFormat.Preferred"/>
-    /// unless a test chose another in its flow. Read on the planning thread.
+    /// The fastest kernel this CPU has, for both formats: 512 bits where it can (on the Zen 5, Xception at batch 1:
+    /// INT8 0.83–0.89 and INT16 0.63–0.76 of the 256-bit AVX-VNNI kernel's time in its separable steps — VPDPBUSD and
+    /// VPDPWSSD accumulate into their own destination, a chain of their latency through the tile's 8 sums, where the
+    /// AVX2 chains end in a 1-cycle add), else AVX-VNNI, else AVX2.
     /// </summary>
-    public static IntegerKernel KernelFor<TFormat>()
-        where TFormat : struct, IIntegerFormat => KernelInFlow.Value ?? TFormat.Preferred;
+    public static IntegerKernel Preferred => Wide ? IntegerKernel.Avx512 : AvxVnni.IsSupported ? IntegerKernel.Vnni : IntegerKernel.Avx2;
+
+    /// <summary>The kernel of the GEMMs planned now: <see cref="Preferred"/> unless a test chose another in its flow. Read on the planning thread.</summary>
+    public static IntegerKernel Planned => KernelInFlow.Value ?? Preferred;
 
     /// <summary>Tests: plans the calling flow's integer GEMMs on <paramref name="kernel"/> (one this CPU supports); null ends it.</summary>
     internal static void UseInThisFlow(IntegerKernel? kernel) => KernelInFlow.Value = kernel;
@@ -697,10 +689,10 @@ internal sealed unsafe class IntegerGemmWork<TSource, TFormat>(TSource a, Intege
     private TSource _a = a.Depth == b.K ? a : throw new ArgumentException($"A is {a.Depth} deep, B {b.K}.", nameof(a));
 
     /// <summary>The kernel, chosen when the GEMM is planned.</summary>
-    public IntegerKernel Kernel { get; } = IntegerGemm.KernelFor<TFormat>();
+    public IntegerKernel Kernel { get; } = IntegerGemm.Planned;
 
     /// <summary>The tiling used by <see cref="Execute"/> (for the same kernel: both read on the planning thread).</summary>
-    public GemmTiling Tiling { get; } = IntegerGemm.Tile(a.Rows, b.DepthPadded * TFormat.ElementBytes, b.N, workers, IntegerGemm.KernelFor<TFormat>());
+    public GemmTiling Tiling { get; } = IntegerGemm.Tile(a.Rows, b.DepthPadded * TFormat.ElementBytes, b.N, workers, IntegerGemm.Planned);
 
     /// <summary>Runs the whole GEMM on <paramref name="cpu"/>.</summary>
     public void Run(CpuWorkers cpu) => cpu.Run(this, Tiling.Count);
