@@ -36,7 +36,7 @@ public enum Precision
     Bf16,
 
     /// <summary>
-    /// INT8 GEMMs with int32 sums, on the CPU backend only (AVX2): convolution weights quantized once per output channel
+    /// INT8 GEMMs with int32 sums, on the CPU backend only (AVX2; AVX-VNNI and AVX-512BW used where present): convolution weights quantized once per output channel
     /// to 7 bits, their inputs per row (pixel) to u8 as they are read, with no calibration data (dynamic quantization).
     /// Depthwise convolutions, pooling, a first layer on RGB that runs as a direct convolution, the Winograd 3×3
     /// convolutions and the linear layers stay FP32. For speed where BF16 hardware is missing; check its accuracy with
@@ -47,8 +47,8 @@ public enum Precision
 
     /// <summary>
     /// Like <see cref="Int8"/>, with 10-bit weights and activations in 16-bit integer multiplies (VPMADDWD, exact, no
-    /// saturation limit): about BF16's accuracy where INT8's is not enough, at about 1.5× INT8's time (still under
-    /// FP32's). CPU backend only (AVX2); a layer deeper than 8 192 is refused.
+    /// saturation limit): about BF16's accuracy where INT8's is not enough, at about 1.5× INT8's time on AVX2 (still under
+    /// FP32's), about INT8's on AVX-512. CPU backend only (AVX2; AVX-VNNI and AVX-512BW used where present); a layer deeper than 8 192 is refused.
     /// </summary>
     Int16,
 #pragma warning restore CA1720

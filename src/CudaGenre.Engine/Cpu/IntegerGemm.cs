@@ -389,10 +389,11 @@ internal sealed unsafe class IntegerPackedMatrix<TFormat>
 }
 
 /// <summary>
-/// Integer GEMM C[M, N] = epilogue(A · B) on AVX2 (with AVX-VNNI where the CPU has it), for <see cref="CpuGemmKind.Int8"/> and <see cref="CpuGemmKind.Int16"/>.
+/// Integer GEMM C[M, N] = epilogue(A · B), for <see cref="CpuGemmKind.Int8"/> and <see cref="CpuGemmKind.Int16"/>, on the
+/// fastest <see cref="IntegerKernel"/> the CPU has (AVX-512BW, AVX-VNNI or AVX2: the same sums).
 /// B is <see cref="IntegerPackedMatrix{TFormat}"/> (per output column). A is quantized as it is read, one row (pixel) at a
 /// time, with the row's own scale (dynamic quantization: no calibration data); the row block's quantized rows stay in
-/// L2 while the tile's panels pass. A 4 × 16 register tile (the format's kernel) sums the whole depth at once in int32
+/// L2 while the tile's panels pass. A 4 × 16 register tile (the format's kernel; 4 × 32 on 512 bits) sums the whole depth at once in int32
 /// (exact; B's slices are a quarter or half of FP32's, so a panel's slice of 4 096 deep is 64 or 128 KiB); then
 /// C = (Σ − zero · Σ_k B[k, j]) · rowScale · columnScale, and <see cref="Gemm"/>'s epilogue (bias, residual, ReLU).
 /// </summary>
