@@ -46,7 +46,8 @@ ba() { grep -oE "balanced accuracy [0-9.]+ %" | grep -oE "[0-9.]+" || echo "?"; 
       "$bin" classify "$run/model.safetensors" "$data" --json --top 10 --backend cpu --precision "$p" >"/tmp/guard-$name-$p-all.json" 2>/dev/null || true
     done
     echo "whole data set ($data, every image; top-1 of $upper against FP32; for information, not the criterion):"
-    python3 benchmarks/precision-margins.py "/tmp/guard-$name-fp32-all.json" "$upper=/tmp/guard-$name-$precision-all.json" --smallest 3 | sed 's/^/  /'
+    { python3 benchmarks/precision-margins.py "/tmp/guard-$name-fp32-all.json" "$upper=/tmp/guard-$name-$precision-all.json" --smallest 3 2>&1 \
+      || echo "(not compared: a classify run above failed)"; } | sed 's/^/  /'
   done
 } | tee "$result"
 echo "saved $result"
